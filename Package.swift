@@ -1,0 +1,48 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let argumentParser = Target.Dependency.product(name: "ArgumentParser", package: "swift-argument-parser")
+let grdb = Target.Dependency.product(name: "GRDB", package: "GRDB.swift")
+let yams = Target.Dependency.product(name: "Yams", package: "Yams")
+
+let package = Package(
+    name: "mqproof",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "mqproof", targets: ["mqproof"])
+    ],
+    dependencies: [
+        // Only versions the local package mirror holds (see ../shared/reference/swift-stack.md).
+        .package(url: "https://github.com/apple/swift-argument-parser.git", exact: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
+    ],
+    targets: [
+        // Pure cores: no I/O, no clock, no global randomness.
+        .target(name: "Simulation"),
+        .target(name: "Experiments", dependencies: ["Simulation"]),
+        .target(name: "Quiz"),
+
+        // The store: the only target that knows SQLite. It carries a copy of content/ and seeds/
+        // so that a binary copied anywhere still serves the questions.
+        .target(name: "Content", dependencies: [grdb, yams], plugins: ["EmbedContent"]),
+
+        // The command-line edge: terminal, clock, environment, files.
+        .executableTarget(
+            name: "mqproof",
+            dependencies: ["Content", "Experiments", "Quiz", argumentParser]
+        ),
+
+        // Build tooling: turns content/ and seeds/ into Swift source for the Content target.
+        .executableTarget(name: "ContentEmbedder"),
+        .plugin(name: "EmbedContent", capability: .buildTool(), dependencies: ["ContentEmbedder"]),
+
+        // Tests.
+        .target(name: "TestSupport", dependencies: ["Content"]),
+        .testTarget(name: "SimulationTests", dependencies: ["Simulation"]),
+        .testTarget(name: "QuizTests", dependencies: ["Quiz"]),
+        .testTarget(name: "ContentTests", dependencies: ["Content", "TestSupport", grdb]),
+        .testTarget(name: "CLITests", dependencies: ["mqproof", "TestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,150 @@
+import Foundation
+
+/// The raw text of a content tree: `topics.yaml`, the entry files, and the seed document.
+///
+/// Two trees exist: the copy compiled into the binary (`embedded`) and a directory on disk that an
+/// author previews with `--content DIR`. Both are read into memory whole; the tree is small
+/// (hundreds of kilobytes) and reading it is what makes the change check cheap and exact.
+public struct ContentFiles: Sendable {
+    public enum Role: String, Sendable {
+        case topics
+        case entry
+        case seed
+    }
+
+    public struct File: Sendable {
+        /// The path shown in problems: relative to the package root for the built-in copy, as the
+        /// user wrote it for a directory.
+        public var path: String
+        public var role: Role
+        public var text: String
+
+        public init(path: String, role: Role, text: String) {
+            self.path = path
+            self.role = role
+            self.text = text
+        }
+    }
+
+    /// Where the files came from, for messages: `built-in` or a directory path.
+    public var origin: String
+    /// Sorted by role, then path, so that the fingerprint does not depend on directory order.
+    public var files: [File]
+
+    public init(origin: String, files: [File]) {
+        self.origin = origin
+        self.files = files.sorted { ($0.role.rawValue, $0.path) < ($1.role.rawValue, $1.path) }
+    }
+
+    /// Bump whenever the import writes the tables differently, so that stores built by an older
+    /// binary re-import even though content/ did not change.
+    static let importFormatVersion = 1
+
+    /// A cheap, exact change detector: FNV-1a over every file's role, path and text.
+    public var fingerprint: String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        func mix<Bytes: Sequence<UInt8>>(_ bytes: Bytes) {
+            for byte in bytes {
+                hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3
+            }
+            hash = (hash ^ 0xff) &* 0x0000_0100_0000_01b3
+        }
+        mix("format \(Self.importFormatVersion)".utf8)
+        for file in files {
+            mix(file.role.rawValue.utf8)
+            mix(file.path.utf8)
+            mix(file.text.utf8)
+        }
+        return String(hash, radix: 16)
+    }
+
+    /// The copy of content/ and seeds/ compiled into this binary.
+    public static var embedded: ContentFiles {
+        ContentFiles(
+            origin: "built-in",
+            files: EmbeddedContent.files.compactMap { path, text in
+                if path == "content/topics.yaml" { return File(path: path, role: .topics, text: text) }
+                if path.hasPrefix("content/entries/") { return File(path: path, role: .entry, text: text) }
+                if path.hasPrefix("seeds/") { return File(path: path, role: .seed, text: text) }
+                return nil
+            }
+        )
+    }
+
+    /// Reads a content directory laid out like content/: `topics.yaml` and `entries/*.yaml`, with
+    /// the seed document in a `seeds` folder beside it when there is one.
+    public static func load(directory: String) throws(ContentError) -> ContentFiles {
+        let manager = FileManager.default
+        var isDirectory: ObjCBool = false
+        guard manager.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw .notAContentDirectory(directory, reason: "no such directory")
+        }
+        let base = directory.hasSuffix("/") ? String(directory.dropLast()) : directory
+        let topicsPath = base + "/topics.yaml"
+        guard manager.fileExists(atPath: topicsPath) else {
+            throw .notAContentDirectory(directory, reason: "it has no topics.yaml")
+        }
+        var files = [try read(topicsPath, role: .topics)]
+        for name in try listing(base + "/entries") where name.hasSuffix(".yaml") {
+            files.append(try read(base + "/entries/" + name, role: .entry))
+        }
+        let seeds = (base as NSString).deletingLastPathComponent
+        let seedsFolder = (seeds.isEmpty ? "." : seeds) + "/seeds"
+        if manager.fileExists(atPath: seedsFolder) {
+            for name in try listing(seedsFolder) where name.hasSuffix(".txt") || name.hasSuffix(".md") {
+                files.append(try read(seedsFolder + "/" + name, role: .seed))
+            }
+        }
+        return ContentFiles(origin: directory, files: files)
+    }
+
+    private static func listing(_ folder: String) throws(ContentError) -> [String] {
+        guard FileManager.default.fileExists(atPath: folder) else { return [] }
+        do {
+            return try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
+        } catch {
+            throw .unreadable(folder, reason: error.localizedDescription)
+        }
+    }
+
+    private static func read(_ path: String, role: Role) throws(ContentError) -> File {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw .unreadable(path, reason: "cannot read the file")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw .unreadable(path, reason: "not UTF-8 text")
+        }
+        return File(path: path, role: role, text: text)
+    }
+}
+
+/// Namespace for the files the EmbedContent plugin compiles in.
+enum EmbeddedContent {}
+
+/// Why a content tree could not even be read (as opposed to a problem inside a file).
+public enum ContentError: Error, Equatable, Sendable, CustomStringConvertible {
+    case notAContentDirectory(String, reason: String)
+    case unreadable(String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notAContentDirectory(let path, let reason): "\(path): not a content directory: \(reason)"
+        case .unreadable(let path, let reason): "\(path): \(reason)"
+        }
+    }
+}
+
+/// A problem inside a content file, with the line it is on.
+public struct ContentProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    public var line: Int
+    public var reason: String
+
+    public init(file: String, line: Int, reason: String) {
+        self.file = file
+        self.line = line
+        self.reason = reason
+    }
+
+    public var description: String { "\(file):\(line): \(reason)" }
+}

@@ -1,0 +1,400 @@
+import Foundation
+import GRDB
+
+// Theory of operation
+//
+// One SQLite file holds two kinds of tables. Content tables (topic, entry, entry_tag,
+// entry_experiment, quiz_item, entry_search) are a projection of content/: an import deletes and
+// rewrites all of them in one transaction, so a reader sees the old content or the new, never a
+// mix. User tables (setting, review_log) hold what only the user can produce; no import touches
+// them. The meta table remembers the fingerprint of the imported tree, so a start with unchanged
+// content costs one hash and one read. The file is opened in WAL mode with a busy timeout, so two
+// mqproof processes can share it.
+
+/// The SQLite store behind every command.
+public final class ContentStore: Sendable {
+    private let pool: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date. A file
+    /// that is not an mqproof database is refused, never overwritten.
+    public init(path: String) throws(StoreError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.foreignKeysEnabled = true
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration)
+        } catch {
+            throw .cannotOpen(path, reason: Self.reason(error))
+        }
+        do {
+            let migrator = Self.migrator
+            let isCurrent = try pool.read { db in
+                try migrator.hasCompletedMigrations(db) && !migrator.hasBeenSuperseded(db)
+            }
+            if !isCurrent {
+                if try pool.read(migrator.hasBeenSuperseded) {
+                    throw StoreError.cannotOpen(path, reason: "it was written by a newer mqproof")
+                }
+                try migrator.migrate(pool)
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw .cannotOpen(path, reason: Self.reason(error))
+        }
+    }
+
+    private static func reason(_ error: any Error) -> String {
+        if let error = error as? DatabaseError {
+            if error.resultCode == .SQLITE_NOTADB { return "the file is not an SQLite database" }
+            if error.resultCode == .SQLITE_CANTOPEN {
+                return "unable to open the file (check the folder exists and is writable)"
+            }
+            return error.message ?? "\(error.resultCode)"
+        }
+        return "\(error)"
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: content and user tables") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+                    CREATE TABLE topic (
+                        id TEXT PRIMARY KEY,
+                        position INTEGER NOT NULL,
+                        group_letter TEXT NOT NULL,
+                        title_zh TEXT NOT NULL,
+                        title_en TEXT NOT NULL);
+                    CREATE TABLE entry (
+                        id TEXT PRIMARY KEY,
+                        topic_id TEXT NOT NULL REFERENCES topic(id),
+                        difficulty INTEGER NOT NULL,
+                        question_zh TEXT NOT NULL,
+                        question_en TEXT NOT NULL,
+                        body TEXT NOT NULL);  -- the whole entry as JSON
+                    CREATE INDEX entry_by_topic ON entry(topic_id, id);
+                    CREATE TABLE entry_tag (
+                        entry_id TEXT NOT NULL REFERENCES entry(id),
+                        tag TEXT NOT NULL,
+                        PRIMARY KEY (entry_id, tag));
+                    CREATE TABLE entry_experiment (
+                        entry_id TEXT NOT NULL REFERENCES entry(id),
+                        experiment_id TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        PRIMARY KEY (entry_id, experiment_id));
+                    CREATE TABLE quiz_item (
+                        id TEXT PRIMARY KEY,  -- <entry id>/<1-based position>
+                        entry_id TEXT NOT NULL REFERENCES entry(id),
+                        position INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        body TEXT NOT NULL);
+                    CREATE VIRTUAL TABLE entry_search USING fts5(
+                        entry_id UNINDEXED, question, key_points, answer, keywords,
+                        tokenize = 'unicode61 remove_diacritics 2');
+
+                    -- User data: no import ever writes here. Card ids are quiz_item ids or
+                    -- entry ids, on purpose without foreign keys: content tables are rebuilt.
+                    CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    CREATE TABLE review_log (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        card_id TEXT NOT NULL,
+                        rating INTEGER NOT NULL,
+                        reviewed_at TEXT NOT NULL);
+                    """)
+        }
+        return migrator
+    }
+
+    // MARK: - Import
+
+    /// What `ensureContent` did.
+    public enum ImportOutcome: Equatable, Sendable {
+        /// The store already held this exact tree.
+        case unchanged
+        case imported(entries: Int)
+        /// The tree has problems and was not imported. `servingPrevious` tells whether the
+        /// store still holds earlier content to serve.
+        case refused(ContentProblems, servingPrevious: Bool)
+    }
+
+    /// The fingerprint of the imported tree, or nil before the first import.
+    public func contentFingerprint() throws(StoreError) -> String? {
+        try reading { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'fingerprint'") }
+    }
+
+    /// Imports `tree` unless the store already holds it. Parsing happens only when the
+    /// fingerprint differs; a tree with any problem is refused whole.
+    public func ensureContent(_ tree: ContentFiles, parser: ContentParser) throws(StoreError) -> ImportOutcome
+    {
+        let fingerprint = tree.fingerprint
+        let current = try contentFingerprint()
+        if current == fingerprint { return .unchanged }
+        switch parser.parse(tree) {
+        case .failure(let problems):
+            return .refused(problems, servingPrevious: current != nil)
+        case .success(let content):
+            try importContent(content, fingerprint: fingerprint, origin: tree.origin)
+            return .imported(entries: content.entries.count)
+        }
+    }
+
+    /// Replaces every content table with `content`, in one transaction.
+    public func importContent(_ content: ContentSet, fingerprint: String, origin: String) throws(StoreError) {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try writing { db in
+            // Another process may have imported the same tree while this one parsed it.
+            let current = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'fingerprint'")
+            if current == fingerprint { return }
+            for table in ["entry_search", "quiz_item", "entry_experiment", "entry_tag", "entry", "topic"] {
+                try db.execute(sql: "DELETE FROM \(table)")
+            }
+            for (position, topic) in content.topics.enumerated() {
+                try db.execute(
+                    sql:
+                        "INSERT INTO topic (id, position, group_letter, title_zh, title_en) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [topic.id, position, topic.group, topic.title.zh, topic.title.en])
+            }
+            let topicTitles = Dictionary(
+                uniqueKeysWithValues: content.topics.map { ($0.id, [$0.title.zh, $0.title.en]) })
+            for entry in content.entries {
+                let body = String(decoding: try encoder.encode(entry), as: UTF8.self)
+                try db.execute(
+                    sql: """
+                        INSERT INTO entry (id, topic_id, difficulty, question_zh, question_en, body)
+                        VALUES (?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        entry.id, entry.topic, entry.difficulty, entry.question.zh, entry.question.en, body,
+                    ])
+                for tag in Set(entry.tags) {
+                    try db.execute(
+                        sql: "INSERT INTO entry_tag (entry_id, tag) VALUES (?, ?)",
+                        arguments: [entry.id, tag])
+                }
+                for (position, experiment) in entry.experiments.enumerated() {
+                    try db.execute(
+                        sql:
+                            "INSERT INTO entry_experiment (entry_id, experiment_id, position) VALUES (?, ?, ?)",
+                        arguments: [entry.id, experiment, position])
+                }
+                for (index, item) in entry.quiz.enumerated() {
+                    let kind = if case .choice = item.kind { "choice" } else { "true-false" }
+                    try db.execute(
+                        sql:
+                            "INSERT INTO quiz_item (id, entry_id, position, kind, body) VALUES (?, ?, ?, ?, ?)",
+                        arguments: [
+                            "\(entry.id)/\(index + 1)", entry.id, index + 1, kind,
+                            String(decoding: try encoder.encode(item), as: UTF8.self),
+                        ])
+                }
+                try db.execute(
+                    sql:
+                        "INSERT INTO entry_search (entry_id, question, key_points, answer, keywords) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [
+                        entry.id,
+                        SearchText.segmented(entry.question.zh + "\n" + entry.question.en),
+                        SearchText.segmented(
+                            (entry.keyPoints.zh + entry.keyPoints.en).joined(separator: "\n")),
+                        SearchText.segmented(entry.answer.zh + "\n" + entry.answer.en),
+                        // The id, tags, seed heading and topic titles: the words a user may search by
+                        // that the question itself does not contain (消息丢失 for the acks answer).
+                        SearchText.segmented(
+                            ([entry.id] + entry.tags + [entry.seed ?? ""] + (topicTitles[entry.topic] ?? []))
+                                .joined(separator: "\n")),
+                    ])
+            }
+            for (key, value) in [("fingerprint", fingerprint), ("origin", origin)] {
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
+            }
+        }
+    }
+
+    // MARK: - Reading
+
+    /// A topic with the number of entries in it.
+    public struct TopicSummary: Codable, Equatable, Sendable {
+        public var topic: Topic
+        public var entryCount: Int
+    }
+
+    /// What a list shows of an entry.
+    public struct EntrySummary: Codable, Equatable, Sendable {
+        public var id: String
+        public var topic: String
+        public var difficulty: Int
+        public var question: Localized
+    }
+
+    public func topics() throws(StoreError) -> [TopicSummary] {
+        try reading { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT topic.*, (SELECT count(*) FROM entry WHERE entry.topic_id = topic.id) AS entry_count
+                    FROM topic ORDER BY position
+                    """
+            ).map { row in
+                TopicSummary(
+                    topic: Topic(
+                        id: row["id"], group: row["group_letter"],
+                        title: Localized(zh: row["title_zh"], en: row["title_en"])),
+                    entryCount: row["entry_count"])
+            }
+        }
+    }
+
+    /// Entries in topic order, then by id; only those of `topic` when one is given.
+    public func entries(topic: String? = nil) throws(StoreError) -> [EntrySummary] {
+        try reading { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT entry.id, entry.topic_id, entry.difficulty, entry.question_zh, entry.question_en
+                    FROM entry JOIN topic ON topic.id = entry.topic_id
+                    WHERE ?1 IS NULL OR entry.topic_id = ?1
+                    ORDER BY topic.position, entry.id
+                    """,
+                arguments: [topic]
+            ).map(Self.summary)
+        }
+    }
+
+    public func entry(id: String) throws(StoreError) -> Entry? {
+        let body = try reading { db in
+            try String.fetchOne(db, sql: "SELECT body FROM entry WHERE id = ?", arguments: [id])
+        }
+        guard let body else { return nil }
+        do {
+            return try JSONDecoder().decode(Entry.self, from: Data(body.utf8))
+        } catch {
+            throw .corrupt(path, reason: "entry '\(id)' cannot be read; run any command to re-import")
+        }
+    }
+
+    public func entryIDs() throws(StoreError) -> [String] {
+        try reading { db in try String.fetchAll(db, sql: "SELECT id FROM entry ORDER BY id") }
+    }
+
+    /// Counts for the home screen.
+    public struct Counts: Codable, Equatable, Sendable {
+        public var topics: Int
+        public var entries: Int
+        public var quizItems: Int
+        public var entriesWithExperiments: Int
+
+        public init(topics: Int, entries: Int, quizItems: Int, entriesWithExperiments: Int) {
+            self.topics = topics
+            self.entries = entries
+            self.quizItems = quizItems
+            self.entriesWithExperiments = entriesWithExperiments
+        }
+    }
+
+    public func counts() throws(StoreError) -> Counts {
+        try reading { db in
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT (SELECT count(*) FROM topic) AS topics, (SELECT count(*) FROM entry) AS entries,
+                           (SELECT count(*) FROM quiz_item) AS quiz_items,
+                           (SELECT count(DISTINCT entry_id) FROM entry_experiment) AS proven
+                    """)!
+            return Counts(
+                topics: row["topics"], entries: row["entries"], quizItems: row["quiz_items"],
+                entriesWithExperiments: row["proven"])
+        }
+    }
+
+    // MARK: - Search
+
+    /// One search result, best first.
+    public struct SearchHit: Codable, Equatable, Sendable {
+        public var entry: EntrySummary
+        /// bm25 score: lower is a better match.
+        public var score: Double
+    }
+
+    /// Finds entries in either language, ranked by bm25 with questions weighing most.
+    public func search(_ query: SearchQuery, limit: Int = 20) throws(StoreError) -> [SearchHit] {
+        try reading { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT entry.id, entry.topic_id, entry.difficulty, entry.question_zh, entry.question_en, hit.score
+                    FROM (SELECT entry_id, bm25(entry_search, 0.0, 8.0, 3.0, 1.0, 5.0) AS score
+                          FROM entry_search WHERE entry_search MATCH ?) AS hit
+                    JOIN entry ON entry.id = hit.entry_id
+                    ORDER BY hit.score, entry.id
+                    LIMIT ?
+                    """,
+                arguments: [query.matchExpression, limit]
+            ).map { row in SearchHit(entry: Self.summary(row), score: row["score"]) }
+        }
+    }
+
+    private static func summary(_ row: Row) -> EntrySummary {
+        EntrySummary(
+            id: row["id"], topic: row["topic_id"], difficulty: row["difficulty"],
+            question: Localized(zh: row["question_zh"], en: row["question_en"]))
+    }
+
+    // MARK: - User data
+
+    public func setting(_ key: String) throws(StoreError) -> String? {
+        try reading { db in
+            try String.fetchOne(db, sql: "SELECT value FROM setting WHERE key = ?", arguments: [key])
+        }
+    }
+
+    public func setSetting(_ key: String, to value: String) throws(StoreError) {
+        try writing { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO setting (key, value) VALUES (?, ?)", arguments: [key, value])
+        }
+    }
+
+    // MARK: - Plumbing
+
+    private func reading<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+        do {
+            return try pool.read(body)
+        } catch {
+            throw .failed(path, reason: Self.reason(error))
+        }
+    }
+
+    private func writing(_ body: (Database) throws -> Void) throws(StoreError) {
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    try body(db)
+                    return .commit
+                }
+            }
+        } catch {
+            throw .failed(path, reason: Self.reason(error))
+        }
+    }
+}
+
+/// Why the store could not do its job, for a one-line message.
+public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+    case cannotOpen(String, reason: String)
+    case failed(String, reason: String)
+    case corrupt(String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .cannotOpen(let path, let reason): "cannot open the database \(path): \(reason)"
+        case .failed(let path, let reason): "database \(path): \(reason)"
+        case .corrupt(let path, let reason): "database \(path) is damaged: \(reason)"
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import ArgumentParser
+import Content
+
+/// Commands for content authors.
+struct ContentCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "content",
+        abstract: "Work with the question files (content/).",
+        subcommands: [Check.self])
+
+    /// Validates a content tree without touching the database.
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate the content and list every problem as file:line: reason.",
+            discussion:
+                "Checks the built-in content, or the directory given with --content. Exit status 1 when there is any problem."
+        )
+
+        @Option(
+            help: ArgumentHelp(
+                "The content directory to check; default: the built-in content.", valueName: "dir"))
+        var content: String?
+
+        @OptionGroup var output: JSONOption
+
+        struct Report: Encodable {
+            struct TopicCount: Encodable {
+                var topic: String
+                var entries: Int
+            }
+
+            var origin: String
+            var ok: Bool
+            var problems: [ContentProblem]
+            var entries: Int
+            var quizItems: Int
+            var sources: Int
+            var entriesWithExperiments: Int
+            var topics: [TopicCount]
+        }
+
+        func run() throws {
+            let tree = try App.contentFiles(content)
+            let report: Report
+            switch App.parser.parse(tree) {
+            case .failure(let failure):
+                report = Report(
+                    origin: tree.origin, ok: false, problems: failure.problems, entries: 0, quizItems: 0,
+                    sources: 0,
+                    entriesWithExperiments: 0, topics: [])
+            case .success(let set):
+                report = Report(
+                    origin: tree.origin, ok: true, problems: [], entries: set.entries.count,
+                    quizItems: set.entries.reduce(0) { $0 + $1.quiz.count },
+                    sources: set.entries.reduce(0) { $0 + $1.sources.count },
+                    entriesWithExperiments: set.entries.filter { !$0.experiments.isEmpty }.count,
+                    topics: set.topics.map { topic in
+                        Report.TopicCount(
+                            topic: topic.id, entries: set.entries.filter { $0.topic == topic.id }.count)
+                    })
+            }
+            if output.json {
+                try Output.json(report)
+            } else if report.ok {
+                Output.line(
+                    "\(report.origin): OK, \(report.entries) entries in \(report.topics.filter { $0.entries > 0 }.count) of \(report.topics.count) topics, "
+                        + "\(report.quizItems) quiz items, \(report.sources) sources, \(report.entriesWithExperiments) entries linked to experiments"
+                )
+                for topic in report.topics {
+                    Output.line("  \(topic.topic.rightPadded(to: 22)) \(topic.entries)")
+                }
+            } else {
+                for problem in report.problems { Output.line("\(problem)") }
+                Output.error(
+                    "mqproof: \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s") in \(report.origin)"
+                )
+            }
+            if !report.ok { throw ExitCode.failure }
+        }
+    }
+}
+
+extension ContentProblem: Encodable {
+    enum CodingKeys: String, CodingKey { case file, line, reason }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(file, forKey: .file)
+        try container.encode(line, forKey: .line)
+        try container.encode(reason, forKey: .reason)
+    }
+}

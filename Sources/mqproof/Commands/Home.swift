@@ -1,0 +1,87 @@
+import ArgumentParser
+import Content
+
+/// The home screen: what is here and what to try next.
+struct Home: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the topics, how much content there is, and what to try next.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var output: JSONOption
+
+    struct Report: Encodable {
+        var counts: ContentStore.Counts
+        var topics: [ContentStore.TopicSummary]
+        var tryNext: [String]
+    }
+
+    func run() throws {
+        let app = try App.open(options)
+        let counts = try app.store.counts()
+        let topics = try app.store.topics()
+        let firstEntry = try app.store.entries().first?.id
+        var tryNext = ["mqproof topics", "mqproof search 幂等", "mqproof search acks"]
+        if let firstEntry { tryNext.insert("mqproof show \(firstEntry)", at: 0) }
+        if let busiest = topics.max(by: { $0.entryCount < $1.entryCount }), busiest.entryCount > 0 {
+            tryNext.insert("mqproof list --topic \(busiest.topic.id)", at: min(1, tryNext.count))
+        }
+        if output.json {
+            try Output.json(Report(counts: counts, topics: topics, tryNext: tryNext))
+            return
+        }
+        let style = app.terminal.style
+        let headline: [Language: String] = [
+            .zh: "消息队列面试准备：每个结论都有可运行的证明",
+            .en: "Message-queue interview prep where every claim has a runnable proof",
+        ]
+        Output.lines(
+            app.terminal.hanging(
+                app.languages.map { headline[$0]! }.joined(separator: " · "),
+                first: style.accent("mqproof") + "  ", rest: "         "))
+        Output.line()
+        let summary: [Language: String] = [
+            .zh:
+                "\(counts.entries) 道题，\(counts.topics) 个主题，\(counts.quizItems) 道自动判分题，\(counts.entriesWithExperiments) 道题附有实验",
+            .en:
+                "\(counts.entries) questions in \(counts.topics) topics, \(counts.quizItems) auto-graded quiz items, \(counts.entriesWithExperiments) with experiments",
+        ]
+        for language in app.languages { Output.lines(app.terminal.hanging(summary[language]!, first: "")) }
+        Output.line()
+        Output.line(style.bold(app.primaryLanguage == .zh ? "主题" : "Topics"))
+        TopicTable(app: app).print(topics)
+        Output.line()
+        Output.line(style.bold(app.primaryLanguage == .zh ? "接下来试试" : "Try next"))
+        for command in tryNext { Output.line("  " + style.code(command)) }
+    }
+}
+
+/// The topic list shared by the home screen and `mqproof topics`.
+struct TopicTable {
+    let app: App
+
+    func print(_ topics: [ContentStore.TopicSummary]) {
+        let style = app.terminal.style
+        let idWidth = topics.map { DisplayWidth.of($0.topic.id) }.max() ?? 0
+        for summary in topics {
+            let id = TerminalSafe.clean(summary.topic.id)
+            let count = String(summary.entryCount).leftPadded(to: 3)
+            let titles = app.languages.map { TerminalSafe.clean(summary.topic.title[$0]) }.joined(
+                separator: " · ")
+            let prefix = "  \(summary.topic.group)  \(id.rightPadded(to: idWidth))  \(count)  "
+            for line in app.terminal.hanging([InlineParser.Span(text: titles, kind: .plain)], first: prefix) {
+                Output.line(summary.entryCount == 0 ? style.dim(line) : line)
+            }
+        }
+    }
+}
+
+extension String {
+    /// Pads with spaces on the right to `width` display columns.
+    func rightPadded(to width: Int) -> String {
+        self + String(repeating: " ", count: max(0, width - DisplayWidth.of(self)))
+    }
+
+    func leftPadded(to width: Int) -> String {
+        String(repeating: " ", count: max(0, width - DisplayWidth.of(self))) + self
+    }
+}

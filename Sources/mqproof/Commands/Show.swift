@@ -1,0 +1,130 @@
+import ArgumentParser
+import Content
+import Experiments
+
+/// Shows one question with its answer, key points, misconceptions, sources and experiments.
+struct Show: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Show a question and its answer.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var output: JSONOption
+
+    @Argument(help: "The question's id (see `mqproof list`).", completion: .none)
+    var id: String
+
+    func run() throws {
+        let app = try App.open(options)
+        guard let entry = try app.store.entry(id: id) else {
+            throw app.unknown("entry", id, among: try app.store.entryIDs(), searchHint: true)
+        }
+        if output.json {
+            try Output.json(entry)
+        } else {
+            EntryView(app: app, entry: entry).print()
+        }
+    }
+}
+
+/// The text view of one entry.
+struct EntryView {
+    let app: App
+    let entry: Entry
+
+    private var style: Style { app.terminal.style }
+
+    /// A section label in the languages shown: one when one is shown, both when both are.
+    private func label(_ zh: String, _ en: String) -> String {
+        style.bold(app.languages.map { $0 == .zh ? zh : en }.joined(separator: " · "))
+    }
+
+    func print() {
+        let tags = entry.tags.map(TerminalSafe.clean).joined(separator: ", ")
+        let difficulty =
+            String(repeating: "●", count: entry.difficulty)
+            + String(repeating: "○", count: 3 - entry.difficulty)
+        let header = "\(TerminalSafe.clean(entry.topic)) · \(difficulty) · \(tags)"
+        Output.lines(
+            app.terminal.hanging(
+                [InlineParser.Span(text: header, kind: .plain)],
+                first: style.accent(TerminalSafe.clean(entry.id)) + "  ", rest: "  "
+            )
+            .map { style.dim($0) })
+        for language in app.languages {
+            printAnswer(in: language)
+        }
+        if !entry.sources.isEmpty {
+            Output.line()
+            Output.line(label("来源", "Sources"))
+            for (index, source) in entry.sources.enumerated() {
+                // A URL is never broken across lines, so that it stays clickable and copyable.
+                let number = "  [\(index + 1)] "
+                Output.line(number + TerminalSafe.clean(source.url))
+                let about = [source.version, source.note].compactMap { $0 }.map(TerminalSafe.clean).joined(
+                    separator: " — ")
+                let indent = String(repeating: " ", count: number.count)
+                Output.lines(
+                    app.terminal.hanging([InlineParser.Span(text: about, kind: .plain)], first: indent).map {
+                        style.dim($0)
+                    })
+            }
+        }
+        Output.line()
+        Output.line(label("实验证明", "Experiments"))
+        if entry.experiments.isEmpty {
+            Output.line(
+                style.dim(
+                    "  "
+                        + app.languages.map { $0 == .zh ? "尚未链接实验" : "none linked yet" }.joined(
+                            separator: " · ")))
+        } else {
+            let catalogue = Dictionary(uniqueKeysWithValues: ExperimentCatalogue.all.map { ($0.id, $0) })
+            for id in entry.experiments {
+                let title = catalogue[id].map { experiment in
+                    app.languages.map { $0 == .zh ? experiment.titleZH : experiment.titleEN }.joined(
+                        separator: " · ")
+                }
+                Output.line("  " + style.code(id) + (title.map { "  " + $0 } ?? ""))
+            }
+        }
+        if let seed = entry.seed {
+            Output.line()
+            Output.line(
+                style.dim(
+                    (app.primaryLanguage == .zh ? "源自种子文档：" : "Grew from the seed section: ")
+                        + TerminalSafe.clean(seed)))
+        }
+    }
+
+    private func printAnswer(in language: Language) {
+        let renderer = app.terminal.renderer()
+        let zh = language == .zh
+        Output.line()
+        Output.lines(
+            app.terminal.hanging(
+                [InlineParser.Span(text: TerminalSafe.clean(entry.question[language]), kind: .bold)],
+                first: style.accent(zh ? "问 " : "Q  ")))
+        Output.line()
+        Output.lines(renderer.render(entry.answer[language]))
+        Output.line()
+        Output.line(style.bold(zh ? "要点" : "Key points"))
+        for (index, point) in entry.keyPoints[language].enumerated() {
+            Output.lines(app.terminal.hanging(point, first: "  \(index + 1). ".rightPadded(to: 6)))
+        }
+        guard !entry.misconceptions.isEmpty else { return }
+        Output.line()
+        Output.line(style.bold(zh ? "常见误区" : "Common misconceptions"))
+        for misconception in entry.misconceptions {
+            let cited = misconception.sources.map { "[\($0)]" }.joined()
+            printMarked(style.bad("✗"), zh ? "说法：" : "Said: ", misconception.myth[language], suffix: "")
+            printMarked(
+                style.good("✓"), zh ? "事实：" : "True: ", misconception.truth[language], suffix: " " + cited)
+        }
+    }
+
+    private func printMarked(_ mark: String, _ lead: String, _ text: String, suffix: String) {
+        let spans =
+            [InlineParser.Span(text: lead, kind: .bold)]
+            + InlineParser.spans(TerminalSafe.clean(text) + suffix)
+        Output.lines(app.terminal.hanging(spans, first: "  \(mark) "))
+    }
+}

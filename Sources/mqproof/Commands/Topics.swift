@@ -1,0 +1,65 @@
+import ArgumentParser
+import Content
+
+/// Lists the topic groups with their entry counts.
+struct Topics: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the topics with how many questions each holds.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        let app = try App.open(options)
+        let topics = try app.store.topics()
+        if output.json {
+            try Output.json(topics)
+        } else {
+            TopicTable(app: app).print(topics)
+        }
+    }
+}
+
+/// Lists questions, all or one topic's.
+struct List: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the questions, grouped by topic.")
+
+    @OptionGroup var options: GlobalOptions
+    @OptionGroup var output: JSONOption
+
+    @Option(help: "Only this topic's questions (an id from `mqproof topics`).")
+    var topic: String?
+
+    func run() throws {
+        let app = try App.open(options)
+        let topics = try app.store.topics()
+        if let topic, !topics.contains(where: { $0.topic.id == topic }) {
+            throw app.unknown("topic", topic, among: topics.map(\.topic.id), searchHint: false)
+        }
+        let entries = try app.store.entries(topic: topic)
+        if output.json {
+            try Output.json(entries)
+            return
+        }
+        let style = app.terminal.style
+        let idWidth = min(40, entries.map { DisplayWidth.of($0.id) }.max() ?? 0)
+        for summary in topics where summary.entryCount > 0 && (topic == nil || summary.topic.id == topic) {
+            let title = app.languages.map { TerminalSafe.clean(summary.topic.title[$0]) }.joined(
+                separator: " · ")
+            Output.line(style.bold("\(summary.topic.group)  \(title)") + style.dim("  (\(summary.topic.id))"))
+            for entry in entries where entry.topic == summary.topic.id {
+                let question = TerminalSafe.clean(entry.question[app.primaryLanguage])
+                let difficulty =
+                    String(repeating: "●", count: entry.difficulty)
+                    + String(repeating: "○", count: 3 - entry.difficulty)
+                let prefix = "  \(TerminalSafe.clean(entry.id).rightPadded(to: idWidth))  \(difficulty)  "
+                Output.lines(
+                    app.terminal.hanging([InlineParser.Span(text: question, kind: .plain)], first: prefix))
+            }
+            Output.line()
+        }
+        if entries.isEmpty {
+            Output.line(app.primaryLanguage == .zh ? "这个主题还没有题目。" : "No questions in this topic yet.")
+        }
+    }
+}

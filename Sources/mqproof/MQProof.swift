@@ -1,0 +1,39 @@
+import ArgumentParser
+import Foundation
+
+/// The `mqproof` command: message-queue interview prep where every claim links to a proof.
+@main
+struct MQProof: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mqproof",
+        abstract: "Message-queue interview prep, in Chinese and English, where every claim links to a proof.",
+        discussion: """
+            Run with no command for the home screen. Content is served from a SQLite store under \
+            $XDG_DATA_HOME/mqproof (else ~/.local/share/mqproof); --db or MQPROOF_DB choose another file.
+
+            Exit status: 0 success, 1 a failure (unknown id, bad content, unusable database), 64 bad usage.
+            """,
+        version: "0.1.0",
+        subcommands: [Home.self, Topics.self, List.self, Show.self, Search.self, ContentCommand.self],
+        defaultSubcommand: Home.self
+    )
+
+    /// Runs the command the arguments name, printing failures as one `mqproof: …` line.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as Failure {
+            Output.error("mqproof: \(failure.message)")
+            Foundation.exit(failure.exitCode)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// A failure to report to the user as one line, with the exit status to leave with.
+struct Failure: Error {
+    var message: String
+    var exitCode: Int32 = 1
+}

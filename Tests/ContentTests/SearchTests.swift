@@ -1,0 +1,103 @@
+import Content
+import TestSupport
+import Testing
+
+@Suite("Search")
+struct SearchTests {
+    /// Three entries whose texts differ where the queries below probe them.
+    static let store: ContentStore = {
+        let directory = TemporaryDirectory()
+        let tree = Fixtures.tree([
+            "kafka-idempotent-producer": Fixtures.entryYAML(id: "kafka-idempotent-producer"),
+            "kafka-acks": Fixtures.entryYAML(
+                id: "kafka-acks", tags: ["kafka", "acks"], questionZH: "acks=1 为什么会丢已确认的消息？",
+                questionEN: "Why can acks=1 lose an acknowledged write?",
+                answerZH: "Leader 在 Follower 拉取之前宕机。",
+                answerEN: "The leader dies before any follower fetches it."),
+            "why-introduce-mq": Fixtures.entryYAML(
+                id: "why-introduce-mq", topic: "why-mq", tags: ["decoupling"], questionZH: "为什么要引入消息队列？",
+                questionEN: "Why introduce a message queue?", answerZH: "解耦、异步、削峰。",
+                answerEN: "Decoupling, asynchronous work and peak shaving."),
+        ])
+        let store = try! ContentStore(path: directory.file("search.sqlite"))
+        _ = try! store.ensureContent(tree, parser: ContentParser(knownExperiments: []))
+        // Keep the directory alive as long as the store: it is a static, so for the whole run.
+        retained.append(directory)
+        return store
+    }()
+    nonisolated(unsafe) static var retained: [TemporaryDirectory] = []
+
+    private func ids(_ text: String) throws -> [String] {
+        guard let query = SearchQuery(text) else { return [] }
+        return try Self.store.search(query).map(\.entry.id)
+    }
+
+    @Test(
+        "Chinese queries of one, two and more characters find the entries that contain them",
+        arguments: [
+            ("幂", "kafka-idempotent-producer"), ("幂等", "kafka-idempotent-producer"),
+            ("消息丢失", "kafka-acks"),  // only in the topic title: 可靠性与消息丢失
+            ("削峰", "why-introduce-mq"), ("引入消息队列", "why-introduce-mq"),
+        ])
+    func chinese(query: String, expected: String) throws {
+        #expect(try ids(query).first == expected)
+    }
+
+    @Test("A Chinese phrase matches only where its characters are adjacent and in order")
+    func chinesePhraseOrder() throws {
+        #expect(try ids("等幂").isEmpty)
+    }
+
+    @Test(
+        "English words and prefixes, case-insensitive",
+        arguments: [
+            ("acks", "kafka-acks"), ("idempot", "kafka-idempotent-producer"), ("PEAK", "why-introduce-mq"),
+            ("follower fetches", "kafka-acks"), ("enable.idempotence", "kafka-idempotent-producer"),
+        ])
+    func english(query: String, expected: String) throws {
+        #expect(try ids(query).first == expected)
+    }
+
+    @Test("A match in the question ranks above a match only in the answer")
+    func bm25Ranking() throws {
+        // Every fixture's key points mention the producer; only one question does.
+        let hits = try ids("producer")
+        #expect(hits.count == 3)
+        #expect(hits.first == "kafka-idempotent-producer")
+    }
+
+    @Test("OR, NOT and quoted phrases work; AND is the default")
+    func operators() throws {
+        #expect(try Set(ids("幂等 OR 削峰")) == ["kafka-idempotent-producer", "why-introduce-mq"])
+        #expect(try Set(ids("kafka NOT 幂等")) == ["kafka-acks", "why-introduce-mq"])
+        #expect(try ids("\"follower fetches\"") == ["kafka-acks"])
+        #expect(try ids("\"fetches follower\"").isEmpty)
+        #expect(try ids("acks 削峰").isEmpty)
+    }
+
+    @Test(
+        "Whatever a user types gives results or nothing, never an SQL error",
+        arguments: [
+            "\"", "\"acks", "acks AND", "AND", "OR OR", "NOT acks", "*", "acks*", "(acks", "acks)", "[幂等]",
+            "NEAR(a b)", "col:acks", "a' OR 1=1 --", "^acks", "{acks}", "\\", "-acks", "+", "%", "幂\"等",
+        ])
+    func hostileInput(text: String) throws {
+        if let query = SearchQuery(text) {
+            _ = try Self.store.search(query)
+        }
+    }
+
+    @Test("Nothing searchable yields no query, so the command can say so")
+    func emptyQueries() {
+        for text in ["", "   ", "\"\"", "()*", "AND OR NOT"] {
+            #expect(SearchQuery(text) == nil, "\(text)")
+        }
+    }
+
+    @Test("Every token is quoted in the FTS5 expression")
+    func matchExpression() {
+        #expect(
+            SearchQuery("幂等 idempot OR \"acks all\"")?.matchExpression
+                == "\"幂 等\" AND \"idempot\"* OR \"acks all\"")
+    }
+}
