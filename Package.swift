@@ -37,6 +37,10 @@ let package = Package(
         .executableTarget(name: "ContentEmbedder"),
         .plugin(name: "EmbedContent", capability: .buildTool(), dependencies: ["ContentEmbedder"]),
 
+        // Measured figures, printed, never asserted (`swift run -c release content-benchmarks`).
+        .executableTarget(
+            name: "content-benchmarks", dependencies: ["Content"], path: "Benchmarks/ContentBenchmarks"),
+
         // Tests.
         .target(name: "TestSupport", dependencies: ["Content"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation"]),

@@ -35,11 +35,16 @@ public struct ContentParser: Sendable {
 
         var entries: [Entry] = []
         var firstFileOfID: [String: String] = [:]
-        for file in tree.files where file.role == .entry {
-            guard
-                let entry = parseEntry(
-                    file, topicIDs: topicIDs, seedHeadings: hasSeeds ? seedHeadings : nil, log: &log)
-            else { continue }
+        let entryFiles = tree.files.filter { $0.role == .entry }
+        let parsed = entryFiles.concurrentMap { file in
+            var fileLog = ProblemLog()
+            let entry = parseEntry(
+                file, topicIDs: topicIDs, seedHeadings: hasSeeds ? seedHeadings : nil, log: &fileLog)
+            return (entry, fileLog.problems)
+        }
+        for (file, (entry, problems)) in zip(entryFiles, parsed) {
+            log.problems += problems
+            guard let entry else { continue }
             if let other = firstFileOfID[entry.id] {
                 log.report(file.path, 1, "id '\(entry.id)' is already used by \(other)")
                 continue

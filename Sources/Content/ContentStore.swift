@@ -13,7 +13,7 @@ import GRDB
 
 /// The SQLite store behind every command.
 public final class ContentStore: Sendable {
-    private let pool: DatabasePool
+    private let database: DatabaseQueue
     public let path: String
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date. A file
@@ -23,21 +23,29 @@ public final class ContentStore: Sendable {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.foreignKeysEnabled = true
+        // WAL lets one process read while another writes. Setting it is a no-op read once the file
+        // is in WAL mode. A single connection (not a database) because each command is short: a database
+        // writes to the file on every open to create its WAL, which costs a start its fsyncs.
+        configuration.prepareDatabase { db in
+            if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                try db.execute(sql: "PRAGMA journal_mode = WAL")
+            }
+        }
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            database = try DatabaseQueue(path: path, configuration: configuration)
         } catch {
             throw .cannotOpen(path, reason: Self.reason(error))
         }
         do {
             let migrator = Self.migrator
-            let isCurrent = try pool.read { db in
+            let isCurrent = try database.read { db in
                 try migrator.hasCompletedMigrations(db) && !migrator.hasBeenSuperseded(db)
             }
             if !isCurrent {
-                if try pool.read(migrator.hasBeenSuperseded) {
+                if try database.read(migrator.hasBeenSuperseded) {
                     throw StoreError.cannotOpen(path, reason: "it was written by a newer mqproof")
                 }
-                try migrator.migrate(pool)
+                try migrator.migrate(database)
             }
         } catch let error as StoreError {
             throw error
@@ -56,6 +64,13 @@ public final class ContentStore: Sendable {
         }
         return "\(error)"
     }
+
+    /// The search index: every text pre-segmented (see SearchText), ranked by bm25.
+    private static let createSearchTable = """
+        CREATE VIRTUAL TABLE entry_search USING fts5(
+            entry_id UNINDEXED, question, key_points, answer, keywords,
+            tokenize = 'unicode61 remove_diacritics 2')
+        """
 
     private static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
@@ -93,9 +108,6 @@ public final class ContentStore: Sendable {
                         position INTEGER NOT NULL,
                         kind TEXT NOT NULL,
                         body TEXT NOT NULL);
-                    CREATE VIRTUAL TABLE entry_search USING fts5(
-                        entry_id UNINDEXED, question, key_points, answer, keywords,
-                        tokenize = 'unicode61 remove_diacritics 2');
 
                     -- User data: no import ever writes here. Card ids are quiz_item ids or
                     -- entry ids, on purpose without foreign keys: content tables are rebuilt.
@@ -106,6 +118,7 @@ public final class ContentStore: Sendable {
                         rating INTEGER NOT NULL,
                         reviewed_at TEXT NOT NULL);
                     """)
+            try db.execute(sql: createSearchTable)
         }
         return migrator
     }
@@ -145,75 +158,110 @@ public final class ContentStore: Sendable {
 
     /// Replaces every content table with `content`, in one transaction.
     public func importContent(_ content: ContentSet, fingerprint: String, origin: String) throws(StoreError) {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        // Encoding and segmenting are pure and per entry: do them on every core before taking
+        // the write lock, so the transaction only inserts.
+        let topicTitles = Dictionary(
+            uniqueKeysWithValues: content.topics.map { ($0.id, [$0.title.zh, $0.title.en]) })
+        let rows = content.entries.concurrentMap { ImportRow($0, topicTitles: topicTitles) }
         try writing { db in
             // Another process may have imported the same tree while this one parsed it.
             let current = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'fingerprint'")
             if current == fingerprint { return }
-            for table in ["entry_search", "quiz_item", "entry_experiment", "entry_tag", "entry", "topic"] {
+            // Deleting rows from an FTS5 table re-tokenizes every old row to unindex it; dropping
+            // and recreating the table inside the same transaction costs nothing.
+            try db.execute(sql: "DROP TABLE entry_search")
+            try db.execute(sql: Self.createSearchTable)
+            for table in ["quiz_item", "entry_experiment", "entry_tag", "entry", "topic"] {
                 try db.execute(sql: "DELETE FROM \(table)")
             }
             for (position, topic) in content.topics.enumerated() {
-                try db.execute(
+                try Self.insert(
+                    db,
                     sql:
                         "INSERT INTO topic (id, position, group_letter, title_zh, title_en) VALUES (?, ?, ?, ?, ?)",
                     arguments: [topic.id, position, topic.group, topic.title.zh, topic.title.en])
             }
-            let topicTitles = Dictionary(
-                uniqueKeysWithValues: content.topics.map { ($0.id, [$0.title.zh, $0.title.en]) })
-            for entry in content.entries {
-                let body = String(decoding: try encoder.encode(entry), as: UTF8.self)
-                try db.execute(
+            for row in rows {
+                let entry = row.entry
+                try Self.insert(
+                    db,
                     sql: """
                         INSERT INTO entry (id, topic_id, difficulty, question_zh, question_en, body)
                         VALUES (?, ?, ?, ?, ?, ?)
                         """,
                     arguments: [
-                        entry.id, entry.topic, entry.difficulty, entry.question.zh, entry.question.en, body,
+                        entry.id, entry.topic, entry.difficulty, entry.question.zh, entry.question.en,
+                        row.body,
                     ])
                 for tag in Set(entry.tags) {
-                    try db.execute(
-                        sql: "INSERT INTO entry_tag (entry_id, tag) VALUES (?, ?)",
+                    try Self.insert(
+                        db, sql: "INSERT INTO entry_tag (entry_id, tag) VALUES (?, ?)",
                         arguments: [entry.id, tag])
                 }
                 for (position, experiment) in entry.experiments.enumerated() {
-                    try db.execute(
+                    try Self.insert(
+                        db,
                         sql:
                             "INSERT INTO entry_experiment (entry_id, experiment_id, position) VALUES (?, ?, ?)",
                         arguments: [entry.id, experiment, position])
                 }
                 for (index, item) in entry.quiz.enumerated() {
                     let kind = if case .choice = item.kind { "choice" } else { "true-false" }
-                    try db.execute(
+                    try Self.insert(
+                        db,
                         sql:
                             "INSERT INTO quiz_item (id, entry_id, position, kind, body) VALUES (?, ?, ?, ?, ?)",
                         arguments: [
-                            "\(entry.id)/\(index + 1)", entry.id, index + 1, kind,
-                            String(decoding: try encoder.encode(item), as: UTF8.self),
+                            "\(entry.id)/\(index + 1)", entry.id, index + 1, kind, row.quizBodies[index],
                         ])
                 }
-                try db.execute(
-                    sql:
-                        "INSERT INTO entry_search (entry_id, question, key_points, answer, keywords) VALUES (?, ?, ?, ?, ?)",
-                    arguments: [
-                        entry.id,
-                        SearchText.segmented(entry.question.zh + "\n" + entry.question.en),
-                        SearchText.segmented(
-                            (entry.keyPoints.zh + entry.keyPoints.en).joined(separator: "\n")),
-                        SearchText.segmented(entry.answer.zh + "\n" + entry.answer.en),
-                        // The id, tags, seed heading and topic titles: the words a user may search by
-                        // that the question itself does not contain (消息丢失 for the acks answer).
-                        SearchText.segmented(
-                            ([entry.id] + entry.tags + [entry.seed ?? ""] + (topicTitles[entry.topic] ?? []))
-                                .joined(separator: "\n")),
-                    ])
+                try Self.insert(
+                    db,
+                    sql: """
+                        INSERT INTO entry_search (entry_id, question, key_points, answer, keywords)
+                        VALUES (?, ?, ?, ?, ?)
+                        """,
+                    arguments: [entry.id, row.question, row.keyPoints, row.answer, row.keywords])
             }
             for (key, value) in [("fingerprint", fingerprint), ("origin", origin)] {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
             }
         }
+    }
+
+    /// One entry's rows, encoded and segmented ahead of the transaction.
+    private struct ImportRow: Sendable {
+        var entry: Entry
+        var body: String
+        var quizBodies: [String]
+        var question: String
+        var keyPoints: String
+        var answer: String
+        var keywords: String
+
+        init(_ entry: Entry, topicTitles: [String: [String]]) {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            self.entry = entry
+            body = String(decoding: try! encoder.encode(entry), as: UTF8.self)
+            quizBodies = entry.quiz.map { String(decoding: try! encoder.encode($0), as: UTF8.self) }
+            question = SearchText.segmented(entry.question.zh + "\n" + entry.question.en)
+            keyPoints = SearchText.segmented(
+                (entry.keyPoints.zh + entry.keyPoints.en).joined(separator: "\n"))
+            answer = SearchText.segmented(entry.answer.zh + "\n" + entry.answer.en)
+            // The id, tags, seed heading and topic titles: words a user may search by that the
+            // question itself does not contain (消息丢失 for the acks answer).
+            keywords = SearchText.segmented(
+                ([entry.id] + entry.tags + [entry.seed ?? ""] + (topicTitles[entry.topic] ?? [])).joined(
+                    separator: "\n"))
+        }
+    }
+
+    /// Runs an insert through SQLite's statement cache: an import runs each statement once per
+    /// entry, so it is compiled once, not hundreds of times.
+    private static func insert(_ db: Database, sql: String, arguments: StatementArguments) throws {
+        try db.cachedStatement(sql: sql).execute(arguments: arguments)
     }
 
     // MARK: - Reading
@@ -364,7 +412,7 @@ public final class ContentStore: Sendable {
 
     private func reading<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
-            return try pool.read(body)
+            return try database.read(body)
         } catch {
             throw .failed(path, reason: Self.reason(error))
         }
@@ -372,7 +420,7 @@ public final class ContentStore: Sendable {
 
     private func writing(_ body: (Database) throws -> Void) throws(StoreError) {
         do {
-            try pool.writeWithoutTransaction { db in
+            try database.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     try body(db)
                     return .commit

@@ -251,43 +251,60 @@ struct MarkdownRenderer {
         }
     }
 
-    private static let closingPunctuation: Set<Character> = Set("，。、；：？！）」』》】〉…,.;:!?)]%”’")
-    private static let openingPunctuation: Set<Character> = Set("（「『《【〈“‘([")
+    /// Punctuation that must not start a line (it clings to what precedes it).
+    private static func isClosing(_ character: Character) -> Bool {
+        switch character.unicodeScalars.first!.value {
+        case 0xFF0C, 0x3002, 0x3001, 0xFF1B, 0xFF1A, 0xFF1F, 0xFF01, 0xFF09, 0x300D, 0x300F, 0x300B, 0x3011,
+            0x3009, 0x2026, 0x201D, 0x2019, 0x2C, 0x2E, 0x3B, 0x3A, 0x21, 0x3F, 0x29, 0x5D, 0x25:
+            true
+        default: false
+        }
+    }
+
+    /// Punctuation that must not end a line (it clings to what follows it).
+    private static func isOpening(_ character: Character) -> Bool {
+        switch character.unicodeScalars.first!.value {
+        case 0xFF08, 0x300C, 0x300E, 0x300A, 0x3010, 0x3008, 0x201C, 0x2018, 0x28, 0x5B: true
+        default: false
+        }
+    }
 
     func wrap(_ spans: [InlineParser.Span], width: Int) -> [WrappedLine] {
-        let atoms = makeAtoms(spans)
         var lines: [WrappedLine] = []
         var current = WrappedLine()
         func emit() {
             lines.append(current)
             current = WrappedLine()
         }
-        for atom in atoms {
+        func append(_ text: String, _ kind: InlineParser.Kind, width: Int) {
+            current.plain += text
+            current.text += render(text, kind)
+            current.width += width
+        }
+        for atom in makeAtoms(spans) {
             let space = atom.spaceBefore && current.width > 0 ? 1 : 0
             if current.width > 0 && current.width + space + atom.width > width {
                 emit()
             } else if space == 1 {
-                current.text += " "
-                current.plain += " "
-                current.width += 1
+                append(" ", .plain, width: 1)
             }
+            if current.width + atom.width <= width {
+                for piece in atom.pieces {
+                    append(piece.text, piece.kind, width: DisplayWidth.of(piece.text))
+                }
+                continue
+            }
+            // A word longer than the whole line is broken where it must be.
             for piece in atom.pieces {
                 for character in piece.text {
                     let characterWidth = DisplayWidth.of(character)
-                    // A word longer than the whole line is broken where it must be.
                     if current.width > 0 && current.width + characterWidth > width { emit() }
-                    current.plain.append(character)
-                    current.text += render(String(character), piece.kind)
-                    current.width += characterWidth
+                    append(String(character), piece.kind, width: characterWidth)
                 }
             }
         }
         if current.width > 0 || lines.isEmpty { emit() }
-        return lines.map { line in
-            var merged = line
-            merged.text = mergeEscapes(line.text)
-            return merged
-        }
+        return lines
     }
 
     private func makeAtoms(_ spans: [InlineParser.Span]) -> [Atom] {
@@ -307,7 +324,7 @@ struct MarkdownRenderer {
                     continue
                 }
                 let wide = DisplayWidth.of(character) == 2
-                if Self.closingPunctuation.contains(character) && !pendingSpace {
+                if Self.isClosing(character) && !pendingSpace {
                     // Clings to what came before, so it never starts a line.
                     if current.width > 0 {
                         current.append(character, kind: span.kind)
@@ -321,12 +338,12 @@ struct MarkdownRenderer {
                 }
                 if wide {
                     let clingsToOpening =
-                        current.pieces.last.map { Self.openingPunctuation.contains($0.text.last!) } ?? false
+                        current.pieces.last.map { Self.isOpening($0.text.last!) } ?? false
                     if !clingsToOpening { finish() }
                     current.spaceBefore = current.width == 0 ? pendingSpace : current.spaceBefore
                     current.append(character, kind: span.kind)
                     pendingSpace = false
-                    if !Self.openingPunctuation.contains(character) { finish() }
+                    if !Self.isOpening(character) { finish() }
                     continue
                 }
                 if current.width == 0 { current.spaceBefore = pendingSpace }
@@ -345,17 +362,6 @@ struct MarkdownRenderer {
         case .emphasis: style.italic(text)
         case .code: style.code(text)
         }
-    }
-
-    /// Styling character by character writes an escape pair around each one; merge runs of the
-    /// same style back into one pair so the output stays small.
-    private func mergeEscapes(_ text: String) -> String {
-        guard style.isEnabled else { return text }
-        var result = text
-        for code in ["1", "3", "36"] {
-            result = result.replacingOccurrences(of: "\u{1B}[0m\u{1B}[\(code)m", with: "")
-        }
-        return result
     }
 }
 
