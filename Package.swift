@@ -20,7 +20,7 @@ let package = Package(
     targets: [
         // Pure cores: no I/O, no clock, no global randomness.
         .target(name: "Simulation"),
-        .target(name: "Experiments", dependencies: ["Simulation"]),
+        .target(name: "Experiments", dependencies: ["Simulation", yams], plugins: ["EmbedContent"]),
         .target(name: "Quiz"),
 
         // The store: the only target that knows SQLite. It carries a copy of content/ and seeds/
@@ -30,7 +30,7 @@ let package = Package(
         // The command-line edge: terminal, clock, environment, files.
         .executableTarget(
             name: "mqproof",
-            dependencies: ["Content", "Experiments", "Quiz", argumentParser]
+            dependencies: ["Content", "Experiments", "Simulation", "Quiz", argumentParser]
         ),
 
         // Build tooling: turns content/ and seeds/ into Swift source for the Content target.
@@ -44,7 +44,8 @@ let package = Package(
         // Tests.
         .target(name: "TestSupport", dependencies: ["Content"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation"]),
-        .testTarget(name: "QuizTests", dependencies: ["Quiz"]),
+        .testTarget(name: "QuizTests", dependencies: ["Quiz"], exclude: ["Fixtures"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Simulation"]),
         .testTarget(name: "ContentTests", dependencies: ["Content", "TestSupport", grdb]),
         .testTarget(name: "CLITests", dependencies: ["mqproof", "TestSupport"]),
     ],

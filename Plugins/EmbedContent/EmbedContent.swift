@@ -1,8 +1,9 @@
 import Foundation
 import PackagePlugin
 
-/// Compiles a copy of content/ and seeds/ into the Content target, so that a `mqproof` binary
-/// copied anywhere, away from the source tree, still serves every question.
+/// Compiles a copy of the data files a target serves into it: content/ and seeds/ into Content,
+/// scenarios/ into Experiments. A `mqproof` binary copied anywhere, away from the source tree,
+/// still serves every question and runs every scenario.
 ///
 /// The plugin only lists the files; `ContentEmbedder` writes the Swift source. SwiftPM reruns the
 /// command whenever one of the listed files changes, and the plugin itself runs on every build,
@@ -11,15 +12,24 @@ import PackagePlugin
 struct EmbedContent: BuildToolPlugin {
     func createBuildCommands(context: PluginContext, target: Target) throws -> [Command] {
         let root = context.package.directoryURL
-        let inputs =
-            try embeddableFiles(below: root.appending(path: "content"), extensions: ["yaml"])
-            + embeddableFiles(below: root.appending(path: "seeds"), extensions: ["txt", "md"])
+        let inputs: [URL]
+        let typeName: String
+        switch target.name {
+        case "Experiments":
+            typeName = "EmbeddedScenarios"
+            inputs = try embeddableFiles(below: root.appending(path: "scenarios"), extensions: ["yaml"])
+        default:
+            typeName = "EmbeddedContent"
+            inputs =
+                try embeddableFiles(below: root.appending(path: "content"), extensions: ["yaml"])
+                + embeddableFiles(below: root.appending(path: "seeds"), extensions: ["txt", "md"])
+        }
         let output = context.pluginWorkDirectoryURL.appending(path: "EmbeddedFiles.swift")
         return [
             .buildCommand(
-                displayName: "Embedding \(inputs.count) content and seed files",
+                displayName: "Embedding \(inputs.count) files into \(target.name)",
                 executable: try context.tool(named: "ContentEmbedder").url,
-                arguments: [output.path, root.path] + inputs.map(\.path),
+                arguments: [output.path, root.path, typeName] + inputs.map(\.path),
                 inputFiles: inputs,
                 outputFiles: [output]
             )

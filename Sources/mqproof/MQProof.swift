@@ -14,7 +14,10 @@ struct MQProof: ParsableCommand {
             Exit status: 0 success, 1 a failure (unknown id, bad content, unusable database), 64 bad usage.
             """,
         version: "0.1.0",
-        subcommands: [Home.self, Topics.self, List.self, Show.self, Search.self, ContentCommand.self],
+        subcommands: [
+            Home.self, Topics.self, List.self, Show.self, Search.self, Run.self, Scenarios.self,
+            ContentCommand.self,
+        ],
         defaultSubcommand: Home.self
     )
 

@@ -1,0 +1,304 @@
+import Simulation
+import Yams
+
+// Theory of operation
+//
+// A scenario file is YAML (scenarios/README.md documents it): the cluster and its config in
+// Kafka's own names, consumers, optional random faults, a script of steps written as short
+// sentences ("crash leader", "wait until acknowledged m"), and expectations on the checker's
+// findings. Steps are sentences rather than nested YAML because that is how people describe
+// fault scenarios, and a sentence per line keeps a script readable top to bottom. Every problem
+// is reported as file:line: reason, all of them at once.
+
+/// Parses scenario files.
+public enum ScenarioFile {
+    /// A problem in a scenario file.
+    public struct Problem: Error, Equatable, Sendable, CustomStringConvertible {
+        public var file: String
+        public var line: Int
+        public var reason: String
+        public var description: String { "\(file):\(line): \(reason)" }
+    }
+
+    /// All problems of one file.
+    public struct Problems: Error, Equatable, Sendable, CustomStringConvertible {
+        public var problems: [Problem]
+        public var description: String { problems.map(\.description).joined(separator: "\n") }
+    }
+
+    public static func parse(_ text: String, file: String) -> Result<Scenario, Problems> {
+        var problems: [Problem] = []
+        func report(_ line: Int, _ reason: String) {
+            problems.append(Problem(file: file, line: line, reason: reason))
+        }
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                return .failure(
+                    Problems(problems: [Problem(file: file, line: 1, reason: "the file is empty")]))
+            }
+            root = node
+        } catch let error as YamlError {
+            return .failure(
+                Problems(problems: [Problem(file: file, line: yamlLine(error), reason: "YAML: \(error)")]))
+        } catch {
+            return .failure(Problems(problems: [Problem(file: file, line: 1, reason: "YAML: \(error)")]))
+        }
+        guard let mapping = root.mapping else {
+            return .failure(
+                Problems(problems: [Problem(file: file, line: 1, reason: "a scenario is a mapping of fields")]
+                ))
+        }
+        var scenario = Scenario(name: "")
+        var seenName = false
+        for (keyNode, value) in mapping {
+            let key = keyNode.string ?? ""
+            let line = keyNode.mark?.line ?? 1
+            switch key {
+            case "name":
+                scenario.name = value.string ?? ""
+                seenName = !scenario.name.isEmpty
+            case "claim":
+                scenario.claim = value.string
+            case "kafka", "version":
+                guard let text = value.string, let version = KafkaVersion(parsing: text) else {
+                    report(
+                        line,
+                        "unknown Kafka version '\(value.string ?? "")' (profiles: \(KafkaVersion.allCases.map(\.rawValue).joined(separator: ", ")), or a release such as 3.9)"
+                    )
+                    continue
+                }
+                scenario.version = version
+            case "brokers":
+                guard let count = value.string.flatMap(Int.init), (1...9).contains(count) else {
+                    report(line, "'brokers' must be a number from 1 to 9")
+                    continue
+                }
+                scenario.brokers = count
+            case "producers":
+                guard let count = value.string.flatMap(Int.init), (1...9).contains(count) else {
+                    report(line, "'producers' must be a number from 1 to 9")
+                    continue
+                }
+                scenario.producers = count
+            case "settle":
+                guard let milliseconds = value.string.flatMap(duration) else {
+                    report(line, "'settle' must be a duration such as 5000, 500ms or 5s")
+                    continue
+                }
+                scenario.settleMs = milliseconds
+            case "config":
+                guard let entries = value.mapping else {
+                    report(line, "'config' maps Kafka config names to values")
+                    continue
+                }
+                for (name, setting) in entries {
+                    scenario.settings.append(.init(key: name.string ?? "", value: setting.string ?? ""))
+                }
+            case "consumers":
+                guard let entries = value.mapping else {
+                    report(line, "'consumers' maps c1, c2, ... to {commit: ..., processing: ...}")
+                    continue
+                }
+                for (offset, (name, spec)) in entries.enumerated() {
+                    let specLine = name.mark?.line ?? line
+                    guard name.string == "c\(offset + 1)" else {
+                        report(specLine, "consumers are named c1, c2, ... in order; expected c\(offset + 1)")
+                        continue
+                    }
+                    let commit = spec.mapping?["commit"]?.string ?? "auto"
+                    let processing = spec.mapping?["processing"]?.string ?? "sync"
+                    guard let policy = CommitPolicy(rawValue: commit) else {
+                        report(
+                            specLine,
+                            "commit must be \(CommitPolicy.allCases.map(\.rawValue).joined(separator: ", ")), not '\(commit)'"
+                        )
+                        continue
+                    }
+                    guard let mode = ProcessingMode(rawValue: processing) else {
+                        report(specLine, "processing must be sync or async, not '\(processing)'")
+                        continue
+                    }
+                    scenario.consumers.append(ConsumerSpec(commit: policy, processing: mode))
+                }
+            case "random-faults":
+                scenario.randomFaults = parseRandomFaults(value, line: line, report: report)
+            case "steps":
+                guard let list = value.sequence else {
+                    report(line, "'steps' is a list of sentences")
+                    continue
+                }
+                for item in list {
+                    let stepLine = item.mark?.line ?? line
+                    guard let text = item.string else {
+                        report(stepLine, "a step is one sentence, such as: crash leader")
+                        continue
+                    }
+                    switch StepParser.parse(text) {
+                    case .success(let step):
+                        scenario.steps.append(ScriptStep(line: stepLine, text: text, step: step))
+                    case .failure(let error): report(stepLine, error.reason)
+                    }
+                }
+            case "expect":
+                guard let entries = value.mapping else {
+                    report(line, "'expect' maps checker findings to message lists or counts")
+                    continue
+                }
+                for (name, expected) in entries {
+                    let entryLine = name.mark?.line ?? line
+                    guard let subject = subject(name.string ?? "") else {
+                        let known =
+                            AnomalyKind.allCases.map(\.rawValue) + [
+                                "log", "acknowledged", "failed", "indeterminate",
+                            ]
+                        report(
+                            entryLine,
+                            "unknown expectation '\(name.string ?? "")' (known: \(known.joined(separator: ", ")))"
+                        )
+                        continue
+                    }
+                    if let list = expected.sequence {
+                        scenario.expectations.append(
+                            .init(
+                                subject: subject, value: .messages(list.compactMap(\.string)), line: entryLine
+                            ))
+                    } else if expected.string == "none" {
+                        scenario.expectations.append(
+                            .init(subject: subject, value: .count(0), line: entryLine))
+                    } else if let count = expected.string.flatMap(Int.init) {
+                        scenario.expectations.append(
+                            .init(subject: subject, value: .count(count), line: entryLine))
+                    } else {
+                        report(entryLine, "expect a list of messages, a count, or none")
+                    }
+                }
+            default:
+                report(
+                    line,
+                    "unknown field '\(key)' (fields: name, claim, kafka, brokers, producers, config, consumers, random-faults, steps, expect, settle)"
+                )
+            }
+        }
+        if !seenName { report(1, "missing field 'name'") }
+        do {
+            _ = try scenario.resolvedConfig()
+        } catch {
+            let line = mapping.first { $0.key.string == "config" }?.value.mapping?.first {
+                $0.key.string == error.key
+            }?.key.mark?.line
+            report(line ?? 1, "config \(error)")
+        }
+        if let problem = checkReferences(scenario) { report(problem.line, problem.reason) }
+        return problems.isEmpty
+            ? .success(scenario) : .failure(Problems(problems: problems.sorted { $0.line < $1.line }))
+    }
+
+    /// Steps may name only brokers, producers and consumers the scenario has.
+    private static func checkReferences(_ scenario: Scenario) -> (line: Int, reason: String)? {
+        for scripted in scenario.steps {
+            for node in scripted.step.references {
+                switch node {
+                case .broker(let id) where id.value > scenario.brokers:
+                    return (
+                        scripted.line, "\(id) does not exist: the scenario has \(scenario.brokers) brokers"
+                    )
+                case .producer(let index) where index > max(1, scenario.producers):
+                    return (
+                        scripted.line,
+                        "p\(index) does not exist: the scenario has \(max(1, scenario.producers)) producers"
+                    )
+                case .consumer(let index) where index > scenario.consumers.count:
+                    return (scripted.line, "c\(index) does not exist: declare it under 'consumers'")
+                default: continue
+                }
+            }
+        }
+        return nil
+    }
+
+    private static func subject(_ name: String) -> Expectation.Subject? {
+        if let kind = AnomalyKind(rawValue: name) { return .anomaly(kind) }
+        switch name {
+        case "log": return .log
+        case "acknowledged": return .acknowledged
+        case "failed": return .failed
+        case "indeterminate": return .indeterminate
+        default: return nil
+        }
+    }
+
+    private static func parseRandomFaults(_ node: Node, line: Int, report: (Int, String) -> Void)
+        -> RandomFaults?
+    {
+        guard let fields = node.mapping else {
+            report(line, "'random-faults' needs count, kinds, window and recover-after")
+            return nil
+        }
+        let count = fields["count"]?.string.flatMap(Int.init) ?? 1
+        let kindNames =
+            fields["kinds"]?.sequence?.compactMap(\.string) ?? RandomFaults.Kind.allCases.map(\.rawValue)
+        var kinds: [RandomFaults.Kind] = []
+        for name in kindNames {
+            guard let kind = RandomFaults.Kind(rawValue: name) else {
+                report(
+                    line,
+                    "unknown fault kind '\(name)' (kinds: \(RandomFaults.Kind.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
+                return nil
+            }
+            kinds.append(kind)
+        }
+        let window = (fields["window"]?.string).flatMap(range) ?? 0...5_000
+        let recover = (fields["recover-after"]?.string).flatMap(duration) ?? 10_000
+        guard count >= 0, !kinds.isEmpty else {
+            report(line, "'random-faults' needs a count of at least 0 and at least one kind")
+            return nil
+        }
+        return RandomFaults(count: count, kinds: kinds, windowMs: window, recoverAfterMs: recover)
+    }
+
+    /// `500`, `500ms`, `2s`.
+    static func duration(_ text: String) -> Millis? {
+        if text.hasSuffix("ms") { return Int(text.dropLast(2)) }
+        if text.hasSuffix("s") { return Int(text.dropLast()).map { $0 * 1_000 } }
+        return Int(text)
+    }
+
+    /// `0-5000` or `0-5s`.
+    static func range(_ text: String) -> ClosedRange<Millis>? {
+        let bounds = text.split(separator: "-").compactMap { duration(String($0)) }
+        guard bounds.count == 2, bounds[0] <= bounds[1] else { return nil }
+        return bounds[0]...bounds[1]
+    }
+
+    private static func yamlLine(_ error: YamlError) -> Int {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
+        default: 1
+        }
+    }
+}
+
+extension Step {
+    /// Every node the step names.
+    var references: [NodeReference] {
+        switch self {
+        case .produce(_, let producer, _): [.producer(producer)]
+        case .fault(let node, _), .restart(let node), .pause(let node, _), .isolate(let node): [node]
+        case .partition(let a, let b, _): a + b
+        case .drop(_, let from, let to), .delay(_, let from, let to, _): [from, to].compactMap { $0 }
+        case .resendUnacknowledged(let producer): [.producer(producer)]
+        case .startConsumer(let consumer), .stopConsumer(let consumer): [.consumer(consumer)]
+        case .waitUntil(.processed(let consumer, _), _), .waitUntil(.polled(let consumer, _), _):
+            [.consumer(consumer)]
+        case .waitUntil(.leaderIs(let broker), _), .waitUntil(.replicated(_, let broker), _):
+            [.broker(broker)]
+        case .waitUntil(.isr(let isr), _): isr.map(NodeReference.broker)
+        case .wait, .waitUntil, .heal: []
+        }
+    }
+}
+
+/// Namespace for the scenario files the EmbedContent plugin compiles in.
+enum EmbeddedScenarios {}

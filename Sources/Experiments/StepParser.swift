@@ -1,0 +1,245 @@
+import Simulation
+
+/// Parses one scenario step, a short sentence, into a `Step`. The grammar is in
+/// scenarios/README.md; every sentence starts with its verb.
+enum StepParser {
+    struct Failure: Error {
+        var reason: String
+    }
+
+    static let defaultWaitTimeout: Millis = 120_000
+
+    static func parse(_ sentence: String) -> Result<Step, Failure> {
+        do {
+            return .success(try parseOrThrow(sentence))
+        } catch {
+            return .failure(error)
+        }
+    }
+
+    private static func parseOrThrow(_ sentence: String) throws(Failure) -> Step {
+        // Commas and braces only separate list items: "isr is {1, 2}" reads as "isr is 1 2".
+        let words = sentence.split { $0 == " " || $0 == "," || $0 == "{" || $0 == "}" }.map(String.init)
+        guard let verb = words.first else { throw Failure(reason: "empty step") }
+        var rest = Array(words.dropFirst())
+        switch verb {
+        case "produce":
+            var producer = 1
+            var every: Millis?
+            if let by = rest.firstIndex(of: "by"), by + 1 < rest.count {
+                guard case .producer(let index) = try node(rest[by + 1]) else {
+                    throw Failure(reason: "'by' names a producer: p1, p2, ...")
+                }
+                producer = index
+                rest.removeSubrange(by...(by + 1))
+            }
+            if let index = rest.firstIndex(of: "every"), index + 1 < rest.count {
+                every = try duration(rest[index + 1])
+                rest.removeSubrange(index...(index + 1))
+            }
+            guard !rest.isEmpty else {
+                throw Failure(reason: "produce what? e.g. 'produce m', 'produce m1..m5' or 'produce 100'")
+            }
+            return .produce(names: rest, producer: producer, everyMs: every)
+        case "wait":
+            guard let first = rest.first else {
+                throw Failure(reason: "wait how long, or until what? e.g. 'wait 500ms'")
+            }
+            if first != "until" {
+                guard rest.count == 1 else {
+                    throw Failure(reason: "'wait' takes one duration, e.g. 'wait 2s'")
+                }
+                return .wait(try duration(first))
+            }
+            var timeout = defaultWaitTimeout
+            if let within = rest.firstIndex(of: "within"), within + 1 < rest.count {
+                timeout = try duration(rest[within + 1])
+                rest.removeSubrange(within...(within + 1))
+            }
+            return .waitUntil(try condition(Array(rest.dropFirst())), timeoutMs: timeout)
+        case "crash", "power-loss", "disk-loss":
+            let fault: Fault = verb == "crash" ? .crash : verb == "power-loss" ? .powerLoss : .diskLoss
+            let target = try single(rest, verb)
+            if verb != "crash", case .producer = target {
+                throw Failure(reason: "\(verb) applies to brokers")
+            }
+            if verb != "crash", case .consumer = target {
+                throw Failure(reason: "\(verb) applies to brokers")
+            }
+            return .fault(target, fault)
+        case "restart":
+            return .restart(try single(rest, verb))
+        case "pause":
+            guard rest.count == 3, rest[1] == "for" else { throw Failure(reason: "write: pause B2 for 5s") }
+            return .pause(try node(rest[0]), try duration(rest[2]))
+        case "partition":
+            let arrow = rest.firstIndex(of: "->")
+            guard let split = arrow ?? rest.firstIndex(of: "|") else {
+                throw Failure(
+                    reason: "write: partition B1 | B2 B3 (both ways) or partition B1 -> B2 (one way)")
+            }
+            let sideA = try rest[..<split].map(node)
+            let sideB = try rest[(split + 1)...].map(node)
+            guard !sideA.isEmpty, !sideB.isEmpty else {
+                throw Failure(reason: "a partition needs nodes on both sides")
+            }
+            return .partition(sideA, sideB, oneWay: arrow != nil)
+        case "isolate":
+            return .isolate(try single(rest, verb))
+        case "heal":
+            guard rest.isEmpty else {
+                throw Failure(reason: "'heal' takes nothing: it ends every partition and delay")
+            }
+            return .heal
+        case "drop":
+            guard rest.first == "next", rest.count >= 2 else {
+                throw Failure(reason: "write: drop next produce-response to p1 (kinds: \(kinds))")
+            }
+            let kind = try messageKind(rest[1])
+            let (from, to) = try endpoints(Array(rest.dropFirst(2)))
+            return .drop(kind, from: from, to: to)
+        case "delay":
+            guard let by = rest.firstIndex(of: "by"), by + 1 < rest.count, by >= 1 else {
+                throw Failure(reason: "write: delay fetch-response from B1 by 5s (kinds: \(kinds), or all)")
+            }
+            let kind = try messageKind(rest[0])
+            let (from, to) = try endpoints(Array(rest[1..<by]))
+            return .delay(kind, from: from, to: to, milliseconds: try duration(rest[by + 1]))
+        case "resend":
+            guard rest.first == "unacknowledged" else {
+                throw Failure(reason: "write: resend unacknowledged [p1]")
+            }
+            if rest.count > 1, case .producer(let index) = try node(rest[1]) {
+                return .resendUnacknowledged(producer: index)
+            }
+            return .resendUnacknowledged(producer: 1)
+        case "start", "stop":
+            guard case .consumer(let index) = try single(rest, verb) else {
+                throw Failure(reason: "\(verb) applies to consumers: c1, c2, ...")
+            }
+            return verb == "start" ? .startConsumer(index) : .stopConsumer(index)
+        default:
+            throw Failure(
+                reason:
+                    "unknown step '\(verb)' (steps: produce, wait, wait until, crash, power-loss, disk-loss, restart, pause, partition, isolate, heal, drop next, delay, resend unacknowledged, start, stop)"
+            )
+        }
+    }
+
+    private static var kinds: String { MessageKind.allCases.map(\.rawValue).joined(separator: ", ") }
+
+    private static func messageKind(_ word: String) throws(Failure) -> MessageKind? {
+        if word == "all" || word == "any" { return nil }
+        guard let kind = MessageKind(rawValue: word) else {
+            throw Failure(reason: "unknown message kind '\(word)' (kinds: \(kinds))")
+        }
+        return kind
+    }
+
+    private static func endpoints(_ words: [String]) throws(Failure) -> (NodeReference?, NodeReference?) {
+        var from: NodeReference?
+        var to: NodeReference?
+        var index = 0
+        while index < words.count {
+            guard index + 1 < words.count else {
+                throw Failure(reason: "'\(words[index])' needs a node after it")
+            }
+            switch words[index] {
+            case "from": from = try node(words[index + 1])
+            case "to": to = try node(words[index + 1])
+            default: throw Failure(reason: "expected 'from' or 'to', not '\(words[index])'")
+            }
+            index += 2
+        }
+        return (from, to)
+    }
+
+    private static func single(_ words: [String], _ verb: String) throws(Failure) -> NodeReference {
+        guard words.count == 1 else {
+            throw Failure(reason: "'\(verb)' takes one node, e.g. '\(verb) B1' or '\(verb) leader'")
+        }
+        return try node(words[0])
+    }
+
+    static func node(_ word: String) throws(Failure) -> NodeReference {
+        switch word {
+        case "leader": return .leader
+        case "follower": return .follower
+        case "controller": return .controller
+        default:
+            if let number = Int(word.dropFirst()), number >= 1 {
+                switch word.first {
+                case "B", "b": return .broker(BrokerID(number))
+                case "p": return .producer(number)
+                case "c": return .consumer(number)
+                default: break
+                }
+            }
+            throw Failure(
+                reason: "unknown node '\(word)' (nodes: B1, B2, ..., leader, follower, controller, p1, c1)")
+        }
+    }
+
+    private static func broker(_ word: String) throws(Failure) -> BrokerID {
+        if let number = Int(word), number >= 1 { return BrokerID(number) }
+        guard case .broker(let id) = try node(word) else {
+            throw Failure(reason: "'\(word)' is not a broker")
+        }
+        return id
+    }
+
+    private static func duration(_ word: String) throws(Failure) -> Millis {
+        guard let milliseconds = ScenarioFile.duration(word), milliseconds >= 0 else {
+            throw Failure(reason: "'\(word)' is not a duration (write 500, 500ms or 5s)")
+        }
+        return milliseconds
+    }
+
+    /// The condition words after `wait until`.
+    private static func condition(_ words: [String]) throws(Failure) -> Condition {
+        let text = words.joined(separator: " ")
+        switch words.first {
+        case "acknowledged":
+            guard words.count > 1 else {
+                throw Failure(reason: "acknowledged what? e.g. 'wait until acknowledged m'")
+            }
+            return .acknowledged(Array(words.dropFirst()))
+        case "all":
+            guard text == "all completed" || text == "all acknowledged" || text == "all sends completed"
+            else { break }
+            return .allCompleted
+        case "isr":
+            let members = words.dropFirst().filter { $0 != "is" && $0 != "=" }
+            guard !members.isEmpty else { throw Failure(reason: "write: wait until isr is {1, 2}") }
+            return .isr(try members.map(broker))
+        case "leader":
+            let rest = words.dropFirst().filter { $0 != "is" && $0 != "=" }
+            guard rest.count == 1 else {
+                throw Failure(reason: "write: wait until leader is B2 (or: leader is none)")
+            }
+            return rest[0] == "none" ? .offline : .leaderIs(try broker(rest[0]))
+        case "offline":
+            return .offline
+        case "committed":
+            guard words.count == 2, let offset = Int(words[1]) else {
+                throw Failure(reason: "write: wait until committed 10")
+            }
+            return .committed(offset)
+        default:
+            if words.count == 3, words[1] == "has" {
+                return .replicated(message: words[2], on: try broker(words[0]))
+            }
+            if words.count == 3, words[1] == "processed" || words[1] == "polled", let count = Int(words[2]),
+                case .consumer(let index) = try node(words[0])
+            {
+                return words[1] == "processed"
+                    ? .processed(consumer: index, count: count) : .polled(consumer: index, count: count)
+            }
+            if words.count == 2, words[1] == "acknowledged" { return .acknowledged([words[0]]) }
+        }
+        throw Failure(
+            reason:
+                "unknown condition '\(text)' (conditions: acknowledged m, all completed, isr is {1,2}, leader is B2, leader is none, B2 has m, c1 processed 10, c1 polled 10, committed 10)"
+        )
+    }
+}

@@ -1,0 +1,161 @@
+// Theory of operation
+//
+// The checker reads the history (what clients were told) and the final state (what the
+// partition holds) and names every anomaly with Jepsen's vocabulary where it has one:
+//   lost-write          acknowledged to a producer, absent from the final log
+//   duplicate           one application message at more than one offset of the final log
+//   unexpected          in the log but never sent
+//   reordered           sent later by one producer, yet earlier in the log (nonmonotonic-send)
+//   consumed-then-lost  returned by a poll, later gone from the log (or its offset reused)
+//   processed-twice     a side effect in the sink more than once
+//   never-processed     in the log below where the group consumed, never processed
+// Indeterminate sends (info) are neither lost nor acknowledged: if they turn up in the log they
+// are "recovered". Each anomaly carries a witness: the trace events that touched the message,
+// in order, in plain words, so a reader can see which event made it disappear.
+
+/// The anomalies the checker names.
+public enum AnomalyKind: String, CaseIterable, Sendable {
+    case lostWrite = "lost-write"
+    case duplicate
+    case unexpected
+    case reordered
+    case consumedThenLost = "consumed-then-lost"
+    case processedTwice = "processed-twice"
+    case neverProcessed = "never-processed"
+}
+
+public struct Anomaly: Equatable, Sendable {
+    public var kind: AnomalyKind
+    public var message: MessageID
+    /// What happened to the message, event by event.
+    public var witness: [TraceEvent]
+}
+
+public struct CheckerReport: Sendable {
+    public var anomalies: [Anomaly]
+    public var acknowledged: Int
+    public var failed: Int
+    public var indeterminate: Int
+    /// Indeterminate sends that reached the final log anyway.
+    public var recovered: Int
+    public var finalLog: [MessageID]
+
+    public func messages(_ kind: AnomalyKind) -> [MessageID] {
+        anomalies.filter { $0.kind == kind }.map(\.message)
+    }
+
+    public var isClean: Bool { anomalies.isEmpty }
+}
+
+public enum Checker {
+    public static func check(_ world: KafkaWorld) -> CheckerReport {
+        let history = world.history
+        let finalLog = world.authoritativeLog.map(\.message)
+        var countInLog: [MessageID: Int] = [:]
+        var firstPosition: [MessageID: Int] = [:]
+        for (offset, message) in finalLog.enumerated() {
+            countInLog[message, default: 0] += 1
+            if firstPosition[message] == nil { firstPosition[message] = offset }
+        }
+        var anomalies: [Anomaly] = []
+        func report(_ kind: AnomalyKind, _ message: MessageID) {
+            anomalies.append(Anomaly(kind: kind, message: message, witness: witness(for: message, in: world)))
+        }
+
+        var acknowledged = 0
+        var failed = 0
+        var indeterminate = 0
+        var recovered = 0
+        var sent: Set<MessageID> = []
+        var lost: Set<MessageID> = []
+        for send in history.sends {
+            sent.insert(send.message)
+            switch send.outcome {
+            case .ok:
+                acknowledged += 1
+                if countInLog[send.message] == nil { lost.insert(send.message) }
+            case .fail: failed += 1
+            case .info:
+                indeterminate += 1
+                if countInLog[send.message] != nil { recovered += 1 }
+            case .pending: break
+            }
+        }
+        for message in lost.sorted() { report(.lostWrite, message) }
+        for (message, count) in countInLog.sorted(by: { $0.key < $1.key }) {
+            if count > 1 { report(.duplicate, message) }
+            if !sent.contains(message) { report(.unexpected, message) }
+        }
+
+        // nonmonotonic-send: per producer, acknowledged messages must keep their send order.
+        var reordered: Set<MessageID> = []
+        for producer in Set(history.sends.map(\.producer)).sorted() {
+            let positions = history.sends.filter { send in
+                if case .ok = send.outcome { send.producer == producer } else { false }
+            }.compactMap { send in firstPosition[send.message].map { (send.message, $0) } }
+            var highest = -1
+            for (message, position) in positions {
+                if position < highest { reordered.insert(message) }
+                highest = max(highest, position)
+            }
+        }
+        for message in reordered.sorted() { report(.reordered, message) }
+
+        var consumedThenLost: Set<MessageID> = []
+        for poll in history.polls {
+            let offset = poll.offset.value
+            if offset >= finalLog.count || finalLog[offset] != poll.message {
+                consumedThenLost.insert(poll.message)
+            }
+        }
+        for message in consumedThenLost.sorted() { report(.consumedThenLost, message) }
+
+        var processedCount: [MessageID: Int] = [:]
+        for item in history.processed { processedCount[item.message, default: 0] += 1 }
+        for (message, count) in processedCount.sorted(by: { $0.key < $1.key }) where count > 1 {
+            report(.processedTwice, message)
+        }
+        if let consumedUpTo = history.polls.map(\.offset.value).max() {
+            var neverProcessed: Set<MessageID> = []
+            for message in finalLog.prefix(consumedUpTo + 1) where processedCount[message] == nil {
+                neverProcessed.insert(message)
+            }
+            for message in neverProcessed.sorted() { report(.neverProcessed, message) }
+        }
+        return CheckerReport(
+            anomalies: anomalies, acknowledged: acknowledged, failed: failed, indeterminate: indeterminate,
+            recovered: recovered, finalLog: finalLog)
+    }
+
+    /// The trace events that mention `message`, plus the elections and crashes between its first
+    /// and last mention: the story of what happened to it.
+    static func witness(for message: MessageID, in world: KafkaWorld) -> [TraceEvent] {
+        guard world.recordsTrace else { return [] }
+        let mentions = world.trace.indices.filter { world.trace[$0].note.mentions(message) }
+        guard let first = mentions.first, let last = mentions.last else { return [] }
+        return world.trace.indices.filter { index in
+            if mentions.contains(index) { return true }
+            guard index > first else { return false }
+            switch world.trace[index].note {
+            case .crashed, .elected, .offline, .restarted, .partitioned, .healed, .fenced, .isrChanged:
+                return index <= last
+            default: return false
+            }
+        }.map { world.trace[$0] }
+    }
+}
+
+extension Note {
+    func mentions(_ message: MessageID) -> Bool {
+        switch self {
+        case .appended(_, _, let messages, _), .replicated(_, _, let messages),
+            .truncated(_, _, let messages, _),
+            .duplicateBatch(_, let messages, _), .rejected(_, let messages, _),
+            .sent(_, let messages, _, _, _),
+            .acknowledged(_, let messages, _, _), .failed(_, let messages, _, _), .polled(_, _, let messages):
+            messages.contains(message)
+        case .processed(_, let processed, _): processed == message
+        default: false
+        }
+    }
+}

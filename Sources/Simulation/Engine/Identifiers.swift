@@ -1,0 +1,64 @@
+/// A broker's id, as in `broker.id`: 1, 2, 3.
+public struct BrokerID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let value: Int
+    public init(_ value: Int) { self.value = value }
+    public static func < (a: BrokerID, b: BrokerID) -> Bool { a.value < b.value }
+    public var description: String { "B\(value)" }
+}
+
+/// A position in a partition's log.
+public struct Offset: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let value: Int
+    public init(_ value: Int) { self.value = value }
+    public static func < (a: Offset, b: Offset) -> Bool { a.value < b.value }
+    public static func + (a: Offset, b: Int) -> Offset { Offset(a.value + b) }
+    public var description: String { "\(value)" }
+}
+
+/// A leader epoch: bumped on every leader change, stamped on every record the leader appends.
+public struct Epoch: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public let value: Int
+    public init(_ value: Int) { self.value = value }
+    public static func < (a: Epoch, b: Epoch) -> Bool { a.value < b.value }
+    public var next: Epoch { Epoch(value + 1) }
+    public var description: String { "\(value)" }
+}
+
+/// The id the broker side gives an idempotent producer session (InitProducerId).
+public struct ProducerID: Hashable, Sendable, CustomStringConvertible {
+    public let value: Int
+    public init(_ value: Int) { self.value = value }
+    public var description: String { "pid \(value)" }
+}
+
+/// Every participant of a simulated world: brokers, the controller, and the clients.
+public enum NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
+    case controller
+    case broker(BrokerID)
+    case producer(Int)
+    case consumer(Int)
+
+    public var description: String {
+        switch self {
+        case .controller: "controller"
+        case .broker(let id): id.description
+        case .producer(let index): "p\(index)"
+        case .consumer(let index): "c\(index)"
+        }
+    }
+
+    /// Lane order in traces: controller, brokers, producers, consumers.
+    private var rank: (Int, Int) {
+        switch self {
+        case .controller: (0, 0)
+        case .broker(let id): (1, id.value)
+        case .producer(let index): (2, index)
+        case .consumer(let index): (3, index)
+        }
+    }
+
+    public static func < (a: NodeID, b: NodeID) -> Bool { a.rank < b.rank }
+}
+
+/// Simulated time in milliseconds since the world started.
+public typealias Millis = Int

@@ -1,0 +1,722 @@
+// Theory of operation
+//
+// A broker holds one replica of P0. What survives a process crash is the log (in the page
+// cache), its leader-epoch cache and the high watermark (checkpointed: SIMPLIFICATION, Kafka
+// checkpoints it every few seconds). Everything else (its role, the leader's view of its
+// followers, the produce purgatory, parked fetches) is memory and is rebuilt from the
+// controller's partition state after a restart. What survives a power loss is only the prefix
+// up to `flushedOffset`, which the operating system's writeback (or `flush.messages`) advances.
+//
+// As leader it appends produce requests (K-REP-01..05), answers follower fetches (K-REP-06),
+// tracks which followers are caught up (K-REP-07a) and asks the controller to shrink or expand
+// the ISR (K-REP-07b, 07c). As follower it fetches from the leader, truncates where its log
+// diverges from the leader's by leader epoch (K-REP-10) or, in the pre-0.11 profile, to its own
+// high watermark (K-REP-10L), and appends what the leader returns.
+
+/// The leader's view of one follower (K-STATE-01).
+struct FollowerState: Sendable {
+    var logEndOffset = 0
+    var lastFetchTime = 0
+    var lastFetchLeaderLogEnd = 0
+    var lastCaughtUpTime = 0
+}
+
+/// An acks=all produce request waiting for the high watermark (K-REP-04).
+struct PendingProduce: Sendable {
+    var request: Int
+    var producer: NodeID
+    var requiredOffset: Int
+    var baseOffset: Int
+    var messages: [MessageID]
+}
+
+/// A fetch with nothing to return yet, waiting for data or for its wait time to pass.
+struct ParkedFetch: Sendable {
+    var request: Int
+    var from: NodeID
+    var offset: Int
+    var isConsumer: Bool
+    var maxRecords: Int
+}
+
+/// What the broker remembers of an idempotent producer: its epoch and its last five batches.
+struct ProducerStateEntry: Sendable {
+    struct Batch: Sendable {
+        var firstSequence: Int
+        var lastSequence: Int
+        var firstOffset: Int
+        var lastOffset: Int
+    }
+
+    var epoch: Int
+    var batches: [Batch] = []
+
+    /// Kafka keeps the metadata of this many batches per producer (ProducerStateEntry.java).
+    static let retainedBatches = 5
+}
+
+struct BrokerState: Sendable {
+    let id: BrokerID
+    var isUp = true
+    var incarnation = 0
+    var pausedUntil: Millis?
+    var lastKnownAlive = false
+
+    // Durable: the log and what is checkpointed with it.
+    var log: [Record] = []
+    var epochCache: [(epoch: Epoch, start: Int)] = []
+    var highWatermark = 0
+    var flushedOffset = 0
+    var unflushedMessages = 0
+
+    // Memory: learned from the controller.
+    var partitionEpoch = -1
+    var leader: BrokerID?
+    var leaderEpoch = Epoch(-1)
+    var isr: [BrokerID] = []
+    var isLeader: Bool { leader == id }
+
+    // Memory: leader side.
+    var followers: [BrokerID: FollowerState] = [:]
+    var purgatory: [PendingProduce] = []
+    var parkedFetches: [ParkedFetch] = []
+    /// An ISR change sent to the controller and not yet answered, and when it was sent.
+    var proposedIsr: (isr: [BrokerID], sentAt: Millis)?
+    var producerStates: [ProducerID: ProducerStateEntry] = [:]
+
+    // Memory: follower side.
+    var fetchInFlight: Int?
+
+    init(id: BrokerID) {
+        self.id = id
+    }
+
+    var logEndOffset: Int { log.count }
+    var latestEpoch: Epoch? { epochCache.last?.epoch }
+
+    /// Applies the controller's partition state; returns what changed for the caller to act on.
+    @discardableResult
+    mutating func apply(_ state: PartitionState, now: Millis) -> RoleChange {
+        guard state.partitionEpoch > partitionEpoch else { return .none }
+        partitionEpoch = state.partitionEpoch
+        let wasLeader = isLeader
+        let previousLeader = leader
+        let previousEpoch = leaderEpoch
+        leader = state.leader
+        leaderEpoch = state.leaderEpoch
+        isr = state.isr
+        if let proposal = proposedIsr, proposal.isr == state.isr || state.leaderEpoch != previousEpoch {
+            proposedIsr = nil
+        } else if proposedIsr != nil && state.isr != isr {
+            proposedIsr = nil
+        }
+        if isLeader && (!wasLeader || previousEpoch != leaderEpoch) {
+            followers = [:]
+            // Kafka resets each follower's state on a leader change: its log end offset is unknown
+            // (-1) until it fetches, and an in-sync follower counts as caught up as of now.
+            for replica in state.isr where replica != id {
+                followers[replica] = FollowerState(
+                    logEndOffset: -1, lastFetchTime: now, lastFetchLeaderLogEnd: 0, lastCaughtUpTime: now)
+            }
+            if epochCache.last?.epoch != leaderEpoch {
+                epochCache.append((leaderEpoch, logEndOffset))
+            }
+            proposedIsr = nil
+            return .becameLeader
+        }
+        if !isLeader && (wasLeader || previousLeader != leader || previousEpoch != leaderEpoch) {
+            return .becameFollower(wasLeader: wasLeader)
+        }
+        return isLeader ? .isrChanged : .none
+    }
+
+    enum RoleChange {
+        case none
+        case becameLeader
+        case becameFollower(wasLeader: Bool)
+        case isrChanged
+    }
+
+    /// K-REP-10: the leader's end offset for a follower's epoch: the largest epoch it knows that
+    /// is not above `epoch`, and where that epoch ends in its own log.
+    func endOffset(forEpoch epoch: Epoch) -> (epoch: Epoch, endOffset: Int)? {
+        guard let index = epochCache.lastIndex(where: { $0.epoch <= epoch }) else { return nil }
+        let end = index + 1 < epochCache.count ? epochCache[index + 1].start : logEndOffset
+        return (epochCache[index].epoch, end)
+    }
+
+    /// Removes records from `offset` on, keeping the epoch cache, producer state and watermarks
+    /// consistent; returns the messages removed.
+    mutating func truncate(to offset: Int) -> [MessageID] {
+        guard offset < log.count else { return [] }
+        let removed = log[offset...].map(\.message)
+        log.removeSubrange(offset...)
+        epochCache.removeAll { $0.start >= offset }
+        highWatermark = min(highWatermark, log.count)
+        flushedOffset = min(flushedOffset, log.count)
+        rebuildProducerStates()
+        return removed
+    }
+
+    /// Appends records as they are (a follower copying the leader), extending the epoch cache.
+    mutating func appendReplicated(_ records: [Record]) {
+        for record in records {
+            if epochCache.last.map({ $0.epoch < record.epoch }) ?? true {
+                epochCache.append((record.epoch, log.count))
+            }
+            log.append(record)
+            trackProducerState(record, offset: log.count - 1)
+        }
+    }
+
+    mutating func trackProducerState(_ record: Record, offset: Int) {
+        guard let producer = record.producer else { return }
+        var entry = producerStates[producer] ?? ProducerStateEntry(epoch: record.producerEpoch)
+        if entry.epoch != record.producerEpoch {
+            entry = ProducerStateEntry(epoch: record.producerEpoch)
+        }
+        if record.sequence == record.batchFirstSequence {
+            entry.batches.append(
+                .init(
+                    firstSequence: record.sequence, lastSequence: record.sequence, firstOffset: offset,
+                    lastOffset: offset))
+            if entry.batches.count > ProducerStateEntry.retainedBatches { entry.batches.removeFirst() }
+        } else if !entry.batches.isEmpty {
+            entry.batches[entry.batches.count - 1].lastSequence = record.sequence
+            entry.batches[entry.batches.count - 1].lastOffset = offset
+        }
+        producerStates[producer] = entry
+    }
+
+    /// Kafka rebuilds producer state from the log after a restart or a truncation.
+    mutating func rebuildProducerStates() {
+        producerStates = [:]
+        for (offset, record) in log.enumerated() { trackProducerState(record, offset: offset) }
+    }
+}
+
+extension KafkaWorld {
+    func brokerNode(_ index: Int) -> NodeID { .broker(brokers[index].id) }
+
+    mutating func brokerReceive(_ index: Int, _ payload: Payload, from: NodeID) {
+        switch payload {
+        case .produce(let request, let batch, let acks):
+            handleProduce(index, request: request, batch: batch, acks: acks, from: from)
+        case .fetch(let request, let replica, let fetchOffset, let lastFetchedEpoch, let currentLeaderEpoch):
+            handleReplicaFetch(
+                index, request: request, replica: replica, fetchOffset: fetchOffset.value,
+                lastFetchedEpoch: lastFetchedEpoch, currentLeaderEpoch: currentLeaderEpoch)
+        case .fetchResponse(
+            let request, let offset, let records, let highWatermark, let diverging, let notLeader):
+            handleFetchResponse(
+                index, request: request, from: offset.value, records: records,
+                highWatermark: highWatermark.value,
+                diverging: diverging, notLeader: notLeader, sender: from)
+        case .partitionState(let state):
+            applyPartitionState(index, state)
+        case .consumerFetch(let request, let offset, let maxRecords):
+            handleConsumerFetch(
+                index, request: request, offset: offset.value, maxRecords: maxRecords, from: from)
+        default:
+            preconditionFailure("a broker does not handle \(payload.kind.rawValue)")
+        }
+    }
+
+    mutating func brokerTimer(_ index: Int, _ timer: Timer) {
+        let node = brokerNode(index)
+        switch timer {
+        case .brokerHeartbeat:
+            send(.heartbeat(brokers[index].id), from: node, to: .controller)
+            setTimer(.brokerHeartbeat, for: node, after: config.brokerHeartbeatIntervalMs)
+        case .writeback:
+            // The operating system writes dirty pages back; fsync is not on Kafka's write path.
+            brokers[index].flushedOffset = brokers[index].logEndOffset
+            brokers[index].unflushedMessages = 0
+            setTimer(.writeback, for: node, after: config.osWritebackMs)
+        case .isrExpiration:
+            guard brokers[index].isLeader else { return }
+            maybeShrinkIsr(index)
+            setTimer(.isrExpiration, for: node, after: max(1, config.replicaLagTimeMaxMs / 2))
+        case .fetchTimeout(let request):
+            // replica.socket.timeout.ms: the fetch or its answer was lost; ask again.
+            if brokers[index].fetchInFlight == request {
+                brokers[index].fetchInFlight = nil
+                sendFetch(index)
+            }
+        case .fetchRetry:
+            if brokers[index].fetchInFlight == nil { sendFetch(index) }
+        case .parkedFetchExpired(let request):
+            answerParkedFetch(index, request: request)
+        case .produceTimeout(let request):
+            if let position = brokers[index].purgatory.firstIndex(where: { $0.request == request }) {
+                let pending = brokers[index].purgatory.remove(at: position)
+                send(
+                    .produceResponse(request: pending.request, error: .requestTimedOut, baseOffset: nil),
+                    from: node, to: pending.producer)
+            }
+        default:
+            preconditionFailure("a broker has no timer \(timer)")
+        }
+    }
+
+    // MARK: - Leader: produce
+
+    private mutating func handleProduce(
+        _ index: Int, request: Int, batch: ProduceBatch, acks: Int, from producer: NodeID
+    ) {
+        let node = brokerNode(index)
+        func reject(_ error: KafkaError) {
+            note(.rejected(broker: brokers[index].id, messages: batch.messages, error: error), at: node)
+            // acks=0: the broker answers nothing; it closes the connection (K-REP-04).
+            if acks != 0 {
+                send(
+                    .produceResponse(request: request, error: error, baseOffset: nil), from: node,
+                    to: producer)
+            }
+        }
+        guard brokers[index].isLeader else { return reject(.notLeaderOrFollower) }
+        if acks == -1 && brokers[index].isr.count < config.effectiveMinInsyncReplicas {
+            return reject(.notEnoughReplicas)  // K-REP-02: nothing is appended.
+        }
+        if let producerID = batch.producer, let entry = brokers[index].producerStates[producerID] {
+            if batch.producerEpoch < entry.epoch { return reject(.invalidProducerEpoch) }
+            if batch.producerEpoch == entry.epoch,
+                let cached = entry.batches.first(where: {
+                    $0.firstSequence == batch.baseSequence && $0.lastSequence == batch.lastSequence
+                })
+            {
+                // K-PRD-08(1): a duplicate appends nothing and answers with the original offsets.
+                note(
+                    .duplicateBatch(
+                        broker: brokers[index].id, messages: batch.messages,
+                        offset: Offset(cached.firstOffset)), at: node)
+                respondToAppend(
+                    index, request: request, producer: producer, acks: acks, baseOffset: cached.firstOffset,
+                    requiredOffset: cached.lastOffset + 1, messages: batch.messages)
+                return
+            }
+            let expected =
+                batch.producerEpoch > entry.epoch ? 0 : (entry.batches.last?.lastSequence ?? -1) + 1
+            if batch.baseSequence != expected { return reject(.outOfOrderSequenceNumber) }
+        }
+        // K-REP-03: append at LEO, stamped with the current leader epoch.
+        let base = brokers[index].logEndOffset
+        let epoch = brokers[index].leaderEpoch
+        for (position, message) in batch.messages.enumerated() {
+            let record = Record(
+                message: message, epoch: epoch, producer: batch.producer, producerEpoch: batch.producerEpoch,
+                sequence: batch.producer == nil ? -1 : batch.baseSequence + position,
+                batchFirstSequence: batch.baseSequence, batchLastSequence: batch.lastSequence)
+            brokers[index].log.append(record)
+            brokers[index].trackProducerState(record, offset: brokers[index].log.count - 1)
+        }
+        note(
+            .appended(broker: brokers[index].id, from: Offset(base), messages: batch.messages, epoch: epoch),
+            at: node)
+        afterAppend(index, count: batch.messages.count)
+        respondToAppend(
+            index, request: request, producer: producer, acks: acks, baseOffset: base,
+            requiredOffset: brokers[index].logEndOffset, messages: batch.messages)
+        answerParkedReplicaFetches(index)
+        maybeIncrementHighWatermark(index)
+    }
+
+    private mutating func respondToAppend(
+        _ index: Int, request: Int, producer: NodeID, acks: Int, baseOffset: Int, requiredOffset: Int,
+        messages: [MessageID]
+    ) {
+        let node = brokerNode(index)
+        switch acks {
+        case 0:
+            return
+        case 1:
+            send(
+                .produceResponse(request: request, error: nil, baseOffset: Offset(baseOffset)), from: node,
+                to: producer)
+        default:
+            brokers[index].purgatory.append(
+                PendingProduce(
+                    request: request, producer: producer, requiredOffset: requiredOffset,
+                    baseOffset: baseOffset,
+                    messages: messages))
+            setTimer(.produceTimeout(request: request), for: node, after: config.requestTimeoutMs)
+            completePurgatory(index)
+        }
+    }
+
+    /// fsync when `flush.messages` says so; otherwise the bytes sit in the page cache (K-REP-12).
+    private mutating func afterAppend(_ index: Int, count: Int) {
+        brokers[index].unflushedMessages += count
+        if let every = config.flushMessages, brokers[index].unflushedMessages >= every {
+            brokers[index].flushedOffset = brokers[index].logEndOffset
+            brokers[index].unflushedMessages = 0
+        }
+    }
+
+    /// K-REP-04(a): answer the acks=all requests the high watermark has passed.
+    private mutating func completePurgatory(_ index: Int) {
+        let highWatermark = brokers[index].highWatermark
+        guard brokers[index].purgatory.contains(where: { $0.requiredOffset <= highWatermark }) else { return }
+        let enough = maximalIsr(index).count >= config.effectiveMinInsyncReplicas
+        var waiting: [PendingProduce] = []
+        for pending in brokers[index].purgatory {
+            if pending.requiredOffset <= highWatermark {
+                send(
+                    .produceResponse(
+                        request: pending.request, error: enough ? nil : .notEnoughReplicasAfterAppend,
+                        baseOffset: enough ? Offset(pending.baseOffset) : nil),
+                    from: brokerNode(index), to: pending.producer)
+            } else {
+                waiting.append(pending)
+            }
+        }
+        brokers[index].purgatory = waiting
+    }
+
+    /// The committed ISR plus any addition the leader has proposed (Partition.maximalIsr).
+    private func maximalIsr(_ index: Int) -> [BrokerID] {
+        var isr = brokers[index].isr
+        if let proposal = brokers[index].proposedIsr {
+            for replica in proposal.isr where !isr.contains(replica) { isr.append(replica) }
+        }
+        return isr
+    }
+
+    /// K-REP-05: the high watermark is the smallest log end offset among the maximal ISR.
+    mutating func maybeIncrementHighWatermark(_ index: Int) {
+        guard brokers[index].isLeader else { return }
+        if config.highWatermarkFreezesBelowMinIsr
+            && brokers[index].isr.count < config.effectiveMinInsyncReplicas
+        {
+            return
+        }
+        var candidate = brokers[index].logEndOffset
+        for replica in maximalIsr(index) where replica != brokers[index].id {
+            candidate = min(candidate, brokers[index].followers[replica]?.logEndOffset ?? -1)
+        }
+        guard candidate > brokers[index].highWatermark else { return }
+        brokers[index].highWatermark = candidate
+        note(.highWatermark(broker: brokers[index].id, to: Offset(candidate)), at: brokerNode(index))
+        completePurgatory(index)
+        answerParkedConsumerFetches(index)
+    }
+
+    // MARK: - Leader: followers and the ISR
+
+    private mutating func handleReplicaFetch(
+        _ index: Int, request: Int, replica: BrokerID, fetchOffset: Int, lastFetchedEpoch: Epoch?,
+        currentLeaderEpoch: Epoch
+    ) {
+        let node = brokerNode(index)
+        let broker = brokers[index]
+        guard broker.isLeader, currentLeaderEpoch == broker.leaderEpoch else {
+            send(
+                .fetchResponse(
+                    request: request, from: Offset(fetchOffset), records: [], highWatermark: Offset(0),
+                    diverging: nil,
+                    notLeader: true),
+                from: node, to: .broker(replica))
+            return
+        }
+        // K-REP-10: a follower whose last epoch ends earlier in the leader's log has diverged.
+        if let lastFetchedEpoch {
+            let end = broker.endOffset(forEpoch: lastFetchedEpoch) ?? (Epoch(-1), 0)
+            if end.epoch != lastFetchedEpoch || end.endOffset < fetchOffset {
+                send(
+                    .fetchResponse(
+                        request: request, from: Offset(fetchOffset), records: [],
+                        highWatermark: Offset(broker.highWatermark),
+                        diverging: (end.epoch, Offset(end.endOffset)), notLeader: false),
+                    from: node, to: .broker(replica))
+                return
+            }
+        }
+        // K-REP-06 (ii), 07a: the fetch offset acknowledges everything before it.
+        var follower = broker.followers[replica] ?? FollowerState(logEndOffset: -1)
+        if fetchOffset >= broker.logEndOffset {
+            follower.lastCaughtUpTime = now
+        } else if fetchOffset >= follower.lastFetchLeaderLogEnd {
+            follower.lastCaughtUpTime = follower.lastFetchTime
+        }
+        follower.lastFetchLeaderLogEnd = broker.logEndOffset
+        follower.lastFetchTime = now
+        follower.logEndOffset = fetchOffset
+        brokers[index].followers[replica] = follower
+        maybeExpandIsr(index, replica)
+        maybeIncrementHighWatermark(index)
+        if fetchOffset < brokers[index].logEndOffset {
+            answerReplicaFetch(index, request: request, replica: .broker(replica), offset: fetchOffset)
+        } else {
+            brokers[index].parkedFetches.append(
+                ParkedFetch(
+                    request: request, from: .broker(replica), offset: fetchOffset, isConsumer: false,
+                    maxRecords: 0))
+            setTimer(.parkedFetchExpired(request: request), for: node, after: config.replicaFetchWaitMaxMs)
+        }
+    }
+
+    private mutating func answerReplicaFetch(_ index: Int, request: Int, replica: NodeID, offset: Int) {
+        let broker = brokers[index]
+        let end = min(broker.logEndOffset, offset + maxRecordsPerFetch)
+        let records = offset < end ? Array(broker.log[offset..<end]) : []
+        send(
+            .fetchResponse(
+                request: request, from: Offset(offset), records: records,
+                highWatermark: Offset(broker.highWatermark),
+                diverging: nil, notLeader: false),
+            from: brokerNode(index), to: replica)
+    }
+
+    /// replica.fetch.max.bytes (1 MiB) in records.
+    private var maxRecordsPerFetch: Int { max(1, 1_048_576 / config.recordBytes) }
+
+    private mutating func answerParkedReplicaFetches(_ index: Int) {
+        let parked = brokers[index].parkedFetches.filter { !$0.isConsumer }
+        guard !parked.isEmpty else { return }
+        brokers[index].parkedFetches.removeAll { !$0.isConsumer }
+        for fetch in parked {
+            answerReplicaFetch(index, request: fetch.request, replica: fetch.from, offset: fetch.offset)
+        }
+    }
+
+    private mutating func answerParkedFetch(_ index: Int, request: Int) {
+        guard let position = brokers[index].parkedFetches.firstIndex(where: { $0.request == request }) else {
+            return
+        }
+        let fetch = brokers[index].parkedFetches.remove(at: position)
+        if fetch.isConsumer {
+            answerConsumerFetch(
+                index, request: fetch.request, offset: fetch.offset, maxRecords: fetch.maxRecords,
+                to: fetch.from)
+        } else {
+            answerReplicaFetch(index, request: fetch.request, replica: fetch.from, offset: fetch.offset)
+        }
+    }
+
+    /// K-REP-07b: every replica.lag.time.max.ms / 2, propose dropping followers that are not caught up.
+    private mutating func maybeShrinkIsr(_ index: Int) {
+        let broker = brokers[index]
+        if let proposal = broker.proposedIsr, now - proposal.sentAt < config.replicaLagTimeMaxMs / 2 {
+            return
+        }
+        let outOfSync = broker.isr.filter { replica in
+            guard replica != broker.id else { return false }
+            let follower = broker.followers[replica] ?? FollowerState(logEndOffset: -1)
+            let caughtUp =
+                follower.logEndOffset == broker.logEndOffset
+                || now - follower.lastCaughtUpTime <= config.replicaLagTimeMaxMs
+            return !caughtUp
+        }
+        guard !outOfSync.isEmpty else { return }
+        proposeIsr(index, broker.isr.filter { !outOfSync.contains($0) })
+    }
+
+    /// K-REP-07c: a follower that has reached the high watermark and the current epoch rejoins.
+    private mutating func maybeExpandIsr(_ index: Int, _ replica: BrokerID) {
+        let broker = brokers[index]
+        guard broker.proposedIsr == nil, !broker.isr.contains(replica),
+            let follower = broker.followers[replica]
+        else { return }
+        let epochStart = broker.epochCache.last(where: { $0.epoch == broker.leaderEpoch })?.start ?? 0
+        guard follower.logEndOffset >= broker.highWatermark, follower.logEndOffset >= epochStart else {
+            return
+        }
+        let replicas = controller.replicas
+        proposeIsr(index, replicas.filter { broker.isr.contains($0) || $0 == replica })
+    }
+
+    private mutating func proposeIsr(_ index: Int, _ isr: [BrokerID]) {
+        brokers[index].proposedIsr = (isr, now)
+        send(
+            .alterPartition(leader: brokers[index].id, leaderEpoch: brokers[index].leaderEpoch, isr: isr),
+            from: brokerNode(index), to: .controller)
+    }
+
+    // MARK: - Role changes
+
+    mutating func applyPartitionState(_ index: Int, _ state: PartitionState) {
+        let node = brokerNode(index)
+        let wasLeader = brokers[index].isLeader
+        switch brokers[index].apply(state, now: now) {
+        case .none:
+            return
+        case .isrChanged:
+            maybeIncrementHighWatermark(index)
+            completePurgatory(index)
+        case .becameLeader:
+            note(.becameLeader(broker: brokers[index].id, epoch: state.leaderEpoch), at: node)
+            brokers[index].fetchInFlight = nil
+            setTimer(.isrExpiration, for: node, after: max(1, config.replicaLagTimeMaxMs / 2))
+            maybeIncrementHighWatermark(index)
+        case .becameFollower:
+            if wasLeader { failPurgatory(index) }
+            brokers[index].parkedFetches = []
+            brokers[index].followers = [:]
+            note(
+                .becameFollower(broker: brokers[index].id, leader: state.leader, epoch: state.leaderEpoch),
+                at: node)
+            if config.legacyHighWatermarkTruncation {
+                // K-REP-10L (pre-0.11): truncate to the local high watermark, then fetch.
+                let removed = brokers[index].truncate(to: brokers[index].highWatermark)
+                if !removed.isEmpty {
+                    note(
+                        .truncated(
+                            broker: brokers[index].id, to: Offset(brokers[index].logEndOffset),
+                            removed: removed,
+                            reason: .highWatermark), at: node)
+                }
+            }
+            brokers[index].fetchInFlight = nil
+            if state.leader != nil { sendFetch(index) }
+        }
+    }
+
+    /// K-REP-04(b): a leader that loses leadership answers its waiting acks=all requests with
+    /// NOT_LEADER_OR_FOLLOWER; the records stay in its log for later events to decide.
+    private mutating func failPurgatory(_ index: Int) {
+        for pending in brokers[index].purgatory {
+            send(
+                .produceResponse(request: pending.request, error: .notLeaderOrFollower, baseOffset: nil),
+                from: brokerNode(index), to: pending.producer)
+        }
+        brokers[index].purgatory = []
+    }
+
+    // MARK: - Follower
+
+    mutating func startFetching(_ index: Int) {
+        brokers[index].fetchInFlight = nil
+        sendFetch(index)
+    }
+
+    mutating func sendFetch(_ index: Int) {
+        let broker = brokers[index]
+        guard broker.isUp, let leader = broker.leader, leader != broker.id, broker.fetchInFlight == nil else {
+            return
+        }
+        let request = nextRequest
+        nextRequest += 1
+        brokers[index].fetchInFlight = request
+        send(
+            .fetch(
+                request: request, replica: broker.id, fetchOffset: Offset(broker.logEndOffset),
+                lastFetchedEpoch: config.legacyHighWatermarkTruncation ? nil : broker.latestEpoch,
+                currentLeaderEpoch: broker.leaderEpoch),
+            from: brokerNode(index), to: .broker(leader))
+        setTimer(
+            .fetchTimeout(request: request), for: brokerNode(index), after: config.replicaSocketTimeoutMs)
+    }
+
+    private mutating func handleFetchResponse(
+        _ index: Int, request: Int, from offset: Int, records: [Record], highWatermark: Int,
+        diverging: (epoch: Epoch, endOffset: Offset)?, notLeader: Bool, sender: NodeID
+    ) {
+        guard brokers[index].fetchInFlight == request,
+            .broker(brokers[index].leader ?? brokers[index].id) == sender,
+            !brokers[index].isLeader
+        else { return }
+        brokers[index].fetchInFlight = nil
+        let node = brokerNode(index)
+        if notLeader {
+            // The follower's metadata is behind or ahead of the leader's; retry after the fetch
+            // backoff (replica.fetch.backoff.ms, 1 s) while the controller catches it up.
+            setTimer(.fetchRetry, for: node, after: 1_000)
+            return
+        }
+        if let diverging {
+            // K-REP-10: truncate to where this replica's log stops agreeing with the leader's.
+            let broker = brokers[index]
+            let target: Int
+            if let ownIndex = broker.epochCache.lastIndex(where: { $0.epoch == diverging.epoch }) {
+                let ownEnd =
+                    ownIndex + 1 < broker.epochCache.count
+                    ? broker.epochCache[ownIndex + 1].start : broker.logEndOffset
+                target = min(diverging.endOffset.value, ownEnd, broker.logEndOffset)
+            } else {
+                target =
+                    broker.epochCache.first(where: { $0.epoch > diverging.epoch })?.start
+                    ?? min(diverging.endOffset.value, broker.logEndOffset)
+            }
+            let removed = brokers[index].truncate(to: target)
+            if !removed.isEmpty {
+                note(
+                    .truncated(
+                        broker: broker.id, to: Offset(target), removed: removed, reason: .divergingEpoch),
+                    at: node)
+            }
+            sendFetch(index)
+            return
+        }
+        guard offset == brokers[index].logEndOffset else {
+            sendFetch(index)
+            return
+        }
+        if !records.isEmpty {
+            brokers[index].appendReplicated(records)
+            afterAppend(index, count: records.count)
+            note(
+                .replicated(
+                    broker: brokers[index].id, from: Offset(offset), messages: records.map(\.message)),
+                at: node)
+        }
+        let newHighWatermark = min(highWatermark, brokers[index].logEndOffset)
+        if newHighWatermark > brokers[index].highWatermark {
+            brokers[index].highWatermark = newHighWatermark
+        }
+        sendFetch(index)
+    }
+
+    // MARK: - Consumers
+
+    private mutating func handleConsumerFetch(
+        _ index: Int, request: Int, offset: Int, maxRecords: Int, from consumer: NodeID
+    ) {
+        guard brokers[index].isLeader else {
+            send(
+                .consumerFetchResponse(
+                    request: request, from: Offset(offset), records: [], logEnd: Offset(0), notLeader: true),
+                from: brokerNode(index), to: consumer)
+            return
+        }
+        if offset < brokers[index].highWatermark || offset > brokers[index].logEndOffset {
+            answerConsumerFetch(index, request: request, offset: offset, maxRecords: maxRecords, to: consumer)
+        } else {
+            brokers[index].parkedFetches.append(
+                ParkedFetch(
+                    request: request, from: consumer, offset: offset, isConsumer: true, maxRecords: maxRecords
+                ))
+            // fetch.max.wait.ms: a consumer's fetch waits up to 500 ms for data.
+            setTimer(.parkedFetchExpired(request: request), for: brokerNode(index), after: 500)
+        }
+    }
+
+    /// K-REP-11: consumers (read_uncommitted) see only records below the high watermark.
+    private mutating func answerConsumerFetch(
+        _ index: Int, request: Int, offset: Int, maxRecords: Int, to consumer: NodeID
+    ) {
+        let broker = brokers[index]
+        let end = min(broker.highWatermark, offset + maxRecords)
+        let records = offset < end ? Array(broker.log[offset..<end]) : []
+        precondition(
+            records.isEmpty || offset + records.count <= broker.highWatermark,
+            "invariant broken (seed \(seed)): read above the HW")
+        send(
+            .consumerFetchResponse(
+                request: request, from: Offset(offset), records: records, logEnd: Offset(broker.logEndOffset),
+                notLeader: false),
+            from: brokerNode(index), to: consumer)
+    }
+
+    private mutating func answerParkedConsumerFetches(_ index: Int) {
+        let ready = brokers[index].parkedFetches.filter {
+            $0.isConsumer && $0.offset < brokers[index].highWatermark
+        }
+        guard !ready.isEmpty else { return }
+        brokers[index].parkedFetches.removeAll { fetch in ready.contains { $0.request == fetch.request } }
+        for fetch in ready {
+            answerConsumerFetch(
+                index, request: fetch.request, offset: fetch.offset, maxRecords: fetch.maxRecords,
+                to: fetch.from)
+        }
+    }
+}

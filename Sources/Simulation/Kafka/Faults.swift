@@ -1,0 +1,166 @@
+/// A change the scenario (or the random fault schedule) makes to the world.
+public enum WorldAction: Sendable, Equatable {
+    case crash(BrokerID, Fault)
+    case restart(BrokerID)
+    case pause(NodeID, Millis)
+    /// Cuts every link from each node of one side to each of the other (both ways unless one-way).
+    case partition([NodeID], [NodeID], oneWay: Bool)
+    case isolate(NodeID)
+    case heal
+    case drop(DropRule)
+    case delay(DelayRule)
+    case produce([MessageID], producer: Int)
+    case crashApplication(producer: Int)
+    case resendUnacknowledged(producer: Int)
+    case startConsumer(Int)
+    case crashConsumer(Int)
+    case stopConsumer(Int)
+}
+
+extension KafkaWorld {
+    /// Every node of the world, for isolating one from all others.
+    public var allNodes: [NodeID] {
+        [.controller] + brokers.map { .broker($0.id) } + producers.indices.map { .producer($0 + 1) }
+            + consumers.indices.map { .consumer($0 + 1) }
+    }
+
+    /// Schedules `action` at an absolute time (random fault schedules).
+    public mutating func schedule(_ action: WorldAction, at time: Millis) {
+        schedule(.action(action), at: time)
+    }
+
+    /// Applies `action` now.
+    public mutating func perform(_ action: WorldAction) {
+        switch action {
+        case .crash(let broker, let fault):
+            crashBroker(broker.value - 1, fault)
+        case .restart(let broker):
+            restartBroker(broker.value - 1)
+        case .pause(let node, let milliseconds):
+            note(.paused(node: node, milliseconds: milliseconds), at: node)
+            switch node {
+            case .broker(let id): brokers[id.value - 1].pausedUntil = now + milliseconds
+            case .consumer(let index): consumers[index - 1].pausedUntil = now + milliseconds
+            default: break
+            }
+        case .partition(let sideA, let sideB, let oneWay):
+            for a in sideA {
+                for b in sideB where a != b {
+                    network.block(a, b)
+                    if !oneWay { network.block(b, a) }
+                }
+            }
+            let arrow = oneWay ? " -> " : " | "
+            note(
+                .partitioned(
+                    description: sideA.map(\.description).joined(separator: " ") + arrow
+                        + sideB.map(\.description).joined(separator: " ")),
+                at: .controller)
+        case .isolate(let node):
+            perform(.partition([node], allNodes.filter { $0 != node }, oneWay: false))
+        case .heal:
+            network.heal()
+            note(.healed, at: .controller)
+        case .drop(let rule):
+            network.addDropRule(rule)
+        case .delay(let rule):
+            network.addDelayRule(rule)
+        case .produce(let messages, let producer):
+            produce(messages, producer: producer)
+        case .crashApplication(let producer):
+            crashProducerApplication(producer)
+        case .resendUnacknowledged(let producer):
+            resendUnacknowledged(producer)
+        case .startConsumer(let consumer):
+            startConsumer(consumer)
+        case .crashConsumer(let consumer):
+            crashConsumer(consumer)
+        case .stopConsumer(let consumer):
+            stopConsumer(consumer)
+        }
+    }
+
+    /// A process crash keeps the page cache; a power loss keeps only what was flushed; a disk
+    /// loss keeps nothing (K-REP-12, S-02).
+    private mutating func crashBroker(_ index: Int, _ fault: Fault) {
+        let node = brokerNode(index)
+        guard brokers[index].isUp else { return }
+        note(.crashed(node: node, fault: fault), at: node)
+        var broker = brokers[index]
+        broker.isUp = false
+        broker.lastKnownAlive = false
+        broker.incarnation += 1
+        broker.pausedUntil = nil
+        switch fault {
+        case .powerLoss:
+            let removed = broker.truncate(to: broker.flushedOffset)
+            if !removed.isEmpty {
+                note(
+                    .truncated(
+                        broker: broker.id, to: Offset(broker.logEndOffset), removed: removed,
+                        reason: .powerLoss), at: node)
+            }
+        case .diskLoss:
+            let removed = broker.truncate(to: 0)
+            broker.epochCache = []
+            if !removed.isEmpty {
+                note(
+                    .truncated(broker: broker.id, to: Offset(0), removed: removed, reason: .diskLoss),
+                    at: node)
+            }
+        case .crash, .applicationCrash:
+            break
+        }
+        // Memory is gone; the log (and its checkpoints) is what the restart finds.
+        broker.partitionEpoch = -1
+        broker.leader = nil
+        broker.leaderEpoch = Epoch(-1)
+        broker.isr = []
+        broker.followers = [:]
+        broker.purgatory = []
+        broker.parkedFetches = []
+        broker.proposedIsr = nil
+        broker.fetchInFlight = nil
+        brokers[index] = broker
+    }
+
+    private mutating func restartBroker(_ index: Int) {
+        guard !brokers[index].isUp else { return }
+        brokers[index].isUp = true
+        brokers[index].incarnation += 1
+        brokers[index].rebuildProducerStates()
+        note(.restarted(node: brokerNode(index)), at: brokerNode(index))
+        setTimer(.brokerHeartbeat, for: brokerNode(index), after: 0)
+        setTimer(.writeback, for: brokerNode(index), after: config.osWritebackMs)
+    }
+
+    // MARK: - What scenarios wait for
+
+    public var leader: BrokerID? { controller.partition.leader }
+    public var isr: [BrokerID] { controller.partition.isr }
+    public var leaderEpoch: Epoch { controller.partition.leaderEpoch }
+    public var replicas: [BrokerID] { controller.replicas }
+
+    public func isUp(_ broker: BrokerID) -> Bool { brokers[broker.value - 1].isUp }
+    public func log(of broker: BrokerID) -> [Record] { brokers[broker.value - 1].log }
+    public func highWatermark(of broker: BrokerID) -> Int { brokers[broker.value - 1].highWatermark }
+
+    /// Whether every send of `message` has completed and one was acknowledged.
+    public func isAcknowledged(_ message: MessageID) -> Bool {
+        history.sends.contains { if case .ok = $0.outcome { $0.message == message } else { false } }
+    }
+
+    /// Whether every send so far has an outcome.
+    public var allSendsCompleted: Bool {
+        !history.sends.contains { $0.outcome == .pending }
+    }
+
+    /// The log the partition will serve from: the leader's, or with no leader, the first ISR
+    /// member's in assignment order (the one a clean election would pick when it returns).
+    public var authoritativeLog: [Record] {
+        if let leader = controller.partition.leader { return log(of: leader) }
+        let holder =
+            controller.replicas.first { controller.partition.isr.contains($0) } ?? controller.replicas[0]
+        return log(of: holder)
+    }
+}

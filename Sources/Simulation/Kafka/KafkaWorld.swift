@@ -1,0 +1,355 @@
+// Theory of operation
+//
+// A KafkaWorld is one partition (P0) replicated on N brokers, a controller that is an oracle for
+// leadership and ISR (and, for simplicity, the consumer group's coordinator), and any number of
+// producers and consumers. Everything happens as events on one queue ordered by (time, sequence):
+// network deliveries, node timers and scheduled faults. The world owns every source of
+// nondeterminism: simulated time, the network's latencies, and a seeded generator with one child
+// per component, so the same seed and scenario give the same trace in any process.
+//
+// Nodes do not call each other. A broker, the controller and the clients react to a delivered
+// message or a timer by changing their own state and sending messages through `send`, which asks
+// the network when (and whether) they arrive. Faults are world actions: crash, power loss, disk
+// loss, pause, partitions and drop or delay rules. After every event the world checks invariants
+// (HW <= LEO, epochs never decrease, the ISR holds the leader); a broken one is a bug in the model
+// and stops the run with the seed in the message.
+
+/// The simulated Kafka world: brokers, controller, clients, network, history and trace.
+public struct KafkaWorld: Sendable {
+    public let config: KafkaConfig
+    public let seed: UInt64
+    public private(set) var now: Millis = 0
+
+    var queue = EventQueue<Event>()
+    var network: Network
+    var networkRandom: SeededRandom
+
+    var brokers: [BrokerState]
+    var controller: ControllerState
+    var producers: [ProducerState] = []
+    var consumers: [ConsumerState] = []
+
+    public internal(set) var history = History()
+    public private(set) var trace: [TraceEvent] = []
+    /// Keeping every trace event costs memory; sweeps only hash them.
+    public let recordsTrace: Bool
+    var hasher = TraceHasher()
+    public private(set) var eventCount = 0
+
+    public internal(set) var messageNames: [String] = []
+    var messageIndex: [String: MessageID] = [:]
+    var nextRequest = 1
+    var nextProducerID = 7
+
+    enum Event: Sendable {
+        case deliver(from: NodeID, to: NodeID, payload: Payload)
+        case timer(node: NodeID, incarnation: Int, timer: Timer)
+        case action(WorldAction)
+    }
+
+    enum Timer: Sendable {
+        case brokerHeartbeat
+        case isrExpiration
+        case fetchTimeout(request: Int)
+        case fetchRetry
+        case parkedFetchExpired(request: Int)
+        case produceTimeout(request: Int)
+        case writeback
+        case fencingCheck
+        case producerRequestTimeout(request: Int)
+        case producerRetry(batch: Int)
+        case producerDeliveryTimeout(batch: Int)
+        case consumerWake
+        case consumerFetchTimeout(request: Int)
+        case consumerWorker
+        case groupCheck
+        case pauseOver
+    }
+
+    /// Creates the world with every broker up, B1 the leader at epoch 0 and every replica in sync.
+    public init(config: KafkaConfig, seed: UInt64, recordsTrace: Bool = true) {
+        self.config = config
+        self.seed = seed
+        self.recordsTrace = recordsTrace
+        let root = SeededRandom(seed: seed)
+        networkRandom = root.child("network")
+        network = Network(delay: config.networkDelayMs)
+        let replicas = (1...config.replicationFactor).map(BrokerID.init)
+        brokers = (1...config.brokers).map { BrokerState(id: BrokerID($0)) }
+        controller = ControllerState(replicas: replicas)
+        let initial = controller.partition
+        for replica in replicas {
+            brokers[replica.value - 1].apply(initial, now: 0)
+        }
+        for index in brokers.indices {
+            brokers[index].lastKnownAlive = true
+            schedule(
+                .timer(node: .broker(brokers[index].id), incarnation: 0, timer: .brokerHeartbeat), after: 0)
+            schedule(
+                .timer(node: .broker(brokers[index].id), incarnation: 0, timer: .writeback),
+                after: config.osWritebackMs)
+            if brokers[index].isLeader {
+                schedule(
+                    .timer(node: .broker(brokers[index].id), incarnation: 0, timer: .isrExpiration),
+                    after: config.replicaLagTimeMaxMs / 2)
+            }
+        }
+        for replica in replicas where replica != initial.leader {
+            startFetching(replica.value - 1)
+        }
+        schedule(.timer(node: .controller, incarnation: 0, timer: .fencingCheck), after: 1_000)
+        schedule(.timer(node: .controller, incarnation: 0, timer: .groupCheck), after: 1_000)
+    }
+
+    // MARK: - Names
+
+    /// The id for an application message name, creating it on first use.
+    public mutating func message(named name: String) -> MessageID {
+        if let existing = messageIndex[name] { return existing }
+        let id = MessageID(messageNames.count)
+        messageNames.append(name)
+        messageIndex[name] = id
+        return id
+    }
+
+    public func name(of message: MessageID) -> String { messageNames[message.value] }
+
+    public func messageID(named name: String) -> MessageID? { messageIndex[name] }
+
+    // MARK: - The event loop
+
+    mutating func schedule(_ event: Event, after delay: Millis) {
+        queue.schedule(event, at: now + max(0, delay))
+    }
+
+    mutating func schedule(_ event: Event, at time: Millis) {
+        queue.schedule(event, at: max(now, time))
+    }
+
+    /// Processes the next event, if any is due at or before `limit`. Returns false when none is.
+    public mutating func step(until limit: Millis) -> Bool {
+        guard let time = queue.nextTime, time <= limit, let (at, event) = queue.pop() else { return false }
+        now = at
+        eventCount += 1
+        switch event {
+        case .deliver(let from, let to, let payload): deliver(payload, from: from, to: to)
+        case .timer(let node, let incarnation, let timer): fire(timer, at: node, incarnation: incarnation)
+        case .action(let action): perform(action)
+        }
+        checkInvariants()
+        return true
+    }
+
+    /// Runs until simulated time reaches `time` (or nothing is left to happen).
+    public mutating func run(until time: Millis) {
+        while step(until: time) {}
+        now = max(now, time)
+    }
+
+    /// Runs until `condition` holds, or `timeout` passes; returns whether it held.
+    public mutating func run(until condition: (KafkaWorld) -> Bool, timeout: Millis) -> Bool {
+        let deadline = now + timeout
+        while !condition(self) {
+            guard step(until: deadline) else {
+                now = max(now, deadline)
+                return condition(self)
+            }
+        }
+        return true
+    }
+
+    // MARK: - Messages and timers
+
+    mutating func send(_ payload: Payload, from: NodeID, to: NodeID) {
+        switch network.route(payload.kind, from: from, to: to, now: now, random: &networkRandom) {
+        case .success(let arrival):
+            queue.schedule(.deliver(from: from, to: to, payload: payload), at: arrival)
+        case .failure(let reason):
+            note(.dropped(kind: payload.kind, from: from, to: to, reason: reason), at: from)
+        }
+    }
+
+    mutating func setTimer(_ timer: Timer, for node: NodeID, after delay: Millis) {
+        schedule(.timer(node: node, incarnation: incarnation(of: node), timer: timer), after: delay)
+    }
+
+    private func incarnation(of node: NodeID) -> Int {
+        switch node {
+        case .controller: 0
+        case .broker(let id): brokers[id.value - 1].incarnation
+        case .producer(let index): producers[index - 1].incarnation
+        case .consumer(let index): consumers[index - 1].incarnation
+        }
+    }
+
+    /// Until when a node is paused, if it is.
+    private func pausedUntil(_ node: NodeID) -> Millis? {
+        switch node {
+        case .controller: nil
+        case .broker(let id): brokers[id.value - 1].pausedUntil
+        case .producer: nil
+        case .consumer(let index): consumers[index - 1].pausedUntil
+        }
+    }
+
+    private func isUp(_ node: NodeID) -> Bool {
+        switch node {
+        case .controller: true
+        case .broker(let id): brokers[id.value - 1].isUp
+        case .producer(let index): producers[index - 1].isUp
+        case .consumer(let index): consumers[index - 1].isUp
+        }
+    }
+
+    private mutating func deliver(_ payload: Payload, from: NodeID, to: NodeID) {
+        // A partition that began while the message was in flight cuts it too.
+        if network.isBlocked(from, to) {
+            note(.dropped(kind: payload.kind, from: from, to: to, reason: .partition), at: from)
+            return
+        }
+        guard isUp(to) else {
+            refuseConnection(payload, from: from, to: to)
+            return
+        }
+        if let until = pausedUntil(to), until > now {
+            // A paused process reads its socket when it wakes up.
+            queue.schedule(.deliver(from: from, to: to, payload: payload), at: until)
+            return
+        }
+        switch to {
+        case .broker(let id): brokerReceive(id.value - 1, payload, from: from)
+        case .controller: controllerReceive(payload, from: from)
+        case .producer(let index): producerReceive(index - 1, payload, from: from)
+        case .consumer(let index): consumerReceive(index - 1, payload, from: from)
+        }
+    }
+
+    /// A crashed process's host still answers: the connection is refused, and the client learns
+    /// at once instead of waiting for its request timeout. (A partitioned host answers nothing.)
+    private mutating func refuseConnection(_ payload: Payload, from: NodeID, to: NodeID) {
+        switch payload {
+        case .produce(let request, _, let acks) where acks != 0:
+            send(
+                .produceResponse(request: request, error: .networkException, baseOffset: nil), from: to,
+                to: from)
+        case .consumerFetch(let request, let offset, _):
+            send(
+                .consumerFetchResponse(
+                    request: request, from: offset, records: [], logEnd: Offset(0), notLeader: true),
+                from: to, to: from)
+        default:
+            break
+        }
+    }
+
+    private mutating func fire(_ timer: Timer, at node: NodeID, incarnation: Int) {
+        guard incarnation == self.incarnation(of: node), isUp(node) else { return }
+        if let until = pausedUntil(node), until > now {
+            queue.schedule(.timer(node: node, incarnation: incarnation, timer: timer), at: until)
+            return
+        }
+        switch node {
+        case .broker(let id): brokerTimer(id.value - 1, timer)
+        case .controller: controllerTimer(timer)
+        case .producer(let index): producerTimer(index - 1, timer)
+        case .consumer(let index): consumerTimer(index - 1, timer)
+        }
+    }
+
+    // MARK: - Trace
+
+    mutating func note(_ note: Note, at node: NodeID) {
+        hasher.mix(now)
+        hasher.mix(node.hashValueForTrace)
+        hasher.mix(note.hashCode)
+        if recordsTrace { trace.append(TraceEvent(time: now, node: node, note: note)) }
+    }
+
+    /// A hash of every event noted so far: equal in two runs exactly when their traces are.
+    public var traceHash: UInt64 { hasher.value }
+
+    // MARK: - Invariants
+
+    private func checkInvariants() {
+        for broker in brokers {
+            precondition(
+                broker.highWatermark <= broker.log.count,
+                "invariant broken (seed \(seed)): \(broker.id) HW \(broker.highWatermark) > LEO \(broker.log.count)"
+            )
+            precondition(
+                broker.flushedOffset <= broker.log.count,
+                "invariant broken (seed \(seed)): \(broker.id) flushed offset beyond LEO")
+        }
+        if let leader = controller.partition.leader {
+            precondition(
+                controller.partition.isr.contains(leader),
+                "invariant broken (seed \(seed)): leader \(leader) not in ISR \(controller.partition.isr)")
+        }
+        precondition(!controller.partition.isr.isEmpty, "invariant broken (seed \(seed)): empty ISR")
+    }
+}
+
+extension NodeID {
+    /// A stable number for the trace hash (Hashable's hashValue is seeded per process).
+    var hashValueForTrace: Int {
+        switch self {
+        case .controller: 0
+        case .broker(let id): 1_000 + id.value
+        case .producer(let index): 2_000 + index
+        case .consumer(let index): 3_000 + index
+        }
+    }
+}
+
+extension Note {
+    /// A stable summary number per note for the trace hash: the case and its key numbers.
+    var hashCode: Int {
+        func ids(_ messages: [MessageID]) -> Int { messages.reduce(messages.count) { $0 &* 31 &+ $1.value } }
+        switch self {
+        case .step(let text): return 1 &+ text.utf8.reduce(0) { $0 &* 31 &+ Int($1) }
+        case .appended(let broker, let from, let messages, let epoch):
+            return 2 &+ broker.value &* 7 &+ from.value &* 13 &+ ids(messages) &* 17 &+ epoch.value
+        case .replicated(let broker, let from, let messages):
+            return 3 &+ broker.value &* 7 &+ from.value &* 13 &+ ids(messages)
+        case .truncated(let broker, let to, let removed, _):
+            return 4 &+ broker.value &* 7 &+ to.value &* 13 &+ ids(removed)
+        case .highWatermark(let broker, let to): return 5 &+ broker.value &* 7 &+ to.value &* 13
+        case .becameLeader(let broker, let epoch): return 6 &+ broker.value &* 7 &+ epoch.value
+        case .becameFollower(let broker, let leader, let epoch):
+            return 7 &+ broker.value &* 7 &+ (leader?.value ?? 0) &* 3 &+ epoch.value
+        case .isrChanged(let isr, let epoch): return 8 &+ isr.reduce(0) { $0 &* 5 &+ $1.value } &+ epoch.value
+        case .elected(let leader, let epoch, let clean, _):
+            return 9 &+ leader.value &* 7 &+ epoch.value &+ (clean ? 1 : 0)
+        case .offline(let epoch, _): return 10 &+ epoch.value
+        case .fenced(let broker): return 11 &+ broker.value
+        case .unfenced(let broker): return 12 &+ broker.value
+        case .duplicateBatch(let broker, let messages, let offset):
+            return 13 &+ broker.value &+ ids(messages) &+ offset.value
+        case .rejected(let broker, let messages, let error):
+            return 14 &+ broker.value &+ ids(messages) &+ error.rawValue.count
+        case .crashed(let node, let fault): return 15 &+ node.hashValueForTrace &+ fault.rawValue.count
+        case .restarted(let node): return 16 &+ node.hashValueForTrace
+        case .paused(let node, let milliseconds): return 17 &+ node.hashValueForTrace &+ milliseconds
+        case .partitioned(let description): return 18 &+ description.utf8.count
+        case .healed: return 19
+        case .dropped(let kind, let from, let to, _):
+            return 20 &+ kind.rawValue.count &+ from.hashValueForTrace &* 3 &+ to.hashValueForTrace
+        case .sent(let producer, let messages, let to, let attempt, let sequence):
+            return 21 &+ producer &+ ids(messages) &+ to.value &+ attempt &+ (sequence ?? -1)
+        case .acknowledged(let producer, let messages, let offset, let broker):
+            return 22 &+ producer &+ ids(messages) &+ (offset?.value ?? -1) &+ broker.value
+        case .failed(let producer, let messages, let error, let retrying):
+            return 23 &+ producer &+ ids(messages) &+ error.utf8.count &+ (retrying ? 1 : 0)
+        case .newSession(let producer, let id): return 24 &+ producer &+ (id?.value ?? -1)
+        case .polled(let consumer, let from, let messages):
+            return 25 &+ consumer &+ from.value &+ ids(messages)
+        case .processed(let consumer, let message, let offset):
+            return 26 &+ consumer &+ message.value &+ offset.value
+        case .committedOffset(let consumer, let offset, let ok):
+            return 27 &+ consumer &+ offset.value &+ (ok ? 1 : 0)
+        case .assigned(let consumer, let generation, let position):
+            return 28 &+ consumer &+ generation &+ position.value
+        case .leftGroup(let consumer, _): return 29 &+ consumer
+        }
+    }
+}

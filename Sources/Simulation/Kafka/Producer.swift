@@ -1,0 +1,292 @@
+// Theory of operation
+//
+// The producer groups what the application sends at one instant into batches (up to
+// batch.size), assigns each batch its sequence numbers when idempotence is on (K-PRD-06), and
+// keeps up to max.in.flight.requests.per.connection requests outstanding to the leader it last
+// heard of. A retriable error or a request timeout puts the batch back at the head of the queue,
+// in sequence order, while retries and delivery.timeout.ms allow (K-PRD-03); with several
+// batches in flight and no idempotence, that is how a retried batch lands after a later one
+// (K-PRD-04). OUT_OF_ORDER_SEQUENCE_NUMBER for a batch that waits behind an unfinished earlier
+// one re-queues it; for a real gap it fails the batch (K-PRD-09, SIMPLIFICATION: no epoch bump).
+//
+// Metadata is refreshed from the controller only after an error, as a client does, so a
+// producer can keep writing to a deposed leader that does not know it has been deposed.
+// Every message is one history operation: invoked when sent, then ok with its offset, fail when
+// it certainly was not written, or info when it may have been.
+
+struct ProducerBatch: Sendable {
+    var id: Int
+    var messages: [MessageID]
+    var baseSequence: Int
+    var createdAt: Millis
+    var attempts = 0
+    /// Some attempt may have appended it, so a final failure is indeterminate (info), not fail.
+    var possiblyWritten = false
+    /// Indexes into the history's sends, one per message.
+    var historyIndexes: [Int]
+}
+
+struct ProducerState: Sendable {
+    let index: Int
+    var isUp = true
+    var incarnation = 0
+    var session = 0
+    var producerID: ProducerID?
+    var producerEpoch = 0
+    var nextSequence = 0
+    /// The highest sequence acknowledged so far, to tell a re-queue from a real gap.
+    var lastAcknowledgedSequence = -1
+    var leader: BrokerID?
+    var queue: [ProducerBatch] = []
+    var inFlight: [Int: (batch: ProducerBatch, broker: BrokerID)] = [:]
+    var nextBatch = 1
+    /// Messages whose acknowledgement this application instance never saw.
+    var unacknowledged: [MessageID] = []
+}
+
+extension KafkaWorld {
+    /// Adds a producer (p1, p2, ...) and returns its index.
+    public mutating func addProducer() -> Int {
+        let index = producers.count + 1
+        producers.append(ProducerState(index: index))
+        startProducerSession(index - 1)
+        return index
+    }
+
+    private mutating func startProducerSession(_ index: Int) {
+        producers[index].session += 1
+        producers[index].leader = controller.partition.leader
+        if config.enableIdempotence {
+            // InitProducerId: a new session gets a new producer id (K-PRD-06, K-PRD-10a).
+            producers[index].producerID = ProducerID(nextProducerID)
+            nextProducerID += 1
+            producers[index].producerEpoch = 0
+            producers[index].nextSequence = 0
+            producers[index].lastAcknowledgedSequence = -1
+        }
+        note(.newSession(producer: index + 1, id: producers[index].producerID), at: .producer(index + 1))
+    }
+
+    /// The application sends `messages` now; they are batched together up to batch.size.
+    public mutating func produce(_ messages: [MessageID], producer: Int) {
+        let index = producer - 1
+        guard producers[index].isUp else { return }
+        let perBatch = max(1, config.batchSize / config.recordBytes)
+        var start = 0
+        while start < messages.count {
+            let slice = Array(messages[start..<min(messages.count, start + perBatch)])
+            start += slice.count
+            var historyIndexes: [Int] = []
+            for message in slice {
+                historyIndexes.append(history.sends.count)
+                history.sends.append(
+                    History.Send(
+                        message: message, producer: producer, session: producers[index].session, invoked: now,
+                        outcome: .pending))
+            }
+            let batch = ProducerBatch(
+                id: producers[index].nextBatch, messages: slice,
+                baseSequence: config.enableIdempotence ? producers[index].nextSequence : -1, createdAt: now,
+                historyIndexes: historyIndexes)
+            producers[index].nextBatch += 1
+            if config.enableIdempotence { producers[index].nextSequence += slice.count }
+            producers[index].queue.append(batch)
+            producers[index].unacknowledged += slice
+            setTimer(
+                .producerDeliveryTimeout(batch: batch.id), for: .producer(producer),
+                after: config.deliveryTimeoutMs)
+        }
+        drain(index)
+    }
+
+    /// The application crashes and comes back as a new instance: what was buffered or in
+    /// flight is gone, and nothing in it was acknowledged to the application.
+    public mutating func crashProducerApplication(_ producer: Int) {
+        let index = producer - 1
+        note(.crashed(node: .producer(producer), fault: .applicationCrash), at: .producer(producer))
+        for batch in producers[index].queue {
+            let error = "application crashed before the batch was sent again"
+            complete(
+                batch, batch.possiblyWritten ? .info(error: error, time: now) : .fail(error: error, time: now)
+            )
+        }
+        for (_, entry) in producers[index].inFlight {
+            complete(entry.batch, .info(error: "application crashed awaiting the response", time: now))
+        }
+        producers[index].queue = []
+        producers[index].inFlight = [:]
+        producers[index].incarnation += 1
+        startProducerSession(index)
+    }
+
+    /// The application sends again every message it never saw acknowledged (K-PRD-10a, b).
+    public mutating func resendUnacknowledged(_ producer: Int) {
+        let messages = producers[producer - 1].unacknowledged
+        let pending = Set(
+            producers[producer - 1].queue.flatMap(\.messages)
+                + producers[producer - 1].inFlight.values.flatMap(\.batch.messages))
+        let resend = messages.filter { !pending.contains($0) }
+        producers[producer - 1].unacknowledged.removeAll { resend.contains($0) }
+        produce(resend, producer: producer)
+    }
+
+    /// Messages this producer's application has not seen acknowledged.
+    public func unacknowledgedMessages(_ producer: Int) -> [MessageID] {
+        producers[producer - 1].unacknowledged
+    }
+
+    /// Whether the producer has nothing buffered or in flight.
+    public func producerIsIdle(_ producer: Int) -> Bool {
+        producers[producer - 1].queue.isEmpty && producers[producer - 1].inFlight.isEmpty
+    }
+
+    private mutating func drain(_ index: Int) {
+        let node = NodeID.producer(index + 1)
+        while producers[index].inFlight.count < config.maxInFlightRequestsPerConnection,
+            !producers[index].queue.isEmpty
+        {
+            guard let leader = producers[index].leader ?? controller.partition.leader else {
+                // No leader: wait and look again (retry.backoff.ms).
+                setTimer(.producerRetry(batch: 0), for: node, after: max(1, config.retryBackoffMs))
+                return
+            }
+            producers[index].leader = leader
+            if config.enableIdempotence, producers[index].queue[0].attempts > 0,
+                producers[index].inFlight.values.contains(where: {
+                    $0.batch.baseSequence < producers[index].queue[0].baseSequence
+                })
+            {
+                // A retried batch waits until every earlier sequence has an answer, so the broker
+                // sees sequences in order (Sender's in-order retry for idempotent producers).
+                return
+            }
+            var batch = producers[index].queue.removeFirst()
+            batch.attempts += 1
+            let request = nextRequest
+            nextRequest += 1
+            let producer = producers[index]
+            let wireBatch = ProduceBatch(
+                messages: batch.messages, producer: producer.producerID,
+                producerEpoch: producer.producerEpoch,
+                baseSequence: batch.baseSequence)
+            note(
+                .sent(
+                    producer: index + 1, messages: batch.messages, to: leader, attempt: batch.attempts,
+                    sequence: config.enableIdempotence ? batch.baseSequence : nil), at: node)
+            send(
+                .produce(request: request, batch: wireBatch, acks: config.acks), from: node,
+                to: .broker(leader))
+            if config.acks == 0 {
+                // acks=0: written to the socket counts as sent; the offset is unknown (-1).
+                complete(batch, .ok(offset: nil, broker: leader, time: now))
+                continue
+            }
+            producers[index].inFlight[request] = (batch, leader)
+            setTimer(.producerRequestTimeout(request: request), for: node, after: config.requestTimeoutMs)
+        }
+    }
+
+    mutating func producerReceive(_ index: Int, _ payload: Payload, from: NodeID) {
+        guard case .produceResponse(let request, let error, let baseOffset) = payload else {
+            preconditionFailure("a producer does not handle \(payload.kind.rawValue)")
+        }
+        guard let entry = producers[index].inFlight.removeValue(forKey: request) else { return }
+        handleOutcome(index, batch: entry.batch, broker: entry.broker, error: error, baseOffset: baseOffset)
+    }
+
+    mutating func producerTimer(_ index: Int, _ timer: Timer) {
+        switch timer {
+        case .producerRequestTimeout(let request):
+            guard let entry = producers[index].inFlight.removeValue(forKey: request) else { return }
+            handleOutcome(
+                index, batch: entry.batch, broker: entry.broker, error: .requestTimedOut, baseOffset: nil)
+        case .producerRetry:
+            drain(index)
+        case .producerDeliveryTimeout(let batchID):
+            // Only a batch still waiting in the queue expires here; one in flight expires when its
+            // request completes.
+            if let position = producers[index].queue.firstIndex(where: { $0.id == batchID }) {
+                let batch = producers[index].queue.remove(at: position)
+                expire(index, batch, error: "TimeoutException: delivery.timeout.ms expired")
+            }
+        default:
+            preconditionFailure("a producer has no timer \(timer)")
+        }
+    }
+
+    private mutating func handleOutcome(
+        _ index: Int, batch: ProducerBatch, broker: BrokerID, error: KafkaError?, baseOffset: Offset?
+    ) {
+        let node = NodeID.producer(index + 1)
+        var batch = batch
+        guard let error else {
+            note(
+                .acknowledged(
+                    producer: index + 1, messages: batch.messages, offset: baseOffset, broker: broker),
+                at: node)
+            complete(batch, .ok(offset: baseOffset, broker: broker, time: now))
+            if config.enableIdempotence {
+                producers[index].lastAcknowledgedSequence = max(
+                    producers[index].lastAcknowledgedSequence, batch.baseSequence + batch.messages.count - 1)
+            }
+            drain(index)
+            return
+        }
+        batch.possiblyWritten = batch.possiblyWritten || error.mayHaveAppended
+        if error == .notLeaderOrFollower || error == .requestTimedOut || error == .networkException {
+            producers[index].leader = nil  // refresh metadata before the next attempt
+        }
+        // OUT_OF_ORDER_SEQUENCE_NUMBER for a batch with an earlier one still unanswered means it
+        // overtook that batch: send it again behind it. With nothing earlier pending, the gap is
+        // real and the batch fails (K-PRD-09).
+        let waitsBehindEarlier =
+            error == .outOfOrderSequenceNumber
+            && (producers[index].inFlight.values.contains { $0.batch.baseSequence < batch.baseSequence }
+                || producers[index].queue.contains { $0.baseSequence < batch.baseSequence })
+        let withinTime = now - batch.createdAt < config.deliveryTimeoutMs
+        let retriable = error.isRetriable && (error != .outOfOrderSequenceNumber || waitsBehindEarlier)
+        if retriable && withinTime && (batch.attempts <= config.retries || waitsBehindEarlier) {
+            note(
+                .failed(producer: index + 1, messages: batch.messages, error: error.rawValue, retrying: true),
+                at: node)
+            // Back at the head of the queue (in sequence order with idempotence), so the retry goes
+            // before newer batches; those already in flight may still land first (K-PRD-04).
+            let position =
+                config.enableIdempotence
+                ? producers[index].queue.firstIndex { $0.baseSequence > batch.baseSequence }
+                    ?? producers[index].queue.count : 0
+            producers[index].queue.insert(batch, at: position)
+            setTimer(.producerRetry(batch: batch.id), for: node, after: max(1, config.retryBackoffMs))
+            return
+        }
+        let reason =
+            withinTime
+            ? error.rawValue : "TimeoutException: delivery.timeout.ms expired (last error \(error.rawValue))"
+        expire(index, batch, error: reason)
+    }
+
+    private mutating func expire(_ index: Int, _ batch: ProducerBatch, error: String) {
+        note(
+            .failed(producer: index + 1, messages: batch.messages, error: error, retrying: false),
+            at: .producer(index + 1))
+        complete(
+            batch, batch.possiblyWritten ? .info(error: error, time: now) : .fail(error: error, time: now))
+        drain(index)
+    }
+
+    private mutating func complete(_ batch: ProducerBatch, _ outcome: History.Outcome) {
+        for (position, historyIndex) in batch.historyIndexes.enumerated() {
+            var messageOutcome = outcome
+            if case .ok(let offset?, let broker, let time) = outcome {
+                messageOutcome = .ok(offset: offset + position, broker: broker, time: time)
+            }
+            history.sends[historyIndex].outcome = messageOutcome
+            if case .ok = messageOutcome {
+                let producer = history.sends[historyIndex].producer - 1
+                if let found = producers[producer].unacknowledged.firstIndex(of: batch.messages[position]) {
+                    producers[producer].unacknowledged.remove(at: found)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,126 @@
+/// An application message, named as the scenario names it (`m`, `n`, `m1`); records carry its id.
+public struct MessageID: Hashable, Comparable, Sendable {
+    public let value: Int
+    public init(_ value: Int) { self.value = value }
+    public static func < (a: MessageID, b: MessageID) -> Bool { a.value < b.value }
+}
+
+/// One record in a partition's log.
+public struct Record: Equatable, Sendable {
+    public var message: MessageID
+    /// The leader epoch in which the record was appended (K-REP-03).
+    public var epoch: Epoch
+    public var producer: ProducerID?
+    public var producerEpoch: Int
+    /// The record's sequence number for the idempotent producer, or -1 without idempotence.
+    public var sequence: Int
+    /// The sequence range of the batch the record came in, so that a replica rebuilding producer
+    /// state from its log sees the same batches the leader saw (K-PRD-07).
+    public var batchFirstSequence: Int
+    public var batchLastSequence: Int
+}
+
+/// Kafka error codes the model produces, named as the protocol names them.
+public enum KafkaError: String, Equatable, Sendable {
+    case notLeaderOrFollower = "NOT_LEADER_OR_FOLLOWER"
+    case notEnoughReplicas = "NOT_ENOUGH_REPLICAS"
+    case notEnoughReplicasAfterAppend = "NOT_ENOUGH_REPLICAS_AFTER_APPEND"
+    case requestTimedOut = "REQUEST_TIMED_OUT"
+    case outOfOrderSequenceNumber = "OUT_OF_ORDER_SEQUENCE_NUMBER"
+    case invalidProducerEpoch = "INVALID_PRODUCER_EPOCH"
+    /// Client side: the connection was refused or reset before the request reached the broker.
+    case networkException = "NETWORK_EXCEPTION"
+
+    /// Whether the producer may retry after it (K-PRD-03).
+    var isRetriable: Bool {
+        switch self {
+        case .invalidProducerEpoch: false
+        default: true
+        }
+    }
+
+    /// Whether the broker may have appended the batch before answering with this error.
+    var mayHaveAppended: Bool {
+        switch self {
+        case .notEnoughReplicas, .outOfOrderSequenceNumber, .invalidProducerEpoch, .networkException: false
+        // NOT_LEADER_OR_FOLLOWER from a deposed leader's purgatory, a timeout, or an append that
+        // committed with too few replicas: the record is in a log and its fate is open.
+        case .notLeaderOrFollower, .requestTimedOut, .notEnoughReplicasAfterAppend: true
+        }
+    }
+}
+
+/// A producer's batch as it travels in a produce request.
+public struct ProduceBatch: Equatable, Sendable {
+    public var messages: [MessageID]
+    public var producer: ProducerID?
+    public var producerEpoch: Int
+    public var baseSequence: Int
+    public var lastSequence: Int { baseSequence + messages.count - 1 }
+}
+
+/// The controller's view of the partition, as it tells brokers.
+public struct PartitionState: Equatable, Sendable {
+    public var leader: BrokerID?
+    public var leaderEpoch: Epoch
+    public var isr: [BrokerID]
+    /// Bumped on every leader or ISR change, so a broker applies only newer states.
+    public var partitionEpoch: Int
+}
+
+/// What travels over the simulated network.
+public enum Payload: Sendable {
+    case produce(request: Int, batch: ProduceBatch, acks: Int)
+    case produceResponse(request: Int, error: KafkaError?, baseOffset: Offset?)
+    case fetch(
+        request: Int, replica: BrokerID, fetchOffset: Offset, lastFetchedEpoch: Epoch?,
+        currentLeaderEpoch: Epoch)
+    case fetchResponse(
+        request: Int, from: Offset, records: [Record], highWatermark: Offset,
+        diverging: (epoch: Epoch, endOffset: Offset)?, notLeader: Bool)
+    case heartbeat(BrokerID)
+    case partitionState(PartitionState)
+    case alterPartition(leader: BrokerID, leaderEpoch: Epoch, isr: [BrokerID])
+    case consumerFetch(request: Int, offset: Offset, maxRecords: Int)
+    case consumerFetchResponse(request: Int, from: Offset, records: [Record], logEnd: Offset, notLeader: Bool)
+    case joinGroup(consumer: Int)
+    case joinResponse(generation: Int, assigned: Bool, committed: Offset?)
+    case groupHeartbeat(consumer: Int, generation: Int)
+    case leaveGroup(consumer: Int)
+    case offsetCommit(consumer: Int, generation: Int, offset: Offset)
+    case offsetCommitResponse(ok: Bool, offset: Offset)
+
+    /// The kind a fault rule can target: `drop next fetch-response to B2`.
+    public var kind: MessageKind {
+        switch self {
+        case .produce: .produce
+        case .produceResponse: .produceResponse
+        case .fetch: .fetch
+        case .fetchResponse: .fetchResponse
+        case .heartbeat: .heartbeat
+        case .partitionState: .partitionState
+        case .alterPartition: .alterPartition
+        case .consumerFetch: .consumerFetch
+        case .consumerFetchResponse: .consumerFetchResponse
+        case .joinGroup, .joinResponse, .groupHeartbeat, .leaveGroup: .group
+        case .offsetCommit: .offsetCommit
+        case .offsetCommitResponse: .offsetCommitResponse
+        }
+    }
+}
+
+/// Message kinds as fault rules and scenario files name them.
+public enum MessageKind: String, CaseIterable, Sendable {
+    case produce
+    case produceResponse = "produce-response"
+    case fetch
+    case fetchResponse = "fetch-response"
+    case heartbeat
+    case partitionState = "partition-state"
+    case alterPartition = "alter-partition"
+    case consumerFetch = "consumer-fetch"
+    case consumerFetchResponse = "consumer-fetch-response"
+    case group
+    case offsetCommit = "offset-commit"
+    case offsetCommitResponse = "offset-commit-response"
+}

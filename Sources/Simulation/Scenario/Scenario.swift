@@ -1,0 +1,183 @@
+/// A node as a scenario names it: a broker by id or by role, the controller, or a client.
+public enum NodeReference: Equatable, Sendable, CustomStringConvertible {
+    case broker(BrokerID)
+    /// The partition's leader when the step runs.
+    case leader
+    /// The first in-sync follower, in assignment order, when the step runs.
+    case follower
+    case controller
+    case producer(Int)
+    case consumer(Int)
+
+    public var description: String {
+        switch self {
+        case .broker(let id): id.description
+        case .leader: "leader"
+        case .follower: "follower"
+        case .controller: "controller"
+        case .producer(let index): "p\(index)"
+        case .consumer(let index): "c\(index)"
+        }
+    }
+}
+
+/// What a `wait until` step waits for.
+public enum Condition: Equatable, Sendable {
+    case acknowledged([String])
+    /// Every send so far has an outcome (ok, fail or info).
+    case allCompleted
+    case isr([BrokerID])
+    case leaderIs(BrokerID)
+    case offline
+    case replicated(message: String, on: BrokerID)
+    case processed(consumer: Int, count: Int)
+    case polled(consumer: Int, count: Int)
+    /// The group's committed offset has reached at least this.
+    case committed(Int)
+}
+
+/// One step of a scenario script.
+public enum Step: Equatable, Sendable {
+    /// `produce m n`, `produce m1..m5`, `produce 1000` (named #1, #2, ...), optionally paced.
+    case produce(names: [String], producer: Int, everyMs: Millis?)
+    case wait(Millis)
+    case waitUntil(Condition, timeoutMs: Millis)
+    case fault(NodeReference, Fault)
+    case restart(NodeReference)
+    case pause(NodeReference, Millis)
+    case partition([NodeReference], [NodeReference], oneWay: Bool)
+    case isolate(NodeReference)
+    case heal
+    case drop(MessageKind?, from: NodeReference?, to: NodeReference?)
+    case delay(MessageKind?, from: NodeReference?, to: NodeReference?, milliseconds: Millis)
+    case resendUnacknowledged(producer: Int)
+    case startConsumer(Int)
+    case stopConsumer(Int)
+}
+
+/// A step as written, with where it was written, for messages and traces.
+public struct ScriptStep: Equatable, Sendable {
+    public var line: Int
+    public var text: String
+    public var step: Step
+
+    public init(line: Int, text: String, step: Step) {
+        self.line = line
+        self.text = text
+        self.step = step
+    }
+}
+
+/// Faults drawn from the seed, on top of the script: each one hits a random broker at a random
+/// time in the window, and is undone `recoverAfterMs` later.
+public struct RandomFaults: Equatable, Sendable {
+    public enum Kind: String, CaseIterable, Sendable {
+        case crash
+        case powerLoss = "power-loss"
+        case diskLoss = "disk-loss"
+        case isolate
+        case pause
+    }
+
+    public var count: Int
+    public var kinds: [Kind]
+    public var windowMs: ClosedRange<Millis>
+    public var recoverAfterMs: Millis
+
+    public init(count: Int, kinds: [Kind], windowMs: ClosedRange<Millis>, recoverAfterMs: Millis) {
+        self.count = count
+        self.kinds = kinds
+        self.windowMs = windowMs
+        self.recoverAfterMs = recoverAfterMs
+    }
+}
+
+/// What a scenario expects the checker to find.
+public struct Expectation: Equatable, Sendable {
+    public enum Subject: Equatable, Sendable {
+        case anomaly(AnomalyKind)
+        /// The final log, in order.
+        case log
+        case acknowledged
+        case failed
+        case indeterminate
+    }
+
+    public enum Value: Equatable, Sendable {
+        case messages([String])
+        case count(Int)
+    }
+
+    public var subject: Subject
+    public var value: Value
+    public var line: Int
+
+    public init(subject: Subject, value: Value, line: Int) {
+        self.subject = subject
+        self.value = value
+        self.line = line
+    }
+}
+
+/// The consumer application a scenario runs.
+public struct ConsumerSpec: Equatable, Sendable {
+    public var commit: CommitPolicy
+    public var processing: ProcessingMode
+
+    public init(commit: CommitPolicy, processing: ProcessingMode) {
+        self.commit = commit
+        self.processing = processing
+    }
+}
+
+/// A what-if: a cluster, its configuration, a script of steps and faults, and what to expect.
+public struct Scenario: Equatable, Sendable {
+    public var name: String
+    public var claim: String?
+    public var version: KafkaVersion
+    public var brokers: Int
+    /// Config in Kafka's own names, in the order written; `--set` appends to it.
+    public var settings: [Setting]
+    public var producers: Int
+    public var consumers: [ConsumerSpec]
+    public var steps: [ScriptStep]
+    public var randomFaults: RandomFaults?
+    public var expectations: [Expectation]
+    /// How long the world keeps running after the last step before the checker looks.
+    public var settleMs: Millis
+
+    public struct Setting: Equatable, Sendable {
+        public var key: String
+        public var value: String
+
+        public init(key: String, value: String) {
+            self.key = key
+            self.value = value
+        }
+    }
+
+    public init(
+        name: String, claim: String? = nil, version: KafkaVersion = .v37, brokers: Int = 3,
+        settings: [Setting] = [],
+        producers: Int = 1, consumers: [ConsumerSpec] = [], steps: [ScriptStep] = [],
+        randomFaults: RandomFaults? = nil,
+        expectations: [Expectation] = [], settleMs: Millis = 5_000
+    ) {
+        self.name = name
+        self.claim = claim
+        self.version = version
+        self.brokers = brokers
+        self.settings = settings
+        self.producers = producers
+        self.consumers = consumers
+        self.steps = steps
+        self.randomFaults = randomFaults
+        self.expectations = expectations
+        self.settleMs = settleMs
+    }
+
+    public func resolvedConfig() throws(ConfigError) -> KafkaConfig {
+        try KafkaConfig.resolve(
+            version: version, brokers: brokers, settings: settings.map { ($0.key, $0.value) })
+    }
+}

@@ -1,0 +1,254 @@
+// Theory of operation
+//
+// The runner plays a scenario's script against a fresh world: actions apply at the current
+// simulated time, `wait` steps let the world run, and `wait until` steps run it event by event
+// until their condition holds (or their time runs out, which is recorded, not fatal: a claim
+// that never reaches its condition is a failed claim, not a crash). Random faults are drawn from
+// the seed's "faults" child generator before the first step and scheduled as world events, so
+// they interleave with the script deterministically. After the last step the world settles for
+// `settleMs`, and the checker reads the history and the final log. Every run is bounded: by the
+// script's time, the settle time and an event budget.
+
+/// The outcome of one run of a scenario with one seed.
+public struct ScenarioRun: Sendable {
+    public struct StepResult: Equatable, Sendable {
+        public var step: ScriptStep
+        public var startedAt: Millis
+        /// Set when a `wait until` ran out of time.
+        public var timedOut: Bool
+    }
+
+    public struct ExpectationResult: Equatable, Sendable {
+        public var expectation: Expectation
+        public var actual: Expectation.Value
+        public var holds: Bool
+    }
+
+    public var seed: UInt64
+    public var world: KafkaWorld
+    public var report: CheckerReport
+    public var steps: [StepResult]
+    public var expectations: [ExpectationResult]
+    /// Random faults drawn for this seed, as (time, action).
+    public var drawnFaults: [(time: Millis, action: WorldAction)]
+    public var hitEventBudget: Bool
+
+    public var passed: Bool { expectations.allSatisfy(\.holds) }
+}
+
+public enum ScenarioRunner {
+    /// At most this many events per run: far above any scripted scenario, it only stops a
+    /// configuration that livelocks.
+    public static let eventBudget = 20_000_000
+
+    public static func run(_ scenario: Scenario, config: KafkaConfig, seed: UInt64, recordTrace: Bool = true)
+        -> ScenarioRun
+    {
+        var world = KafkaWorld(config: config, seed: seed, recordsTrace: recordTrace)
+        for _ in 0..<max(1, scenario.producers) { _ = world.addProducer() }
+        for consumer in scenario.consumers {
+            _ = world.addConsumer(commit: consumer.commit, processing: consumer.processing)
+        }
+        var faults = SeededRandom(seed: seed).child("faults")
+        var workload = SeededRandom(seed: seed).child("workload")
+        _ = workload.next()
+        let drawn = scenario.randomFaults.map { draw($0, brokers: config.brokers, random: &faults) } ?? []
+        for fault in drawn { world.schedule(fault.action, at: fault.time) }
+
+        var results: [ScenarioRun.StepResult] = []
+        var autoNames = 0
+        for scripted in scenario.steps {
+            let started = world.now
+            var timedOut = false
+            world.note(.step(scripted.text), at: .controller)
+            switch scripted.step {
+            case .produce(let names, let producer, let every):
+                let expanded = names.flatMap { expand($0, counter: &autoNames) }
+                let ids = expanded.map { world.message(named: $0) }
+                if let every {
+                    for (position, id) in ids.enumerated() {
+                        world.schedule(.produce([id], producer: producer), at: world.now + position * every)
+                    }
+                } else {
+                    world.perform(.produce(ids, producer: producer))
+                }
+            case .wait(let milliseconds):
+                world.run(until: world.now + milliseconds)
+            case .waitUntil(let condition, let timeout):
+                timedOut = !world.run(until: { holds(condition, in: $0) }, timeout: timeout)
+            case .fault(let node, let fault):
+                if case .producer(let index) = node {
+                    world.perform(.crashApplication(producer: index))
+                } else if case .consumer(let index) = node {
+                    world.perform(.crashConsumer(index))
+                } else if let broker = resolve(node, in: world) {
+                    world.perform(.crash(broker, fault))
+                }
+            case .restart(let node):
+                if case .consumer(let index) = node {
+                    world.perform(.startConsumer(index))
+                } else if let broker = resolve(node, in: world) {
+                    world.perform(.restart(broker))
+                }
+            case .pause(let node, let milliseconds):
+                if let target = node.resolvedNode(in: world) { world.perform(.pause(target, milliseconds)) }
+            case .partition(let sideA, let sideB, let oneWay):
+                world.perform(
+                    .partition(
+                        sideA.compactMap { $0.resolvedNode(in: world) },
+                        sideB.compactMap { $0.resolvedNode(in: world) }, oneWay: oneWay))
+            case .isolate(let node):
+                if let target = node.resolvedNode(in: world) { world.perform(.isolate(target)) }
+            case .heal:
+                world.perform(.heal)
+            case .drop(let kind, let from, let to):
+                world.perform(
+                    .drop(
+                        DropRule(
+                            kind: kind, from: from?.resolvedNode(in: world), to: to?.resolvedNode(in: world)))
+                )
+            case .delay(let kind, let from, let to, let milliseconds):
+                world.perform(
+                    .delay(
+                        DelayRule(
+                            kind: kind, from: from?.resolvedNode(in: world), to: to?.resolvedNode(in: world),
+                            milliseconds: milliseconds)))
+            case .resendUnacknowledged(let producer):
+                world.perform(.resendUnacknowledged(producer: producer))
+            case .startConsumer(let consumer):
+                world.perform(.startConsumer(consumer))
+            case .stopConsumer(let consumer):
+                world.perform(.stopConsumer(consumer))
+            }
+            results.append(ScenarioRun.StepResult(step: scripted, startedAt: started, timedOut: timedOut))
+            if world.eventCount > eventBudget { break }
+        }
+        let lastFault = drawn.map(\.time).max() ?? 0
+        let end = max(world.now, lastFault) + scenario.settleMs
+        while world.eventCount <= eventBudget, world.step(until: end) {}
+        world.run(until: end)
+
+        let report = Checker.check(world)
+        let expectations = scenario.expectations.map { evaluate($0, report: report, world: world) }
+        return ScenarioRun(
+            seed: seed, world: world, report: report, steps: results, expectations: expectations,
+            drawnFaults: drawn,
+            hitEventBudget: world.eventCount > eventBudget)
+    }
+
+    /// `m1..m5` expands to m1, m2, m3, m4, m5; a bare number N to the next N automatic names.
+    static func expand(_ name: String, counter: inout Int) -> [String] {
+        if let count = Int(name) {
+            defer { counter += count }
+            return (1...max(1, count)).map { "#\(counter + $0)" }
+        }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        if parts.count == 3, parts[1].isEmpty {
+            let head = parts[0]
+            let tail = parts[2]
+            let prefix = head.prefix { !$0.isNumber }
+            if let low = Int(head.dropFirst(prefix.count)), let high = Int(tail.drop { !$0.isNumber }),
+                low <= high
+            {
+                return (low...high).map { "\(prefix)\($0)" }
+            }
+        }
+        return [name]
+    }
+
+    static func draw(_ faults: RandomFaults, brokers: Int, random: inout SeededRandom) -> [(
+        time: Millis, action: WorldAction
+    )] {
+        var drawn: [(time: Millis, action: WorldAction)] = []
+        for _ in 0..<faults.count {
+            let time = random.next(in: faults.windowMs)
+            let broker = BrokerID(random.next(in: 1...brokers))
+            let kind = faults.kinds[random.next(in: 0...(faults.kinds.count - 1))]
+            let recover = time + faults.recoverAfterMs
+            switch kind {
+            case .crash: drawn += [(time, .crash(broker, .crash)), (recover, .restart(broker))]
+            case .powerLoss: drawn += [(time, .crash(broker, .powerLoss)), (recover, .restart(broker))]
+            case .diskLoss: drawn += [(time, .crash(broker, .diskLoss)), (recover, .restart(broker))]
+            case .isolate: drawn += [(time, .isolate(.broker(broker))), (recover, .heal)]
+            case .pause: drawn += [(time, .pause(.broker(broker), faults.recoverAfterMs))]
+            }
+        }
+        return drawn.sorted { $0.time < $1.time }
+    }
+
+    static func resolve(_ node: NodeReference, in world: KafkaWorld) -> BrokerID? {
+        if case .broker(let id) = node.resolvedNode(in: world) { return id }
+        return nil
+    }
+
+    static func holds(_ condition: Condition, in world: KafkaWorld) -> Bool {
+        switch condition {
+        case .acknowledged(let names):
+            return names.allSatisfy { name in world.messageID(named: name).map(world.isAcknowledged) ?? false
+            }
+        case .allCompleted:
+            return world.allSendsCompleted
+        case .isr(let isr):
+            return world.isr == isr
+        case .leaderIs(let broker):
+            return world.leader == broker
+        case .offline:
+            return world.leader == nil
+        case .replicated(let name, let broker):
+            guard let id = world.messageID(named: name) else { return false }
+            return world.log(of: broker).contains { $0.message == id }
+        case .processed(let consumer, let count):
+            return world.processedCount(consumer) >= count
+        case .polled(let consumer, let count):
+            return world.polledCount(consumer) >= count
+        case .committed(let offset):
+            return (world.committedOffset?.value ?? -1) >= offset
+        }
+    }
+
+    static func evaluate(_ expectation: Expectation, report: CheckerReport, world: KafkaWorld)
+        -> ScenarioRun.ExpectationResult
+    {
+        let names: [String]
+        switch expectation.subject {
+        case .anomaly(let kind): names = report.messages(kind).map(world.name(of:))
+        case .log: names = report.finalLog.map(world.name(of:))
+        case .acknowledged, .failed, .indeterminate:
+            names = world.history.sends.filter { send in
+                switch (expectation.subject, send.outcome) {
+                case (.acknowledged, .ok), (.failed, .fail), (.indeterminate, .info): true
+                default: false
+                }
+            }.map { world.name(of: $0.message) }
+        }
+        let actual: Expectation.Value
+        let holds: Bool
+        switch expectation.value {
+        case .count(let count):
+            actual = .count(names.count)
+            holds = names.count == count
+        case .messages(let expected):
+            actual = .messages(names)
+            // The log is a sequence; every other subject is a set.
+            holds =
+                expectation.subject == .log
+                ? names == expected : Set(names) == Set(expected) && names.count == expected.count
+        }
+        return ScenarioRun.ExpectationResult(expectation: expectation, actual: actual, holds: holds)
+    }
+}
+
+extension NodeReference {
+    func resolvedNode(in world: KafkaWorld) -> NodeID? {
+        switch self {
+        case .broker(let id): return .broker(id)
+        case .leader: return world.leader.map(NodeID.broker)
+        case .follower:
+            return world.replicas.first { $0 != world.leader && world.isr.contains($0) }.map(NodeID.broker)
+                ?? world.replicas.first { $0 != world.leader }.map(NodeID.broker)
+        case .controller: return .controller
+        case .producer(let index): return .producer(index)
+        case .consumer(let index): return .consumer(index)
+        }
+    }
+}

@@ -1,0 +1,128 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import Simulation
+
+/// Runs a scenario file or a built-in scenario and reports what the checker found.
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Run a scenario: a deterministic mini-Kafka with faults, checked for lost and duplicated messages.",
+        discussion: """
+            <scenario> is a scenario file (see scenarios/README.md) or the id of a built-in scenario \
+            (`mqproof scenarios` lists them; a unique prefix such as K01 is enough). The same seed gives \
+            the same run in any process. Exit status: 0 when every expectation holds, 1 when one does not \
+            or the scenario cannot be read.
+            """)
+
+    @Argument(help: "A scenario file or a built-in scenario id.")
+    var scenario: String
+
+    @Option(help: "The seed for network latencies and random faults.")
+    var seed: UInt64 = 1
+
+    @Option(
+        name: .customLong("set"),
+        help: ArgumentHelp("Override a config, e.g. --set acks=1 (repeatable).", valueName: "key=value"))
+    var settings: [String] = []
+
+    @Flag(help: "Print the event-by-event trace as a lane view.")
+    var trace = false
+
+    @Flag(help: "With --trace, include routine events (high-watermark moves).")
+    var allEvents = false
+
+    @OptionGroup var output: JSONOption
+
+    func run() throws {
+        var scenario = try Self.load(scenario)
+        for setting in settings {
+            let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                throw Failure(
+                    message: "--set takes key=value, not '\(TerminalSafe.clean(setting))'", exitCode: 64)
+            }
+            scenario.settings.append(.init(key: parts[0], value: parts[1]))
+        }
+        let config: KafkaConfig
+        do {
+            config = try scenario.resolvedConfig()
+        } catch {
+            throw Failure(message: "config \(error)", exitCode: 64)
+        }
+        let run = ScenarioRunner.run(scenario, config: config, seed: seed)
+        if output.json {
+            try Output.json(RunReport(scenario: scenario, config: config, run: run))
+        } else {
+            RunView(
+                scenario: scenario, run: run, terminal: Terminal.current(), showTrace: trace,
+                showRoutine: allEvents
+            ).print()
+        }
+        if !run.passed { throw ExitCode.failure }
+    }
+
+    /// A scenario from a file path, or a built-in one by id.
+    static func load(_ reference: String) throws -> Scenario {
+        if FileManager.default.fileExists(atPath: reference) {
+            guard let data = FileManager.default.contents(atPath: reference),
+                let text = String(data: data, encoding: .utf8)
+            else {
+                throw Failure(message: "\(reference): cannot read the file")
+            }
+            return try parse(text, file: reference)
+        }
+        guard let entry = ScenarioLibrary.find(reference) else {
+            let ids = ScenarioLibrary.all.map(\.id)
+            let suggestions = Suggestions.closest(to: reference, among: ids)
+            throw Failure(
+                message: "no scenario file or built-in scenario '\(TerminalSafe.clean(reference))'"
+                    + (suggestions.isEmpty
+                        ? "; see mqproof scenarios"
+                        : ". Did you mean \(suggestions.map { "'\($0)'" }.joined(separator: " or "))?"))
+        }
+        return try parse(entry.text, file: entry.path)
+    }
+
+    private static func parse(_ text: String, file: String) throws -> Scenario {
+        switch ScenarioFile.parse(text, file: file) {
+        case .success(let scenario): return scenario
+        case .failure(let problems):
+            for problem in problems.problems.dropLast() { Output.error(problem.description) }
+            throw Failure(message: problems.problems.last?.description ?? "\(file): cannot be read")
+        }
+    }
+}
+
+/// Lists the built-in scenarios.
+struct Scenarios: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List the built-in scenarios that `mqproof run` knows by id.")
+
+    @OptionGroup var output: JSONOption
+
+    struct Item: Encodable {
+        var id: String
+        var name: String
+        var claim: String?
+    }
+
+    func run() throws {
+        let items = ScenarioLibrary.all.compactMap { entry -> Item? in
+            guard case .success(let scenario) = ScenarioLibrary.scenario(entry) else { return nil }
+            return Item(id: entry.id, name: scenario.name, claim: scenario.claim)
+        }
+        if output.json {
+            try Output.json(items)
+            return
+        }
+        let terminal = Terminal.current()
+        let width = items.map(\.id.count).max() ?? 0
+        for item in items {
+            Output.lines(
+                terminal.hanging(
+                    item.name, first: terminal.style.accent(item.id.rightPadded(to: width)) + "  ",
+                    rest: String(repeating: " ", count: width + 2)))
+        }
+    }
+}
