@@ -37,9 +37,12 @@ let package = Package(
         .executableTarget(name: "ContentEmbedder"),
         .plugin(name: "EmbedContent", capability: .buildTool(), dependencies: ["ContentEmbedder"]),
 
-        // Measured figures, printed, never asserted (`swift run -c release content-benchmarks`).
+        // Measured figures, printed, never asserted (`swift run -c release content-benchmarks`, ...).
         .executableTarget(
             name: "content-benchmarks", dependencies: ["Content"], path: "Benchmarks/ContentBenchmarks"),
+        .executableTarget(
+            name: "simulation-benchmarks", dependencies: ["Experiments", "Simulation"],
+            path: "Benchmarks/SimulationBenchmarks"),
 
         // Tests.
         .target(name: "TestSupport", dependencies: ["Content"]),

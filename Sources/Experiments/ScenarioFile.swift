@@ -287,7 +287,7 @@ extension Step {
         case .produce(_, let producer, _): [.producer(producer)]
         case .fault(let node, _), .restart(let node), .pause(let node, _), .isolate(let node): [node]
         case .partition(let a, let b, _): a + b
-        case .drop(_, let from, let to), .delay(_, let from, let to, _): [from, to].compactMap { $0 }
+        case .drop(_, let from, let to, _), .delay(_, let from, let to, _): [from, to].compactMap { $0 }
         case .resendUnacknowledged(let producer): [.producer(producer)]
         case .startConsumer(let consumer), .stopConsumer(let consumer): [.consumer(consumer)]
         case .waitUntil(.processed(let consumer, _), _), .waitUntil(.polled(let consumer, _), _):

@@ -92,19 +92,45 @@ enum StepParser {
             }
             return .heal
         case "drop":
-            guard rest.first == "next", rest.count >= 2 else {
-                throw Failure(reason: "write: drop next produce-response to p1 (kinds: \(kinds))")
+            // drop next <kind> ... | drop 10% of <kind> ...
+            if rest.first == "next", rest.count >= 2 {
+                let (from, to) = try endpoints(Array(rest.dropFirst(2)))
+                return .drop(try messageKind(rest[1]), from: from, to: to, effect: .dropNext)
             }
-            let kind = try messageKind(rest[1])
+            if rest.count >= 3, rest[0].hasSuffix("%"), let percent = Int(rest[0].dropLast()),
+                (0...100).contains(percent),
+                rest[1] == "of"
+            {
+                let (from, to) = try endpoints(Array(rest.dropFirst(3)))
+                return .drop(
+                    try messageKind(rest[2]), from: from, to: to,
+                    effect: .dropSome(numerator: percent, denominator: 100))
+            }
+            throw Failure(
+                reason:
+                    "write: drop next produce-response to p1, or drop 10% of fetch from B2 (kinds: \(kinds))")
+        case "duplicate", "reorder":
+            guard rest.first == "next", rest.count >= 2 else {
+                throw Failure(reason: "write: \(verb) next produce to B1 (kinds: \(kinds))")
+            }
             let (from, to) = try endpoints(Array(rest.dropFirst(2)))
-            return .drop(kind, from: from, to: to)
+            return .drop(
+                try messageKind(rest[1]), from: from, to: to,
+                effect: verb == "duplicate" ? .duplicateNext : .reorderNext(50))
         case "delay":
             guard let by = rest.firstIndex(of: "by"), by + 1 < rest.count, by >= 1 else {
-                throw Failure(reason: "write: delay fetch-response from B1 by 5s (kinds: \(kinds), or all)")
+                throw Failure(
+                    reason:
+                        "write: delay fetch-response from B1 by 5s, or by 10-50ms (kinds: \(kinds), or all)")
             }
             let kind = try messageKind(rest[0])
             let (from, to) = try endpoints(Array(rest[1..<by]))
-            return .delay(kind, from: from, to: to, milliseconds: try duration(rest[by + 1]))
+            let amount = rest[by + 1]
+            if let range = ScenarioFile.range(amount) {
+                return .delay(kind, from: from, to: to, milliseconds: range)
+            }
+            let milliseconds = try duration(amount)
+            return .delay(kind, from: from, to: to, milliseconds: milliseconds...milliseconds)
         case "resend":
             guard rest.first == "unacknowledged" else {
                 throw Failure(reason: "write: resend unacknowledged [p1]")
@@ -121,7 +147,7 @@ enum StepParser {
         default:
             throw Failure(
                 reason:
-                    "unknown step '\(verb)' (steps: produce, wait, wait until, crash, power-loss, disk-loss, restart, pause, partition, isolate, heal, drop next, delay, resend unacknowledged, start, stop)"
+                    "unknown step '\(verb)' (steps: produce, wait, wait until, crash, power-loss, disk-loss, restart, pause, partition, isolate, heal, drop, duplicate next, reorder next, delay, resend unacknowledged, start, stop)"
             )
         }
     }

@@ -51,76 +51,77 @@ public enum Checker {
     public static func check(_ world: KafkaWorld) -> CheckerReport {
         let history = world.history
         let finalLog = world.authoritativeLog.map(\.message)
-        var countInLog: [MessageID: Int] = [:]
-        var firstPosition: [MessageID: Int] = [:]
+        // Message ids are dense (0, 1, 2, ...), so per-message facts live in arrays, not hashes:
+        // the checker runs once per seed in sweeps of thousands.
+        let messageCount = world.messageNames.count
+        var countInLog = [Int](repeating: 0, count: messageCount)
+        var firstPosition = [Int](repeating: -1, count: messageCount)
         for (offset, message) in finalLog.enumerated() {
-            countInLog[message, default: 0] += 1
-            if firstPosition[message] == nil { firstPosition[message] = offset }
+            countInLog[message.value] += 1
+            if firstPosition[message.value] < 0 { firstPosition[message.value] = offset }
         }
         var anomalies: [Anomaly] = []
         func report(_ kind: AnomalyKind, _ message: MessageID) {
             anomalies.append(Anomaly(kind: kind, message: message, witness: witness(for: message, in: world)))
+        }
+        func reportAll(_ kind: AnomalyKind, _ flags: [Bool]) {
+            for (message, flagged) in flags.enumerated() where flagged { report(kind, MessageID(message)) }
         }
 
         var acknowledged = 0
         var failed = 0
         var indeterminate = 0
         var recovered = 0
-        var sent: Set<MessageID> = []
-        var lost: Set<MessageID> = []
+        var sent = [Bool](repeating: false, count: messageCount)
+        var lost = [Bool](repeating: false, count: messageCount)
         for send in history.sends {
-            sent.insert(send.message)
+            sent[send.message.value] = true
             switch send.outcome {
             case .ok:
                 acknowledged += 1
-                if countInLog[send.message] == nil { lost.insert(send.message) }
+                if countInLog[send.message.value] == 0 { lost[send.message.value] = true }
             case .fail: failed += 1
             case .info:
                 indeterminate += 1
-                if countInLog[send.message] != nil { recovered += 1 }
+                if countInLog[send.message.value] > 0 { recovered += 1 }
             case .pending: break
             }
         }
-        for message in lost.sorted() { report(.lostWrite, message) }
-        for (message, count) in countInLog.sorted(by: { $0.key < $1.key }) {
-            if count > 1 { report(.duplicate, message) }
-            if !sent.contains(message) { report(.unexpected, message) }
-        }
+        reportAll(.lostWrite, lost)
+        reportAll(.duplicate, countInLog.map { $0 > 1 })
+        reportAll(.unexpected, zip(countInLog, sent).map { $0 > 0 && !$1 })
 
         // nonmonotonic-send: per producer, acknowledged messages must keep their send order.
-        var reordered: Set<MessageID> = []
-        for producer in Set(history.sends.map(\.producer)).sorted() {
-            let positions = history.sends.filter { send in
-                if case .ok = send.outcome { send.producer == producer } else { false }
-            }.compactMap { send in firstPosition[send.message].map { (send.message, $0) } }
-            var highest = -1
-            for (message, position) in positions {
-                if position < highest { reordered.insert(message) }
-                highest = max(highest, position)
-            }
+        var reordered = [Bool](repeating: false, count: messageCount)
+        var highestByProducer: [Int: Int] = [:]
+        for send in history.sends {
+            guard case .ok = send.outcome else { continue }
+            let position = firstPosition[send.message.value]
+            guard position >= 0 else { continue }
+            let highest = highestByProducer[send.producer] ?? -1
+            if position < highest { reordered[send.message.value] = true }
+            highestByProducer[send.producer] = max(highest, position)
         }
-        for message in reordered.sorted() { report(.reordered, message) }
+        reportAll(.reordered, reordered)
 
-        var consumedThenLost: Set<MessageID> = []
+        var consumedThenLost = [Bool](repeating: false, count: messageCount)
         for poll in history.polls {
             let offset = poll.offset.value
             if offset >= finalLog.count || finalLog[offset] != poll.message {
-                consumedThenLost.insert(poll.message)
+                consumedThenLost[poll.message.value] = true
             }
         }
-        for message in consumedThenLost.sorted() { report(.consumedThenLost, message) }
+        reportAll(.consumedThenLost, consumedThenLost)
 
-        var processedCount: [MessageID: Int] = [:]
-        for item in history.processed { processedCount[item.message, default: 0] += 1 }
-        for (message, count) in processedCount.sorted(by: { $0.key < $1.key }) where count > 1 {
-            report(.processedTwice, message)
-        }
+        var processedCount = [Int](repeating: 0, count: messageCount)
+        for item in history.processed { processedCount[item.message.value] += 1 }
+        reportAll(.processedTwice, processedCount.map { $0 > 1 })
         if let consumedUpTo = history.polls.map(\.offset.value).max() {
-            var neverProcessed: Set<MessageID> = []
-            for message in finalLog.prefix(consumedUpTo + 1) where processedCount[message] == nil {
-                neverProcessed.insert(message)
+            var neverProcessed = [Bool](repeating: false, count: messageCount)
+            for message in finalLog.prefix(consumedUpTo + 1) where processedCount[message.value] == 0 {
+                neverProcessed[message.value] = true
             }
-            for message in neverProcessed.sorted() { report(.neverProcessed, message) }
+            reportAll(.neverProcessed, neverProcessed)
         }
         return CheckerReport(
             anomalies: anomalies, acknowledged: acknowledged, failed: failed, indeterminate: indeterminate,

@@ -24,7 +24,34 @@ public struct History: Sendable {
         public var time: Millis
     }
 
-    public var sends: [Send] = []
+    public internal(set) var sends: [Send] = []
+    /// Sends without an outcome yet.
+    public internal(set) var pendingSends = 0
+    /// Per message id, whether some send of it was acknowledged.
+    var acknowledged: [Bool] = []
+
+    mutating func invoke(_ send: Send) -> Int {
+        sends.append(send)
+        pendingSends += 1
+        return sends.count - 1
+    }
+
+    mutating func complete(_ index: Int, _ outcome: Outcome) {
+        guard sends[index].outcome == .pending else { return }
+        sends[index].outcome = outcome
+        pendingSends -= 1
+        if case .ok = outcome {
+            let message = sends[index].message.value
+            if acknowledged.count <= message {
+                acknowledged += [Bool](repeating: false, count: message + 1 - acknowledged.count)
+            }
+            acknowledged[message] = true
+        }
+    }
+
+    public func isAcknowledged(_ message: MessageID) -> Bool {
+        message.value < acknowledged.count && acknowledged[message.value]
+    }
     /// What consumers' polls returned.
     public var polls: [Delivery] = []
     /// Side effects in the external sink: one per processed record.

@@ -62,3 +62,18 @@ public enum NodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
 
 /// Simulated time in milliseconds since the world started.
 public typealias Millis = Int
+
+extension NodeID {
+    /// How many dense node numbers exist: the controller, 9 brokers, 9 producers, 9 consumers.
+    static let denseCount = 28
+
+    /// A small number per node, for tables indexed by node.
+    var dense: Int {
+        switch self {
+        case .controller: 0
+        case .broker(let id): id.value
+        case .producer(let index): 9 + index
+        case .consumer(let index): 18 + index
+        }
+    }
+}

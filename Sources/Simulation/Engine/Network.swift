@@ -7,22 +7,29 @@
 // a kind, and delays add to a link's latency. A message is checked against partitions when it is
 // sent and again when it would arrive, so a partition that starts while it is in flight cuts it.
 
-/// One direction of a connection between two nodes.
-struct Link: Hashable, Sendable {
-    var from: NodeID
-    var to: NodeID
-}
-
-/// A fault rule that drops the next message matching it, once.
+/// A fault rule on matching messages: `drop next` (once), `drop 10% of` (until the network
+/// heals), `duplicate next` and `reorder next` (once).
 public struct DropRule: Equatable, Sendable {
+    public enum Effect: Equatable, Sendable {
+        case dropNext
+        /// Drops each matching message with probability numerator / denominator, until heal.
+        case dropSome(numerator: Int, denominator: Int)
+        /// Delivers the next matching message twice.
+        case duplicateNext
+        /// Holds the next matching message back by this much, letting later ones overtake it.
+        case reorderNext(Millis)
+    }
+
     public var kind: MessageKind?
     public var from: NodeID?
     public var to: NodeID?
+    public var effect: Effect
 
-    public init(kind: MessageKind?, from: NodeID?, to: NodeID?) {
+    public init(kind: MessageKind?, from: NodeID?, to: NodeID?, effect: Effect = .dropNext) {
         self.kind = kind
         self.from = from
         self.to = to
+        self.effect = effect
     }
 
     func matches(_ kind: MessageKind, _ from: NodeID, _ to: NodeID) -> Bool {
@@ -36,9 +43,10 @@ public struct DelayRule: Equatable, Sendable {
     public var kind: MessageKind?
     public var from: NodeID?
     public var to: NodeID?
-    public var milliseconds: Millis
+    /// Extra latency, drawn uniformly from this range for each message.
+    public var milliseconds: ClosedRange<Millis>
 
-    public init(kind: MessageKind?, from: NodeID?, to: NodeID?, milliseconds: Millis) {
+    public init(kind: MessageKind?, from: NodeID?, to: NodeID?, milliseconds: ClosedRange<Millis>) {
         self.kind = kind
         self.from = from
         self.to = to
@@ -55,49 +63,81 @@ public enum DropReason: String, Error, Sendable {
 
 struct Network: Sendable {
     var delay: ClosedRange<Millis>
-    private(set) var blocked: Set<Link> = []
+    /// Cut links as a flat table by dense node numbers, and how many are cut.
+    private var blocked = [Bool](repeating: false, count: NodeID.denseCount * NodeID.denseCount)
+    private var blockedCount = 0
     private(set) var dropRules: [DropRule] = []
     private(set) var delayRules: [DelayRule] = []
-    private var notBefore: [Link: Millis] = [:]
+    /// Per link, the earliest time its next message may arrive: a flat table indexed by the two
+    /// nodes' dense numbers (the hot path must not hash).
+    private var notBefore = [Millis](repeating: 0, count: NodeID.denseCount * NodeID.denseCount)
 
     init(delay: ClosedRange<Millis>) {
         self.delay = delay
     }
 
-    var isPartitioned: Bool { !blocked.isEmpty }
+    var isPartitioned: Bool { blockedCount > 0 }
 
     func isBlocked(_ from: NodeID, _ to: NodeID) -> Bool {
-        !blocked.isEmpty && blocked.contains(Link(from: from, to: to))
+        blockedCount > 0 && blocked[from.dense * NodeID.denseCount + to.dense]
     }
 
-    mutating func block(_ from: NodeID, _ to: NodeID) { blocked.insert(Link(from: from, to: to)) }
+    mutating func block(_ from: NodeID, _ to: NodeID) {
+        let link = from.dense * NodeID.denseCount + to.dense
+        if !blocked[link] {
+            blocked[link] = true
+            blockedCount += 1
+        }
+    }
 
     mutating func addDropRule(_ rule: DropRule) { dropRules.append(rule) }
     mutating func addDelayRule(_ rule: DelayRule) { delayRules.append(rule) }
 
-    /// Removes every partition and delay; `drop next` rules not yet used stay armed.
+    /// Removes every partition, delay and probabilistic drop; one-shot rules not yet used stay
+    /// armed.
     mutating func heal() {
-        blocked.removeAll()
+        blocked = [Bool](repeating: false, count: blocked.count)
+        blockedCount = 0
         delayRules.removeAll()
+        dropRules.removeAll { if case .dropSome = $0.effect { true } else { false } }
     }
 
-    /// When a message sent now would arrive, or why it will not.
+    /// When a message sent now would arrive (twice when duplicated), or why it will not.
     mutating func route(
         _ kind: MessageKind, from: NodeID, to: NodeID, now: Millis, random: inout SeededRandom
-    ) -> Result<Millis, DropReason> {
+    ) -> Result<[Millis], DropReason> {
         if isBlocked(from, to) { return .failure(.partition) }
-        if let index = dropRules.firstIndex(where: { $0.matches(kind, from, to) }) {
-            dropRules.remove(at: index)
-            return .failure(.rule)
+        var copies = 1
+        var heldBack: Millis?
+        if !dropRules.isEmpty, let index = dropRules.firstIndex(where: { $0.matches(kind, from, to) }) {
+            switch dropRules[index].effect {
+            case .dropNext:
+                dropRules.remove(at: index)
+                return .failure(.rule)
+            case .dropSome(let numerator, let denominator):
+                if random.chance(numerator, in: denominator) { return .failure(.rule) }
+            case .duplicateNext:
+                dropRules.remove(at: index)
+                copies = 2
+            case .reorderNext(let milliseconds):
+                dropRules.remove(at: index)
+                heldBack = milliseconds
+            }
         }
         var latency = delay.lowerBound == delay.upperBound ? delay.lowerBound : random.next(in: delay)
         for rule in delayRules
         where DropRule(kind: rule.kind, from: rule.from, to: rule.to).matches(kind, from, to) {
-            latency += rule.milliseconds
+            latency +=
+                rule.milliseconds.lowerBound == rule.milliseconds.upperBound
+                ? rule.milliseconds.lowerBound : random.next(in: rule.milliseconds)
         }
-        let link = Link(from: from, to: to)
-        let arrival = max(now + latency, notBefore[link] ?? 0)
+        let link = from.dense * NodeID.denseCount + to.dense
+        if let heldBack {
+            // Outside the link's order: messages sent after it may arrive first.
+            return .success([now + latency + heldBack])
+        }
+        let arrival = max(now + latency, notBefore[link])
         notBefore[link] = arrival
-        return .success(arrival)
+        return .success(copies == 2 ? [arrival, arrival + 1] : [arrival])
     }
 }

@@ -24,6 +24,8 @@ struct FollowerState: Sendable {
 /// An acks=all produce request waiting for the high watermark (K-REP-04).
 struct PendingProduce: Sendable {
     var request: Int
+    /// When request.timeout.ms runs out for it.
+    var deadline: Millis
     var producer: NodeID
     var requiredOffset: Int
     var baseOffset: Int
@@ -77,15 +79,25 @@ struct BrokerState: Sendable {
     var isLeader: Bool { leader == id }
 
     // Memory: leader side.
-    var followers: [BrokerID: FollowerState] = [:]
+    /// Indexed by broker id; entry 0 is unused.
+    var followers = [FollowerState?](repeating: nil, count: 10)
     var purgatory: [PendingProduce] = []
     var parkedFetches: [ParkedFetch] = []
     /// An ISR change sent to the controller and not yet answered, and when it was sent.
     var proposedIsr: (isr: [BrokerID], sentAt: Millis)?
-    var producerStates: [ProducerID: ProducerStateEntry] = [:]
+    /// Per idempotent producer: a short list searched linearly (a world has a few producers).
+    var producerStates: [(id: ProducerID, entry: ProducerStateEntry)] = []
+
+    func producerState(_ producer: ProducerID) -> ProducerStateEntry? {
+        producerStates.first { $0.id == producer }?.entry
+    }
 
     // Memory: follower side.
     var fetchInFlight: Int?
+    var fetchSentAt: Millis = 0
+    // Watchdogs: a timer fires only when one is armed, so dead timeouts do not pile up.
+    var fetchWatchdogArmed = false
+    var purgatoryWatchdogArmed = false
 
     init(id: BrokerID) {
         self.id = id
@@ -98,6 +110,7 @@ struct BrokerState: Sendable {
     @discardableResult
     mutating func apply(_ state: PartitionState, now: Millis) -> RoleChange {
         guard state.partitionEpoch > partitionEpoch else { return .none }
+        precondition(state.leaderEpoch >= leaderEpoch, "invariant broken: \(id) saw the leader epoch go back")
         partitionEpoch = state.partitionEpoch
         let wasLeader = isLeader
         let previousLeader = leader
@@ -111,11 +124,11 @@ struct BrokerState: Sendable {
             proposedIsr = nil
         }
         if isLeader && (!wasLeader || previousEpoch != leaderEpoch) {
-            followers = [:]
+            followers = [FollowerState?](repeating: nil, count: 10)
             // Kafka resets each follower's state on a leader change: its log end offset is unknown
             // (-1) until it fetches, and an in-sync follower counts as caught up as of now.
             for replica in state.isr where replica != id {
-                followers[replica] = FollowerState(
+                followers[replica.value] = FollowerState(
                     logEndOffset: -1, lastFetchTime: now, lastFetchLeaderLogEnd: 0, lastCaughtUpTime: now)
             }
             if epochCache.last?.epoch != leaderEpoch {
@@ -161,6 +174,9 @@ struct BrokerState: Sendable {
     /// Appends records as they are (a follower copying the leader), extending the epoch cache.
     mutating func appendReplicated(_ records: [Record]) {
         for record in records {
+            precondition(
+                log.last.map { $0.epoch <= record.epoch } ?? true,
+                "invariant broken: \(id) log epochs go back")
             if epochCache.last.map({ $0.epoch < record.epoch }) ?? true {
                 epochCache.append((record.epoch, log.count))
             }
@@ -171,7 +187,9 @@ struct BrokerState: Sendable {
 
     mutating func trackProducerState(_ record: Record, offset: Int) {
         guard let producer = record.producer else { return }
-        var entry = producerStates[producer] ?? ProducerStateEntry(epoch: record.producerEpoch)
+        let position = producerStates.firstIndex { $0.id == producer }
+        var entry =
+            position.map { producerStates[$0].entry } ?? ProducerStateEntry(epoch: record.producerEpoch)
         if entry.epoch != record.producerEpoch {
             entry = ProducerStateEntry(epoch: record.producerEpoch)
         }
@@ -185,12 +203,16 @@ struct BrokerState: Sendable {
             entry.batches[entry.batches.count - 1].lastSequence = record.sequence
             entry.batches[entry.batches.count - 1].lastOffset = offset
         }
-        producerStates[producer] = entry
+        if let position {
+            producerStates[position].entry = entry
+        } else {
+            producerStates.append((producer, entry))
+        }
     }
 
     /// Kafka rebuilds producer state from the log after a restart or a truncation.
     mutating func rebuildProducerStates() {
-        producerStates = [:]
+        producerStates = []
         for (offset, record) in log.enumerated() { trackProducerState(record, offset: offset) }
     }
 }
@@ -237,23 +259,33 @@ extension KafkaWorld {
             guard brokers[index].isLeader else { return }
             maybeShrinkIsr(index)
             setTimer(.isrExpiration, for: node, after: max(1, config.replicaLagTimeMaxMs / 2))
-        case .fetchTimeout(let request):
+        case .fetchWatchdog:
             // replica.socket.timeout.ms: the fetch or its answer was lost; ask again.
-            if brokers[index].fetchInFlight == request {
+            brokers[index].fetchWatchdogArmed = false
+            guard brokers[index].fetchInFlight != nil else { return }
+            let due = brokers[index].fetchSentAt + config.replicaSocketTimeoutMs
+            if now >= due {
                 brokers[index].fetchInFlight = nil
                 sendFetch(index)
+            } else {
+                brokers[index].fetchWatchdogArmed = true
+                setTimer(.fetchWatchdog, for: node, after: due - now)
             }
         case .fetchRetry:
             if brokers[index].fetchInFlight == nil { sendFetch(index) }
         case .parkedFetchExpired(let request):
             answerParkedFetch(index, request: request)
-        case .produceTimeout(let request):
-            if let position = brokers[index].purgatory.firstIndex(where: { $0.request == request }) {
-                let pending = brokers[index].purgatory.remove(at: position)
+        case .purgatoryWatchdog:
+            // K-REP-04(c): requests still waiting when request.timeout.ms runs out get
+            // REQUEST_TIMED_OUT; their records stay in the log.
+            brokers[index].purgatoryWatchdogArmed = false
+            for pending in brokers[index].purgatory where pending.deadline <= now {
                 send(
                     .produceResponse(request: pending.request, error: .requestTimedOut, baseOffset: nil),
                     from: node, to: pending.producer)
             }
+            brokers[index].purgatory.removeAll { $0.deadline <= now }
+            armPurgatoryWatchdog(index)
         default:
             preconditionFailure("a broker has no timer \(timer)")
         }
@@ -278,7 +310,7 @@ extension KafkaWorld {
         if acks == -1 && brokers[index].isr.count < config.effectiveMinInsyncReplicas {
             return reject(.notEnoughReplicas)  // K-REP-02: nothing is appended.
         }
-        if let producerID = batch.producer, let entry = brokers[index].producerStates[producerID] {
+        if let producerID = batch.producer, let entry = brokers[index].producerState(producerID) {
             if batch.producerEpoch < entry.epoch { return reject(.invalidProducerEpoch) }
             if batch.producerEpoch == entry.epoch,
                 let cached = entry.batches.first(where: {
@@ -336,12 +368,19 @@ extension KafkaWorld {
         default:
             brokers[index].purgatory.append(
                 PendingProduce(
-                    request: request, producer: producer, requiredOffset: requiredOffset,
-                    baseOffset: baseOffset,
-                    messages: messages))
-            setTimer(.produceTimeout(request: request), for: node, after: config.requestTimeoutMs)
+                    request: request, deadline: now + config.requestTimeoutMs, producer: producer,
+                    requiredOffset: requiredOffset, baseOffset: baseOffset, messages: messages))
+            armPurgatoryWatchdog(index)
             completePurgatory(index)
         }
+    }
+
+    private mutating func armPurgatoryWatchdog(_ index: Int) {
+        guard !brokers[index].purgatoryWatchdogArmed,
+            let first = brokers[index].purgatory.map(\.deadline).min()
+        else { return }
+        brokers[index].purgatoryWatchdogArmed = true
+        setTimer(.purgatoryWatchdog, for: brokerNode(index), after: first - now)
     }
 
     /// fsync when `flush.messages` says so; otherwise the bytes sit in the page cache (K-REP-12).
@@ -392,7 +431,7 @@ extension KafkaWorld {
         }
         var candidate = brokers[index].logEndOffset
         for replica in maximalIsr(index) where replica != brokers[index].id {
-            candidate = min(candidate, brokers[index].followers[replica]?.logEndOffset ?? -1)
+            candidate = min(candidate, brokers[index].followers[replica.value]?.logEndOffset ?? -1)
         }
         guard candidate > brokers[index].highWatermark else { return }
         brokers[index].highWatermark = candidate
@@ -432,7 +471,7 @@ extension KafkaWorld {
             }
         }
         // K-REP-06 (ii), 07a: the fetch offset acknowledges everything before it.
-        var follower = broker.followers[replica] ?? FollowerState(logEndOffset: -1)
+        var follower = broker.followers[replica.value] ?? FollowerState(logEndOffset: -1)
         if fetchOffset >= broker.logEndOffset {
             follower.lastCaughtUpTime = now
         } else if fetchOffset >= follower.lastFetchLeaderLogEnd {
@@ -441,7 +480,7 @@ extension KafkaWorld {
         follower.lastFetchLeaderLogEnd = broker.logEndOffset
         follower.lastFetchTime = now
         follower.logEndOffset = fetchOffset
-        brokers[index].followers[replica] = follower
+        brokers[index].followers[replica.value] = follower
         maybeExpandIsr(index, replica)
         maybeIncrementHighWatermark(index)
         if fetchOffset < brokers[index].logEndOffset {
@@ -501,7 +540,7 @@ extension KafkaWorld {
         }
         let outOfSync = broker.isr.filter { replica in
             guard replica != broker.id else { return false }
-            let follower = broker.followers[replica] ?? FollowerState(logEndOffset: -1)
+            let follower = broker.followers[replica.value] ?? FollowerState(logEndOffset: -1)
             let caughtUp =
                 follower.logEndOffset == broker.logEndOffset
                 || now - follower.lastCaughtUpTime <= config.replicaLagTimeMaxMs
@@ -515,7 +554,7 @@ extension KafkaWorld {
     private mutating func maybeExpandIsr(_ index: Int, _ replica: BrokerID) {
         let broker = brokers[index]
         guard broker.proposedIsr == nil, !broker.isr.contains(replica),
-            let follower = broker.followers[replica]
+            let follower = broker.followers[replica.value]
         else { return }
         let epochStart = broker.epochCache.last(where: { $0.epoch == broker.leaderEpoch })?.start ?? 0
         guard follower.logEndOffset >= broker.highWatermark, follower.logEndOffset >= epochStart else {
@@ -551,7 +590,7 @@ extension KafkaWorld {
         case .becameFollower:
             if wasLeader { failPurgatory(index) }
             brokers[index].parkedFetches = []
-            brokers[index].followers = [:]
+            brokers[index].followers = [FollowerState?](repeating: nil, count: 10)
             note(
                 .becameFollower(broker: brokers[index].id, leader: state.leader, epoch: state.leaderEpoch),
                 at: node)
@@ -603,8 +642,11 @@ extension KafkaWorld {
                 lastFetchedEpoch: config.legacyHighWatermarkTruncation ? nil : broker.latestEpoch,
                 currentLeaderEpoch: broker.leaderEpoch),
             from: brokerNode(index), to: .broker(leader))
-        setTimer(
-            .fetchTimeout(request: request), for: brokerNode(index), after: config.replicaSocketTimeoutMs)
+        brokers[index].fetchSentAt = now
+        if !brokers[index].fetchWatchdogArmed {
+            brokers[index].fetchWatchdogArmed = true
+            setTimer(.fetchWatchdog, for: brokerNode(index), after: config.replicaSocketTimeoutMs)
+        }
     }
 
     private mutating func handleFetchResponse(

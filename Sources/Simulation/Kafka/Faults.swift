@@ -116,11 +116,13 @@ extension KafkaWorld {
         broker.leader = nil
         broker.leaderEpoch = Epoch(-1)
         broker.isr = []
-        broker.followers = [:]
+        broker.followers = [FollowerState?](repeating: nil, count: 10)
         broker.purgatory = []
         broker.parkedFetches = []
         broker.proposedIsr = nil
         broker.fetchInFlight = nil
+        broker.fetchWatchdogArmed = false
+        broker.purgatoryWatchdogArmed = false
         brokers[index] = broker
     }
 
@@ -146,14 +148,10 @@ extension KafkaWorld {
     public func highWatermark(of broker: BrokerID) -> Int { brokers[broker.value - 1].highWatermark }
 
     /// Whether every send of `message` has completed and one was acknowledged.
-    public func isAcknowledged(_ message: MessageID) -> Bool {
-        history.sends.contains { if case .ok = $0.outcome { $0.message == message } else { false } }
-    }
+    public func isAcknowledged(_ message: MessageID) -> Bool { history.isAcknowledged(message) }
 
     /// Whether every send so far has an outcome.
-    public var allSendsCompleted: Bool {
-        !history.sends.contains { $0.outcome == .pending }
-    }
+    public var allSendsCompleted: Bool { history.pendingSends == 0 }
 
     /// The log the partition will serve from: the leader's, or with no leader, the first ISR
     /// member's in assignment order (the one a clean election would pick when it returns).

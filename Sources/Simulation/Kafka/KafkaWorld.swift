@@ -37,7 +37,10 @@ public struct KafkaWorld: Sendable {
     public private(set) var eventCount = 0
 
     public internal(set) var messageNames: [String] = []
+    /// Name to id, for names that scripts look up; automatic names (#1, #2, ...) are unique by
+    /// construction and are indexed only when a lookup needs them.
     var messageIndex: [String: MessageID] = [:]
+    var indexedNames = 0
     var nextRequest = 1
     var nextProducerID = 7
 
@@ -50,15 +53,17 @@ public struct KafkaWorld: Sendable {
     enum Timer: Sendable {
         case brokerHeartbeat
         case isrExpiration
-        case fetchTimeout(request: Int)
+        /// One watchdog per follower for replica.socket.timeout.ms (armed, not one timer per fetch).
+        case fetchWatchdog
         case fetchRetry
         case parkedFetchExpired(request: Int)
-        case produceTimeout(request: Int)
+        /// One watchdog per leader for its purgatory's request timeouts.
+        case purgatoryWatchdog
         case writeback
         case fencingCheck
-        case producerRequestTimeout(request: Int)
+        case requestWatchdog
         case producerRetry(batch: Int)
-        case producerDeliveryTimeout(batch: Int)
+        case deliveryWatchdog
         case consumerWake
         case consumerFetchTimeout(request: Int)
         case consumerWorker
@@ -105,16 +110,36 @@ public struct KafkaWorld: Sendable {
 
     /// The id for an application message name, creating it on first use.
     public mutating func message(named name: String) -> MessageID {
+        indexNames()
         if let existing = messageIndex[name] { return existing }
         let id = MessageID(messageNames.count)
         messageNames.append(name)
         messageIndex[name] = id
+        indexedNames = messageNames.count
         return id
+    }
+
+    /// Ids for `count` new messages with automatic names `#first`, `#first+1`, ...
+    public mutating func automaticMessages(count: Int, first: Int) -> [MessageID] {
+        let start = messageNames.count
+        messageNames.reserveCapacity(start + count)
+        for number in first..<(first + count) { messageNames.append("#\(number)") }
+        return (start..<(start + count)).map(MessageID.init)
+    }
+
+    private mutating func indexNames() {
+        while indexedNames < messageNames.count {
+            messageIndex[messageNames[indexedNames]] = MessageID(indexedNames)
+            indexedNames += 1
+        }
     }
 
     public func name(of message: MessageID) -> String { messageNames[message.value] }
 
-    public func messageID(named name: String) -> MessageID? { messageIndex[name] }
+    public func messageID(named name: String) -> MessageID? {
+        if let id = messageIndex[name] { return id }
+        return messageNames[indexedNames...].firstIndex(of: name).map(MessageID.init)
+    }
 
     // MARK: - The event loop
 
@@ -128,8 +153,8 @@ public struct KafkaWorld: Sendable {
 
     /// Processes the next event, if any is due at or before `limit`. Returns false when none is.
     public mutating func step(until limit: Millis) -> Bool {
-        guard let time = queue.nextTime, time <= limit, let (at, event) = queue.pop() else { return false }
-        now = at
+        guard let time = queue.nextTime, time <= limit, let event = queue.pop() else { return false }
+        now = time
         eventCount += 1
         switch event {
         case .deliver(let from, let to, let payload): deliver(payload, from: from, to: to)
@@ -162,8 +187,10 @@ public struct KafkaWorld: Sendable {
 
     mutating func send(_ payload: Payload, from: NodeID, to: NodeID) {
         switch network.route(payload.kind, from: from, to: to, now: now, random: &networkRandom) {
-        case .success(let arrival):
-            queue.schedule(.deliver(from: from, to: to, payload: payload), at: arrival)
+        case .success(let arrivals):
+            for arrival in arrivals {
+                queue.schedule(.deliver(from: from, to: to, payload: payload), at: arrival)
+            }
         case .failure(let reason):
             note(.dropped(kind: payload.kind, from: from, to: to, reason: reason), at: from)
         }

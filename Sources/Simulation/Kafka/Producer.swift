@@ -26,6 +26,13 @@ struct ProducerBatch: Sendable {
     var historyIndexes: [Int]
 }
 
+struct InFlightRequest: Sendable {
+    var request: Int
+    var batch: ProducerBatch
+    var broker: BrokerID
+    var sentAt: Millis
+}
+
 struct ProducerState: Sendable {
     let index: Int
     var isUp = true
@@ -38,10 +45,11 @@ struct ProducerState: Sendable {
     var lastAcknowledgedSequence = -1
     var leader: BrokerID?
     var queue: [ProducerBatch] = []
-    var inFlight: [Int: (batch: ProducerBatch, broker: BrokerID)] = [:]
+    /// Requests awaiting an answer, oldest first (at most max.in.flight.requests.per.connection).
+    var inFlight: [InFlightRequest] = []
+    var requestWatchdogArmed = false
+    var deliveryWatchdogArmed = false
     var nextBatch = 1
-    /// Messages whose acknowledgement this application instance never saw.
-    var unacknowledged: [MessageID] = []
 }
 
 extension KafkaWorld {
@@ -72,29 +80,29 @@ extension KafkaWorld {
         let index = producer - 1
         guard producers[index].isUp else { return }
         let perBatch = max(1, config.batchSize / config.recordBytes)
-        var start = 0
-        while start < messages.count {
-            let slice = Array(messages[start..<min(messages.count, start + perBatch)])
-            start += slice.count
-            var historyIndexes: [Int] = []
-            for message in slice {
-                historyIndexes.append(history.sends.count)
-                history.sends.append(
-                    History.Send(
-                        message: message, producer: producer, session: producers[index].session, invoked: now,
-                        outcome: .pending))
+        for message in messages {
+            let historyIndex = history.invoke(
+                History.Send(
+                    message: message, producer: producer, session: producers[index].session, invoked: now,
+                    outcome: .pending))
+            // The record accumulator: a record joins the newest batch that has not been sent yet
+            // while it has room (batch.size), which is how batches grow while requests are in flight.
+            if let last = producers[index].queue.indices.last, producers[index].queue[last].attempts == 0,
+                producers[index].queue[last].messages.count < perBatch
+            {
+                producers[index].queue[last].messages.append(message)
+                producers[index].queue[last].historyIndexes.append(historyIndex)
+            } else {
+                let batch = ProducerBatch(
+                    id: producers[index].nextBatch, messages: [message],
+                    baseSequence: config.enableIdempotence ? producers[index].nextSequence : -1,
+                    createdAt: now,
+                    historyIndexes: [historyIndex])
+                producers[index].nextBatch += 1
+                producers[index].queue.append(batch)
+                armDeliveryWatchdog(index)
             }
-            let batch = ProducerBatch(
-                id: producers[index].nextBatch, messages: slice,
-                baseSequence: config.enableIdempotence ? producers[index].nextSequence : -1, createdAt: now,
-                historyIndexes: historyIndexes)
-            producers[index].nextBatch += 1
-            if config.enableIdempotence { producers[index].nextSequence += slice.count }
-            producers[index].queue.append(batch)
-            producers[index].unacknowledged += slice
-            setTimer(
-                .producerDeliveryTimeout(batch: batch.id), for: .producer(producer),
-                after: config.deliveryTimeoutMs)
+            if config.enableIdempotence { producers[index].nextSequence += 1 }
         }
         drain(index)
     }
@@ -110,29 +118,34 @@ extension KafkaWorld {
                 batch, batch.possiblyWritten ? .info(error: error, time: now) : .fail(error: error, time: now)
             )
         }
-        for (_, entry) in producers[index].inFlight {
+        for entry in producers[index].inFlight {
             complete(entry.batch, .info(error: "application crashed awaiting the response", time: now))
         }
         producers[index].queue = []
-        producers[index].inFlight = [:]
+        producers[index].inFlight = []
+        producers[index].requestWatchdogArmed = false
+        producers[index].deliveryWatchdogArmed = false
         producers[index].incarnation += 1
         startProducerSession(index)
     }
 
     /// The application sends again every message it never saw acknowledged (K-PRD-10a, b).
     public mutating func resendUnacknowledged(_ producer: Int) {
-        let messages = producers[producer - 1].unacknowledged
         let pending = Set(
             producers[producer - 1].queue.flatMap(\.messages)
-                + producers[producer - 1].inFlight.values.flatMap(\.batch.messages))
-        let resend = messages.filter { !pending.contains($0) }
-        producers[producer - 1].unacknowledged.removeAll { resend.contains($0) }
-        produce(resend, producer: producer)
+                + producers[producer - 1].inFlight.flatMap(\.batch.messages))
+        produce(unacknowledgedMessages(producer).filter { !pending.contains($0) }, producer: producer)
     }
 
-    /// Messages this producer's application has not seen acknowledged.
+    /// Messages this producer's application sent and never saw acknowledged, in send order.
     public func unacknowledgedMessages(_ producer: Int) -> [MessageID] {
-        producers[producer - 1].unacknowledged
+        var seen: Set<MessageID> = []
+        return history.sends.compactMap { send in
+            guard send.producer == producer, !history.isAcknowledged(send.message),
+                seen.insert(send.message).inserted
+            else { return nil }
+            return send.message
+        }
     }
 
     /// Whether the producer has nothing buffered or in flight.
@@ -152,7 +165,7 @@ extension KafkaWorld {
             }
             producers[index].leader = leader
             if config.enableIdempotence, producers[index].queue[0].attempts > 0,
-                producers[index].inFlight.values.contains(where: {
+                producers[index].inFlight.contains(where: {
                     $0.batch.baseSequence < producers[index].queue[0].baseSequence
                 })
             {
@@ -181,8 +194,9 @@ extension KafkaWorld {
                 complete(batch, .ok(offset: nil, broker: leader, time: now))
                 continue
             }
-            producers[index].inFlight[request] = (batch, leader)
-            setTimer(.producerRequestTimeout(request: request), for: node, after: config.requestTimeoutMs)
+            producers[index].inFlight.append(
+                InFlightRequest(request: request, batch: batch, broker: leader, sentAt: now))
+            armRequestWatchdog(index)
         }
     }
 
@@ -190,25 +204,56 @@ extension KafkaWorld {
         guard case .produceResponse(let request, let error, let baseOffset) = payload else {
             preconditionFailure("a producer does not handle \(payload.kind.rawValue)")
         }
-        guard let entry = producers[index].inFlight.removeValue(forKey: request) else { return }
+        guard let position = producers[index].inFlight.firstIndex(where: { $0.request == request }) else {
+            return
+        }
+        let entry = producers[index].inFlight.remove(at: position)
         handleOutcome(index, batch: entry.batch, broker: entry.broker, error: error, baseOffset: baseOffset)
+    }
+
+    private mutating func armRequestWatchdog(_ index: Int) {
+        guard !producers[index].requestWatchdogArmed,
+            let oldest = producers[index].inFlight.map(\.sentAt).min()
+        else { return }
+        producers[index].requestWatchdogArmed = true
+        setTimer(.requestWatchdog, for: .producer(index + 1), after: oldest + config.requestTimeoutMs - now)
+    }
+
+    private mutating func armDeliveryWatchdog(_ index: Int) {
+        guard !producers[index].deliveryWatchdogArmed,
+            let oldest = producers[index].queue.map(\.createdAt).min()
+        else { return }
+        producers[index].deliveryWatchdogArmed = true
+        setTimer(
+            .deliveryWatchdog, for: .producer(index + 1),
+            after: max(0, oldest + config.deliveryTimeoutMs - now))
     }
 
     mutating func producerTimer(_ index: Int, _ timer: Timer) {
         switch timer {
-        case .producerRequestTimeout(let request):
-            guard let entry = producers[index].inFlight.removeValue(forKey: request) else { return }
-            handleOutcome(
-                index, batch: entry.batch, broker: entry.broker, error: .requestTimedOut, baseOffset: nil)
+        case .requestWatchdog:
+            // request.timeout.ms: a request with no answer fails client side as a timeout; the
+            // broker may still have appended it.
+            producers[index].requestWatchdogArmed = false
+            let expired = producers[index].inFlight.filter { now - $0.sentAt >= config.requestTimeoutMs }
+            producers[index].inFlight.removeAll { now - $0.sentAt >= config.requestTimeoutMs }
+            for entry in expired {
+                handleOutcome(
+                    index, batch: entry.batch, broker: entry.broker, error: .requestTimedOut, baseOffset: nil)
+            }
+            armRequestWatchdog(index)
         case .producerRetry:
             drain(index)
-        case .producerDeliveryTimeout(let batchID):
+        case .deliveryWatchdog:
             // Only a batch still waiting in the queue expires here; one in flight expires when its
             // request completes.
-            if let position = producers[index].queue.firstIndex(where: { $0.id == batchID }) {
-                let batch = producers[index].queue.remove(at: position)
+            producers[index].deliveryWatchdogArmed = false
+            let expired = producers[index].queue.filter { now - $0.createdAt >= config.deliveryTimeoutMs }
+            producers[index].queue.removeAll { now - $0.createdAt >= config.deliveryTimeoutMs }
+            for batch in expired {
                 expire(index, batch, error: "TimeoutException: delivery.timeout.ms expired")
             }
+            armDeliveryWatchdog(index)
         default:
             preconditionFailure("a producer has no timer \(timer)")
         }
@@ -241,7 +286,7 @@ extension KafkaWorld {
         // real and the batch fails (K-PRD-09).
         let waitsBehindEarlier =
             error == .outOfOrderSequenceNumber
-            && (producers[index].inFlight.values.contains { $0.batch.baseSequence < batch.baseSequence }
+            && (producers[index].inFlight.contains { $0.batch.baseSequence < batch.baseSequence }
                 || producers[index].queue.contains { $0.baseSequence < batch.baseSequence })
         let withinTime = now - batch.createdAt < config.deliveryTimeoutMs
         let retriable = error.isRetriable && (error != .outOfOrderSequenceNumber || waitsBehindEarlier)
@@ -256,6 +301,7 @@ extension KafkaWorld {
                 ? producers[index].queue.firstIndex { $0.baseSequence > batch.baseSequence }
                     ?? producers[index].queue.count : 0
             producers[index].queue.insert(batch, at: position)
+            armDeliveryWatchdog(index)
             setTimer(.producerRetry(batch: batch.id), for: node, after: max(1, config.retryBackoffMs))
             return
         }
@@ -280,13 +326,7 @@ extension KafkaWorld {
             if case .ok(let offset?, let broker, let time) = outcome {
                 messageOutcome = .ok(offset: offset + position, broker: broker, time: time)
             }
-            history.sends[historyIndex].outcome = messageOutcome
-            if case .ok = messageOutcome {
-                let producer = history.sends[historyIndex].producer - 1
-                if let found = producers[producer].unacknowledged.firstIndex(of: batch.messages[position]) {
-                    producers[producer].unacknowledged.remove(at: found)
-                }
-            }
+            history.complete(historyIndex, messageOutcome)
         }
     }
 }

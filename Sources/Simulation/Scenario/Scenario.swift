@@ -48,8 +48,8 @@ public enum Step: Equatable, Sendable {
     case partition([NodeReference], [NodeReference], oneWay: Bool)
     case isolate(NodeReference)
     case heal
-    case drop(MessageKind?, from: NodeReference?, to: NodeReference?)
-    case delay(MessageKind?, from: NodeReference?, to: NodeReference?, milliseconds: Millis)
+    case drop(MessageKind?, from: NodeReference?, to: NodeReference?, effect: DropRule.Effect)
+    case delay(MessageKind?, from: NodeReference?, to: NodeReference?, milliseconds: ClosedRange<Millis>)
     case resendUnacknowledged(producer: Int)
     case startConsumer(Int)
     case stopConsumer(Int)

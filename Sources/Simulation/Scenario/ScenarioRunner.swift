@@ -63,8 +63,15 @@ public enum ScenarioRunner {
             world.note(.step(scripted.text), at: .controller)
             switch scripted.step {
             case .produce(let names, let producer, let every):
-                let expanded = names.flatMap { expand($0, counter: &autoNames) }
-                let ids = expanded.map { world.message(named: $0) }
+                var ids: [MessageID] = []
+                for name in names {
+                    if let count = Int(name) {
+                        ids += world.automaticMessages(count: max(1, count), first: autoNames + 1)
+                        autoNames += max(1, count)
+                    } else {
+                        ids += expand(name, counter: &autoNames).map { world.message(named: $0) }
+                    }
+                }
                 if let every {
                     for (position, id) in ids.enumerated() {
                         world.schedule(.produce([id], producer: producer), at: world.now + position * every)
@@ -101,12 +108,11 @@ public enum ScenarioRunner {
                 if let target = node.resolvedNode(in: world) { world.perform(.isolate(target)) }
             case .heal:
                 world.perform(.heal)
-            case .drop(let kind, let from, let to):
-                world.perform(
-                    .drop(
-                        DropRule(
-                            kind: kind, from: from?.resolvedNode(in: world), to: to?.resolvedNode(in: world)))
-                )
+            case .drop(let kind, let from, let to, let effect):
+                let rule = DropRule(
+                    kind: kind, from: from?.resolvedNode(in: world), to: to?.resolvedNode(in: world),
+                    effect: effect)
+                world.perform(.drop(rule))
             case .delay(let kind, let from, let to, let milliseconds):
                 world.perform(
                     .delay(

@@ -66,7 +66,7 @@ struct RunView {
                 Output.line()
                 Output.line(style.bold("Why \(world.name(of: example.message)) is \(example.kind.rawValue)"))
                 for event in example.witness {
-                    let text = "\(event.node): " + TerminalSafe.clean(event.note.text(world.name(of:)))
+                    let text = TerminalSafe.clean(event.note.text(world.name(of:)))
                     Output.lines(
                         terminal.hanging(
                             text, first: style.dim(String(event.time).leftPadded(to: 7) + " ms  "),

@@ -1,0 +1,115 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// `mqproof run` and `mqproof scenarios`, end to end through the built binary.
+@Suite("mqproof run")
+struct RunCommandTests {
+    let directory = TemporaryDirectory()
+    let binary = BuiltBinary.mqproof
+
+    var environment: [String: String] {
+        [
+            "MQPROOF_DB": directory.file("run.sqlite"), "HOME": directory.path, "LANG": "C.UTF-8",
+            "COLUMNS": "200",
+        ]
+    }
+
+    func run(_ arguments: String...) throws -> BuiltBinary.Result {
+        try binary.run(arguments, environment: environment)
+    }
+
+    @Test("A built-in scenario by id: the lost write, its witness and the verdict")
+    func builtInScenario() throws {
+        let result = try run("run", "K01")
+        #expect(result.status == 0)
+        #expect(result.standardOutput.contains("lost-write: m"))
+        #expect(result.standardOutput.contains("Why m is lost-write"))
+        #expect(
+            result.standardOutput.contains(
+                "B1 truncates its log to offset 0: m removed (diverging leader epoch)"))
+        #expect(result.standardOutput.contains("Verdict: the scenario came out as expected."))
+    }
+
+    @Test("--trace draws the lane view in plain ASCII when piped")
+    func trace() throws {
+        let output = try run("run", "K01", "--trace").standardOutput
+        #expect(output.contains("ctl B1  B2  B3  p1"))
+        #expect(output.contains("B1 appends m at offset 0 (leader epoch 0)"))
+        #expect(output.contains("Legend:"))
+        #expect(!output.contains("\u{1B}"))
+        #expect(!output.contains("●"))
+    }
+
+    @Test("--set changes the outcome: acks=all turns K01's loss into no loss, and the expectation fails")
+    func setOverridesConfig() throws {
+        let result = try run("run", "K01", "--set", "acks=all", "--set", "min.insync.replicas=2", "--json")
+        #expect(result.status == 1)
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any])
+        #expect((report["anomalies"] as? [[String: Any]])?.isEmpty == true)
+        #expect(report["passed"] as? Bool == false)
+    }
+
+    @Test("The same seed gives the same trace in two separate processes")
+    func determinismAcrossProcesses() throws {
+        func hash(_ seed: String) throws -> String? {
+            let output = try run("run", "S02", "--seed", seed, "--json").standardOutput
+            let report = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
+            return report?["traceHash"] as? String
+        }
+        let first = try hash("7")
+        #expect(first != nil)
+        #expect(try hash("7") == first)
+        #expect(try hash("8") != first)
+    }
+
+    @Test("A scenario file with mistakes: every problem as file:line: reason, exit 1")
+    func badScenarioFile() throws {
+        let path = directory.file("bad.yaml")
+        try """
+        name: broken
+        brokers: 3
+        config:
+          acks: 2
+        steps:
+          - produce m
+          - crash B7
+          - explode leader
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let result = try run("run", path)
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("\(path):4: config acks: expected 0, 1, all or -1, got '2'"))
+        #expect(result.standardError.contains("\(path):7: B7 does not exist: the scenario has 3 brokers"))
+        #expect(result.standardError.contains("\(path):8: unknown step 'explode'"))
+    }
+
+    @Test("A user's own scenario file runs; an unknown id gets suggestions")
+    func userScenario() throws {
+        let path = directory.file("mine.yaml")
+        try """
+        name: my what-if
+        config:
+          acks: 0
+        steps:
+          - produce a b c
+          - wait 1s
+        expect:
+          acknowledged: [a, b, c]
+          lost-write: none
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        #expect(try run("run", path).status == 0)
+        let unknown = try run("run", "K0l")
+        #expect(unknown.status == 1)
+        #expect(unknown.standardError.hasPrefix("mqproof: no scenario file or built-in scenario 'K0l'"))
+    }
+
+    @Test("scenarios lists the built-in ones, as JSON too")
+    func scenariosList() throws {
+        let text = try run("scenarios").standardOutput
+        #expect(text.contains("K01-acks-1-leader-crash"))
+        let json = try run("scenarios", "--json").standardOutput
+        let items = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[String: Any]]
+        #expect((items?.count ?? 0) >= 17)
+    }
+}
