@@ -447,8 +447,7 @@ extension KafkaWorld {
         currentLeaderEpoch: Epoch
     ) {
         let node = brokerNode(index)
-        let broker = brokers[index]
-        guard broker.isLeader, currentLeaderEpoch == broker.leaderEpoch else {
+        guard brokers[index].isLeader, currentLeaderEpoch == brokers[index].leaderEpoch else {
             send(
                 .fetchResponse(
                     request: request, from: Offset(fetchOffset), records: [], highWatermark: Offset(0),
@@ -459,25 +458,25 @@ extension KafkaWorld {
         }
         // K-REP-10: a follower whose last epoch ends earlier in the leader's log has diverged.
         if let lastFetchedEpoch {
-            let end = broker.endOffset(forEpoch: lastFetchedEpoch) ?? (Epoch(-1), 0)
+            let end = brokers[index].endOffset(forEpoch: lastFetchedEpoch) ?? (Epoch(-1), 0)
             if end.epoch != lastFetchedEpoch || end.endOffset < fetchOffset {
                 send(
                     .fetchResponse(
                         request: request, from: Offset(fetchOffset), records: [],
-                        highWatermark: Offset(broker.highWatermark),
+                        highWatermark: Offset(brokers[index].highWatermark),
                         diverging: (end.epoch, Offset(end.endOffset)), notLeader: false),
                     from: node, to: .broker(replica))
                 return
             }
         }
         // K-REP-06 (ii), 07a: the fetch offset acknowledges everything before it.
-        var follower = broker.followers[replica.value] ?? FollowerState(logEndOffset: -1)
-        if fetchOffset >= broker.logEndOffset {
+        var follower = brokers[index].followers[replica.value] ?? FollowerState(logEndOffset: -1)
+        if fetchOffset >= brokers[index].logEndOffset {
             follower.lastCaughtUpTime = now
         } else if fetchOffset >= follower.lastFetchLeaderLogEnd {
             follower.lastCaughtUpTime = follower.lastFetchTime
         }
-        follower.lastFetchLeaderLogEnd = broker.logEndOffset
+        follower.lastFetchLeaderLogEnd = brokers[index].logEndOffset
         follower.lastFetchTime = now
         follower.logEndOffset = fetchOffset
         brokers[index].followers[replica.value] = follower
@@ -495,13 +494,12 @@ extension KafkaWorld {
     }
 
     private mutating func answerReplicaFetch(_ index: Int, request: Int, replica: NodeID, offset: Int) {
-        let broker = brokers[index]
-        let end = min(broker.logEndOffset, offset + maxRecordsPerFetch)
-        let records = offset < end ? Array(broker.log[offset..<end]) : []
+        let end = min(brokers[index].logEndOffset, offset + maxRecordsPerFetch)
+        let records = offset < end ? Array(brokers[index].log[offset..<end]) : []
         send(
             .fetchResponse(
                 request: request, from: Offset(offset), records: records,
-                highWatermark: Offset(broker.highWatermark),
+                highWatermark: Offset(brokers[index].highWatermark),
                 diverging: nil, notLeader: false),
             from: brokerNode(index), to: replica)
     }
@@ -629,8 +627,9 @@ extension KafkaWorld {
     }
 
     mutating func sendFetch(_ index: Int) {
-        let broker = brokers[index]
-        guard broker.isUp, let leader = broker.leader, leader != broker.id, broker.fetchInFlight == nil else {
+        guard brokers[index].isUp, let leader = brokers[index].leader, leader != brokers[index].id,
+            brokers[index].fetchInFlight == nil
+        else {
             return
         }
         let request = nextRequest
@@ -638,9 +637,10 @@ extension KafkaWorld {
         brokers[index].fetchInFlight = request
         send(
             .fetch(
-                request: request, replica: broker.id, fetchOffset: Offset(broker.logEndOffset),
-                lastFetchedEpoch: config.legacyHighWatermarkTruncation ? nil : broker.latestEpoch,
-                currentLeaderEpoch: broker.leaderEpoch),
+                request: request, replica: brokers[index].id,
+                fetchOffset: Offset(brokers[index].logEndOffset),
+                lastFetchedEpoch: config.legacyHighWatermarkTruncation ? nil : brokers[index].latestEpoch,
+                currentLeaderEpoch: brokers[index].leaderEpoch),
             from: brokerNode(index), to: .broker(leader))
         brokers[index].fetchSentAt = now
         if !brokers[index].fetchWatchdogArmed {

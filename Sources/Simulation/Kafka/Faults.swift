@@ -162,3 +162,66 @@ extension KafkaWorld {
         return log(of: holder)
     }
 }
+
+extension KafkaWorld {
+    /// Whether a scenario condition holds now.
+    public func holds(_ condition: Condition) -> Bool {
+        let world = self
+        switch condition {
+        case .acknowledged(let names):
+            return names.allSatisfy { name in world.messageID(named: name).map(world.isAcknowledged) ?? false
+            }
+        case .allCompleted:
+            return world.allSendsCompleted
+        case .isr(let isr):
+            return world.isr == isr
+        case .leaderIs(let broker):
+            return world.leader == broker
+        case .offline:
+            return world.leader == nil
+        case .replicated(let name, let broker):
+            guard let id = world.messageID(named: name) else { return false }
+            return world.log(of: broker).contains { $0.message == id }
+        case .processed(let consumer, let count):
+            return world.processedCount(consumer) >= count
+        case .polled(let consumer, let count):
+            return world.polledCount(consumer) >= count
+        case .committed(let offset):
+            return (world.committedOffset?.value ?? -1) >= offset
+        }
+    }
+
+    /// Runs until `condition` holds, or `timeout` passes; returns whether it held.
+    public mutating func run(untilHolds condition: Condition, timeout: Millis) -> Bool {
+        let deadline = now + timeout
+        while !holds(condition) {
+            guard step(until: deadline) else {
+                run(until: deadline)
+                return holds(condition)
+            }
+        }
+        return true
+    }
+
+    /// The application sends one message every `every` ms: one pending event at a time, not
+    /// one per message, so the event queue stays small.
+    public mutating func producePaced(_ messages: [MessageID], producer: Int, every: Millis) {
+        guard !messages.isEmpty else { return }
+        pacedSends.append(PacedSend(producer: producer, messages: messages, next: 0, every: max(0, every)))
+        schedule(.pacedTick(pacedSends.count - 1), after: 0)
+    }
+
+    mutating func pacedTick(_ index: Int) {
+        let paced = pacedSends[index]
+        produce([paced.messages[paced.next]], producer: paced.producer)
+        pacedSends[index].next += 1
+        if pacedSends[index].next < paced.messages.count { schedule(.pacedTick(index), after: paced.every) }
+    }
+}
+
+struct PacedSend: Sendable {
+    var producer: Int
+    var messages: [MessageID]
+    var next: Int
+    var every: Millis
+}

@@ -42,12 +42,14 @@ public struct KafkaWorld: Sendable {
     var messageIndex: [String: MessageID] = [:]
     var indexedNames = 0
     var nextRequest = 1
+    var pacedSends: [PacedSend] = []
     var nextProducerID = 7
 
     enum Event: Sendable {
         case deliver(from: NodeID, to: NodeID, payload: Payload)
         case timer(node: NodeID, incarnation: Int, timer: Timer)
         case action(WorldAction)
+        case pacedTick(Int)
     }
 
     enum Timer: Sendable {
@@ -160,6 +162,7 @@ public struct KafkaWorld: Sendable {
         case .deliver(let from, let to, let payload): deliver(payload, from: from, to: to)
         case .timer(let node, let incarnation, let timer): fire(timer, at: node, incarnation: incarnation)
         case .action(let action): perform(action)
+        case .pacedTick(let index): pacedTick(index)
         }
         checkInvariants()
         return true
@@ -169,18 +172,6 @@ public struct KafkaWorld: Sendable {
     public mutating func run(until time: Millis) {
         while step(until: time) {}
         now = max(now, time)
-    }
-
-    /// Runs until `condition` holds, or `timeout` passes; returns whether it held.
-    public mutating func run(until condition: (KafkaWorld) -> Bool, timeout: Millis) -> Bool {
-        let deadline = now + timeout
-        while !condition(self) {
-            guard step(until: deadline) else {
-                now = max(now, deadline)
-                return condition(self)
-            }
-        }
-        return true
     }
 
     // MARK: - Messages and timers

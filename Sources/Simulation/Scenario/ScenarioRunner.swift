@@ -73,16 +73,14 @@ public enum ScenarioRunner {
                     }
                 }
                 if let every {
-                    for (position, id) in ids.enumerated() {
-                        world.schedule(.produce([id], producer: producer), at: world.now + position * every)
-                    }
+                    world.producePaced(ids, producer: producer, every: every)
                 } else {
                     world.perform(.produce(ids, producer: producer))
                 }
             case .wait(let milliseconds):
                 world.run(until: world.now + milliseconds)
             case .waitUntil(let condition, let timeout):
-                timedOut = !world.run(until: { holds(condition, in: $0) }, timeout: timeout)
+                timedOut = !world.run(untilHolds: condition, timeout: timeout)
             case .fault(let node, let fault):
                 if case .producer(let index) = node {
                     world.perform(.crashApplication(producer: index))
@@ -185,31 +183,6 @@ public enum ScenarioRunner {
     static func resolve(_ node: NodeReference, in world: KafkaWorld) -> BrokerID? {
         if case .broker(let id) = node.resolvedNode(in: world) { return id }
         return nil
-    }
-
-    static func holds(_ condition: Condition, in world: KafkaWorld) -> Bool {
-        switch condition {
-        case .acknowledged(let names):
-            return names.allSatisfy { name in world.messageID(named: name).map(world.isAcknowledged) ?? false
-            }
-        case .allCompleted:
-            return world.allSendsCompleted
-        case .isr(let isr):
-            return world.isr == isr
-        case .leaderIs(let broker):
-            return world.leader == broker
-        case .offline:
-            return world.leader == nil
-        case .replicated(let name, let broker):
-            guard let id = world.messageID(named: name) else { return false }
-            return world.log(of: broker).contains { $0.message == id }
-        case .processed(let consumer, let count):
-            return world.processedCount(consumer) >= count
-        case .polled(let consumer, let count):
-            return world.polledCount(consumer) >= count
-        case .committed(let offset):
-            return (world.committedOffset?.value ?? -1) >= offset
-        }
     }
 
     static func evaluate(_ expectation: Expectation, report: CheckerReport, world: KafkaWorld)
