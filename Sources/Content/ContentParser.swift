@@ -10,10 +10,11 @@ import Yams
 
 /// Parses and validates a content tree.
 public struct ContentParser: Sendable {
-    /// Experiment ids an entry may link to; any other id is a problem.
-    public var knownExperiments: Set<String>
+    /// Experiment ids an entry may link to; any other id is a problem. Nil skips the check (for
+    /// code that cannot see the catalogue).
+    public var knownExperiments: Set<String>?
 
-    public init(knownExperiments: Set<String>) {
+    public init(knownExperiments: Set<String>?) {
         self.knownExperiments = knownExperiments
     }
 
@@ -188,7 +189,7 @@ public struct ContentParser: Sendable {
             } ?? []
         let experiments = fields.textList("experiments", log: &log)
         if let experiments, let node = fields.node("experiments") {
-            for experiment in experiments where !knownExperiments.contains(experiment) {
+            for experiment in experiments where !(knownExperiments?.contains(experiment) ?? true) {
                 log.report(
                     file.path, node.line, "unknown experiment '\(experiment)' (see `mqproof experiments`)")
             }

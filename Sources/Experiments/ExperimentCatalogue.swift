@@ -1,24 +1,64 @@
 import Simulation
 
-/// An executable proof: a claim and the deterministic experiment that shows it.
-public struct Experiment: Sendable, Equatable {
-    public var id: String
-    public var titleZH: String
-    public var titleEN: String
+/// A text in Chinese and English; the Chinese may be missing for a user's own scenario.
+public struct Bilingual: Equatable, Sendable {
+    public var zh: String?
+    public var en: String
 
-    public init(id: String, titleZH: String, titleEN: String) {
-        self.id = id
-        self.titleZH = titleZH
-        self.titleEN = titleEN
+    public init(zh: String?, en: String) {
+        self.zh = zh
+        self.en = en
     }
 }
 
+/// What the experiment catalogue says of a scenario file.
+public struct ExperimentInfo: Equatable, Sendable {
+    /// Hazard experiments show a failure happen (acks=1 loses a write); safety experiments show
+    /// the fix hold (acks=all with min.insync.replicas=2 loses nothing). Claims come in pairs.
+    public enum Kind: String, Sendable {
+        case hazard
+        case safety
+    }
+
+    public var title: Bilingual?
+    public var claim: Bilingual?
+    public var kind: Kind?
+    /// The id of the experiment that shows the other side of the claim.
+    public var contrast: String?
+    /// The seed that shows the hazard, re-checked by the tests and `mqproof verify`.
+    public var witnessSeed: UInt64?
+    /// How many seeds `mqproof verify` sweeps for a safety claim.
+    public var sweepSeeds: Int?
+
+    public init() {}
+}
+
+/// An executable proof: a built-in scenario with its bilingual claim.
+public struct Experiment: Sendable {
+    /// The scenario id up to its first dash: `K01` for `K01-acks-1-leader-crash`.
+    public var id: String
+    public var scenarioID: String
+    public var scenario: Scenario
+    public var info: ExperimentInfo
+
+    public var titleZH: String { info.title?.zh ?? scenario.name }
+    public var titleEN: String { info.title?.en ?? scenario.name }
+}
+
 /// Every experiment an answer may link to. Content validation rejects links to any other id.
-///
-/// The catalogue is empty until the simulator lands (issue 3) and the experiments are written
-/// (issue 4); until then content entries carry `experiments: []`.
 public enum ExperimentCatalogue {
-    public static let all: [Experiment] = []
+    public static let all: [Experiment] = ScenarioLibrary.all.compactMap { entry in
+        guard case .success(let document) = ScenarioFile.parseDocument(entry.text, file: entry.path) else {
+            return nil
+        }
+        let id = String(entry.id.prefix { $0 != "-" })
+        return Experiment(
+            id: id, scenarioID: entry.id, scenario: document.scenario, info: document.experiment)
+    }
 
     public static var ids: Set<String> { Set(all.map(\.id)) }
+
+    public static func experiment(_ id: String) -> Experiment? {
+        all.first { $0.id.lowercased() == id.lowercased() }
+    }
 }

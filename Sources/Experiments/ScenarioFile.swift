@@ -27,6 +27,16 @@ public enum ScenarioFile {
     }
 
     public static func parse(_ text: String, file: String) -> Result<Scenario, Problems> {
+        parseDocument(text, file: file).map(\.scenario)
+    }
+
+    /// A scenario and, when the file is a catalogue experiment, what the catalogue says of it.
+    public struct Document: Sendable {
+        public var scenario: Scenario
+        public var experiment: ExperimentInfo
+    }
+
+    public static func parseDocument(_ text: String, file: String) -> Result<Document, Problems> {
         var problems: [Problem] = []
         func report(_ line: Int, _ reason: String) {
             problems.append(Problem(file: file, line: line, reason: reason))
@@ -50,6 +60,7 @@ public enum ScenarioFile {
                 ))
         }
         var scenario = Scenario(name: "")
+        var info = ExperimentInfo()
         var seenName = false
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
@@ -59,7 +70,41 @@ public enum ScenarioFile {
                 scenario.name = value.string ?? ""
                 seenName = !scenario.name.isEmpty
             case "claim":
-                scenario.claim = value.string
+                if let text = value.string {
+                    scenario.claim = text
+                    info.claim = Bilingual(zh: nil, en: text)
+                } else if let zh = value.mapping?["zh"]?.string, let en = value.mapping?["en"]?.string {
+                    scenario.claim = en
+                    info.claim = Bilingual(zh: zh, en: en)
+                } else {
+                    report(line, "'claim' is one sentence, or zh and en sentences")
+                }
+            case "title":
+                guard let zh = value.mapping?["zh"]?.string, let en = value.mapping?["en"]?.string else {
+                    report(line, "'title' needs zh and en")
+                    continue
+                }
+                info.title = Bilingual(zh: zh, en: en)
+            case "proves":
+                guard let kind = value.string.flatMap(ExperimentInfo.Kind.init(rawValue:)) else {
+                    report(line, "'proves' is hazard (the failure happens) or safety (the fix holds)")
+                    continue
+                }
+                info.kind = kind
+            case "contrast":
+                info.contrast = value.string
+            case "witness-seed":
+                guard let seed = value.string.flatMap(UInt64.init) else {
+                    report(line, "'witness-seed' is a seed number")
+                    continue
+                }
+                info.witnessSeed = seed
+            case "sweep":
+                guard let seeds = value.string.flatMap(Int.init), seeds > 0 else {
+                    report(line, "'sweep' is how many seeds verify runs")
+                    continue
+                }
+                info.sweepSeeds = seeds
             case "kafka", "version":
                 guard let text = value.string, let version = KafkaVersion(parsing: text) else {
                     report(
@@ -176,7 +221,7 @@ public enum ScenarioFile {
             default:
                 report(
                     line,
-                    "unknown field '\(key)' (fields: name, claim, kafka, brokers, producers, config, consumers, random-faults, steps, expect, settle)"
+                    "unknown field '\(key)' (fields: name, title, claim, proves, contrast, witness-seed, sweep, kafka, brokers, producers, config, consumers, random-faults, steps, expect, settle)"
                 )
             }
         }
@@ -191,7 +236,8 @@ public enum ScenarioFile {
         }
         if let problem = checkReferences(scenario) { report(problem.line, problem.reason) }
         return problems.isEmpty
-            ? .success(scenario) : .failure(Problems(problems: problems.sorted { $0.line < $1.line }))
+            ? .success(Document(scenario: scenario, experiment: info))
+            : .failure(Problems(problems: problems.sorted { $0.line < $1.line }))
     }
 
     /// Steps may name only brokers, producers and consumers the scenario has.

@@ -146,3 +146,8 @@ struct App {
         return Failure(message: message)
     }
 }
+
+/// The process environment, read only at the edge.
+enum ProcessEnvironment {
+    static var values: [String: String] { ProcessInfo.processInfo.environment }
+}

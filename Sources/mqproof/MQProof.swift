@@ -15,8 +15,9 @@ struct MQProof: ParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            Home.self, Topics.self, List.self, Show.self, Search.self, Run.self, Scenarios.self,
-            ContentCommand.self,
+            Home.self, Topics.self, List.self, Show.self, Search.self, ExperimentsCommand.self, Run.self,
+            Verify.self,
+            Scenarios.self, ContentCommand.self,
         ],
         defaultSubcommand: Home.self
     )

@@ -113,3 +113,55 @@ struct RunCommandTests {
         #expect((items?.count ?? 0) >= 17)
     }
 }
+
+@Suite("mqproof experiments, verify and sweeps")
+struct ProofCommandTests {
+    let directory = TemporaryDirectory()
+    let binary = BuiltBinary.mqproof
+
+    func run(_ arguments: String...) throws -> BuiltBinary.Result {
+        try binary.run(
+            arguments,
+            environment: ["MQPROOF_DB": directory.file("p.sqlite"), "HOME": directory.path, "COLUMNS": "200"])
+    }
+
+    @Test("run narrates the claim in the chosen language and points at the other side")
+    func narration() throws {
+        let output = try run("run", "K01", "--lang", "zh").standardOutput
+        #expect(output.contains("Proof     K01 (hazard)"))
+        #expect(output.contains("acks=1：Leader 在复制前宕机，已确认的消息丢失"))
+        #expect(output.contains("The other side of the claim: mqproof run K02"))
+    }
+
+    @Test("--seeds sweeps: share of seeds with the anomaly, a histogram, and the smallest witness seed")
+    func sweep() throws {
+        let output = try run("run", "S02", "--seeds", "20").standardOutput
+        #expect(output.contains("Sweep     20 seeds (1...20)"))
+        #expect(output.contains("lost-write: "))
+        #expect(output.contains("smallest witness seed 2: mqproof run S02 --seed 2 --trace"))
+    }
+
+    @Test("--check-determinism runs twice and compares trace hashes")
+    func determinism() throws {
+        let result = try run("run", "K05", "--check-determinism")
+        #expect(result.status == 0)
+        #expect(result.standardError.hasPrefix("mqproof: deterministic: two runs of seed 1 have trace hash"))
+    }
+
+    @Test("show lists an answer's experiments with their titles; experiments lists the catalogue")
+    func linked() throws {
+        let show = try run("show", "kafka-acks-message-loss", "--lang", "en").standardOutput
+        #expect(
+            show.contains("K01  acks=1: the leader dies before replication and an acknowledged write is lost")
+        )
+        let list = try run("experiments", "--json").standardOutput
+        #expect(list.contains("\"id\" : \"K02\""))
+    }
+
+    @Test("verify checks every claim and exits 0 while they all hold")
+    func verify() throws {
+        let result = try run("verify", "--seeds", "5")
+        #expect(result.status == 0)
+        #expect(result.standardOutput.contains("All 19 experiments prove their claims."))
+    }
+}

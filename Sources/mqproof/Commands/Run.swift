@@ -32,9 +32,23 @@ struct Run: ParsableCommand {
     @Flag(help: "With --trace, include routine events (high-watermark moves).")
     var allEvents = false
 
+    @Option(help: "Run this many seeds (from --seed on) and report how often each anomaly shows.")
+    var seeds: Int?
+
+    @Flag(help: "Run twice and check that both runs have the same trace hash.")
+    var checkDeterminism = false
+
+    @Option(help: "The language of the claim: zh, en or both. Default: $MQPROOF_LANG, else $LANG.")
+    var lang: LanguageChoice?
+
     @OptionGroup var output: JSONOption
 
+    func validate() throws {
+        if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1") }
+    }
+
     func run() throws {
+        let reference = scenario
         var scenario = try Self.load(scenario)
         for setting in settings {
             let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
@@ -50,13 +64,39 @@ struct Run: ParsableCommand {
         } catch {
             throw Failure(message: "config \(error)", exitCode: 64)
         }
+        let experiment =
+            ExperimentCatalogue.experiment(reference)
+            ?? ExperimentCatalogue.all.first { $0.scenarioID == reference }
+        let languages = (lang ?? LanguageChoice.fromEnvironment(ProcessEnvironment.values)).languages
+        if let seeds {
+            let sweep = SeedSweep.run(
+                scenario, config: config, seeds: seed..<(seed + UInt64(seeds)), progress: !output.json)
+            if output.json {
+                try Output.json(sweep.report(scenario: reference))
+            } else {
+                sweep.print(reference: reference, terminal: Terminal.current())
+            }
+            if !sweep.allPassed { throw ExitCode.failure }
+            return
+        }
         let run = ScenarioRunner.run(scenario, config: config, seed: seed)
+        if checkDeterminism {
+            let again = ScenarioRunner.run(scenario, config: config, seed: seed)
+            let hashes = (String(run.world.traceHash, radix: 16), String(again.world.traceHash, radix: 16))
+            let same = hashes.0 == hashes.1
+            Output.error(
+                same
+                    ? "mqproof: deterministic: two runs of seed \(seed) have trace hash \(hashes.0)"
+                    : "mqproof: NOT deterministic: seed \(seed) gave \(hashes.0) and \(hashes.1)")
+            if !same { throw ExitCode.failure }
+        }
         if output.json {
             try Output.json(RunReport(scenario: scenario, config: config, run: run))
         } else {
             RunView(
-                scenario: scenario, run: run, terminal: Terminal.current(), showTrace: trace,
-                showRoutine: allEvents
+                scenario: scenario, experiment: experiment, languages: languages, run: run,
+                terminal: Terminal.current(),
+                showTrace: trace, showRoutine: allEvents
             ).print()
         }
         if !run.passed { throw ExitCode.failure }

@@ -1,8 +1,12 @@
+import Content
+import Experiments
 import Simulation
 
 /// The text report of one run: what was run, what the checker found, why, and the verdict.
 struct RunView {
     let scenario: Scenario
+    let experiment: Experiment?
+    let languages: [Language]
     let run: ScenarioRun
     let terminal: Terminal
     let showTrace: Bool
@@ -11,9 +15,21 @@ struct RunView {
     func print() {
         let style = terminal.style
         let world = run.world
+        if let experiment {
+            let kind = experiment.info.kind.map { " (\($0.rawValue))" } ?? ""
+            Output.lines(terminal.hanging(experiment.id + kind, first: style.bold("Proof     ")))
+            for language in languages {
+                let title = language == .zh ? experiment.titleZH : experiment.titleEN
+                Output.lines(terminal.hanging(TerminalSafe.clean(title), first: "          "))
+            }
+        }
         Output.lines(terminal.hanging(TerminalSafe.clean(scenario.name), first: style.bold("Scenario  ")))
-        if let claim = scenario.claim {
-            Output.lines(terminal.hanging(TerminalSafe.clean(claim), first: style.bold("Claim     ")))
+        for language in languages {
+            let claim =
+                language == .zh ? experiment?.info.claim?.zh : (experiment?.info.claim?.en ?? scenario.claim)
+            if let claim {
+                Output.lines(terminal.hanging(TerminalSafe.clean(claim), first: style.bold("Claim     ")))
+            }
         }
         let settings = scenario.settings.map { "\($0.key)=\($0.value)" }.joined(separator: "  ")
         Output.lines(
@@ -90,6 +106,13 @@ struct RunView {
             run.passed
                 ? style.good("Verdict: the scenario came out as expected.")
                 : style.bad("Verdict: an expectation does not hold."))
+        if let experiment, run.passed, let claim = experiment.info.claim {
+            let proven = languages.first == .zh ? (claim.zh ?? claim.en) : claim.en
+            Output.lines(terminal.hanging(TerminalSafe.clean(proven), first: style.bold("Proves    ")))
+            if let contrast = experiment.info.contrast {
+                Output.line(style.dim("          The other side of the claim: mqproof run \(contrast)"))
+            }
+        }
     }
 
     private func subject(_ subject: Expectation.Subject) -> String {

@@ -1,0 +1,152 @@
+import ArgumentParser
+import Experiments
+import Simulation
+
+/// Lists the experiment catalogue: every executable proof an answer can link to.
+struct ExperimentsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "experiments",
+        abstract: "List the experiments (executable proofs) answers link to, with their claims.")
+
+    @Option(help: "The language to show: zh, en or both. Default: $MQPROOF_LANG, else $LANG.")
+    var lang: LanguageChoice?
+
+    @OptionGroup var output: JSONOption
+
+    struct Item: Encodable {
+        var id: String
+        var scenario: String
+        var proves: String?
+        var contrast: String?
+        var title: [String: String]
+        var claim: [String: String]
+    }
+
+    func run() throws {
+        let items = ExperimentCatalogue.all.map { experiment in
+            Item(
+                id: experiment.id, scenario: experiment.scenarioID, proves: experiment.info.kind?.rawValue,
+                contrast: experiment.info.contrast,
+                title: ["zh": experiment.titleZH, "en": experiment.titleEN],
+                claim: ["zh": experiment.info.claim?.zh ?? "", "en": experiment.info.claim?.en ?? ""])
+        }
+        if output.json {
+            try Output.json(items)
+            return
+        }
+        let terminal = Terminal.current()
+        let languages = (lang ?? LanguageChoice.fromEnvironment(ProcessEnvironment.values)).languages
+        for experiment in ExperimentCatalogue.all {
+            let kind = experiment.info.kind.map { $0 == .hazard ? "hazard" : "safety" } ?? ""
+            let pair = experiment.info.contrast.map { " ↔ \($0)" } ?? ""
+            Output.line(
+                terminal.style.accent(experiment.id.rightPadded(to: 5))
+                    + terminal.style.dim(" \(kind)\(pair)"))
+            for language in languages {
+                let title = language == .zh ? experiment.titleZH : experiment.titleEN
+                Output.lines(terminal.hanging(title, first: "      "))
+            }
+        }
+    }
+}
+
+/// Runs every claim's experiments and says whether each claim still holds.
+struct Verify: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract:
+            "Run every experiment and check every claim: hazards on their witness seed, safety over a seed sweep.",
+        discussion:
+            "Exit status 1 when any claim fails: a claim whose experiment stops proving it is a failing build."
+    )
+
+    @Option(help: "Seeds per safety sweep (default: each experiment's own, else 50).")
+    var seeds: Int?
+
+    @Option(help: "The language to show: zh, en or both.")
+    var lang: LanguageChoice?
+
+    @OptionGroup var output: JSONOption
+
+    struct Row: Encodable {
+        var id: String
+        var proves: String
+        var contrast: String?
+        var claim: String
+        var seedsRun: Int
+        var seedsPassed: Int
+        var witnessSeed: UInt64?
+        var failingSeed: UInt64?
+        var holds: Bool
+    }
+
+    func validate() throws {
+        if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1") }
+    }
+
+    func run() throws {
+        let terminal = Terminal.current()
+        let language = (lang ?? LanguageChoice.fromEnvironment(ProcessEnvironment.values)).languages[0]
+        var rows: [Row] = []
+        for experiment in ExperimentCatalogue.all {
+            let config = try experiment.scenario.resolvedConfig()
+            let kind = experiment.info.kind ?? .safety
+            let seedList: [UInt64] =
+                kind == .hazard
+                ? [experiment.info.witnessSeed ?? 1]
+                : Array(1...UInt64(seeds ?? experiment.info.sweepSeeds ?? 50))
+            var passed = 0
+            var failing: UInt64?
+            for seed in seedList {
+                let run = ScenarioRunner.run(
+                    experiment.scenario, config: config, seed: seed, recordTrace: false)
+                // A hazard with no written expectations must at least show an anomaly.
+                let holds =
+                    run.passed
+                    && (kind == .safety || !experiment.scenario.expectations.isEmpty || !run.report.isClean)
+                if holds { passed += 1 } else if failing == nil { failing = seed }
+            }
+            let claim = language == .zh ? experiment.titleZH : experiment.titleEN
+            rows.append(
+                Row(
+                    id: experiment.id, proves: kind.rawValue, contrast: experiment.info.contrast,
+                    claim: claim,
+                    seedsRun: seedList.count, seedsPassed: passed,
+                    witnessSeed: kind == .hazard ? seedList[0] : nil, failingSeed: failing,
+                    holds: passed == seedList.count))
+        }
+        if output.json {
+            try Output.json(rows)
+        } else {
+            let style = terminal.style
+            Output.line(
+                style.bold("claim".rightPadded(to: 6) + "proves  " + "result".rightPadded(to: 22) + "claim"))
+            for row in rows {
+                let result =
+                    row.proves == "hazard"
+                    ? "witness seed \(row.witnessSeed ?? 1)" : "\(row.seedsPassed)/\(row.seedsRun) seeds"
+                let mark =
+                    row.holds
+                    ? style.good(terminal.isTerminal ? "✓" : "ok")
+                    : style.bad(terminal.isTerminal ? "✗" : "FAIL")
+                let prefix =
+                    row.id.rightPadded(to: 6) + row.proves.rightPadded(to: 8)
+                    + (mark + " " + result).rightPadded(to: 22)
+                let restIndent = String(repeating: " ", count: 36)
+                Output.lines(terminal.hanging(row.claim, first: prefix, rest: restIndent))
+                if let seed = row.failingSeed {
+                    Output.line(
+                        restIndent
+                            + style.bad("fails on seed \(seed): mqproof run \(row.id) --seed \(seed) --trace")
+                    )
+                }
+            }
+            let failed = rows.filter { !$0.holds }.count
+            Output.line()
+            Output.line(
+                failed == 0
+                    ? style.good("All \(rows.count) experiments prove their claims.")
+                    : style.bad("\(failed) of \(rows.count) experiments no longer prove their claims."))
+        }
+        if rows.contains(where: { !$0.holds }) { throw ExitCode.failure }
+    }
+}
