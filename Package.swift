@@ -50,7 +50,7 @@ let package = Package(
         .testTarget(name: "QuizTests", dependencies: ["Quiz"], exclude: ["Fixtures"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Simulation"]),
         .testTarget(name: "ContentTests", dependencies: ["Content", "TestSupport", grdb]),
-        .testTarget(name: "CLITests", dependencies: ["mqproof", "TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["mqproof", "TestSupport", grdb]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -120,6 +120,7 @@ public final class ContentStore: Sendable {
                     """)
             try db.execute(sql: createSearchTable)
         }
+        registerProgressMigration(&migrator)
         return migrator
     }
 
@@ -326,6 +327,23 @@ public final class ContentStore: Sendable {
         }
     }
 
+    /// Every entry, in topic order then id: what a quiz draws its cards from.
+    public func allEntries() throws(StoreError) -> [Entry] {
+        let bodies = try reading { db in
+            try String.fetchAll(
+                db,
+                sql:
+                    "SELECT entry.body FROM entry JOIN topic ON topic.id = entry.topic_id ORDER BY topic.position, entry.id"
+            )
+        }
+        do {
+            let decoder = JSONDecoder()
+            return try bodies.map { try decoder.decode(Entry.self, from: Data($0.utf8)) }
+        } catch {
+            throw .corrupt(path, reason: "an entry cannot be read; run any command to re-import")
+        }
+    }
+
     public func entryIDs() throws(StoreError) -> [String] {
         try reading { db in try String.fetchAll(db, sql: "SELECT id FROM entry ORDER BY id") }
     }
@@ -410,7 +428,7 @@ public final class ContentStore: Sendable {
 
     // MARK: - Plumbing
 
-    private func reading<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
+    func reading<T>(_ body: (Database) throws -> T) throws(StoreError) -> T {
         do {
             return try database.read(body)
         } catch {
@@ -418,7 +436,7 @@ public final class ContentStore: Sendable {
         }
     }
 
-    private func writing(_ body: (Database) throws -> Void) throws(StoreError) {
+    func writing(_ body: (Database) throws -> Void) throws(StoreError) {
         do {
             try database.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {

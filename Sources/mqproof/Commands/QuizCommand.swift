@@ -1,0 +1,184 @@
+import ArgumentParser
+import Content
+import Foundation
+import Quiz
+import Simulation
+
+/// A terminal quiz scheduled by FSRS-6: due reviews first, then new cards, every answer stored
+/// before the next card shows.
+struct QuizCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "quiz",
+        abstract: "Drill with spaced repetition (FSRS-6): recall cards you grade, and auto-graded questions.",
+        discussion: """
+            On a terminal, answers are single keys. Without one, answers are read line by line from \
+            standard input, so a session can be scripted: a line holds a key (1-4, a-f, t/f, u, b, s, q) \
+            or, for a recall card, the typed answer. Every answer is stored at once; Ctrl-C or end of \
+            input ends the session and keeps all answers given.
+            """)
+
+    @OptionGroup var options: GlobalOptions
+
+    @Option(help: "Only this topic's cards.") var topic: String?
+    @Option(help: "Only cards with this tag.") var tag: String?
+    @Option(help: "Only cards of this difficulty (1-3).") var difficulty: Int?
+    @Option(help: "New cards per day (saved as a setting; default 20).") var newPerDay: Int?
+    @Option(help: "Reviews per day (saved as a setting; default 200).") var reviewsPerDay: Int?
+    @Option(help: "Desired retention, 0.7-0.99 (saved as a setting; default 0.9).") var retention: Double?
+
+    func validate() throws {
+        if let difficulty, !(1...3).contains(difficulty) {
+            throw ValidationError("--difficulty must be 1, 2 or 3")
+        }
+        if let newPerDay, newPerDay < 0 { throw ValidationError("--new-per-day must be at least 0") }
+        if let reviewsPerDay, reviewsPerDay < 0 {
+            throw ValidationError("--reviews-per-day must be at least 0")
+        }
+        if let retention, !(0.7...0.99).contains(retention) {
+            throw ValidationError("--retention must be between 0.7 and 0.99")
+        }
+    }
+
+    func run() throws {
+        let app = try App.open(options)
+        let store = app.store
+        for (key, value) in [
+            ("new_per_day", newPerDay.map(String.init)), ("reviews_per_day", reviewsPerDay.map(String.init)),
+            ("desired_retention", retention.map { String($0) }),
+        ] {
+            if let value { try store.setSetting(key, to: value) }
+        }
+        let settings = try store.allSettings()
+        let scheduler: Scheduler
+        do {
+            scheduler = try Scheduler(desiredRetention: Double(settings["desired_retention"] ?? "") ?? 0.9)
+        } catch {
+            throw Failure(message: "desired_retention setting: \(error)")
+        }
+        let limits = SessionLimits(
+            newPerDay: Int(settings["new_per_day"] ?? "") ?? 20,
+            reviewsPerDay: Int(settings["reviews_per_day"] ?? "") ?? 200)
+        let entries = try store.allEntries()
+        if let topic, !entries.contains(where: { $0.topic == topic }) {
+            throw app.unknown(
+                "topic", topic, among: Array(Set(entries.map(\.topic))).sorted(), searchHint: false)
+        }
+        let cards = QuizCards.make(from: entries)
+        let stored = try store.cardStates()
+        let now = Clock.now
+        let today = Clock.startOfToday
+        let todays = try store.reviews(sinceMs: today.millisecondsSinceEpoch)
+        let everReviewedBefore = Set(
+            try store.reviews().filter { $0.reviewedMs < today.millisecondsSinceEpoch }.map(\.cardID))
+        let newToday = Set(todays.map(\.cardID)).subtracting(everReviewedBefore).count
+        let reviewsToday = todays.filter { $0.stateBefore == Card.State.review.rawValue }.count
+        var session = QuizSession(
+            cards: cards.map(\.card), statuses: stored.mapValues(QuizCards.status),
+            filter: CardFilter(topic: topic, tag: tag, difficulty: difficulty), limits: limits,
+            newToday: newToday,
+            reviewsToday: reviewsToday, now: now, scheduler: scheduler)
+        var runner = QuizRunner(
+            app: app, session: session,
+            content: Dictionary(uniqueKeysWithValues: cards.map { ($0.card.id, $0) }),
+            entries: Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0) }), stored: stored,
+            input: KeyInput())
+        runner.run()
+        session = runner.session
+    }
+}
+
+/// The wall clock, read here at the edge and handed to the quiz as instants.
+enum Clock {
+    static var now: Instant { Instant(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)) }
+
+    static var startOfToday: Instant {
+        Instant(
+            millisecondsSinceEpoch: Int64(
+                Calendar.current.startOfDay(for: Date()).timeIntervalSince1970 * 1000))
+    }
+
+    static func startOfDay(offset days: Int) -> Instant {
+        let start = Calendar.current.date(
+            byAdding: .day, value: days, to: Calendar.current.startOfDay(for: Date()))!
+        return Instant(millisecondsSinceEpoch: Int64(start.timeIntervalSince1970 * 1000))
+    }
+}
+
+/// Builds quiz cards from content, and maps stored rows to and from the scheduler's cards.
+enum QuizCards {
+    struct Content {
+        var card: QuizCard
+        var entry: String
+        /// The quiz item for auto-graded cards.
+        var item: QuizItem?
+    }
+
+    static func make(from entries: [Entry]) -> [Content] {
+        entries.flatMap { entry -> [Content] in
+            let recall = Content(
+                card: QuizCard(
+                    id: entry.id, entryID: entry.id, topic: entry.topic, tags: entry.tags,
+                    difficulty: entry.difficulty,
+                    kind: .recall),
+                entry: entry.id, item: nil)
+            let items = entry.quiz.enumerated().map { index, item in
+                let kind: QuizCard.Kind =
+                    switch item.kind {
+                    case .choice(let options, let correct):
+                        .choice(options: options.map(\.en), correctIndex: correct)
+                    case .trueFalse(let answer): .trueFalse(answer: answer)
+                    }
+                return Content(
+                    card: QuizCard(
+                        id: "\(entry.id)/\(index + 1)", entryID: entry.id, topic: entry.topic,
+                        tags: entry.tags,
+                        difficulty: entry.difficulty, kind: kind),
+                    entry: entry.id, item: item)
+            }
+            return [recall] + items
+        }
+    }
+
+    static func status(_ stored: StoredCardState) -> CardStatus {
+        CardStatus(
+            card: card(stored), buriedUntil: stored.buriedUntilMs.map(Instant.init(millisecondsSinceEpoch:)),
+            isLeech: stored.leech)
+    }
+
+    static func card(_ stored: StoredCardState) -> Card {
+        Card(
+            state: Card.State(rawValue: stored.state) ?? .learning, step: stored.step,
+            memory: zip(stored.stability, stored.difficulty).map {
+                MemoryState(stability: $0, difficulty: $1)
+            },
+            due: Instant(millisecondsSinceEpoch: stored.dueMs),
+            lastReview: stored.lastReviewMs.map(Instant.init(millisecondsSinceEpoch:)),
+            reviewCount: stored.reviews,
+            lapseCount: stored.lapses)
+    }
+
+    static func stored(_ card: Card, id: String, leech: Bool = false, buriedUntil: Instant? = nil)
+        -> StoredCardState
+    {
+        StoredCardState(
+            cardID: id, state: card.state.rawValue, step: card.step, stability: card.memory?.stability,
+            difficulty: card.memory?.difficulty, dueMs: card.due.millisecondsSinceEpoch,
+            lastReviewMs: card.lastReview?.millisecondsSinceEpoch, reviews: card.reviewCount,
+            lapses: card.lapseCount,
+            buriedUntilMs: buriedUntil?.millisecondsSinceEpoch, leech: leech)
+    }
+
+    /// A fuzz factor in [0, 1) that depends only on the card and how often it was reviewed, so the
+    /// button labels and the stored answer agree and no global randomness is involved.
+    static func fuzz(for id: String, reviews: Int) -> Double {
+        var random = SeededRandom(
+            seed: id.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 })
+        for _ in 0...reviews { _ = random.next() }
+        return Double(random.next() >> 11) / Double(1 << 53)
+    }
+}
+
+private func zip(_ a: Double?, _ b: Double?) -> (Double, Double)? {
+    guard let a, let b else { return nil }
+    return (a, b)
+}

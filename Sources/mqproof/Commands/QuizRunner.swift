@@ -1,0 +1,271 @@
+import Content
+import Foundation
+import Quiz
+
+/// The interactive loop of `mqproof quiz`: shows a card, reads the answer, stores it, moves on.
+struct QuizRunner {
+    let app: App
+    var session: QuizSession
+    let content: [String: QuizCards.Content]
+    let entries: [String: Entry]
+    var stored: [String: StoredCardState]
+    let input: KeyInput
+    /// Review-log row ids of this session's answers, newest last, for undo.
+    private var answered: [(answer: QuizSession.Answer, reviewID: Int64)] = []
+    private var ratings: [Rating: Int] = [:]
+
+    init(
+        app: App, session: QuizSession, content: [String: QuizCards.Content], entries: [String: Entry],
+        stored: [String: StoredCardState], input: KeyInput
+    ) {
+        self.app = app
+        self.session = session
+        self.content = content
+        self.entries = entries
+        self.stored = stored
+        self.input = input
+    }
+
+    private var style: Style { app.terminal.style }
+    private var language: Language { app.primaryLanguage }
+    private var zh: Bool { language == .zh }
+
+    mutating func run() {
+        let counts = session.remaining(now: Clock.now)
+        if session.current == nil {
+            Output.line(zh ? "现在没有到期的卡片，也没有新卡片了。" : "Nothing is due and no new cards are left for today.")
+            return
+        }
+        Output.line(
+            style.bold(zh ? "开始复习" : "Quiz")
+                + style.dim("  \(counts.learning) learning · \(counts.review) review · \(counts.new) new"))
+        while let card = session.current {
+            guard let item = content[card.id], let entry = entries[item.entry] else {
+                _ = session.bury(now: Clock.now)
+                continue
+            }
+            Output.line()
+            let left = session.remaining(now: Clock.now)
+            Output.line(
+                style.dim(
+                    "[\(left.learning) learning · \(left.review) review · \(left.new) new]  \(entry.id) · \(entry.topic)"
+                ))
+            let keepGoing: Bool
+            switch card.kind {
+            case .recall: keepGoing = recall(card, entry)
+            case .choice, .trueFalse: keepGoing = autoGraded(card, item, entry)
+            }
+            if !keepGoing { break }
+        }
+        summary()
+    }
+
+    // MARK: - Cards
+
+    private mutating func recall(_ card: QuizCard, _ entry: Entry) -> Bool {
+        Output.lines(
+            app.terminal.hanging(
+                TerminalSafe.clean(entry.question[language]), first: style.accent(zh ? "问 " : "Q  ")))
+        Output.line(
+            style.dim(
+                zh
+                    ? "写下你的回答（可留空），回车显示参考答案："
+                    : "Type your answer (or nothing), then Enter to see the reference:"))
+        guard let typed = input.line() else { return false }
+        // A lone control key works here too: q quits, u undoes, b buries, s skips.
+        let word = typed.trimmingCharacters(in: .whitespaces)
+        if word.count == 1, let key = word.first, let handled = control(key) { return handled }
+        Output.line()
+        Output.lines(app.terminal.renderer().render(entry.answer[language]))
+        Output.line()
+        Output.line(style.bold(zh ? "要点" : "Key points"))
+        for (index, point) in entry.keyPoints[language].enumerated() {
+            Output.lines(app.terminal.hanging(point, first: "  \(index + 1). "))
+        }
+        return grade(card)
+    }
+
+    private mutating func autoGraded(_ card: QuizCard, _ content: QuizCards.Content, _ entry: Entry) -> Bool {
+        guard let item = content.item else { return false }
+        Output.lines(
+            app.terminal.hanging(
+                TerminalSafe.clean(item.prompt[language]), first: style.accent(zh ? "问 " : "Q  ")))
+        var keys: [Character] = []
+        switch item.kind {
+        case .choice(let options, _):
+            for (index, option) in options.enumerated() {
+                let key = Character(UnicodeScalar(UInt8(97 + index)))
+                keys.append(key)
+                Output.lines(app.terminal.hanging(TerminalSafe.clean(option[language]), first: "  \(key)) "))
+            }
+            Output.line(
+                style.dim(
+                    (zh ? "选择 " : "Answer ") + keys.map(String.init).joined(separator: "/")
+                        + "   u undo · b bury · s skip · q quit"))
+        case .trueFalse:
+            keys = ["t", "f"]
+            Output.line(
+                style.dim((zh ? "对还是错？t/f" : "True or false? t/f") + "   u undo · b bury · s skip · q quit"))
+        }
+        while true {
+            switch input.key() {
+            case .quit: return false
+            case .enter: continue
+            case .character(let key):
+                if let handled = control(key) { return handled }
+                guard let choice = keys.firstIndex(of: Character(key.lowercased())),
+                    let graded = card.grade(choice: choice)
+                else {
+                    Output.line(
+                        style.dim(
+                            zh
+                                ? "请按 \(keys.map(String.init).joined(separator: "/"))"
+                                : "Press one of \(keys.map(String.init).joined(separator: "/"))"))
+                    continue
+                }
+                Output.line(
+                    graded.correct
+                        ? style.good(zh ? "✓ 正确" : "✓ Correct") : style.bad(zh ? "✗ 不对" : "✗ Not quite"))
+                if !graded.correct, case .choice(let options, let correct) = item.kind {
+                    Output.lines(
+                        app.terminal.hanging(
+                            TerminalSafe.clean(options[correct][language]),
+                            first: zh ? "  正确答案：" : "  The answer: "))
+                }
+                Output.lines(
+                    app.terminal.hanging(TerminalSafe.clean(item.explanation[language]), first: "  "))
+                record(session.answer(graded.rating, at: Clock.now, fuzzFactor: fuzz(card)))
+                return true
+            }
+        }
+    }
+
+    /// Self-grading for recall cards, with each button's next interval.
+    private mutating func grade(_ card: QuizCard) -> Bool {
+        let now = Clock.now
+        let previews = session.previews(at: now, fuzzFactor: fuzz(card))
+        let names = zh ? ["重来", "困难", "良好", "简单"] : ["Again", "Hard", "Good", "Easy"]
+        let buttons = previews.enumerated().map { index, preview in
+            "\(index + 1) \(names[index]) \(preview.intervalLabel)"
+        }
+        Output.line()
+        Output.line(
+            style.bold(buttons.joined(separator: " · ")) + style.dim("   u undo · b bury · s skip · q quit"))
+        while true {
+            switch input.key() {
+            case .quit: return false
+            case .enter: continue
+            case .character(let key):
+                if let handled = control(key) { return handled }
+                guard let number = key.wholeNumberValue, let rating = Rating(rawValue: number) else {
+                    Output.line(style.dim(zh ? "请按 1-4" : "Press 1-4"))
+                    continue
+                }
+                record(session.answer(rating, at: Clock.now, fuzzFactor: fuzz(card)))
+                return true
+            }
+        }
+    }
+
+    /// Undo, bury, skip and quit, common to every prompt. Nil when the key is none of them.
+    private mutating func control(_ key: Character) -> Bool? {
+        switch key {
+        case "q", "Q": return false
+        case "u", "U":
+            undo()
+            return true
+        case "b", "B":
+            if let id = session.bury(now: Clock.now) {
+                let tomorrow = Clock.startOfDay(offset: 1)
+                let current = stored[id].map(QuizCards.card) ?? Card(due: Clock.now)
+                let state = QuizCards.stored(
+                    current, id: id, leech: stored[id]?.leech ?? false, buriedUntil: tomorrow)
+                save { try app.store.saveCardState(state) }
+                stored[id] = state
+                Output.line(style.dim(zh ? "已搁置到明天。" : "Buried until tomorrow."))
+            }
+            return true
+        case "s", "S":
+            session.skip(now: Clock.now)
+            return true
+        default:
+            return nil
+        }
+    }
+
+    // MARK: - Storing
+
+    private mutating func record(_ answer: QuizSession.Answer?) {
+        guard let answer else { return }
+        let state = QuizCards.stored(answer.after, id: answer.cardID, leech: answer.becameLeech)
+        let review = StoredReview(
+            cardID: answer.cardID, rating: answer.log.rating.rawValue,
+            reviewedMs: answer.log.reviewedAt.millisecondsSinceEpoch,
+            stateBefore: answer.log.state.rawValue, dueMs: answer.after.due.millisecondsSinceEpoch,
+            retrievability: answer.log.retrievability)
+        var reviewID: Int64 = 0
+        save { reviewID = try app.store.recordAnswer(state, review) }
+        stored[answer.cardID] = state
+        answered.append((answer, reviewID))
+        ratings[answer.log.rating, default: 0] += 1
+        let next = ReviewPreview(
+            rating: answer.log.rating, card: answer.after, interval: answer.after.due - answer.log.reviewedAt)
+        Output.line(style.dim((zh ? "下次：" : "Next in ") + next.intervalLabel))
+        if answer.becameLeech {
+            Output.line(
+                style.bad(
+                    zh
+                        ? "这张卡已遗忘 \(QuizSession.leechThreshold) 次，标记为顽固卡并暂停。换个角度重读这道题的答案吧。"
+                        : "This card has lapsed \(QuizSession.leechThreshold) times: it is a leech and is suspended. Reread the answer from a new angle."
+                ))
+        }
+    }
+
+    private mutating func undo() {
+        guard let last = answered.popLast(), session.undo(now: Clock.now) != nil else {
+            Output.line(style.dim(zh ? "没有可以撤销的回答。" : "Nothing to undo."))
+            return
+        }
+        let previous = last.answer.before.map { QuizCards.stored($0, id: last.answer.cardID) }
+        save {
+            try app.store.undoAnswer(reviewID: last.reviewID, cardID: last.answer.cardID, restoring: previous)
+        }
+        stored[last.answer.cardID] = previous
+        ratings[last.answer.log.rating, default: 1] -= 1
+        Output.line(style.dim(zh ? "已撤销上一个回答。" : "Undid the last answer."))
+    }
+
+    private func save(_ body: () throws -> Void) {
+        do {
+            try body()
+        } catch {
+            // The answer could not be stored: stop rather than let the user answer into the void.
+            Output.error("mqproof: \(error)")
+            TerminalMode.restore()
+            exit(1)
+        }
+    }
+
+    private func fuzz(_ card: QuizCard) -> Double {
+        QuizCards.fuzz(for: card.id, reviews: stored[card.id]?.reviews ?? 0)
+    }
+
+    private func summary() {
+        let total = ratings.values.reduce(0, +)
+        Output.line()
+        guard total > 0 else {
+            Output.line(zh ? "本次没有作答。" : "No answers this time.")
+            return
+        }
+        let names: [(Rating, String)] =
+            zh
+            ? [(.again, "重来"), (.hard, "困难"), (.good, "良好"), (.easy, "简单")]
+            : [(.again, "Again"), (.hard, "Hard"), (.good, "Good"), (.easy, "Easy")]
+        let parts = names.map { "\($0.1) \(ratings[$0.0] ?? 0)" }.joined(separator: " · ")
+        Output.line(style.bold(zh ? "本次作答 \(total) 次" : "\(total) answers") + "  " + parts)
+        Output.line(
+            style.dim(
+                zh ? "每个回答都已保存。mqproof stats 查看进度。" : "Every answer is saved. See mqproof stats for progress."
+            ))
+    }
+}

@@ -1,0 +1,119 @@
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+
+/// The quiz through the built binary: scripted sessions, progress files, kill -9, two reviewers.
+@Suite("mqproof quiz")
+struct QuizCommandTests {
+    let directory = TemporaryDirectory()
+    let binary = BuiltBinary.mqproof
+
+    var environment: [String: String] {
+        [
+            "MQPROOF_DB": directory.file("quiz.sqlite"), "HOME": directory.path, "LANG": "C.UTF-8",
+            "COLUMNS": "120",
+        ]
+    }
+
+    func reviewCount() throws -> Int {
+        try DatabaseQueue(path: directory.file("quiz.sqlite")).read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM review_log") ?? -1
+        }
+    }
+
+    @Test("A scripted session: recall graded 3, a choice, a true/false, undo, quit; every answer stored")
+    func scriptedSession() throws {
+        let result = try binary.run(
+            ["quiz", "--lang", "en"], environment: environment, input: "my answer\n3\na\nt\nu\nf\nq\n")
+        #expect(result.status == 0)
+        #expect(result.standardOutput.contains("1 Again 1m · 2 Hard 6m · 3 Good 10m"))
+        #expect(result.standardOutput.contains("Undid the last answer."))
+        #expect(result.standardOutput.contains("3 answers"))
+        #expect(try reviewCount() == 3)
+        // The next session sees those cards as learning cards.
+        let again = try binary.run(["stats", "--json"], environment: environment)
+        let stats = try JSONSerialization.jsonObject(with: Data(again.standardOutput.utf8)) as? [String: Any]
+        #expect((stats?["cards"] as? [String: Int])?["learning"] == 3)
+        #expect(stats?["reviewsToday"] as? Int == 3)
+    }
+
+    @Test("Progress export and import round-trip; a bad file changes nothing and says why")
+    func progressFiles() throws {
+        _ = try binary.run(["quiz"], environment: environment, input: "\n3\na\nq\n")
+        let file = directory.file("progress.json")
+        #expect(try binary.run(["progress", "export", file], environment: environment).status == 0)
+        let bad = directory.file("bad.json")
+        try #"{"format": 1, "cards": [], "reviews": [{"cardID": "x"}], "settings": {}}"#.write(
+            toFile: bad, atomically: true, encoding: .utf8)
+        let refused = try binary.run(["progress", "import", bad], environment: environment)
+        #expect(refused.status == 1)
+        #expect(refused.standardError.contains("not a progress export: missing 'rating'"))
+        #expect(refused.standardError.contains("nothing was changed"))
+        #expect(try reviewCount() == 2)
+        #expect(try binary.run(["progress", "import", file], environment: environment).status == 0)
+        #expect(try reviewCount() == 2)
+    }
+
+    @Test("kill -9 in the middle of a session keeps every answer before the card on screen")
+    func killNine() throws {
+        let process = Process()
+        process.executableURL = binary.url
+        process.arguments = ["quiz", "--lang", "en"]
+        process.environment = environment
+        let input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        var seen = ""
+        func waitFor(_ count: Int) {
+            while seen.components(separatedBy: "Next in").count - 1 < count {
+                let data = output.fileHandleForReading.availableData
+                if data.isEmpty { break }
+                seen += String(decoding: data, as: UTF8.self)
+            }
+        }
+        for (index, line) in ["\n", "3\n", "a\n", "t\n"].enumerated() {
+            input.fileHandleForWriting.write(Data(line.utf8))
+            if index > 0 { waitFor(index) }
+        }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(try reviewCount() == 3)
+        let check = try DatabaseQueue(path: directory.file("quiz.sqlite")).read { db in
+            try String.fetchOne(db, sql: "PRAGMA integrity_check")
+        }
+        #expect(check == "ok")
+    }
+
+    @Test("Two reviewers at once: nothing corrupted, no answer lost")
+    func twoReviewers() throws {
+        _ = try binary.run(["topics"], environment: environment)  // import content first
+        let script = String(repeating: "\n3\na\nt\n", count: 5) + "q\n"
+        let first = Process()
+        let second = Process()
+        for process in [first, second] {
+            process.executableURL = binary.url
+            process.arguments = ["quiz"]
+            process.environment = environment
+            let input = Pipe()
+            process.standardInput = input
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            input.fileHandleForWriting.write(Data(script.utf8))
+            try input.fileHandleForWriting.close()
+        }
+        first.waitUntilExit()
+        second.waitUntilExit()
+        #expect(first.terminationStatus == 0)
+        #expect(second.terminationStatus == 0)
+        #expect(try reviewCount() >= 20)
+        let check = try DatabaseQueue(path: directory.file("quiz.sqlite")).read { db in
+            try String.fetchOne(db, sql: "PRAGMA integrity_check")
+        }
+        #expect(check == "ok")
+    }
+}
