@@ -117,3 +117,62 @@ struct QuizCommandTests {
         #expect(check == "ok")
     }
 }
+
+@Suite("mqproof export")
+struct ExportCommandTests {
+    let directory = TemporaryDirectory()
+    let binary = BuiltBinary.mqproof
+
+    var environment: [String: String] {
+        ["MQPROOF_DB": directory.file("export.sqlite"), "HOME": directory.path]
+    }
+
+    /// The entries of a stored (uncompressed) ZIP archive.
+    func unzip(_ data: Data) -> [String: Data] {
+        var entries: [String: Data] = [:]
+        var offset = 0
+        func read16(_ at: Int) -> Int { Int(data[at]) | Int(data[at + 1]) << 8 }
+        func read32(_ at: Int) -> Int { read16(at) | read16(at + 2) << 16 }
+        while offset + 30 <= data.count, read32(offset) == 0x0403_4b50 {
+            let size = read32(offset + 18)
+            let nameLength = read16(offset + 26)
+            let extra = read16(offset + 28)
+            let name = String(decoding: data[(offset + 30)..<(offset + 30 + nameLength)], as: UTF8.self)
+            let start = offset + 30 + nameLength + extra
+            entries[name] = data[start..<(start + size)]
+            offset = start + size
+        }
+        return entries
+    }
+
+    @Test("The Anki package holds one note per question, with guids stable across exports")
+    func ankiPackage() throws {
+        var guids: [[String]] = []
+        for attempt in 1...2 {
+            let file = directory.file("deck\(attempt).apkg")
+            let result = try binary.run(["export", "anki", file], environment: environment)
+            #expect(result.status == 0)
+            let entries = unzip(try Data(contentsOf: URL(fileURLWithPath: file)))
+            #expect(entries["media"] == Data("{}".utf8))
+            let database = directory.file("collection\(attempt).anki2")
+            try #require(entries["collection.anki2"]).write(to: URL(fileURLWithPath: database))
+            let queue = try DatabaseQueue(path: database)
+            guids.append(
+                try queue.read { db in try String.fetchAll(db, sql: "SELECT guid FROM notes ORDER BY guid") })
+            #expect(try queue.read { db in try Int.fetchOne(db, sql: "SELECT ver FROM col") } == 11)
+        }
+        let list = try binary.run(["list", "--json"], environment: environment)
+        let questions = try JSONSerialization.jsonObject(with: Data(list.standardOutput.utf8)) as? [Any]
+        #expect(guids[0].count == questions?.count)
+        #expect(Set(guids[0]).count == guids[0].count)
+        #expect(guids[0] == guids[1])
+    }
+
+    @Test("CSV export quotes every field")
+    func csv() throws {
+        let result = try binary.run(["export", "csv", "-"], environment: environment)
+        #expect(result.status == 0)
+        #expect(result.standardOutput.hasPrefix("\"id\",\"topic\",\"difficulty\",\"tags\""))
+        #expect(result.standardOutput.contains("\"kafka-acks-message-loss\",\"message-loss\""))
+    }
+}
