@@ -1,5 +1,6 @@
 import ArgumentParser
 import Content
+import Experiments
 import Foundation
 import Quiz
 import Simulation
@@ -111,6 +112,8 @@ enum QuizCards {
         var entry: String
         /// The quiz item for auto-graded cards.
         var item: QuizItem?
+        /// For predict-the-outcome cards: the experiment whose outcome the user predicts.
+        var experiment: String?
     }
 
     static func make(from entries: [Entry]) -> [Content] {
@@ -135,7 +138,19 @@ enum QuizCards {
                         difficulty: entry.difficulty, kind: kind),
                     entry: entry.id, item: item)
             }
-            return [recall] + items
+            // Predict-the-outcome cards: for each experiment the answer links to, the user
+            // predicts whether an anomaly shows, then the experiment runs.
+            let predictions = entry.experiments.compactMap { id -> Content? in
+                guard let experiment = ExperimentCatalogue.experiment(id), let kind = experiment.info.kind
+                else { return nil }
+                return Content(
+                    card: QuizCard(
+                        id: "\(entry.id)/predict/\(id)", entryID: entry.id, topic: entry.topic,
+                        tags: entry.tags,
+                        difficulty: entry.difficulty, kind: .trueFalse(answer: kind == .hazard)),
+                    entry: entry.id, item: nil, experiment: id)
+            }
+            return [recall] + items + predictions
         }
     }
 

@@ -1,6 +1,8 @@
 import Content
+import Experiments
 import Foundation
 import Quiz
+import Simulation
 
 /// The interactive loop of `mqproof quiz`: shows a card, reads the answer, stores it, moves on.
 struct QuizRunner {
@@ -53,7 +55,8 @@ struct QuizRunner {
             let keepGoing: Bool
             switch card.kind {
             case .recall: keepGoing = recall(card, entry)
-            case .choice, .trueFalse: keepGoing = autoGraded(card, item, entry)
+            case .choice, .trueFalse:
+                keepGoing = item.experiment.map { predict(card, $0) } ?? autoGraded(card, item, entry)
             }
             if !keepGoing { break }
         }
@@ -134,6 +137,70 @@ struct QuizRunner {
                 }
                 Output.lines(
                     app.terminal.hanging(TerminalSafe.clean(item.explanation[language]), first: "  "))
+                record(session.answer(graded.rating, at: Clock.now, fuzzFactor: fuzz(card)))
+                return true
+            }
+        }
+    }
+
+    /// Predict the outcome: the setup and the script, then "will an anomaly show?"; then the
+    /// experiment runs on its witness seed and the checker's findings decide.
+    private mutating func predict(_ card: QuizCard, _ experimentID: String) -> Bool {
+        guard let experiment = ExperimentCatalogue.experiment(experimentID),
+            let config = try? experiment.scenario.resolvedConfig()
+        else {
+            _ = session.bury(now: Clock.now)
+            return true
+        }
+        let scenario = experiment.scenario
+        Output.line(style.accent(zh ? "预测实验结果 " : "Predict the outcome ") + style.dim(experiment.id))
+        let settings = scenario.settings.filter { !$0.key.hasPrefix("sim.") }.map { "\($0.key)=\($0.value)" }
+            .joined(separator: " ")
+        Output.lines(
+            app.terminal.hanging(
+                "Kafka \(scenario.version.rawValue), \(scenario.brokers) brokers. " + settings,
+                first: zh ? "  配置：" : "  Setup: "))
+        for step in scenario.steps {
+            Output.lines(app.terminal.hanging(TerminalSafe.clean(step.text), first: "    - "))
+        }
+        Output.line(
+            style.dim(
+                (zh
+                    ? "会出现异常吗（丢失、重复、乱序、重复处理或漏处理）？t/f"
+                    : "Will an anomaly show (lost, duplicated, reordered, processed twice or never)? t/f")
+                    + "   u undo · b bury · s skip · q quit"))
+        while true {
+            switch input.key() {
+            case .quit: return false
+            case .enter: continue
+            case .character(let key):
+                if let handled = control(key) { return handled }
+                guard let choice = ["t", "f"].firstIndex(of: key.lowercased()),
+                    let graded = card.grade(choice: choice)
+                else {
+                    Output.line(style.dim(zh ? "请按 t 或 f" : "Press t or f"))
+                    continue
+                }
+                let run = ScenarioRunner.run(
+                    scenario, config: config, seed: experiment.info.witnessSeed ?? 1, recordTrace: false)
+                let found = AnomalyKind.allCases.compactMap { kind -> String? in
+                    let messages = run.report.messages(kind).map(run.world.name(of:))
+                    return messages.isEmpty
+                        ? nil : "\(kind.rawValue): \(messages.prefix(8).joined(separator: " "))"
+                }
+                Output.line(
+                    graded.correct
+                        ? style.good(zh ? "✓ 预测正确" : "✓ Right") : style.bad(zh ? "✗ 预测错了" : "✗ Wrong"))
+                Output.lines(
+                    app.terminal.hanging(
+                        found.isEmpty ? (zh ? "没有异常" : "no anomaly") : found.joined(separator: "; "),
+                        first: zh ? "  实验结果：" : "  Result: "))
+                let claim =
+                    zh
+                    ? (experiment.info.claim?.zh ?? experiment.titleZH)
+                    : (experiment.info.claim?.en ?? experiment.titleEN)
+                Output.lines(app.terminal.hanging(TerminalSafe.clean(claim), first: "  "))
+                Output.line(style.dim("  mqproof run \(experiment.id) --trace"))
                 record(session.answer(graded.rating, at: Clock.now, fuzzFactor: fuzz(card)))
                 return true
             }
