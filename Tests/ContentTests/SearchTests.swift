@@ -101,3 +101,32 @@ struct SearchTests {
                 == "\"幂 等\" AND \"idempot\"* OR \"acks all\"")
     }
 }
+
+@Suite("Search over the shipped corpus")
+struct CorpusSearchTests {
+    @Test("Every entry is found in both languages: by its id's words, and by Chinese from its question")
+    func everyEntryFindable() throws {
+        let directory = TemporaryDirectory()
+        let store = try ContentStore(path: directory.file("corpus.sqlite"))
+        let parser = ContentParser(knownExperiments: nil)
+        _ = try store.ensureContent(ContentFiles.embedded, parser: parser)
+        let entries = try parser.parse(ContentFiles.embedded).get().entries
+        #expect(entries.count >= 100)
+        for entry in entries {
+            let english = try store.search(try #require(SearchQuery(entry.id)), limit: 500).map(\.entry.id)
+            #expect(english.contains(entry.id), "searching '\(entry.id)' misses it")
+            // The longest run of adjacent Chinese characters in the question, at most four of them.
+            var runs: [String] = [""]
+            for scalar in entry.question.zh.unicodeScalars {
+                if SearchText.isCJK(scalar) {
+                    runs[runs.count - 1].unicodeScalars.append(scalar)
+                } else if !runs[runs.count - 1].isEmpty {
+                    runs.append("")
+                }
+            }
+            let chinese = String(runs.max { $0.count < $1.count }!.prefix(4))
+            let hits = try store.search(try #require(SearchQuery(chinese)), limit: 500).map(\.entry.id)
+            #expect(hits.contains(entry.id), "searching '\(chinese)' misses \(entry.id)")
+        }
+    }
+}

@@ -26,7 +26,10 @@ struct ContentCommand: ParsableCommand {
         struct Report: Encodable {
             struct TopicCount: Encodable {
                 var topic: String
+                var group: String
                 var entries: Int
+                /// Entries that link to at least one experiment.
+                var withProofs: Int
             }
 
             var origin: String
@@ -56,7 +59,10 @@ struct ContentCommand: ParsableCommand {
                     entriesWithExperiments: set.entries.filter { !$0.experiments.isEmpty }.count,
                     topics: set.topics.map { topic in
                         Report.TopicCount(
-                            topic: topic.id, entries: set.entries.filter { $0.topic == topic.id }.count)
+                            topic: topic.id, group: topic.group,
+                            entries: set.entries.filter { $0.topic == topic.id }.count,
+                            withProofs: set.entries.filter { $0.topic == topic.id && !$0.experiments.isEmpty }
+                                .count)
                     })
             }
             if output.json {
@@ -66,9 +72,16 @@ struct ContentCommand: ParsableCommand {
                     "\(report.origin): OK, \(report.entries) entries in \(report.topics.filter { $0.entries > 0 }.count) of \(report.topics.count) topics, "
                         + "\(report.quizItems) quiz items, \(report.sources) sources, \(report.entriesWithExperiments) entries linked to experiments"
                 )
+                Output.line("  group  topic                   entries  with proofs")
                 for topic in report.topics {
-                    Output.line("  \(topic.topic.rightPadded(to: 22)) \(topic.entries)")
+                    Output.line(
+                        "  \(topic.group.rightPadded(to: 6)) \(topic.topic.rightPadded(to: 22)) \(String(topic.entries).leftPadded(to: 7))"
+                            + "  \(String(topic.withProofs).leftPadded(to: 11))")
                 }
+                let unproven = report.entries - report.entriesWithExperiments
+                Output.line(
+                    "  \(report.entriesWithExperiments) of \(report.entries) entries link to executable proofs; \(unproven) have no linked proof yet"
+                        + " (experiments exist for Kafka only so far)")
             } else {
                 for problem in report.problems { Output.line("\(problem)") }
                 Output.error(

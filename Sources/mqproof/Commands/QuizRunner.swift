@@ -329,7 +329,8 @@ struct QuizRunner {
             ? [(.again, "重来"), (.hard, "困难"), (.good, "良好"), (.easy, "简单")]
             : [(.again, "Again"), (.hard, "Hard"), (.good, "Good"), (.easy, "Easy")]
         let parts = names.map { "\($0.1) \(ratings[$0.0] ?? 0)" }.joined(separator: " · ")
-        Output.line(style.bold(zh ? "本次作答 \(total) 次" : "\(total) answers") + "  " + parts)
+        Output.line(
+            style.bold(zh ? "本次作答 \(total) 次" : total == 1 ? "1 answer" : "\(total) answers") + "  " + parts)
         Output.line(
             style.dim(
                 zh ? "每个回答都已保存。mqproof stats 查看进度。" : "Every answer is saved. See mqproof stats for progress."
