@@ -52,7 +52,7 @@ let folder = FileManager.default.temporaryDirectory.appending(
 try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
 defer { try? FileManager.default.removeItem(at: folder) }
 let store = try ContentStore(path: folder.appending(path: "bench.sqlite").path)
-let parser = ContentParser(knownExperiments: [])
+let parser = ContentParser(knownExperiments: nil)
 
 let trees = (0..<2).map { syntheticTree(count: entryCount, variant: "v\($0)-") }
 print(

@@ -47,18 +47,28 @@ public struct Experiment: Sendable {
 
 /// Every experiment an answer may link to. Content validation rejects links to any other id.
 public enum ExperimentCatalogue {
-    public static let all: [Experiment] = ScenarioLibrary.all.compactMap { entry in
+    public static let all: [Experiment] = ScenarioLibrary.all.compactMap(experiment(from:))
+
+    /// The ids, from the file names alone: reading them parses nothing, which keeps the start of
+    /// every command (the content validation needs them) cheap.
+    public static var ids: Set<String> { Set(ScenarioLibrary.all.map { id(of: $0.id) }) }
+
+    /// One experiment, parsing only its own file.
+    public static func experiment(_ id: String) -> Experiment? {
+        ScenarioLibrary.all.first { Self.id(of: $0.id).lowercased() == id.lowercased() }.flatMap(
+            experiment(from:))
+    }
+
+    private static func id(of scenarioID: String) -> String {
+        String(scenarioID.prefix { $0 != "-" })
+    }
+
+    private static func experiment(from entry: ScenarioLibrary.Entry) -> Experiment? {
         guard case .success(let document) = ScenarioFile.parseDocument(entry.text, file: entry.path) else {
             return nil
         }
-        let id = String(entry.id.prefix { $0 != "-" })
         return Experiment(
-            id: id, scenarioID: entry.id, scenario: document.scenario, info: document.experiment)
-    }
-
-    public static var ids: Set<String> { Set(all.map(\.id)) }
-
-    public static func experiment(_ id: String) -> Experiment? {
-        all.first { $0.id.lowercased() == id.lowercased() }
+            id: id(of: entry.id), scenarioID: entry.id, scenario: document.scenario, info: document.experiment
+        )
     }
 }

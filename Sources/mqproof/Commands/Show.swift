@@ -77,9 +77,8 @@ struct EntryView {
                         + app.languages.map { $0 == .zh ? "尚未链接实验" : "none linked yet" }.joined(
                             separator: " · ")))
         } else {
-            let catalogue = Dictionary(uniqueKeysWithValues: ExperimentCatalogue.all.map { ($0.id, $0) })
             for id in entry.experiments {
-                let title = catalogue[id].map { experiment in
+                let title = ExperimentCatalogue.experiment(id).map { experiment in
                     app.languages.map { $0 == .zh ? experiment.titleZH : experiment.titleEN }.joined(
                         separator: " · ")
                 }
