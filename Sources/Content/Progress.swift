@@ -126,16 +126,7 @@ extension ContentStore {
         var id: Int64 = 0
         try writing { db in
             try Self.upsert(state, db)
-            try db.execute(
-                sql: """
-                    INSERT INTO review_log (card_id, rating, reviewed_at, reviewed_ms, state_before, due_ms, retrievability)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    review.cardID, review.rating, Self.iso(review.reviewedMs), review.reviewedMs,
-                    review.stateBefore,
-                    review.dueMs, review.retrievability,
-                ])
+            try Self.insert(review, db)
             id = db.lastInsertedRowID
         }
         return id
@@ -199,16 +190,7 @@ extension ContentStore {
             try db.execute(sql: "DELETE FROM setting")
             for card in archive.cards { try Self.upsert(card, db) }
             for review in archive.reviews {
-                try db.execute(
-                    sql: """
-                        INSERT INTO review_log (card_id, rating, reviewed_at, reviewed_ms, state_before, due_ms, retrievability)
-                        VALUES (?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        review.cardID, review.rating, Self.iso(review.reviewedMs), review.reviewedMs,
-                        review.stateBefore,
-                        review.dueMs, review.retrievability,
-                    ])
+                try Self.insert(review, db)
             }
             for (key, value) in archive.settings.sorted(by: { $0.key < $1.key }) {
                 try db.execute(
@@ -220,6 +202,19 @@ extension ContentStore {
     /// SQLite's own check of the file.
     public func integrityCheck() throws(StoreError) -> String {
         try reading { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "" }
+    }
+
+    private static func insert(_ review: StoredReview, _ db: Database) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO review_log (card_id, rating, reviewed_at, reviewed_ms, state_before, due_ms, retrievability)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                review.cardID, review.rating, iso(review.reviewedMs), review.reviewedMs, review.stateBefore,
+                review.dueMs,
+                review.retrievability,
+            ])
     }
 
     private static func upsert(_ state: StoredCardState, _ db: Database) throws {

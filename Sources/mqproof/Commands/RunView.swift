@@ -98,7 +98,7 @@ struct RunView {
                 result.holds
                 ? style.good(terminal.isTerminal ? "✓" : "ok") : style.bad(terminal.isTerminal ? "✗" : "FAIL")
             let expected = describe(result.expectation.value)
-            var line = "  \(mark) \(subject(result.expectation.subject)): \(expected)"
+            var line = "  \(mark) \(result.expectation.subject.name): \(expected)"
             if !result.holds { line += "  (got \(describe(result.actual)))" }
             Output.lines(terminal.hanging(line, first: ""))
         }
@@ -112,16 +112,6 @@ struct RunView {
             if let contrast = experiment.info.contrast {
                 Output.line(style.dim("          The other side of the claim: mqproof run \(contrast)"))
             }
-        }
-    }
-
-    private func subject(_ subject: Expectation.Subject) -> String {
-        switch subject {
-        case .anomaly(let kind): kind.rawValue
-        case .log: "log"
-        case .acknowledged: "acknowledged"
-        case .failed: "failed"
-        case .indeterminate: "indeterminate"
         }
     }
 
@@ -206,14 +196,7 @@ struct RunReport: Encodable {
                 kind: $0.kind.rawValue, message: world.name(of: $0.message), witness: $0.witness.map(event))
         }
         expectations = run.expectations.map { result in
-            let subject: String =
-                switch result.expectation.subject {
-                case .anomaly(let kind): kind.rawValue
-                case .log: "log"
-                case .acknowledged: "acknowledged"
-                case .failed: "failed"
-                case .indeterminate: "indeterminate"
-                }
+            let subject = result.expectation.subject.name
             return Check(
                 subject: subject, expected: text(result.expectation.value), actual: text(result.actual),
                 holds: result.holds,
@@ -221,5 +204,18 @@ struct RunReport: Encodable {
         }
         passed = run.passed
         trace = world.trace.map(event)
+    }
+}
+
+extension Expectation.Subject {
+    /// The name a scenario file uses for it.
+    var name: String {
+        switch self {
+        case .anomaly(let kind): kind.rawValue
+        case .log: "log"
+        case .acknowledged: "acknowledged"
+        case .failed: "failed"
+        case .indeterminate: "indeterminate"
+        }
     }
 }
