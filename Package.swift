@@ -30,8 +30,11 @@ let package = Package(
         // The command-line edge: terminal, clock, environment, files.
         .executableTarget(
             name: "mqproof",
-            dependencies: ["Content", "Experiments", "Simulation", "Quiz", argumentParser]
+            dependencies: ["Content", "Experiments", "Simulation", "Quiz", "LiveExperiments", argumentParser]
         ),
+
+        // Live experiments: real files, threads and clocks, measured on this machine (why-MQ answers).
+        .target(name: "LiveExperiments", dependencies: [grdb]),
 
         // Build tooling: turns content/ and seeds/ into Swift source for the Content target.
         .executableTarget(name: "ContentEmbedder"),
@@ -49,6 +52,7 @@ let package = Package(
         .testTarget(name: "SimulationTests", dependencies: ["Simulation"]),
         .testTarget(name: "QuizTests", dependencies: ["Quiz"], exclude: ["Fixtures"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Simulation"]),
+        .testTarget(name: "LiveExperimentsTests", dependencies: ["LiveExperiments", "TestSupport"]),
         .testTarget(name: "ContentTests", dependencies: ["Content", "TestSupport", grdb]),
         .testTarget(name: "CLITests", dependencies: ["mqproof", "TestSupport", grdb]),
     ],

@@ -17,7 +17,7 @@ struct MQProof: ParsableCommand {
         subcommands: [
             Home.self, Topics.self, List.self, Show.self, Search.self, ExperimentsCommand.self, Run.self,
             Verify.self,
-            QuizCommand.self, Stats.self, ProgressCommand.self, ExportCommand.self, Scenarios.self,
+            QuizCommand.self, Stats.self, ProgressCommand.self, ExportCommand.self, Live.self, Scenarios.self,
             ContentCommand.self,
         ],
         defaultSubcommand: Home.self

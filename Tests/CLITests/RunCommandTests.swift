@@ -165,3 +165,20 @@ struct ProofCommandTests {
         #expect(result.standardOutput.contains("All 19 experiments prove their claims."))
     }
 }
+
+@Suite("mqproof live")
+struct LiveCommandTests {
+    @Test("live fsync-batching prints the machine and both sides of the measurement")
+    func live() throws {
+        let directory = TemporaryDirectory()
+        let result = try BuiltBinary.mqproof.run(
+            ["live", "fsync-batching", "--json"],
+            environment: ["HOME": directory.path, "MQPROOF_DB": directory.file("l.sqlite")])
+        #expect(result.status == 0)
+        let report =
+            try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
+        #expect((report?["machine"] as? String)?.contains("cores") == true)
+        let fsync = report?["fsyncBatching"] as? [String: Any]
+        #expect((fsync?["perMessage"] as? [String: Any])?["fsyncsPerMessage"] as? Double == 1)
+    }
+}
