@@ -93,6 +93,15 @@ struct Network: Sendable {
     mutating func addDropRule(_ rule: DropRule) { dropRules.append(rule) }
     mutating func addDelayRule(_ rule: DelayRule) { delayRules.append(rule) }
 
+    /// A process that restarts opens new connections: what it sent or was sent on the old ones
+    /// no longer holds up new messages on the same links.
+    mutating func resetConnections(of node: NodeID) {
+        for other in 0..<NodeID.denseCount {
+            notBefore[node.dense * NodeID.denseCount + other] = 0
+            notBefore[other * NodeID.denseCount + node.dense] = 0
+        }
+    }
+
     /// Removes every partition, delay and probabilistic drop; one-shot rules not yet used stay
     /// armed.
     mutating func heal() {

@@ -128,6 +128,7 @@ extension KafkaWorld {
 
     private mutating func restartBroker(_ index: Int) {
         guard !brokers[index].isUp else { return }
+        network.resetConnections(of: brokerNode(index))
         brokers[index].isUp = true
         brokers[index].incarnation += 1
         brokers[index].rebuildProducerStates()

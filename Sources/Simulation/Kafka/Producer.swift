@@ -126,6 +126,7 @@ extension KafkaWorld {
         producers[index].requestWatchdogArmed = false
         producers[index].deliveryWatchdogArmed = false
         producers[index].incarnation += 1
+        network.resetConnections(of: .producer(producer))
         startProducerSession(index)
     }
 
