@@ -36,6 +36,7 @@ struct QuizCommandTests {
         let stats = try JSONSerialization.jsonObject(with: Data(again.standardOutput.utf8)) as? [String: Any]
         #expect((stats?["cards"] as? [String: Int])?["learning"] == 3)
         #expect(stats?["reviewsToday"] as? Int == 3)
+        #expect(stats?["streakDays"] as? Int == 1)
     }
 
     @Test("Progress export and import round-trip; a bad file changes nothing and says why")

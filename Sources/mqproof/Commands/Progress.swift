@@ -122,15 +122,19 @@ struct Stats: ParsableCommand {
         let dayStarts = (0...30).map { Clock.startOfDay(offset: $0).millisecondsSinceEpoch }
         let todayStart = dayStarts[0]
         let reviewsToday = reviews.filter { $0.reviewedMs >= todayStart }.count
-        // Streak: consecutive days, ending today (or yesterday), with at least one answer.
-        let reviewDays = Set(
-            reviews.map { review in
-                (0...3650).first { Clock.startOfDay(offset: -$0).millisecondsSinceEpoch <= review.reviewedMs }
-                    ?? 3651
-            })
+        // Streak: consecutive days, ending today (or yesterday), with at least one answer. Days
+        // are walked backwards against the answer times, newest first, so each is looked at once.
+        let times = reviews.map(\.reviewedMs).sorted(by: >)
+        var next = 0
+        func answered(daysAgo: Int) -> Bool {
+            let start = Clock.startOfDay(offset: -daysAgo).millisecondsSinceEpoch
+            let end = Clock.startOfDay(offset: 1 - daysAgo).millisecondsSinceEpoch
+            while next < times.count && times[next] >= end { next += 1 }
+            return next < times.count && times[next] >= start
+        }
         var streak = 0
-        var day = reviewDays.contains(0) ? 0 : 1
-        while reviewDays.contains(day) {
+        var day = answered(daysAgo: 0) ? 0 : 1
+        while answered(daysAgo: day) {
             streak += 1
             day += 1
         }
