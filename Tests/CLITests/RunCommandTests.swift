@@ -181,4 +181,29 @@ struct LiveCommandTests {
         let fsync = report?["fsyncBatching"] as? [String: Any]
         #expect((fsync?["perMessage"] as? [String: Any])?["fsyncsPerMessage"] as? Double == 1)
     }
+
+    @Test(
+        "live peak-shaving --simulated is deterministic and shows too many connections only without the queue"
+    )
+    func simulatedPeakShaving() throws {
+        let directory = TemporaryDirectory()
+        let arguments = [
+            "live", "peak-shaving", "--simulated", "--requests", "600", "--max-connections", "50", "--json",
+        ]
+        let environment = ["HOME": directory.path, "MQPROOF_DB": directory.file("l.sqlite")]
+        let first = try BuiltBinary.mqproof.run(arguments, environment: environment)
+        let second = try BuiltBinary.mqproof.run(arguments, environment: environment)
+        #expect(first.status == 0)
+        #expect(first.standardOutput == second.standardOutput)
+        let report = try JSONSerialization.jsonObject(with: Data(first.standardOutput.utf8)) as? [String: Any]
+        let direct = report?["direct"] as? [String: Any]
+        let queued = report?["queued"] as? [String: Any]
+        #expect((direct?["tooManyConnections"] as? Int ?? 0) > 0)
+        #expect(queued?["tooManyConnections"] as? Int == 0)
+        #expect(queued?["written"] as? Int == 600)
+
+        let wrong = try BuiltBinary.mqproof.run(["live", "all", "--simulated"], environment: environment)
+        #expect(wrong.status != 0)
+        #expect(wrong.standardError.contains("--simulated applies to peak-shaving only"))
+    }
 }

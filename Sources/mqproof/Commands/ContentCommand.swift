@@ -11,6 +11,7 @@ struct ContentCommand: ParsableCommand {
     /// Validates a content tree without touching the database.
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "check",
             abstract: "Validate the content and list every problem as file:line: reason.",
             discussion:
                 "Checks the built-in content, or the directory given with --content. Exit status 1 when there is any problem."

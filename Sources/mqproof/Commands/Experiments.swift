@@ -53,6 +53,7 @@ struct ExperimentsCommand: ParsableCommand {
 /// Runs every claim's experiments and says whether each claim still holds.
 struct Verify: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "verify",
         abstract:
             "Run every experiment and check every claim: hazards on their witness seed, safety over a seed sweep.",
         discussion:

@@ -10,6 +10,7 @@ struct ExportCommand: ParsableCommand {
 
     struct Anki: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "anki",
             abstract: "Write an Anki package: one note per question, both languages, topic tags.",
             discussion:
                 "Notes keep stable guids, so importing a later export into Anki updates them instead of adding copies."
@@ -44,6 +45,7 @@ struct ExportCommand: ParsableCommand {
 
     struct CSV: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "csv",
             abstract: "Write the questions as CSV (RFC 4180): id, topic, tags, questions and answers.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The .csv file to write (- for standard output).") var file: String

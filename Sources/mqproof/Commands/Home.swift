@@ -4,6 +4,7 @@ import Content
 /// The home screen: what is here and what to try next.
 struct Home: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "home",
         abstract: "Show the topics, how much content there is, and what to try next.")
 
     @OptionGroup var options: GlobalOptions

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
 import LiveExperiments
+import Simulation
 
 /// The why-MQ experiments, measured live on this machine.
 struct Live: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "live",
         abstract:
             "Measure, on this machine, why a queue helps: peak shaving, async decoupling, batched fsync.",
         discussion:
@@ -22,6 +24,31 @@ struct Live: ParsableCommand {
     @Option(help: "Peak shaving: concurrent writers in the burst.") var writers = 32
     @OptionGroup var output: JSONOption
 
+    @Flag(
+        help: """
+            Peak shaving in the deterministic simulator instead: a server database with a connection \
+            limit and a fixed capacity, so "too many connections" shows up the same way every run.
+            """)
+    var simulated = false
+    @Option(help: "Simulated: requests in the burst.") var requests = PeakShavingSetup().requests
+    @Option(help: "Simulated: the burst's length in ms.") var burst = PeakShavingSetup().burstMilliseconds
+    @Option(help: "Simulated: the database's connection limit (max_connections).")
+    var maxConnections = PeakShavingSetup().maxConnections
+    @Option(help: "Simulated: queries per second the database completes.")
+    var dbCapacity = PeakShavingSetup().capacity
+    @Option(help: "Simulated: how long a client waits for its query, in ms.")
+    var clientTimeout = PeakShavingSetup().clientTimeoutMilliseconds
+    @Option(help: "Simulated: consumers draining the queue, one connection each.")
+    var consumers = PeakShavingSetup().consumers
+    @Option(help: "Simulated: the seed that draws the arrival times.") var seed: UInt64 = 1
+
+    var simulatedSetup: PeakShavingSetup {
+        PeakShavingSetup(
+            requests: requests, burstMilliseconds: burst, maxConnections: maxConnections,
+            capacity: dbCapacity,
+            clientTimeoutMilliseconds: clientTimeout, consumers: consumers)
+    }
+
     struct Report: Encodable {
         var machine: String
         var peakShaving: PeakShavingResult?
@@ -31,9 +58,19 @@ struct Live: ParsableCommand {
 
     func validate() throws {
         guard (1...256).contains(writers) else { throw ValidationError("--writers must be 1 to 256") }
+        if simulated {
+            guard experiment == .peakShaving else {
+                throw ValidationError("--simulated applies to peak-shaving only")
+            }
+            if let problem = simulatedSetup.problem { throw ValidationError(problem) }
+        }
     }
 
     func run() throws {
+        if simulated {
+            try runSimulatedPeakShaving()
+            return
+        }
         let folder = FileManager.default.temporaryDirectory.appending(
             path: "mqproof-live-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -115,6 +152,61 @@ struct Live: ParsableCommand {
                     "  The mechanism behind log-structured brokers' throughput, measured here instead of quoted."
                 ))
         }
+    }
+
+    struct SimulatedReport: Encodable {
+        var seed: UInt64
+        var requests: Int
+        var burstMilliseconds: Int
+        var maxConnections: Int
+        var capacity: Int
+        var clientTimeoutMilliseconds: Int
+        var consumers: Int
+        var direct: PeakShavingSide
+        var queued: PeakShavingSide
+    }
+
+    private func runSimulatedPeakShaving() throws {
+        let setup = simulatedSetup
+        let outcome = PeakShavingModel.run(setup, seed: seed)
+        if output.json {
+            try Output.json(
+                SimulatedReport(
+                    seed: seed, requests: setup.requests, burstMilliseconds: setup.burstMilliseconds,
+                    maxConnections: setup.maxConnections, capacity: setup.capacity,
+                    clientTimeoutMilliseconds: setup.clientTimeoutMilliseconds, consumers: setup.consumers,
+                    direct: outcome.direct, queued: outcome.queued))
+            return
+        }
+        let style = Terminal.current().style
+        Output.line(
+            style.bold(
+                "Peak shaving, simulated: \(setup.requests) requests in \(setup.burstMilliseconds) ms against a database"
+                    + " of \(setup.capacity) queries/s and max_connections=\(setup.maxConnections)"))
+        Output.line(
+            style.dim(
+                "  Deterministic: seed \(seed); client timeout \(setup.clientTimeoutMilliseconds) ms;"
+                    + " \(setup.consumers) consumers behind the queue."))
+        Output.line(
+            "  " + "".rightPadded(to: 14) + "written".leftPadded(to: 9) + "too many conn".leftPadded(to: 15)
+                + "timed out".leftPadded(to: 11) + "peak conn".leftPadded(to: 11)
+                + "peak waiting".leftPadded(to: 14) + "answer p99".leftPadded(to: 12)
+                + "write p99".leftPadded(to: 11) + "drained in".leftPadded(to: 12))
+        for (label, side) in [("direct", outcome.direct), ("through queue", outcome.queued)] {
+            Output.line(
+                "  " + label.rightPadded(to: 14) + "\(side.written)".leftPadded(to: 9)
+                    + "\(side.tooManyConnections)".leftPadded(to: 15) + "\(side.timedOut)".leftPadded(to: 11)
+                    + "\(side.peakConnections)".leftPadded(to: 11) + "\(side.peakWaiting)".leftPadded(to: 14)
+                    + (String(format: "%.0f", side.responseP99Milliseconds) + " ms").leftPadded(to: 12)
+                    + (String(format: "%.0f", side.writeP99Milliseconds) + " ms").leftPadded(to: 11)
+                    + (String(format: "%.0f", side.drainMilliseconds) + " ms").leftPadded(to: 12))
+        }
+        Output.line(
+            style.dim(
+                "  Direct clients each hold a connection while they wait, so a burst above the database's capacity"
+                    + " runs out of connections and then of patience. The queue answers at once, keeps the database"
+                    + " at \(setup.consumers) connections, and writes every row; the price is the wait before a row is"
+                    + " written (write p99)."))
     }
 
     static var machine: String {

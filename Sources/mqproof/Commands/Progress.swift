@@ -11,7 +11,8 @@ struct ProgressCommand: ParsableCommand {
         subcommands: [Export.self, Import.self])
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write all quiz progress to a JSON file.")
+        static let configuration = CommandConfiguration(
+            commandName: "export", abstract: "Write all quiz progress to a JSON file.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The file to write (- for standard output).") var file: String
 
@@ -37,6 +38,7 @@ struct ProgressCommand: ParsableCommand {
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Replace quiz progress with a JSON file written by export. A bad file changes nothing.")
         @OptionGroup var options: GlobalOptions
         @Argument(help: "The file to read.") var file: String
@@ -99,6 +101,7 @@ struct ProgressCommand: ParsableCommand {
 /// Reviews today, streak, retention, cards by state, and what falls due over the next 30 days.
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "stats",
         abstract: "Show quiz statistics: today, streak, true retention, states, due forecast.")
 
     @OptionGroup var options: GlobalOptions

@@ -6,6 +6,7 @@ import Simulation
 /// Runs a scenario file or a built-in scenario and reports what the checker found.
 struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract:
             "Run a scenario: a deterministic mini-Kafka with faults, checked for lost and duplicated messages.",
         discussion: """
@@ -137,6 +138,7 @@ struct Run: ParsableCommand {
 /// Lists the built-in scenarios.
 struct Scenarios: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "scenarios",
         abstract: "List the built-in scenarios that `mqproof run` knows by id.")
 
     @OptionGroup var output: JSONOption

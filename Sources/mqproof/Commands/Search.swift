@@ -4,6 +4,7 @@ import Content
 /// Full-text search over both languages.
 struct Search: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "search",
         abstract: "Search questions and answers in Chinese and English.",
         discussion: """
             Words match as prefixes (idempot finds idempotent); Chinese matches any run of \

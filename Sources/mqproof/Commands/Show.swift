@@ -4,7 +4,8 @@ import Experiments
 
 /// Shows one question with its answer, key points, misconceptions, sources and experiments.
 struct Show: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Show a question and its answer.")
+    static let configuration = CommandConfiguration(
+        commandName: "show", abstract: "Show a question and its answer.")
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var output: JSONOption

@@ -4,6 +4,7 @@ import Content
 /// Lists the topic groups with their entry counts.
 struct Topics: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "topics",
         abstract: "List the topics with how many questions each holds.")
 
     @OptionGroup var options: GlobalOptions
@@ -22,7 +23,8 @@ struct Topics: ParsableCommand {
 
 /// Lists questions, all or one topic's.
 struct List: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "List the questions, grouped by topic.")
+    static let configuration = CommandConfiguration(
+        commandName: "list", abstract: "List the questions, grouped by topic.")
 
     @OptionGroup var options: GlobalOptions
     @OptionGroup var output: JSONOption
