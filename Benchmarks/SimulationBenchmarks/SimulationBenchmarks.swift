@@ -22,7 +22,7 @@ func residentMegabytes() -> Double {
     return kilobytes / 1024
 }
 
-func load(_ id: String) -> (Scenario, KafkaConfig) {
+func load(_ id: String) -> (Scenario, ResolvedConfig) {
     let scenario = try! ScenarioLibrary.scenario(ScenarioLibrary.find(id)!).get()
     return (scenario, try! scenario.resolvedConfig())
 }

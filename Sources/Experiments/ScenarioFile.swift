@@ -117,9 +117,18 @@ public enum ScenarioFile {
                     continue
                 }
                 scenario.version = version
-            case "brokers":
+            case "rabbitmq":
+                guard let text = value.string, let version = RabbitVersion(parsing: text) else {
+                    report(
+                        line,
+                        "unknown RabbitMQ version '\(value.string ?? "")' (profiles: \(RabbitVersion.allCases.map(\.rawValue).joined(separator: ", ")), or a release such as 4.1)"
+                    )
+                    continue
+                }
+                scenario.rabbitmq = version
+            case "brokers", "nodes":
                 guard let count = value.string.flatMap(Int.init), (1...9).contains(count) else {
-                    report(line, "'brokers' must be a number from 1 to 9")
+                    report(line, "'\(key)' must be a number from 1 to 9")
                     continue
                 }
                 scenario.brokers = count
@@ -156,6 +165,14 @@ public enum ScenarioFile {
                     }
                     let commit = spec.mapping?["commit"]?.string ?? "auto"
                     let processing = spec.mapping?["processing"]?.string ?? "sync"
+                    let settle = spec.mapping?["settle"]?.string ?? "ack"
+                    guard let settlement = Settlement(rawValue: settle) else {
+                        report(
+                            specLine,
+                            "settle must be \(Settlement.allCases.map(\.rawValue).joined(separator: ", ")), not '\(settle)'"
+                        )
+                        continue
+                    }
                     guard let policy = CommitPolicy(rawValue: commit) else {
                         report(
                             specLine,
@@ -167,7 +184,8 @@ public enum ScenarioFile {
                         report(specLine, "processing must be sync or async, not '\(processing)'")
                         continue
                     }
-                    scenario.consumers.append(ConsumerSpec(commit: policy, processing: mode))
+                    scenario.consumers.append(
+                        ConsumerSpec(commit: policy, processing: mode, settlement: settlement))
                 }
             case "random-faults":
                 scenario.randomFaults = parseRandomFaults(value, line: line, report: report)
@@ -198,7 +216,8 @@ public enum ScenarioFile {
                     guard let subject = subject(name.string ?? "") else {
                         let known =
                             AnomalyKind.allCases.map(\.rawValue) + [
-                                "log", "acknowledged", "failed", "indeterminate",
+                                "log", "acknowledged", "failed", "indeterminate", "queue q", "queue dlq",
+                                "deliveries",
                             ]
                         report(
                             entryLine,
@@ -224,7 +243,7 @@ public enum ScenarioFile {
             default:
                 report(
                     line,
-                    "unknown field '\(key)' (fields: name, title, claim, proves, contrast, witness-seed, sweep, kafka, brokers, producers, config, consumers, random-faults, steps, expect, settle)"
+                    "unknown field '\(key)' (fields: name, title, claim, proves, contrast, witness-seed, sweep, kafka, rabbitmq, brokers, nodes, producers, config, consumers, random-faults, steps, expect, settle)"
                 )
             }
         }
@@ -273,6 +292,8 @@ public enum ScenarioFile {
         case "acknowledged": return .acknowledged
         case "failed": return .failed
         case "indeterminate": return .indeterminate
+        case "deliveries": return .deliveries
+        case _ where name.hasPrefix("queue "): return .queue(String(name.dropFirst("queue ".count)))
         default: return nil
         }
     }

@@ -23,7 +23,7 @@ enum StepParser {
         guard let verb = words.first else { throw Failure(reason: "empty step") }
         var rest = Array(words.dropFirst())
         switch verb {
-        case "produce":
+        case "produce", "publish":
             var producer = 1
             var every: Millis?
             if let by = rest.firstIndex(of: "by"), by + 1 < rest.count {

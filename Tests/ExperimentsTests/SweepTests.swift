@@ -4,7 +4,7 @@ import Testing
 
 @Suite("Seed sweeps")
 struct SweepTests {
-    func scenario(_ id: String) throws -> (Scenario, KafkaConfig) {
+    func scenario(_ id: String) throws -> (Scenario, ResolvedConfig) {
         let scenario = try ScenarioLibrary.scenario(try #require(ScenarioLibrary.find(id))).get()
         return (scenario, try scenario.resolvedConfig())
     }

@@ -9,6 +9,7 @@
 //   consumed-then-lost  returned by a poll, later gone from the log (or its offset reused)
 //   processed-twice     a side effect in the sink more than once
 //   never-processed     in the log below where the group consumed, never processed
+//   past-delivery-limit (queue brokers) delivered more times than the delivery limit allows
 // Indeterminate sends (info) are neither lost nor acknowledged: if they turn up in the log they
 // are "recovered". Each anomaly carries a witness: the trace events that touched the message,
 // in order, in plain words, so a reader can see which event made it disappear.
@@ -22,6 +23,9 @@ public enum AnomalyKind: String, CaseIterable, Sendable {
     case consumedThenLost = "consumed-then-lost"
     case processedTwice = "processed-twice"
     case neverProcessed = "never-processed"
+    /// Queue brokers: delivered more often than the queue's delivery limit allows (a poison
+    /// message the limit did not stop).
+    case pastDeliveryLimit = "past-delivery-limit"
 }
 
 public struct Anomaly: Equatable, Sendable {
@@ -131,18 +135,23 @@ public enum Checker {
     /// The trace events that mention `message`, plus the elections and crashes between its first
     /// and last mention: the story of what happened to it.
     static func witness(for message: MessageID, in world: KafkaWorld) -> [TraceEvent] {
-        guard world.recordsTrace else { return [] }
-        let mentions = world.trace.indices.filter { world.trace[$0].note.mentions(message) }
+        witness(for: message, trace: world.trace, recordsTrace: world.recordsTrace)
+    }
+
+    static func witness(for message: MessageID, trace: [TraceEvent], recordsTrace: Bool) -> [TraceEvent] {
+        guard recordsTrace else { return [] }
+        let mentions = trace.indices.filter { trace[$0].note.mentions(message) }
         guard let first = mentions.first, let last = mentions.last else { return [] }
-        return world.trace.indices.filter { index in
+        return trace.indices.filter { index in
             if mentions.contains(index) { return true }
             guard index > first else { return false }
-            switch world.trace[index].note {
-            case .crashed, .elected, .offline, .restarted, .partitioned, .healed, .fenced, .isrChanged:
+            switch trace[index].note {
+            case .crashed, .elected, .offline, .restarted, .partitioned, .healed, .fenced, .isrChanged,
+                .becameLeader:
                 return index <= last
             default: return false
             }
-        }.map { world.trace[$0] }
+        }.map { trace[$0] }
     }
 }
 
@@ -156,6 +165,7 @@ extension Note {
             .acknowledged(_, let messages, _, _), .failed(_, let messages, _, _), .polled(_, _, let messages):
             messages.contains(message)
         case .processed(_, let processed, _): processed == message
+        case .queue(let fact): fact.mentions(message)
         default: false
         }
     }

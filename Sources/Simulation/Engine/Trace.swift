@@ -34,11 +34,14 @@ public enum Note: Equatable, Sendable {
     case committedOffset(consumer: Int, offset: Offset, ok: Bool)
     case assigned(consumer: Int, generation: Int, position: Offset)
     case leftGroup(consumer: Int, reason: String)
+    // Queue brokers (RabbitMQ).
+    case queue(QueueNote)
 
     /// Whether the note is routine background (heartbeats, watermark steps): hidden unless asked.
     public var isRoutine: Bool {
         switch self {
         case .highWatermark: true
+        case .queue(.fsynced): true
         default: false
         }
     }

@@ -79,6 +79,8 @@ extension Note {
             return "c\(consumer) gets P0 (generation \(generation)), starts at offset \(position)"
         case .leftGroup(let consumer, let reason):
             return "c\(consumer) leaves the group (\(reason))"
+        case .queue(let fact):
+            return fact.text(name)
         }
     }
 
@@ -114,6 +116,21 @@ extension Note {
         case .committedOffset: "committed"
         case .assigned: "assigned"
         case .leftGroup: "left-group"
+        case .queue(let fact):
+            switch fact {
+            case .enqueued: "enqueued"
+            case .unroutable: "unroutable"
+            case .returned: "returned"
+            case .confirmed: "confirmed"
+            case .fsynced: "fsynced"
+            case .raftAppended: "raft-appended"
+            case .delivered: "delivered"
+            case .settled: "settled"
+            case .requeued: "requeued"
+            case .deadLettered: "dead-lettered"
+            case .discarded: "discarded"
+            case .recovered: "recovered"
+            }
         }
     }
 }

@@ -15,7 +15,7 @@
 // and stops the run with the seed in the message.
 
 /// The simulated Kafka world: brokers, controller, clients, network, history and trace.
-public struct KafkaWorld: Sendable {
+public struct KafkaWorld: ScenarioWorld {
     public let config: KafkaConfig
     public let seed: UInt64
     public private(set) var now: Millis = 0
@@ -276,7 +276,7 @@ public struct KafkaWorld: Sendable {
 
     // MARK: - Trace
 
-    mutating func note(_ note: Note, at node: NodeID) {
+    public mutating func note(_ note: Note, at node: NodeID) {
         hasher.mix(now)
         hasher.mix(node.hashValueForTrace)
         hasher.mix(note.hashCode)
@@ -368,6 +368,7 @@ extension Note {
         case .assigned(let consumer, let generation, let position):
             return 28 &+ consumer &+ generation &+ position.value
         case .leftGroup(let consumer, _): return 29 &+ consumer
+        case .queue(let fact): return fact.hashCode
         }
     }
 }

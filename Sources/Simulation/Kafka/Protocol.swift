@@ -123,4 +123,17 @@ public enum MessageKind: String, CaseIterable, Sendable {
     case group
     case offsetCommit = "offset-commit"
     case offsetCommitResponse = "offset-commit-response"
+    // RabbitMQ (AMQP 0-9-1 methods and the quorum queue's Raft messages).
+    case publish
+    /// A publisher confirm: `basic.ack` or `basic.nack` from the broker.
+    case confirm
+    /// `basic.return` of an unroutable mandatory message.
+    case `return`
+    case deliver
+    /// A consumer's `basic.ack`, `basic.nack` or `basic.reject`.
+    case ack
+    case consume
+    case raftAppend = "raft-append"
+    case raftAppendResponse = "raft-append-response"
+    case raftVote = "raft-vote"
 }

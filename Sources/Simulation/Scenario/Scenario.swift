@@ -98,6 +98,10 @@ public struct Expectation: Equatable, Sendable {
         case anomaly(AnomalyKind)
         /// The final log, in order.
         case log
+        /// A queue broker's named queue at the end (`q`, `dlq`), in order.
+        case queue(String)
+        /// Every delivery to a consumer, in order.
+        case deliveries
         case acknowledged
         case failed
         case indeterminate
@@ -123,10 +127,13 @@ public struct Expectation: Equatable, Sendable {
 public struct ConsumerSpec: Equatable, Sendable {
     public var commit: CommitPolicy
     public var processing: ProcessingMode
+    /// Queue brokers: what the application answers to each delivery.
+    public var settlement: Settlement
 
-    public init(commit: CommitPolicy, processing: ProcessingMode) {
+    public init(commit: CommitPolicy, processing: ProcessingMode, settlement: Settlement = .ack) {
         self.commit = commit
         self.processing = processing
+        self.settlement = settlement
     }
 }
 
@@ -135,6 +142,8 @@ public struct Scenario: Equatable, Sendable {
     public var name: String
     public var claim: String?
     public var version: KafkaVersion
+    /// Set for a RabbitMQ scenario; nil for Kafka.
+    public var rabbitmq: RabbitVersion?
     public var brokers: Int
     /// Config in Kafka's own names, in the order written; `--set` appends to it.
     public var settings: [Setting]
@@ -176,8 +185,16 @@ public struct Scenario: Equatable, Sendable {
         self.settleMs = settleMs
     }
 
-    public func resolvedConfig() throws(ConfigError) -> KafkaConfig {
-        try KafkaConfig.resolve(
-            version: version, brokers: brokers, settings: settings.map { ($0.key, $0.value) })
+    public func resolvedConfig() throws(ConfigError) -> ResolvedConfig {
+        let pairs = settings.map { ($0.key, $0.value) }
+        if let rabbitmq {
+            return .rabbitmq(try RabbitConfig.resolve(version: rabbitmq, nodes: brokers, settings: pairs))
+        }
+        return .kafka(try KafkaConfig.resolve(version: version, brokers: brokers, settings: pairs))
+    }
+
+    /// The system the scenario runs on, as the trace and the run header name it.
+    public var system: BrokerSystem {
+        rabbitmq.map(BrokerSystem.rabbitmq) ?? .kafka(version)
     }
 }

@@ -25,7 +25,7 @@ public struct ScenarioRun: Sendable {
     }
 
     public var seed: UInt64
-    public var world: KafkaWorld
+    public var world: any ScenarioWorld
     public var report: CheckerReport
     public var steps: [StepResult]
     public var expectations: [ExpectationResult]
@@ -41,18 +41,35 @@ public enum ScenarioRunner {
     /// configuration that livelocks.
     public static let eventBudget = 20_000_000
 
-    public static func run(_ scenario: Scenario, config: KafkaConfig, seed: UInt64, recordTrace: Bool = true)
+    public static func run(
+        _ scenario: Scenario, config: ResolvedConfig, seed: UInt64, recordTrace: Bool = true
+    )
         -> ScenarioRun
     {
-        var world = KafkaWorld(config: config, seed: seed, recordsTrace: recordTrace)
-        for _ in 0..<max(1, scenario.producers) { _ = world.addProducer() }
-        for consumer in scenario.consumers {
-            _ = world.addConsumer(commit: consumer.commit, processing: consumer.processing)
+        switch config {
+        case .kafka(let config):
+            var world = KafkaWorld(config: config, seed: seed, recordsTrace: recordTrace)
+            for _ in 0..<max(1, scenario.producers) { _ = world.addProducer() }
+            for consumer in scenario.consumers {
+                _ = world.addConsumer(commit: consumer.commit, processing: consumer.processing)
+            }
+            return play(scenario, in: world, nodes: config.brokers, seed: seed)
+        case .rabbitmq(let config):
+            var world = RabbitWorld(config: config, seed: seed, recordsTrace: recordTrace)
+            for _ in 0..<max(1, scenario.producers) { _ = world.addPublisher() }
+            for consumer in scenario.consumers { _ = world.addConsumer(settlement: consumer.settlement) }
+            return play(scenario, in: world, nodes: config.nodes, seed: seed)
         }
+    }
+
+    static func play<World: ScenarioWorld>(_ scenario: Scenario, in start: World, nodes: Int, seed: UInt64)
+        -> ScenarioRun
+    {
+        var world = start
         var faults = SeededRandom(seed: seed).child("faults")
         var workload = SeededRandom(seed: seed).child("workload")
         _ = workload.next()
-        let drawn = scenario.randomFaults.map { draw($0, brokers: config.brokers, random: &faults) } ?? []
+        let drawn = scenario.randomFaults.map { draw($0, brokers: nodes, random: &faults) } ?? []
         for fault in drawn { world.schedule(fault.action, at: fault.time) }
 
         var results: [ScenarioRun.StepResult] = []
@@ -96,26 +113,28 @@ public enum ScenarioRunner {
                     world.perform(.restart(broker))
                 }
             case .pause(let node, let milliseconds):
-                if let target = node.resolvedNode(in: world) { world.perform(.pause(target, milliseconds)) }
+                if let target = world.resolve(node) { world.perform(.pause(target, milliseconds)) }
             case .partition(let sideA, let sideB, let oneWay):
                 world.perform(
                     .partition(
-                        sideA.compactMap { $0.resolvedNode(in: world) },
-                        sideB.compactMap { $0.resolvedNode(in: world) }, oneWay: oneWay))
+                        sideA.compactMap { world.resolve($0) }, sideB.compactMap { world.resolve($0) },
+                        oneWay: oneWay))
             case .isolate(let node):
-                if let target = node.resolvedNode(in: world) { world.perform(.isolate(target)) }
+                if let target = world.resolve(node) { world.perform(.isolate(target)) }
             case .heal:
                 world.perform(.heal)
             case .drop(let kind, let from, let to, let effect):
                 let rule = DropRule(
-                    kind: kind, from: from?.resolvedNode(in: world), to: to?.resolvedNode(in: world),
+                    kind: kind, from: from.flatMap { world.resolve($0) },
+                    to: to.flatMap { world.resolve($0) },
                     effect: effect)
                 world.perform(.drop(rule))
             case .delay(let kind, let from, let to, let milliseconds):
                 world.perform(
                     .delay(
                         DelayRule(
-                            kind: kind, from: from?.resolvedNode(in: world), to: to?.resolvedNode(in: world),
+                            kind: kind, from: from.flatMap { world.resolve($0) },
+                            to: to.flatMap { world.resolve($0) },
                             milliseconds: milliseconds)))
             case .resendUnacknowledged(let producer):
                 world.perform(.resendUnacknowledged(producer: producer))
@@ -132,7 +151,7 @@ public enum ScenarioRunner {
         while world.eventCount <= eventBudget, world.step(until: end) {}
         world.run(until: end)
 
-        let report = Checker.check(world)
+        let report = world.check()
         let expectations = scenario.expectations.map { evaluate($0, report: report, world: world) }
         return ScenarioRun(
             seed: seed, world: world, report: report, steps: results, expectations: expectations,
@@ -180,18 +199,20 @@ public enum ScenarioRunner {
         return drawn.sorted { $0.time < $1.time }
     }
 
-    static func resolve(_ node: NodeReference, in world: KafkaWorld) -> BrokerID? {
-        if case .broker(let id) = node.resolvedNode(in: world) { return id }
+    static func resolve(_ node: NodeReference, in world: some ScenarioWorld) -> BrokerID? {
+        if case .broker(let id) = world.resolve(node) { return id }
         return nil
     }
 
-    static func evaluate(_ expectation: Expectation, report: CheckerReport, world: KafkaWorld)
+    static func evaluate(_ expectation: Expectation, report: CheckerReport, world: some ScenarioWorld)
         -> ScenarioRun.ExpectationResult
     {
         let names: [String]
         switch expectation.subject {
         case .anomaly(let kind): names = report.messages(kind).map(world.name(of:))
         case .log: names = report.finalLog.map(world.name(of:))
+        case .queue(let queue): names = (world.finalContents(ofQueue: queue) ?? []).map(world.name(of:))
+        case .deliveries: names = world.history.polls.map { world.name(of: $0.message) }
         case .acknowledged, .failed, .indeterminate:
             names = world.history.sends.filter { send in
                 switch (expectation.subject, send.outcome) {
@@ -210,24 +231,29 @@ public enum ScenarioRunner {
             actual = .messages(names)
             // The log is a sequence; every other subject is a set.
             holds =
-                expectation.subject == .log
+                expectation.subject == .log || expectation.subject == .deliveries
+                    || { if case .queue = expectation.subject { true } else { false } }()
                 ? names == expected : Set(names) == Set(expected) && names.count == expected.count
         }
         return ScenarioRun.ExpectationResult(expectation: expectation, actual: actual, holds: holds)
     }
 }
 
-extension NodeReference {
-    func resolvedNode(in world: KafkaWorld) -> NodeID? {
-        switch self {
+extension KafkaWorld {
+    public func resolve(_ reference: NodeReference) -> NodeID? {
+        switch reference {
         case .broker(let id): return .broker(id)
-        case .leader: return world.leader.map(NodeID.broker)
+        case .leader: return leader.map(NodeID.broker)
         case .follower:
-            return world.replicas.first { $0 != world.leader && world.isr.contains($0) }.map(NodeID.broker)
-                ?? world.replicas.first { $0 != world.leader }.map(NodeID.broker)
+            return replicas.first { $0 != leader && isr.contains($0) }.map(NodeID.broker)
+                ?? replicas.first { $0 != leader }.map(NodeID.broker)
         case .controller: return .controller
         case .producer(let index): return .producer(index)
         case .consumer(let index): return .consumer(index)
         }
     }
+
+    public func check() -> CheckerReport { Checker.check(self) }
+
+    public func finalContents(ofQueue name: String) -> [MessageID]? { nil }
 }

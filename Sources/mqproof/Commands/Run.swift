@@ -59,7 +59,7 @@ struct Run: ParsableCommand {
             }
             scenario.settings.append(.init(key: parts[0], value: parts[1]))
         }
-        let config: KafkaConfig
+        let config: ResolvedConfig
         do {
             config = try scenario.resolvedConfig()
         } catch {

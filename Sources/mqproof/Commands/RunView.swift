@@ -34,7 +34,8 @@ struct RunView {
         let settings = scenario.settings.map { "\($0.key)=\($0.value)" }.joined(separator: "  ")
         Output.lines(
             terminal.hanging(
-                "Kafka \(scenario.version.rawValue), \(scenario.brokers) brokers"
+                (scenario.rabbitmq.map { "RabbitMQ \($0.rawValue), \(scenario.brokers) nodes" }
+                    ?? "Kafka \(scenario.version.rawValue), \(scenario.brokers) brokers")
                     + (settings.isEmpty ? "" : ", " + settings),
                 first: style.bold("Setup     ")))
         Output.line(
@@ -62,7 +63,7 @@ struct RunView {
             terminal.hanging(
                 report.finalLog.isEmpty
                     ? "(empty)" : report.finalLog.map(world.name(of:)).joined(separator: " "),
-                first: style.bold("Final log ")))
+                first: style.bold(scenario.rabbitmq == nil ? "Final log " : "Queue q   ")))
         Output.line()
         if report.anomalies.isEmpty {
             Output.line(
@@ -149,7 +150,8 @@ struct RunReport: Encodable {
 
     var scenario: String
     var claim: String?
-    var kafka: String
+    var kafka: String?
+    var rabbitmq: String?
     var settings: [String: String]
     var seed: UInt64
     var events: Int
@@ -165,7 +167,7 @@ struct RunReport: Encodable {
     var passed: Bool
     var trace: [Event]
 
-    init(scenario: Scenario, config: KafkaConfig, run: ScenarioRun) {
+    init(scenario: Scenario, config: ResolvedConfig, run: ScenarioRun) {
         let world = run.world
         func event(_ trace: TraceEvent) -> Event {
             Event(
@@ -180,7 +182,10 @@ struct RunReport: Encodable {
         }
         self.scenario = scenario.name
         claim = scenario.claim
-        kafka = config.version.rawValue
+        switch config {
+        case .kafka(let config): kafka = config.version.rawValue
+        case .rabbitmq(let config): rabbitmq = config.version.rawValue
+        }
         settings = Dictionary(scenario.settings.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
         seed = run.seed
         events = world.eventCount
@@ -213,6 +218,8 @@ extension Expectation.Subject {
         switch self {
         case .anomaly(let kind): kind.rawValue
         case .log: "log"
+        case .queue(let name): "queue \(name)"
+        case .deliveries: "deliveries"
         case .acknowledged: "acknowledged"
         case .failed: "failed"
         case .indeterminate: "indeterminate"

@@ -13,7 +13,7 @@ struct SeedSweep {
 
     var allPassed: Bool { !hasExpectations || passedSeeds == seeds.count }
 
-    static func run(_ scenario: Scenario, config: KafkaConfig, seeds: Range<UInt64>, progress: Bool)
+    static func run(_ scenario: Scenario, config: ResolvedConfig, seeds: Range<UInt64>, progress: Bool)
         -> SeedSweep
     {
         var sweep = SeedSweep(seeds: seeds, hasExpectations: !scenario.expectations.isEmpty)

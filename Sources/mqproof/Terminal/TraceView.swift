@@ -7,7 +7,7 @@ import Simulation
 /// restart, `│`/`|` a node that is up, `·`/`.` a node that is down. Script steps are rules across
 /// the lanes. Plain ASCII when the output is not a terminal.
 struct TraceView {
-    let world: KafkaWorld
+    let world: any ScenarioWorld
     let terminal: Terminal
     /// Show routine events (high-watermark moves) too.
     let showRoutine: Bool

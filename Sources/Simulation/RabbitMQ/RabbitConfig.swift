@@ -1,0 +1,180 @@
+// Theory of operation
+//
+// RabbitMQ scenarios name their settings as AMQP 0-9-1 and RabbitMQ name them: queue arguments
+// (`x-queue-type`, `x-dead-letter-exchange`), message properties (`delivery_mode`), method
+// fields (`mandatory`, `prefetch-count`, `no-ack`) and channel modes (`confirm.select`). The
+// topology is fixed and small, so scenarios stay about delivery guarantees: the publisher
+// publishes to the default exchange with `routing_key` (default `q`), which routes to the queue
+// `q` by name; `x-dead-letter-exchange: dlx` declares a fanout exchange `dlx` bound to a durable
+// classic queue `dlq`. A routing key that names no queue is unroutable.
+//
+// Rules: ../shared/reference/semantics.md §4 (RMQ-01 to RMQ-12), RabbitMQ 4.x.
+
+/// The RabbitMQ release line a run follows.
+public enum RabbitVersion: String, CaseIterable, Sendable {
+    /// 4.0 to 4.2: quorum queues count a requeueing `basic.nack` towards the delivery limit.
+    case v40 = "4.0-4.2"
+    /// 4.3 and later: `basic.nack` no longer increments the delivery count (RMQ-07).
+    case v43 = "4.3+"
+
+    public init?(parsing text: String) {
+        if let exact = RabbitVersion(rawValue: text) {
+            self = exact
+            return
+        }
+        let parts = text.split(separator: ".").compactMap { Int($0) }
+        guard parts.count >= 2, parts[0] == 4 else { return nil }
+        self = parts[1] >= 3 ? .v43 : .v40
+    }
+}
+
+/// What the consumer application does with each delivery.
+public enum Settlement: String, CaseIterable, Sendable {
+    /// Processes it, then `basic.ack`.
+    case ack
+    /// `basic.reject` with `requeue=false`: dead-lettered, or dropped without a DLX.
+    case reject
+    /// `basic.reject` with `requeue=true`.
+    case rejectRequeue = "reject-requeue"
+    /// `basic.nack` with `requeue=true`.
+    case nackRequeue = "nack-requeue"
+}
+
+public struct RabbitConfig: Sendable, Equatable {
+    public enum QueueType: String, Sendable { case classic, quorum }
+
+    public var version: RabbitVersion
+    public var nodes: Int
+    public var queueType: QueueType
+    /// The queue survives a restart (RMQ-05). Quorum queues are always durable.
+    public var durable: Bool
+    /// 1 transient, 2 persistent (AMQP's default when unset is transient).
+    public var deliveryMode: Int
+    public var publisherConfirms: Bool
+    public var mandatory: Bool
+    public var routingKey: String
+    public var noAck: Bool
+    /// 0 means unlimited; quorum queues cap it at 2000 (RMQ-10).
+    public var prefetchCount: Int
+    public var deadLetterExchange: String?
+    /// Quorum queues only: returns allowed before a message is dead-lettered or dropped.
+    public var deliveryLimit: Int?
+
+    // The simulator's own knobs.
+    public var networkDelayMs: ClosedRange<Millis>
+    /// The classic message store's fsync batch interval ("a few hundred milliseconds", RMQ-03).
+    public var storeSyncIntervalMs: Millis
+    /// How long one fsync takes.
+    public var fsyncMs: Millis
+    /// How long the publisher waits for a confirm before it counts the publish as unknown.
+    public var confirmTimeoutMs: Millis
+    /// How long the consumer application works on one message.
+    public var processingMs: Millis
+    /// How long a client waits before it reconnects after losing its connection.
+    public var reconnectMs: Millis
+    /// Raft: how long a follower waits without hearing from a leader before it stands.
+    public var electionTimeoutMs: Millis
+    public var heartbeatMs: Millis
+
+    public var effectivePrefetch: Int {
+        if queueType == .quorum { return prefetchCount == 0 ? 2_000 : min(prefetchCount, 2_000) }
+        return prefetchCount
+    }
+
+    public static func resolve(version: RabbitVersion, nodes: Int, settings: [(key: String, value: String)])
+        throws(ConfigError) -> RabbitConfig
+    {
+        var config = RabbitConfig(
+            version: version, nodes: nodes, queueType: .classic, durable: true, deliveryMode: 1,
+            publisherConfirms: false, mandatory: false, routingKey: "q", noAck: false, prefetchCount: 0,
+            deadLetterExchange: nil, deliveryLimit: nil, networkDelayMs: 1...3, storeSyncIntervalMs: 200,
+            fsyncMs: 5, confirmTimeoutMs: 5_000, processingMs: 10, reconnectMs: 500, electionTimeoutMs: 1_000,
+            heartbeatMs: 100)
+        var deliveryLimitSet = false
+        for (key, value) in settings {
+            func integer(_ range: ClosedRange<Int>) throws(ConfigError) -> Int {
+                guard let number = Int(value), range.contains(number) else {
+                    throw ConfigError(
+                        key: key,
+                        reason:
+                            "expected a whole number in \(range.lowerBound)...\(range.upperBound), got '\(value)'"
+                    )
+                }
+                return number
+            }
+            func boolean() throws(ConfigError) -> Bool {
+                switch value {
+                case "true": return true
+                case "false": return false
+                default: throw ConfigError(key: key, reason: "expected true or false, got '\(value)'")
+                }
+            }
+            switch key {
+            case "x-queue-type":
+                guard let type = QueueType(rawValue: value) else {
+                    throw ConfigError(
+                        key: key,
+                        reason: "expected classic or quorum, got '\(value)' (streams are out of scope)")
+                }
+                config.queueType = type
+            case "durable": config.durable = try boolean()
+            case "delivery_mode": config.deliveryMode = try integer(1...2)
+            case "confirm.select": config.publisherConfirms = try boolean()
+            case "mandatory": config.mandatory = try boolean()
+            case "routing_key": config.routingKey = value
+            case "no-ack": config.noAck = try boolean()
+            case "prefetch-count": config.prefetchCount = try integer(0...65_535)
+            case "x-dead-letter-exchange": config.deadLetterExchange = value.isEmpty ? nil : value
+            case "x-delivery-limit":
+                config.deliveryLimit = try integer(-1...Int(Int32.max))
+                deliveryLimitSet = true
+            case "sim.network.delay.ms":
+                if let range = ConfigParsing.range(value) {
+                    config.networkDelayMs = range
+                } else {
+                    let fixed = try integer(0...60_000)
+                    config.networkDelayMs = fixed...fixed
+                }
+            case "sim.store.sync.interval.ms": config.storeSyncIntervalMs = try integer(1...60_000)
+            case "sim.fsync.ms": config.fsyncMs = try integer(0...60_000)
+            case "sim.confirm.timeout.ms": config.confirmTimeoutMs = try integer(1...3_600_000)
+            case "sim.processing.ms": config.processingMs = try integer(0...3_600_000)
+            case "sim.reconnect.ms": config.reconnectMs = try integer(1...3_600_000)
+            case "sim.election.timeout.ms": config.electionTimeoutMs = try integer(10...60_000)
+            default:
+                throw ConfigError(
+                    key: key,
+                    reason:
+                        "not a RabbitMQ setting the simulator models (x-queue-type, durable, delivery_mode, confirm.select, mandatory, routing_key, no-ack, prefetch-count, x-dead-letter-exchange, x-delivery-limit, sim.*)"
+                )
+            }
+        }
+        if config.queueType == .quorum {
+            guard config.durable else {
+                throw ConfigError(key: "durable", reason: "quorum queues are always durable (RMQ-05)")
+            }
+            guard nodes >= 3 else {
+                throw ConfigError(
+                    key: "x-queue-type", reason: "a quorum queue here has three members: use 3 nodes")
+            }
+            // The default delivery limit is 20 from 4.0 (RMQ-07); -1 turns it off.
+            if !deliveryLimitSet { config.deliveryLimit = 20 }
+            if config.deliveryLimit == -1 { config.deliveryLimit = nil }
+        } else if deliveryLimitSet {
+            throw ConfigError(key: "x-delivery-limit", reason: "only quorum queues have a delivery limit")
+        }
+        return config
+    }
+}
+
+enum ConfigParsing {
+    /// `1-3` as 1...3.
+    static func range(_ text: String) -> ClosedRange<Int>? {
+        let parts = text.split(separator: "-")
+        guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]), low <= high, low >= 0
+        else {
+            return nil
+        }
+        return low...high
+    }
+}

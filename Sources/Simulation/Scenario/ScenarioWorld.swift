@@ -1,0 +1,46 @@
+/// What the scenario runner, the checker's witnesses and the command line need from a simulated
+/// world, whichever broker it models.
+public protocol ScenarioWorld: Sendable {
+    var now: Millis { get }
+    var eventCount: Int { get }
+    var recordsTrace: Bool { get }
+    var trace: [TraceEvent] { get }
+    /// A hash of every event noted so far: equal in two runs exactly when their traces are.
+    var traceHash: UInt64 { get }
+    var history: History { get }
+    var messageNames: [String] { get }
+    /// Every node, in lane order: brokers, then clients.
+    var allNodes: [NodeID] { get }
+
+    func name(of message: MessageID) -> String
+    mutating func message(named name: String) -> MessageID
+    mutating func automaticMessages(count: Int, first: Int) -> [MessageID]
+
+    mutating func perform(_ action: WorldAction)
+    mutating func schedule(_ action: WorldAction, at time: Millis)
+    mutating func producePaced(_ messages: [MessageID], producer: Int, every: Millis)
+    mutating func note(_ note: Note, at node: NodeID)
+    /// Processes the next event due at or before `limit`; false when none is.
+    mutating func step(until limit: Millis) -> Bool
+    mutating func run(until time: Millis)
+    mutating func run(untilHolds condition: Condition, timeout: Millis) -> Bool
+
+    /// The node a role names when the step runs (`leader`, `follower`), or the node itself.
+    func resolve(_ reference: NodeReference) -> NodeID?
+    /// The whole run judged: what clients were told against what the system holds.
+    func check() -> CheckerReport
+    /// The final contents of a named queue (`dlq`), for expectations; nil if it has none.
+    func finalContents(ofQueue name: String) -> [MessageID]?
+}
+
+/// A scenario's configuration, resolved for the system it runs on.
+public enum ResolvedConfig: Sendable, Equatable {
+    case kafka(KafkaConfig)
+    case rabbitmq(RabbitConfig)
+}
+
+/// The broker a scenario models.
+public enum BrokerSystem: Equatable, Sendable {
+    case kafka(KafkaVersion)
+    case rabbitmq(RabbitVersion)
+}
