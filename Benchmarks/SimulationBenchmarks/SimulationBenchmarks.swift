@@ -54,6 +54,8 @@ sweep("S01", seeds: 1...1_000, label: "acks=all min.insync=2, 1000 msgs, 1 rando
 sweep("S02", seeds: 1...1_000, label: "acks=1, 1000 msgs, 1 random fault")
 sweep("S01", seeds: 1_001...2_000, label: "acks=all again (memory must not grow)")
 sweep("K01", seeds: 1...1_000, label: "K01 scripted (small)")
+sweep("R06", seeds: 1...1_000, label: "RabbitMQ quorum queue, random single failures")
+sweep("R04b", seeds: 1...1_000, label: "RabbitMQ classic queue, consumer crash")
 
 // Trace recording cost, for `mqproof run --trace`.
 let (k05, k05Config) = load("K05")
