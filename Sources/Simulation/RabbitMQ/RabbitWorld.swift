@@ -942,7 +942,6 @@ public struct RabbitWorld: ScenarioWorld {
         }
         guard index == 0 || !isQuorum else { return }
         // Classic queues: recover what the message store holds (RMQ-05).
-        var lost: [MessageID] = []
         for name in nodes[index].queues.keys.sorted() {
             let before = nodes[index].queues[name]?.all ?? []
             let durable = config.durable || name == "dlq"
@@ -958,7 +957,6 @@ public struct RabbitWorld: ScenarioWorld {
                 }
             }
             let kept = Set(recovered.ready.map(\.copy.id))
-            lost += before.filter { !kept.contains($0.copy.id) }.map(\.copy.message)
             nodes[index].queues[name] = recovered
             note(
                 .queue(
@@ -967,7 +965,6 @@ public struct RabbitWorld: ScenarioWorld {
                         lost: before.filter { !kept.contains($0.copy.id) }.map(\.copy.message),
                         durable: durable)), at: .broker(id))
         }
-        _ = lost
         nodes[index].store.removeAll { $0.deleted }
         if nodes[index].store.contains(where: { !$0.synced }) { scheduleStoreSync(index) }
     }
