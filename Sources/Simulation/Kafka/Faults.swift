@@ -192,18 +192,6 @@ extension KafkaWorld {
         }
     }
 
-    /// Runs until `condition` holds, or `timeout` passes; returns whether it held.
-    public mutating func run(untilHolds condition: Condition, timeout: Millis) -> Bool {
-        let deadline = now + timeout
-        while !holds(condition) {
-            guard step(until: deadline) else {
-                run(until: deadline)
-                return holds(condition)
-            }
-        }
-        return true
-    }
-
     /// The application sends one message every `every` ms: one pending event at a time, not
     /// one per message, so the event queue stays small.
     public mutating func producePaced(_ messages: [MessageID], producer: Int, every: Millis) {

@@ -130,23 +130,11 @@ public struct KafkaConfig: Sendable, Equatable {
             networkDelayMs: 1...3, osWritebackMs: 5_000, recordBytes: 100, processingMs: 1)
         var idempotenceSetExplicitly = false
         for (key, value) in settings {
+            let setting = SettingValue(key: key, value: value)
             func integer(_ range: ClosedRange<Int> = 0...Int(Int32.max)) throws(ConfigError) -> Int {
-                guard let number = Int(value), range.contains(number) else {
-                    throw ConfigError(
-                        key: key,
-                        reason:
-                            "expected a whole number in \(range.lowerBound)...\(range.upperBound), got '\(value)'"
-                    )
-                }
-                return number
+                try setting.integer(range)
             }
-            func boolean() throws(ConfigError) -> Bool {
-                switch value {
-                case "true": return true
-                case "false": return false
-                default: throw ConfigError(key: key, reason: "expected true or false, got '\(value)'")
-                }
-            }
+            func boolean() throws(ConfigError) -> Bool { try setting.boolean() }
             switch key {
             case "replication.factor": config.replicationFactor = try integer(1...brokers)
             case "min.insync.replicas": config.minInsyncReplicas = try integer(1...64)
@@ -186,16 +174,7 @@ public struct KafkaConfig: Sendable, Equatable {
                     throw ConfigError(key: key, reason: "expected earliest, latest or none, got '\(value)'")
                 }
                 config.autoOffsetReset = value
-            case "sim.network.delay.ms":
-                let bounds = value.split(separator: "-").compactMap { Int($0) }
-                guard (1...2).contains(bounds.count), bounds.allSatisfy({ $0 >= 0 }),
-                    bounds.first! <= bounds.last!
-                else {
-                    throw ConfigError(
-                        key: key,
-                        reason: "expected milliseconds such as 2 or a range such as 1-3, got '\(value)'")
-                }
-                config.networkDelayMs = bounds.first!...bounds.last!
+            case "sim.network.delay.ms": config.networkDelayMs = try setting.millisecondRange()
             case "sim.os.writeback.ms": config.osWritebackMs = try integer(1...Int(Int32.max))
             case "sim.record.bytes": config.recordBytes = try integer(1...1_000_000)
             case "sim.processing.ms": config.processingMs = try integer()

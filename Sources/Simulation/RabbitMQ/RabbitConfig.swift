@@ -92,23 +92,9 @@ public struct RabbitConfig: Sendable, Equatable {
             heartbeatMs: 100)
         var deliveryLimitSet = false
         for (key, value) in settings {
-            func integer(_ range: ClosedRange<Int>) throws(ConfigError) -> Int {
-                guard let number = Int(value), range.contains(number) else {
-                    throw ConfigError(
-                        key: key,
-                        reason:
-                            "expected a whole number in \(range.lowerBound)...\(range.upperBound), got '\(value)'"
-                    )
-                }
-                return number
-            }
-            func boolean() throws(ConfigError) -> Bool {
-                switch value {
-                case "true": return true
-                case "false": return false
-                default: throw ConfigError(key: key, reason: "expected true or false, got '\(value)'")
-                }
-            }
+            let setting = SettingValue(key: key, value: value)
+            func integer(_ range: ClosedRange<Int>) throws(ConfigError) -> Int { try setting.integer(range) }
+            func boolean() throws(ConfigError) -> Bool { try setting.boolean() }
             switch key {
             case "x-queue-type":
                 guard let type = QueueType(rawValue: value) else {
@@ -128,13 +114,7 @@ public struct RabbitConfig: Sendable, Equatable {
             case "x-delivery-limit":
                 config.deliveryLimit = try integer(-1...Int(Int32.max))
                 deliveryLimitSet = true
-            case "sim.network.delay.ms":
-                if let range = ConfigParsing.range(value) {
-                    config.networkDelayMs = range
-                } else {
-                    let fixed = try integer(0...60_000)
-                    config.networkDelayMs = fixed...fixed
-                }
+            case "sim.network.delay.ms": config.networkDelayMs = try setting.millisecondRange()
             case "sim.store.sync.interval.ms": config.storeSyncIntervalMs = try integer(1...60_000)
             case "sim.fsync.ms": config.fsyncMs = try integer(0...60_000)
             case "sim.confirm.timeout.ms": config.confirmTimeoutMs = try integer(1...3_600_000)
@@ -164,17 +144,5 @@ public struct RabbitConfig: Sendable, Equatable {
             throw ConfigError(key: "x-delivery-limit", reason: "only quorum queues have a delivery limit")
         }
         return config
-    }
-}
-
-enum ConfigParsing {
-    /// `1-3` as 1...3.
-    static func range(_ text: String) -> ClosedRange<Int>? {
-        let parts = text.split(separator: "-")
-        guard parts.count == 2, let low = Int(parts[0]), let high = Int(parts[1]), low <= high, low >= 0
-        else {
-            return nil
-        }
-        return low...high
     }
 }

@@ -289,17 +289,6 @@ public struct RabbitWorld: ScenarioWorld {
         now = max(now, time)
     }
 
-    public mutating func run(untilHolds condition: Condition, timeout: Millis) -> Bool {
-        let deadline = now + timeout
-        while !holds(condition) {
-            guard step(until: deadline) else {
-                run(until: deadline)
-                return holds(condition)
-            }
-        }
-        return true
-    }
-
     public mutating func schedule(_ action: WorldAction, at time: Millis) {
         events.schedule(.action(action), at: max(now, time))
     }

@@ -23,7 +23,8 @@ public protocol ScenarioWorld: Sendable {
     /// Processes the next event due at or before `limit`; false when none is.
     mutating func step(until limit: Millis) -> Bool
     mutating func run(until time: Millis)
-    mutating func run(untilHolds condition: Condition, timeout: Millis) -> Bool
+    /// Whether a `wait until` condition holds now.
+    func holds(_ condition: Condition) -> Bool
 
     /// The node a role names when the step runs (`leader`, `follower`), or the node itself.
     func resolve(_ reference: NodeReference) -> NodeID?
@@ -31,6 +32,20 @@ public protocol ScenarioWorld: Sendable {
     func check() -> CheckerReport
     /// The final contents of a named queue (`dlq`), for expectations; nil if it has none.
     func finalContents(ofQueue name: String) -> [MessageID]?
+}
+
+extension ScenarioWorld {
+    /// Runs until `condition` holds, or `timeout` passes; returns whether it held.
+    public mutating func run(untilHolds condition: Condition, timeout: Millis) -> Bool {
+        let deadline = now + timeout
+        while !holds(condition) {
+            guard step(until: deadline) else {
+                run(until: deadline)
+                return holds(condition)
+            }
+        }
+        return true
+    }
 }
 
 /// A scenario's configuration, resolved for the system it runs on.
