@@ -65,6 +65,7 @@ public enum ScenarioFile {
         var scenario = Scenario(name: "")
         var info = ExperimentInfo()
         var seenName = false
+        var settles: [(consumer: Int, settle: String, line: Int)] = []
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
             let line = keyNode.mark?.line ?? 1
@@ -126,6 +127,24 @@ public enum ScenarioFile {
                     continue
                 }
                 scenario.rabbitmq = version
+            case "rocketmq":
+                guard let text = value.string, let version = RocketVersion(parsing: text) else {
+                    report(
+                        line,
+                        "unknown RocketMQ version '\(value.string ?? "")' (the simulator models 4.x classic master/slave, such as 4.9)"
+                    )
+                    continue
+                }
+                scenario.rocketmq = version
+            case "activemq":
+                guard let text = value.string, let version = ActiveMQVersion(parsing: text) else {
+                    report(
+                        line,
+                        "unknown ActiveMQ version '\(value.string ?? "")' (the simulator models ActiveMQ Classic 5.x, such as 5.18)"
+                    )
+                    continue
+                }
+                scenario.activemq = version
             case "brokers", "nodes":
                 guard let count = value.string.flatMap(Int.init), (1...9).contains(count) else {
                     report(line, "'\(key)' must be a number from 1 to 9")
@@ -165,13 +184,8 @@ public enum ScenarioFile {
                     }
                     let commit = spec.mapping?["commit"]?.string ?? "auto"
                     let processing = spec.mapping?["processing"]?.string ?? "sync"
-                    let settle = spec.mapping?["settle"]?.string ?? "ack"
-                    guard let settlement = Settlement(rawValue: settle) else {
-                        report(
-                            specLine,
-                            "settle must be \(Settlement.allCases.map(\.rawValue).joined(separator: ", ")), not '\(settle)'"
-                        )
-                        continue
+                    if let settle = spec.mapping?["settle"]?.string {
+                        settles.append((offset, settle, specLine))
                     }
                     guard let policy = CommitPolicy(rawValue: commit) else {
                         report(
@@ -184,8 +198,7 @@ public enum ScenarioFile {
                         report(specLine, "processing must be sync or async, not '\(processing)'")
                         continue
                     }
-                    scenario.consumers.append(
-                        ConsumerSpec(commit: policy, processing: mode, settlement: settlement))
+                    scenario.consumers.append(ConsumerSpec(commit: policy, processing: mode))
                 }
             case "random-faults":
                 scenario.randomFaults = parseRandomFaults(value, line: line, report: report)
@@ -243,11 +256,37 @@ public enum ScenarioFile {
             default:
                 report(
                     line,
-                    "unknown field '\(key)' (fields: name, title, claim, proves, contrast, witness-seed, sweep, kafka, rabbitmq, brokers, nodes, producers, config, consumers, random-faults, steps, expect, settle)"
+                    "unknown field '\(key)' (fields: name, title, claim, proves, contrast, witness-seed, sweep, kafka, rabbitmq, rocketmq, activemq, brokers, nodes, producers, config, consumers, random-faults, steps, expect, settle)"
                 )
             }
         }
         if !seenName { report(1, "missing field 'name'") }
+        // What a consumer answers is named per product, so it is read once the product is known.
+        for (index, settle, line) in settles where index < scenario.consumers.count {
+            func unknown(_ options: [String]) {
+                report(line, "settle must be \(options.joined(separator: ", ")), not '\(settle)'")
+            }
+            switch scenario.system {
+            case .kafka, .rabbitmq:
+                guard let settlement = Settlement(rawValue: settle) else {
+                    unknown(Settlement.allCases.map(\.rawValue))
+                    continue
+                }
+                scenario.consumers[index].settlement = settlement
+            case .rocketmq:
+                guard let status = ConsumeStatus(rawValue: settle) else {
+                    unknown(ConsumeStatus.allCases.map(\.rawValue))
+                    continue
+                }
+                scenario.consumers[index].consumeStatus = status
+            case .activemq:
+                guard let listener = ListenerOutcome(rawValue: settle) else {
+                    unknown(ListenerOutcome.allCases.map(\.rawValue))
+                    continue
+                }
+                scenario.consumers[index].listener = listener
+            }
+        }
         do {
             _ = try scenario.resolvedConfig()
         } catch {
@@ -332,6 +371,9 @@ public enum ScenarioFile {
     static func duration(_ text: String) -> Millis? {
         if text.hasSuffix("ms") { return Int(text.dropLast(2)) }
         if text.hasSuffix("s") { return Int(text.dropLast()).map { $0 * 1_000 } }
+        // RocketMQ's retry ladder and transaction checks run for minutes and hours.
+        if text.hasSuffix("m") { return Int(text.dropLast()).map { $0 * 60_000 } }
+        if text.hasSuffix("h") { return Int(text.dropLast()).map { $0 * 3_600_000 } }
         return Int(text)
     }
 

@@ -23,7 +23,7 @@ enum StepParser {
         guard let verb = words.first else { throw Failure(reason: "empty step") }
         var rest = Array(words.dropFirst())
         switch verb {
-        case "produce", "publish":
+        case "produce", "publish", "send":
             var producer = 1
             var every: Millis?
             if let by = rest.firstIndex(of: "by"), by + 1 < rest.count {
@@ -216,7 +216,7 @@ enum StepParser {
 
     private static func duration(_ word: String) throws(Failure) -> Millis {
         guard let milliseconds = ScenarioFile.duration(word), milliseconds >= 0 else {
-            throw Failure(reason: "'\(word)' is not a duration (write 500, 500ms or 5s)")
+            throw Failure(reason: "'\(word)' is not a duration (write 500, 500ms, 5s, 2m or 1h)")
         }
         return milliseconds
     }

@@ -10,6 +10,12 @@
 //   processed-twice  its side effect ran more than once (a redelivery, or a duplicate copy)
 //   past-delivery-limit  delivered more than `x-delivery-limit` + 1 times: the limit a user set
 //                    against poison messages did not stop this one
+//   reordered        processed before a message its producer had sent, and had acknowledged,
+//                    earlier
+//
+// Log brokers (RocketMQ) keep a message after it is consumed, so `checkStore` judges by what the
+// commit logs still hold: an acknowledged message with no stored copy is lost even if a consumer
+// processed it first, which is then also consumed-then-lost.
 
 enum QueueChecker {
     static func check(
@@ -56,6 +62,7 @@ enum QueueChecker {
         report(.lostWrite, lost)
         report(.duplicate, copies.map { $0.count > 1 })
         report(.processedTwice, processedCount.map { $0 > 1 })
+        report(.reordered, reorderedByProcessing(history: history, messageCount: messageCount))
         if let deliveryLimit {
             var deliveries = [Int](repeating: 0, count: messageCount)
             for delivery in history.polls { deliveries[delivery.message.value] += 1 }
@@ -64,5 +71,75 @@ enum QueueChecker {
         return CheckerReport(
             anomalies: anomalies, acknowledged: acknowledged, failed: failed, indeterminate: indeterminate,
             recovered: recovered, finalLog: queueOrder)
+    }
+
+    static func checkStore(
+        history: History, messageCount: Int, stored: [(message: MessageID, copy: Int)], order: [MessageID],
+        witness: (MessageID) -> [TraceEvent]
+    ) -> CheckerReport {
+        var copies = [[Int]](repeating: [], count: messageCount)
+        for item in stored where !copies[item.message.value].contains(item.copy) {
+            copies[item.message.value].append(item.copy)
+        }
+        let storedAtAll = copies.map { !$0.isEmpty }
+        var processedCount = [Int](repeating: 0, count: messageCount)
+        for item in history.processed {
+            processedCount[item.message.value] += 1
+            if !copies[item.message.value].contains(item.offset.value) {
+                copies[item.message.value].append(item.offset.value)
+            }
+        }
+        var acknowledged = 0
+        var failed = 0
+        var indeterminate = 0
+        var recovered = 0
+        var lost = [Bool](repeating: false, count: messageCount)
+        for send in history.sends {
+            switch send.outcome {
+            case .ok:
+                acknowledged += 1
+                if !storedAtAll[send.message.value] { lost[send.message.value] = true }
+            case .fail: failed += 1
+            case .info:
+                indeterminate += 1
+                if storedAtAll[send.message.value] { recovered += 1 }
+            case .pending: break
+            }
+        }
+        var anomalies: [Anomaly] = []
+        func report(_ kind: AnomalyKind, _ flags: [Bool]) {
+            for (message, flagged) in flags.enumerated() where flagged {
+                anomalies.append(
+                    Anomaly(kind: kind, message: MessageID(message), witness: witness(MessageID(message))))
+            }
+        }
+        report(.lostWrite, lost)
+        report(.duplicate, copies.map { $0.count > 1 })
+        report(.processedTwice, processedCount.map { $0 > 1 })
+        report(.consumedThenLost, zip(processedCount, storedAtAll).map { $0 > 0 && !$1 })
+        report(.reordered, reorderedByProcessing(history: history, messageCount: messageCount))
+        return CheckerReport(
+            anomalies: anomalies, acknowledged: acknowledged, failed: failed, indeterminate: indeterminate,
+            recovered: recovered, finalLog: order)
+    }
+
+    /// Per producer, acknowledged messages whose first processing came before that of a message
+    /// the producer sent earlier.
+    static func reorderedByProcessing(history: History, messageCount: Int) -> [Bool] {
+        var firstProcessed = [Int](repeating: -1, count: messageCount)
+        for (position, item) in history.processed.enumerated() where firstProcessed[item.message.value] < 0 {
+            firstProcessed[item.message.value] = position
+        }
+        var reordered = [Bool](repeating: false, count: messageCount)
+        var highestByProducer: [Int: Int] = [:]
+        for send in history.sends {
+            guard case .ok = send.outcome else { continue }
+            let position = firstProcessed[send.message.value]
+            guard position >= 0 else { continue }
+            let highest = highestByProducer[send.producer] ?? -1
+            if position < highest { reordered[send.message.value] = true }
+            highestByProducer[send.producer] = max(highest, position)
+        }
+        return reordered
     }
 }

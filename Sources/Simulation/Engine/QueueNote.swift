@@ -1,4 +1,5 @@
-/// Trace facts of queue brokers (RabbitMQ): what a node did with one message, and why.
+/// Trace facts of queue brokers (RabbitMQ, RocketMQ, ActiveMQ): what a node did with one message,
+/// and why.
 public enum QueueNote: Equatable, Sendable {
     case enqueued(node: BrokerID, queue: String, message: MessageID, persistent: Bool)
     case unroutable(node: BrokerID, message: MessageID, returned: Bool)
@@ -14,6 +15,8 @@ public enum QueueNote: Equatable, Sendable {
     case deadLettered(node: BrokerID, message: MessageID, exchange: String, reason: String)
     case discarded(node: BrokerID, message: MessageID, reason: String)
     case recovered(node: BrokerID, queue: String, kept: [MessageID], lost: [MessageID], durable: Bool)
+    /// A product-specific fact, already worded: a RocketMQ send status, an ActiveMQ poison ack.
+    case fact(message: MessageID?, text: String)
 
     func text(_ name: (MessageID) -> String) -> String {
         func list(_ messages: [MessageID]) -> String {
@@ -52,6 +55,8 @@ public enum QueueNote: Equatable, Sendable {
             return durable
                 ? "\(node) recovers \(queue): \(list(kept)); gone: \(list(lost))"
                 : "\(node): non-durable \(queue) comes back empty; gone: \(list(lost))"
+        case .fact(_, let text):
+            return text
         }
     }
 
@@ -66,6 +71,7 @@ public enum QueueNote: Equatable, Sendable {
         case .requeued(_, let messages, _): messages.contains(message)
         case .recovered(_, _, let kept, let lost, _): kept.contains(message) || lost.contains(message)
         case .fsynced: false
+        case .fact(let m, _): m == message
         }
     }
 
@@ -92,6 +98,11 @@ public enum QueueNote: Equatable, Sendable {
         case .discarded(let node, let m, _): return 109 &+ node.value &* 7 &+ m.value
         case .recovered(let node, _, let kept, let lost, _):
             return 110 &+ node.value &* 7 &+ ids(kept) &* 3 &+ ids(lost)
+        case .fact(let m, let text):
+            // FNV-1a over the bytes: String.hashValue is seeded per process.
+            var hash = 113 &+ (m?.value ?? -1)
+            for byte in text.utf8 { hash = (hash ^ Int(byte)) &* 16_777_619 }
+            return hash
         }
     }
 }

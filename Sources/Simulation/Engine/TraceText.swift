@@ -130,6 +130,7 @@ extension Note {
             case .deadLettered: "dead-lettered"
             case .discarded: "discarded"
             case .recovered: "recovered"
+            case .fact: "fact"
             }
         }
     }

@@ -35,6 +35,11 @@ public struct KafkaWorld: ScenarioWorld {
     public let recordsTrace: Bool
     var hasher = TraceHasher()
     public private(set) var eventCount = 0
+    /// Messages put on the network, for `mqproof compare`.
+    public private(set) var networkMessages = 0
+    /// Kafka leaves flushing to the operating system (flush.messages is unset): no fsync is on
+    /// the write path, so the simulator counts none.
+    public var fsyncs: Int { 0 }
 
     public internal(set) var messageNames: [String] = []
     /// Name to id, for names that scripts look up; automatic names (#1, #2, ...) are unique by
@@ -177,6 +182,7 @@ public struct KafkaWorld: ScenarioWorld {
     // MARK: - Messages and timers
 
     mutating func send(_ payload: Payload, from: NodeID, to: NodeID) {
+        networkMessages += 1
         switch network.route(payload.kind, from: from, to: to, now: now, random: &networkRandom) {
         case .success(let arrivals):
             for arrival in arrivals {

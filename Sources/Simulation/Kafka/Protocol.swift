@@ -136,4 +136,23 @@ public enum MessageKind: String, CaseIterable, Sendable {
     case raftAppend = "raft-append"
     case raftAppendResponse = "raft-append-response"
     case raftVote = "raft-vote"
+    // RocketMQ remoting commands.
+    /// SEND_MESSAGE from a producer; also a transactional half message.
+    case send
+    case sendResult = "send-result"
+    /// END_TRANSACTION, a oneway commit or rollback of a half message.
+    case endTransaction = "end-transaction"
+    /// CHECK_TRANSACTION_STATE, the broker's check-back.
+    case checkTransaction = "check-transaction"
+    /// The master's commit log pushed to its slave (HAConnection).
+    case haTransfer = "ha-transfer"
+    /// The slave's reported offset (HAClient).
+    case haReport = "ha-report"
+    case pull
+    case pullResult = "pull-result"
+    /// CONSUMER_SEND_MSG_BACK: a failed message handed back for a retry.
+    case sendBack = "send-back"
+    // ActiveMQ OpenWire.
+    /// The broker's receipt for a synchronous send.
+    case receipt
 }

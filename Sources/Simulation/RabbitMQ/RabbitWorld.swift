@@ -209,6 +209,9 @@ public struct RabbitWorld: ScenarioWorld {
     private var nextCopy = 0
     private var nextPosition = 0
     private var pacedSends: [PacedSend] = []
+    /// Costs, for `mqproof compare`.
+    public private(set) var fsyncs = 0
+    public private(set) var networkMessages = 0
 
     public init(config: RabbitConfig, seed: UInt64, recordsTrace: Bool = true) {
         self.config = config
@@ -309,6 +312,7 @@ public struct RabbitWorld: ScenarioWorld {
     public var traceHash: UInt64 { hasher.value }
 
     private mutating func send(_ payload: RabbitPayload, from: NodeID, to: NodeID) {
+        networkMessages += 1
         switch network.route(payload.kind, from: from, to: to, now: now, random: &networkRandom) {
         case .success(let arrivals):
             for arrival in arrivals {
@@ -674,6 +678,7 @@ public struct RabbitWorld: ScenarioWorld {
     }
 
     private mutating func storeSync(_ index: Int) {
+        fsyncs += 1
         setTimer(
             .storeSyncDone(upTo: nodes[index].store.count), for: .broker(nodes[index].id),
             after: config.fsyncMs)
@@ -1065,6 +1070,7 @@ public struct RabbitWorld: ScenarioWorld {
     private mutating func raftFsync(_ index: Int) {
         guard !nodes[index].fsyncInFlight, nodes[index].fsyncedUpTo < nodes[index].log.count else { return }
         nodes[index].fsyncInFlight = true
+        fsyncs += 1
         setTimer(
             .raftFsyncDone(upTo: nodes[index].log.count), for: .broker(nodes[index].id), after: config.fsyncMs
         )

@@ -127,13 +127,22 @@ public struct Expectation: Equatable, Sendable {
 public struct ConsumerSpec: Equatable, Sendable {
     public var commit: CommitPolicy
     public var processing: ProcessingMode
-    /// Queue brokers: what the application answers to each delivery.
+    /// RabbitMQ: what the application answers to each delivery.
     public var settlement: Settlement
+    /// RocketMQ: what the listener returns.
+    public var consumeStatus: ConsumeStatus
+    /// ActiveMQ: what onMessage does.
+    public var listener: ListenerOutcome
 
-    public init(commit: CommitPolicy, processing: ProcessingMode, settlement: Settlement = .ack) {
+    public init(
+        commit: CommitPolicy, processing: ProcessingMode, settlement: Settlement = .ack,
+        consumeStatus: ConsumeStatus = .success, listener: ListenerOutcome = .returns
+    ) {
         self.commit = commit
         self.processing = processing
         self.settlement = settlement
+        self.consumeStatus = consumeStatus
+        self.listener = listener
     }
 }
 
@@ -144,6 +153,8 @@ public struct Scenario: Equatable, Sendable {
     public var version: KafkaVersion
     /// Set for a RabbitMQ scenario; nil for Kafka.
     public var rabbitmq: RabbitVersion?
+    public var rocketmq: RocketVersion?
+    public var activemq: ActiveMQVersion?
     public var brokers: Int
     /// Config in Kafka's own names, in the order written; `--set` appends to it.
     public var settings: [Setting]
@@ -190,11 +201,20 @@ public struct Scenario: Equatable, Sendable {
         if let rabbitmq {
             return .rabbitmq(try RabbitConfig.resolve(version: rabbitmq, nodes: brokers, settings: pairs))
         }
+        if let rocketmq {
+            return .rocketmq(try RocketConfig.resolve(version: rocketmq, nodes: brokers, settings: pairs))
+        }
+        if let activemq {
+            return .activemq(try ActiveMQConfig.resolve(version: activemq, nodes: brokers, settings: pairs))
+        }
         return .kafka(try KafkaConfig.resolve(version: version, brokers: brokers, settings: pairs))
     }
 
     /// The system the scenario runs on, as the trace and the run header name it.
     public var system: BrokerSystem {
-        rabbitmq.map(BrokerSystem.rabbitmq) ?? .kafka(version)
+        if let rabbitmq { return .rabbitmq(rabbitmq) }
+        if let rocketmq { return .rocketmq(rocketmq) }
+        if let activemq { return .activemq(activemq) }
+        return .kafka(version)
     }
 }

@@ -59,6 +59,16 @@ public enum ScenarioRunner {
             for _ in 0..<max(1, scenario.producers) { _ = world.addPublisher() }
             for consumer in scenario.consumers { _ = world.addConsumer(settlement: consumer.settlement) }
             return play(scenario, in: world, nodes: config.nodes, seed: seed)
+        case .rocketmq(let config):
+            var world = RocketWorld(config: config, seed: seed, recordsTrace: recordTrace)
+            for _ in 0..<max(1, scenario.producers) { _ = world.addProducer() }
+            for consumer in scenario.consumers { _ = world.addConsumer(status: consumer.consumeStatus) }
+            return play(scenario, in: world, nodes: config.nodes, seed: seed)
+        case .activemq(let config):
+            var world = ActiveMQWorld(config: config, seed: seed, recordsTrace: recordTrace)
+            for _ in 0..<max(1, scenario.producers) { _ = world.addProducer() }
+            for consumer in scenario.consumers { _ = world.addConsumer(listener: consumer.listener) }
+            return play(scenario, in: world, nodes: 1, seed: seed)
         }
     }
 

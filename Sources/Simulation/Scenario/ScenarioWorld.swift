@@ -9,6 +9,9 @@ public protocol ScenarioWorld: Sendable {
     var traceHash: UInt64 { get }
     var history: History { get }
     var messageNames: [String] { get }
+    /// fsync calls on any node so far, and messages put on the network: what a message costs.
+    var fsyncs: Int { get }
+    var networkMessages: Int { get }
     /// Every node, in lane order: brokers, then clients.
     var allNodes: [NodeID] { get }
 
@@ -52,10 +55,14 @@ extension ScenarioWorld {
 public enum ResolvedConfig: Sendable, Equatable {
     case kafka(KafkaConfig)
     case rabbitmq(RabbitConfig)
+    case rocketmq(RocketConfig)
+    case activemq(ActiveMQConfig)
 }
 
 /// The broker a scenario models.
 public enum BrokerSystem: Equatable, Sendable {
     case kafka(KafkaVersion)
     case rabbitmq(RabbitVersion)
+    case rocketmq(RocketVersion)
+    case activemq(ActiveMQVersion)
 }

@@ -82,7 +82,7 @@ struct ContentCommand: ParsableCommand {
                 let unproven = report.entries - report.entriesWithExperiments
                 Output.line(
                     "  \(report.entriesWithExperiments) of \(report.entries) entries link to executable proofs; \(unproven) have no linked proof yet"
-                        + " (experiments exist for Kafka and RabbitMQ so far)")
+                        + " (experiments exist for Kafka, RabbitMQ, RocketMQ and ActiveMQ)")
             } else {
                 for problem in report.problems { Output.line("\(problem)") }
                 Output.error(

@@ -12,6 +12,21 @@ struct RunView {
     let showTrace: Bool
     let showRoutine: Bool
 
+    static func setup(of scenario: Scenario) -> String {
+        switch scenario.system {
+        case .kafka(let version): "Kafka \(version.rawValue), \(scenario.brokers) brokers"
+        case .rabbitmq(let version): "RabbitMQ \(version.rawValue), \(scenario.brokers) nodes"
+        case .rocketmq(let version): "RocketMQ \(version.rawValue), \(scenario.brokers) nodes"
+        case .activemq(let version): "ActiveMQ Classic \(version.rawValue), 1 broker"
+        }
+    }
+
+    /// Kafka shows its final log; the queue brokers their queue (RocketMQ: the topic's messages).
+    static func finalLabel(of scenario: Scenario) -> String {
+        if case .kafka = scenario.system { return "Final log " }
+        return "Queue q   "
+    }
+
     func print() {
         let style = terminal.style
         let world = run.world
@@ -34,9 +49,7 @@ struct RunView {
         let settings = scenario.settings.map { "\($0.key)=\($0.value)" }.joined(separator: "  ")
         Output.lines(
             terminal.hanging(
-                (scenario.rabbitmq.map { "RabbitMQ \($0.rawValue), \(scenario.brokers) nodes" }
-                    ?? "Kafka \(scenario.version.rawValue), \(scenario.brokers) brokers")
-                    + (settings.isEmpty ? "" : ", " + settings),
+                Self.setup(of: scenario) + (settings.isEmpty ? "" : ", " + settings),
                 first: style.bold("Setup     ")))
         Output.line(
             style.bold("Run       ")
@@ -63,7 +76,7 @@ struct RunView {
             terminal.hanging(
                 report.finalLog.isEmpty
                     ? "(empty)" : report.finalLog.map(world.name(of:)).joined(separator: " "),
-                first: style.bold(scenario.rabbitmq == nil ? "Final log " : "Queue q   ")))
+                first: style.bold(Self.finalLabel(of: scenario))))
         Output.line()
         if report.anomalies.isEmpty {
             Output.line(
@@ -152,6 +165,8 @@ struct RunReport: Encodable {
     var claim: String?
     var kafka: String?
     var rabbitmq: String?
+    var rocketmq: String?
+    var activemq: String?
     var settings: [String: String]
     var seed: UInt64
     var events: Int
@@ -185,6 +200,8 @@ struct RunReport: Encodable {
         switch config {
         case .kafka(let config): kafka = config.version.rawValue
         case .rabbitmq(let config): rabbitmq = config.version.rawValue
+        case .rocketmq(let config): rocketmq = config.version.rawValue
+        case .activemq(let config): activemq = config.version.rawValue
         }
         settings = Dictionary(scenario.settings.map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
         seed = run.seed

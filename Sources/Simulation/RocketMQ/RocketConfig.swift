@@ -1,0 +1,187 @@
+// Theory of operation
+//
+// RocketMQ scenarios name their settings as RocketMQ 4.9 names them: broker settings from
+// `MessageStoreConfig` and `BrokerConfig` (`brokerRole`, `flushDiskType`, `syncFlushTimeout`,
+// `transactionCheckInterval`), producer settings from `DefaultMQProducer` (`sendMsgTimeout`,
+// `retryTimesWhenSendFailed`) and consumer settings from `DefaultMQPushConsumer`
+// (`messageModel`, `maxReconsumeTimes`). Every broker master has the same role and flush type,
+// as in a cluster deployed from one broker.conf.
+//
+// Rules: ../shared/reference/semantics.md §5 (RKT-01 to RKT-10), RocketMQ 4.9.7 classic
+// master/slave. DLedger and the 5.x controller mode are out of scope (RKT-05).
+
+/// The RocketMQ release line a run follows.
+public enum RocketVersion: String, CaseIterable, Sendable {
+    /// 4.x classic master/slave: no automatic failover, SLAVE_NOT_AVAILABLE when no slave is
+    /// connected (RKT-02, RKT-05).
+    case v4 = "4.x"
+
+    public init?(parsing text: String) {
+        if text == "4.x" || text.hasPrefix("4.") || text == "4" {
+            self = .v4
+        } else {
+            return nil
+        }
+    }
+}
+
+/// What a `MessageListenerConcurrently` returns for each message (RKT-09).
+public enum ConsumeStatus: String, CaseIterable, Sendable {
+    case success = "CONSUME_SUCCESS"
+    /// Also what an exception or a null return counts as.
+    case reconsumeLater = "RECONSUME_LATER"
+}
+
+/// What a transactional producer's `executeLocalTransaction` does to the local database, and
+/// so what `checkLocalTransaction` later finds there (RKT-08).
+public enum LocalTransaction: String, CaseIterable, Sendable {
+    /// The database transaction commits; the listener returns COMMIT_MESSAGE.
+    case commit
+    /// It rolls back; ROLLBACK_MESSAGE.
+    case rollback
+    /// The listener cannot tell (it returns UNKNOW, and so does every check).
+    case unknown
+}
+
+public struct RocketConfig: Sendable, Equatable {
+    public enum BrokerRole: String, Sendable {
+        case asyncMaster = "ASYNC_MASTER"
+        case syncMaster = "SYNC_MASTER"
+    }
+    public enum FlushDiskType: String, Sendable {
+        case asyncFlush = "ASYNC_FLUSH"
+        case syncFlush = "SYNC_FLUSH"
+    }
+    public enum MessageModel: String, Sendable {
+        case clustering = "CLUSTERING"
+        case broadcasting = "BROADCASTING"
+    }
+
+    public var version: RocketVersion
+    /// B1 is the master of broker group a and B2 its slave; B3 and B4 the same for group b.
+    public var nodes: Int
+
+    // Broker (MessageStoreConfig, BrokerConfig).
+    public var brokerRole: BrokerRole
+    public var flushDiskType: FlushDiskType
+    public var syncFlushTimeout: Millis
+    public var slaveTimeout: Millis
+    public var flushIntervalCommitLog: Millis
+    public var flushCommitLogLeastPages: Int
+    public var flushCommitLogThoroughInterval: Millis
+    public var transactionTimeOut: Millis
+    /// 60 s in 4.x's BrokerConfig; 5.x lowered it to 30 s.
+    public var transactionCheckInterval: Millis
+    public var transactionCheckMax: Int
+
+    // Producer (DefaultMQProducer).
+    public var sendMsgTimeout: Millis
+    public var retryTimesWhenSendFailed: Int
+    public var retryAnotherBrokerWhenNotStoreOK: Bool
+    /// The producer is a TransactionMQProducer: every send is a half message first.
+    public var transactional: Bool
+    public var localTransaction: LocalTransaction
+
+    // Consumer (DefaultMQPushConsumer).
+    public var messageModel: MessageModel
+    /// 16 by default; -1 also means 16 for concurrent consumption (RKT-09).
+    public var maxReconsumeTimes: Int
+
+    // The simulator's own knobs.
+    public var networkDelayMs: ClosedRange<Millis>
+    /// How long one flush (force) of the commit log takes; a slow disk is a large value.
+    public var fsyncMs: Millis
+    /// Bytes per message, for the page arithmetic of the async flush (a page is 4 KB).
+    public var messageBytes: Int
+    public var processingMs: Millis
+    /// How long `executeLocalTransaction` runs before it returns.
+    public var localTransactionMs: Millis
+    /// How often the slave reports its offset to the master when idle (haSendHeartbeatInterval).
+    public var haHeartbeatMs: Millis
+    /// How long a master keeps a silent slave's connection (haHousekeepingInterval).
+    public var haHousekeepingMs: Millis
+    /// How often a consumer and the broker persist consume offsets (persistConsumerOffsetInterval).
+    public var persistOffsetMs: Millis
+
+    /// The 18 delay levels of `messageDelayLevel`, in milliseconds.
+    public static let delayLevels: [Millis] = [
+        1_000, 5_000, 10_000, 30_000, 60_000, 120_000, 180_000, 240_000, 300_000, 360_000, 420_000, 480_000,
+        540_000, 600_000, 1_200_000, 1_800_000, 3_600_000, 7_200_000,
+    ]
+
+    /// Retries before `%DLQ%`: -1 means 16 (RKT-09).
+    public var effectiveMaxReconsumeTimes: Int { maxReconsumeTimes == -1 ? 16 : maxReconsumeTimes }
+
+    public static func resolve(version: RocketVersion, nodes: Int, settings: [(key: String, value: String)])
+        throws(ConfigError) -> RocketConfig
+    {
+        guard (1...4).contains(nodes) else {
+            throw ConfigError(
+                key: "nodes",
+                reason: "RocketMQ runs 1 to 4 nodes: B1 master, B2 its slave, B3 and B4 a second group")
+        }
+        var config = RocketConfig(
+            version: version, nodes: nodes, brokerRole: .asyncMaster, flushDiskType: .asyncFlush,
+            syncFlushTimeout: 5_000, slaveTimeout: 3_000, flushIntervalCommitLog: 500,
+            flushCommitLogLeastPages: 4,
+            flushCommitLogThoroughInterval: 10_000, transactionTimeOut: 6_000,
+            transactionCheckInterval: 60_000,
+            transactionCheckMax: 15, sendMsgTimeout: 3_000, retryTimesWhenSendFailed: 2,
+            retryAnotherBrokerWhenNotStoreOK: false, transactional: false, localTransaction: .commit,
+            messageModel: .clustering, maxReconsumeTimes: -1, networkDelayMs: 1...3, fsyncMs: 5,
+            messageBytes: 1_024,
+            processingMs: 10, localTransactionMs: 20, haHeartbeatMs: 5_000, haHousekeepingMs: 20_000,
+            persistOffsetMs: 5_000)
+        for (key, value) in settings {
+            let setting = SettingValue(key: key, value: value)
+            func integer(_ range: ClosedRange<Int>) throws(ConfigError) -> Int { try setting.integer(range) }
+            func choice<T: RawRepresentable<String>>(_ options: [T]) throws(ConfigError) -> T {
+                guard let chosen = options.first(where: { $0.rawValue == value }) else {
+                    throw ConfigError(
+                        key: key,
+                        reason:
+                            "expected \(options.map(\.rawValue).joined(separator: " or ")), got '\(value)'")
+                }
+                return chosen
+            }
+            switch key {
+            case "brokerRole":
+                if value == "SLAVE" {
+                    throw ConfigError(
+                        key: key, reason: "B2 and B4 are the slaves; set the masters' role here")
+                }
+                config.brokerRole = try choice([BrokerRole.asyncMaster, .syncMaster])
+            case "flushDiskType": config.flushDiskType = try choice([FlushDiskType.asyncFlush, .syncFlush])
+            case "syncFlushTimeout": config.syncFlushTimeout = try integer(1...600_000)
+            case "slaveTimeout": config.slaveTimeout = try integer(1...600_000)
+            case "flushIntervalCommitLog": config.flushIntervalCommitLog = try integer(1...600_000)
+            case "flushCommitLogLeastPages": config.flushCommitLogLeastPages = try integer(0...1_000_000)
+            case "flushCommitLogThoroughInterval":
+                config.flushCommitLogThoroughInterval = try integer(1...3_600_000)
+            case "transactionTimeOut": config.transactionTimeOut = try integer(0...3_600_000)
+            case "transactionCheckInterval": config.transactionCheckInterval = try integer(1_000...3_600_000)
+            case "transactionCheckMax": config.transactionCheckMax = try integer(1...1_000)
+            case "sendMsgTimeout": config.sendMsgTimeout = try integer(1...600_000)
+            case "retryTimesWhenSendFailed": config.retryTimesWhenSendFailed = try integer(0...16)
+            case "retryAnotherBrokerWhenNotStoreOK":
+                config.retryAnotherBrokerWhenNotStoreOK = try setting.boolean()
+            case "transactional": config.transactional = try setting.boolean()
+            case "sim.local-transaction": config.localTransaction = try choice(LocalTransaction.allCases)
+            case "messageModel": config.messageModel = try choice([MessageModel.clustering, .broadcasting])
+            case "maxReconsumeTimes": config.maxReconsumeTimes = try integer(-1...32)
+            case "sim.network.delay.ms": config.networkDelayMs = try setting.millisecondRange()
+            case "sim.fsync.ms": config.fsyncMs = try integer(0...600_000)
+            case "sim.message.bytes": config.messageBytes = try integer(1...4_194_304)
+            case "sim.processing.ms": config.processingMs = try integer(0...3_600_000)
+            case "sim.local-transaction.ms": config.localTransactionMs = try integer(0...3_600_000)
+            default:
+                throw ConfigError(
+                    key: key,
+                    reason:
+                        "not a RocketMQ setting the simulator models (brokerRole, flushDiskType, syncFlushTimeout, slaveTimeout, flushIntervalCommitLog, flushCommitLogLeastPages, flushCommitLogThoroughInterval, transactionTimeOut, transactionCheckInterval, transactionCheckMax, sendMsgTimeout, retryTimesWhenSendFailed, retryAnotherBrokerWhenNotStoreOK, transactional, messageModel, maxReconsumeTimes, sim.*)"
+                )
+            }
+        }
+        return config
+    }
+}

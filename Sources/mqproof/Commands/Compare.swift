@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Simulation
+
+/// One workload and one fault schedule against the four brokers, default against safest.
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Run one workload and one power loss against Kafka, RabbitMQ, RocketMQ and ActiveMQ.",
+        discussion: """
+            Each broker runs in its common default configuration and in its safest one, in the \
+            deterministic simulator, and the same checker reads every run: acknowledged-but-lost, \
+            duplicated, reordered, sends that failed or timed out (the availability paid), and fsyncs \
+            and round trips per message (the cost that explains throughput). The safest profile also \
+            re-sends what was never acknowledged, as at-least-once requires of the application.
+            """)
+
+    @Option(help: "Messages the producer sends.") var messages = ComparisonWorkload().messages
+    @Option(help: "Milliseconds between two sends.") var every = ComparisonWorkload().everyMs
+    @Option(help: "When B1 loses power, in ms from the first send.") var faultAt = ComparisonWorkload()
+        .faultAtMs
+    @Option(help: "How long B1 stays down, in ms.") var down = ComparisonWorkload().downMs
+    @Option(help: "The seed of the network delays and everything else drawn.") var seed: UInt64 = 1
+    @OptionGroup var output: JSONOption
+
+    var workload: ComparisonWorkload {
+        ComparisonWorkload(messages: messages, everyMs: every, faultAtMs: faultAt, downMs: down, seed: seed)
+    }
+
+    func validate() throws {
+        guard (1...10_000).contains(messages) else { throw ValidationError("--messages must be 1 to 10000") }
+        guard (0...60_000).contains(every) else { throw ValidationError("--every must be 0 to 60000 ms") }
+        guard (0...3_600_000).contains(faultAt), (0...3_600_000).contains(down) else {
+            throw ValidationError("--fault-at and --down must be 0 to 3600000 ms")
+        }
+    }
+
+    struct Row: Encodable {
+        var system: String
+        var profile: String
+        var setup: String
+        var sent: Int
+        var lost: Int
+        var duplicated: Int
+        var reordered: Int
+        var rejectedOrTimedOut: Int
+        var fsyncsPerMessage: Double
+        var roundTripsPerMessage: Double
+    }
+
+    struct Report: Encodable {
+        var seed: UInt64
+        var messages: Int
+        var everyMs: Int
+        var powerLossAtMs: Int
+        var downMs: Int
+        var rows: [Row]
+    }
+
+    func run() throws {
+        let rows = try Comparison.run(workload)
+        if output.json {
+            try Output.json(
+                Report(
+                    seed: seed, messages: messages, everyMs: every, powerLossAtMs: faultAt, downMs: down,
+                    rows: rows.map {
+                        Row(
+                            system: $0.system.rawValue, profile: $0.profile.rawValue, setup: $0.setup,
+                            sent: $0.sent,
+                            lost: $0.lost, duplicated: $0.duplicated, reordered: $0.reordered,
+                            rejectedOrTimedOut: $0.rejectedOrTimedOut,
+                            fsyncsPerMessage: ($0.fsyncsPerMessage * 100).rounded() / 100,
+                            roundTripsPerMessage: ($0.roundTripsPerMessage * 100).rounded() / 100)
+                    }))
+            return
+        }
+        let style = Terminal.current().style
+        Output.line(
+            style.bold(
+                "\(messages) messages, one every \(every) ms; B1 loses power at \(faultAt) ms and restarts \(down) ms later"
+            ))
+        Output.line(style.dim("  Deterministic: seed \(seed). The same checker reads every run."))
+        Output.line()
+        Output.line(
+            "  " + "system".rightPadded(to: 10) + "profile".rightPadded(to: 9) + "lost".leftPadded(to: 6)
+                + "dup".leftPadded(to: 6) + "reord".leftPadded(to: 7) + "failed".leftPadded(to: 8)
+                + "fsync/msg".leftPadded(to: 11) + "rtt/msg".leftPadded(to: 9))
+        for row in rows {
+            let lost = "\(row.lost)".leftPadded(to: 6)
+            Output.line(
+                "  " + row.system.rawValue.rightPadded(to: 10) + row.profile.rawValue.rightPadded(to: 9)
+                    + (row.lost > 0 ? style.bad(lost) : lost) + "\(row.duplicated)".leftPadded(to: 6)
+                    + "\(row.reordered)".leftPadded(to: 7) + "\(row.rejectedOrTimedOut)".leftPadded(to: 8)
+                    + String(format: "%.2f", row.fsyncsPerMessage).leftPadded(to: 11)
+                    + String(format: "%.1f", row.roundTripsPerMessage).leftPadded(to: 9))
+        }
+        Output.line()
+        Output.line(style.bold("Setups"))
+        for row in rows {
+            Output.line(
+                "  " + "\(row.system.rawValue) \(row.profile.rawValue)".rightPadded(to: 19) + row.setup)
+        }
+        Output.line()
+        Output.lines(
+            Terminal.current().hanging(
+                "lost: acknowledged to the producer, then gone. dup: stored or processed more than once. reord: "
+                    + "processed out of the order it was acknowledged. failed: sends that failed or got no answer, "
+                    + "the availability paid (the safest profile re-sends them). fsync/msg: fsync calls per message "
+                    + "sent; Kafka has none on its write path and relies on replication. rtt/msg: network messages "
+                    + "per message sent, halved; it includes replication, consumer traffic and heartbeats.",
+                first: style.dim("Legend    ")))
+    }
+}
