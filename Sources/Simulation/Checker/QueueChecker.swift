@@ -73,9 +73,11 @@ enum QueueChecker {
             recovered: recovered, finalLog: queueOrder)
     }
 
+    /// `retrying`: messages waiting for a retry or in a dead-letter queue, which a consumer that
+    /// failed on them has not simply skipped.
     static func checkStore(
         history: History, messageCount: Int, stored: [(message: MessageID, copy: Int)], order: [MessageID],
-        witness: (MessageID) -> [TraceEvent]
+        retrying: Set<MessageID>, witness: (MessageID) -> [TraceEvent]
     ) -> CheckerReport {
         var copies = [[Int]](repeating: [], count: messageCount)
         for item in stored where !copies[item.message.value].contains(item.copy) {
@@ -117,6 +119,16 @@ enum QueueChecker {
         report(.duplicate, copies.map { $0.count > 1 })
         report(.processedTwice, processedCount.map { $0 > 1 })
         report(.consumedThenLost, zip(processedCount, storedAtAll).map { $0 > 0 && !$1 })
+        // Delivered, stored, never processed, and not waiting for a retry: the consumer moved
+        // past it (a BROADCASTING failure is dropped, RKT-09).
+        var delivered = [Bool](repeating: false, count: messageCount)
+        for poll in history.polls { delivered[poll.message.value] = true }
+        report(
+            .neverProcessed,
+            (0..<messageCount).map { message in
+                delivered[message] && processedCount[message] == 0 && storedAtAll[message]
+                    && !retrying.contains(MessageID(message))
+            })
         report(.reordered, reorderedByProcessing(history: history, messageCount: messageCount))
         return CheckerReport(
             anomalies: anomalies, acknowledged: acknowledged, failed: failed, indeterminate: indeterminate,

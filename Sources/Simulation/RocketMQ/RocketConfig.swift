@@ -41,6 +41,9 @@ public enum LocalTransaction: String, CaseIterable, Sendable {
     case rollback
     /// The listener cannot tell (it returns UNKNOW, and so does every check).
     case unknown
+    /// The database transaction commits, yet the listener answers UNKNOW, and so does every
+    /// check (it cannot see the commit): the business change is done, the message never comes.
+    case commitAnsweredUnknown = "commit-answered-unknown"
 }
 
 public struct RocketConfig: Sendable, Equatable {

@@ -587,7 +587,7 @@ public struct RocketWorld: ScenarioWorld {
         database[copy] = outcome
         let message = recorder.history.sends[send].message
         switch outcome {
-        case .commit:
+        case .commit, .commitAnsweredUnknown:
             recorder.history.complete(send, .ok(offset: nil, broker: nil, time: now))
         case .rollback:
             recorder.history.complete(send, .fail(error: "local transaction rolled back", time: now))
@@ -595,13 +595,22 @@ public struct RocketWorld: ScenarioWorld {
             recorder.history.complete(send, .info(error: "local transaction state UNKNOW", time: now))
         }
         fact(
-            "p\(index + 1): local transaction for \(name(of: message)) \(outcome == .commit ? "commits" : outcome == .rollback ? "rolls back" : "returns UNKNOW"); END_TRANSACTION goes oneway",
+            "p\(index + 1): local transaction for \(name(of: message)) \(Self.describe(outcome)); END_TRANSACTION goes oneway",
             message: message, at: node)
         guard let master = copyMaster(copy) else { return }
         transmit(
             .endTransaction(
                 copy: copy, commit: outcome == .commit ? true : outcome == .rollback ? false : nil),
             from: node, to: .broker(nodes[master].id))
+    }
+
+    private static func describe(_ outcome: LocalTransaction) -> String {
+        switch outcome {
+        case .commit: "commits"
+        case .rollback: "rolls back"
+        case .unknown: "returns UNKNOW"
+        case .commitAnsweredUnknown: "commits, but the listener returns UNKNOW"
+        }
     }
 
     private mutating func sendTimedOut(_ index: Int, request: Int) {
@@ -1240,6 +1249,7 @@ public struct RocketWorld: ScenarioWorld {
             history: history, messageCount: messageNames.count,
             stored: stored { [.topic, .retry, .schedule, .dlq].contains($0) },
             order: stored { $0 == .topic }.map(\.message),
+            retrying: Set(stored { [.retry, .schedule, .dlq].contains($0) }.map(\.message)),
             witness: { Checker.witness(for: $0, trace: trace, recordsTrace: recordsTrace) })
     }
 

@@ -83,7 +83,9 @@ struct EntryView {
                     app.languages.map { $0 == .zh ? experiment.titleZH : experiment.titleEN }.joined(
                         separator: " · ")
                 }
-                Output.line("  " + style.code(id) + (title.map { "  " + $0 } ?? ""))
+                // Titles wrap under themselves, the id hanging in front, like every other field.
+                let gap = String(repeating: " ", count: max(2, 6 - id.count))
+                Output.lines(app.terminal.hanging(title ?? "", first: "  " + style.code(id) + gap))
             }
         }
         if let seed = entry.seed {
