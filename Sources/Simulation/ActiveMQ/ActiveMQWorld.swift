@@ -477,7 +477,7 @@ public struct ActiveMQWorld: ScenarioWorld {
                     persistent: message.persistent)),
             at: Self.brokerNode)
         if message.persistent {
-            // The store task runs beside dispatch (concurrentStoreAndDispatchQueues).
+            // The store task runs beside dispatch (KahaDB concurrentStoreAndDispatch for queues).
             broker.pendingStores[message.copy] = (queue, producer, receipt)
             setTimer(.storeTask(copy: message.copy), for: Self.brokerNode, after: 1)
         } else if let producer, let receipt {
