@@ -1,7 +1,9 @@
 // Theory of operation
 //
-// An ActiveMQ Classic world: one broker B1 with KahaDB, producers p1.. and consumers c1.. with
-// a MessageListener each. It runs on the same engine as the other worlds.
+// An ActiveMQ Classic world: one broker B1 with KahaDB, producers p1.. and consumers c1.. with a
+// MessageListener each. It runs on WorldEngine: one event queue ordered by (time, sequence), the
+// network whose faults the scenario sets, and the recorder; this file decides what each delivery,
+// timer and action does.
 //
 // Queues live in the broker's memory. A persistent message is also written to the KahaDB
 // journal by a store task that runs concurrently with dispatch (concurrentStoreAndDispatch-
@@ -35,7 +37,7 @@ struct AMQMessage: Equatable, Sendable {
     var redeliveryCounter = 0
 }
 
-enum AMQPayload: Sendable {
+enum AMQPayload: WirePayload {
     case send(AMQMessage, queue: String, receipt: Int?)
     case receipt(Int)
     case subscribe(consumer: Int)
@@ -60,16 +62,7 @@ enum AMQPayload: Sendable {
 public struct ActiveMQWorld: ScenarioWorld {
     public let config: ActiveMQConfig
     public let seed: UInt64
-    public private(set) var now: Millis = 0
-    public private(set) var eventCount = 0
-    private var recorder: WorldRecorder
-
-    enum Event: Sendable {
-        case deliver(from: NodeID, to: NodeID, payload: AMQPayload)
-        case timer(node: NodeID, incarnation: Int, timer: Timer)
-        case action(WorldAction)
-        case pacedTick(Int)
-    }
+    private var engine: WorldEngine<AMQPayload, Timer>
 
     enum Timer: Sendable {
         case storeTask(copy: Int)
@@ -130,17 +123,12 @@ public struct ActiveMQWorld: ScenarioWorld {
         var deliveredCount = 0
     }
 
-    private var events = EventQueue<Event>()
-    private var network: Network
-    private var networkRandom: SeededRandom
     private(set) var broker = Broker()
     private var producers: [Producer] = []
     private var consumers: [Consumer] = []
     private var nextCopy = 0
     private var nextPosition = 0
-    private var pacedSends: [PacedSend] = []
     public private(set) var fsyncs = 0
-    public private(set) var networkMessages = 0
 
     private static let brokerID = BrokerID(1)
     private static let brokerNode = NodeID.broker(BrokerID(1))
@@ -148,9 +136,7 @@ public struct ActiveMQWorld: ScenarioWorld {
     public init(config: ActiveMQConfig, seed: UInt64, recordsTrace: Bool = true) {
         self.config = config
         self.seed = seed
-        recorder = WorldRecorder(recordsTrace: recordsTrace)
-        network = Network(delay: config.networkDelayMs)
-        networkRandom = SeededRandom(seed: seed).child("network")
+        engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
         if config.journalDiskSyncStrategy == .periodic {
             setTimer(.periodicSync, for: Self.brokerNode, after: config.journalDiskSyncInterval)
         }
@@ -168,17 +154,20 @@ public struct ActiveMQWorld: ScenarioWorld {
 
     // MARK: - ScenarioWorld plumbing
 
-    public var recordsTrace: Bool { recorder.recordsTrace }
-    public var trace: [TraceEvent] { recorder.trace }
-    public var traceHash: UInt64 { recorder.traceHash }
-    public var history: History { recorder.history }
-    public var messageNames: [String] { recorder.messageNames }
-    public func name(of message: MessageID) -> String { recorder.name(of: message) }
-    public mutating func message(named name: String) -> MessageID { recorder.message(named: name) }
+    public var now: Millis { engine.now }
+    public var eventCount: Int { engine.eventCount }
+    public var networkMessages: Int { engine.networkMessages }
+    public var recordsTrace: Bool { engine.recorder.recordsTrace }
+    public var trace: [TraceEvent] { engine.recorder.trace }
+    public var traceHash: UInt64 { engine.recorder.traceHash }
+    public var history: History { engine.recorder.history }
+    public var messageNames: [String] { engine.recorder.messageNames }
+    public func name(of message: MessageID) -> String { engine.recorder.name(of: message) }
+    public mutating func message(named name: String) -> MessageID { engine.recorder.message(named: name) }
     public mutating func automaticMessages(count: Int, first: Int) -> [MessageID] {
-        recorder.automaticMessages(count: count, first: first)
+        engine.recorder.automaticMessages(count: count, first: first)
     }
-    public mutating func note(_ note: Note, at node: NodeID) { recorder.note(note, at: node, time: now) }
+    public mutating func note(_ note: Note, at node: NodeID) { engine.note(note, at: node) }
 
     public var allNodes: [NodeID] {
         [Self.brokerNode] + producers.indices.map { .producer($0 + 1) }
@@ -192,54 +181,34 @@ public struct ActiveMQWorld: ScenarioWorld {
     // MARK: - The event loop
 
     public mutating func step(until limit: Millis) -> Bool {
-        guard let time = events.nextTime, time <= limit, let event = events.pop() else { return false }
-        now = time
-        eventCount += 1
+        guard let event = engine.next(until: limit) else { return false }
         switch event {
         case .deliver(let from, let to, let payload): arrive(payload, from: from, to: to)
         case .timer(let node, let incarnation, let timer): fire(timer, at: node, incarnation: incarnation)
         case .action(let action): perform(action)
         case .pacedTick(let index):
-            let paced = pacedSends[index]
-            send([paced.messages[paced.next]], producer: paced.producer)
-            pacedSends[index].next += 1
-            if pacedSends[index].next < paced.messages.count {
-                events.schedule(.pacedTick(index), at: now + paced.every)
-            }
+            let paced = engine.pacedMessage(index)
+            send([paced.message], producer: paced.producer)
+            engine.advancePaced(index)
         }
         return true
     }
 
     public mutating func run(until time: Millis) {
         while step(until: time) {}
-        now = max(now, time)
+        engine.advance(to: time)
     }
 
     public mutating func schedule(_ action: WorldAction, at time: Millis) {
-        events.schedule(.action(action), at: max(now, time))
+        engine.schedule(action, at: time)
     }
 
     public mutating func producePaced(_ messages: [MessageID], producer: Int, every: Millis) {
-        guard !messages.isEmpty else { return }
-        pacedSends.append(PacedSend(producer: producer, messages: messages, next: 0, every: max(0, every)))
-        events.schedule(.pacedTick(pacedSends.count - 1), at: now)
-    }
-
-    private mutating func transmit(_ payload: AMQPayload, from: NodeID, to: NodeID) {
-        networkMessages += 1
-        switch network.route(payload.kind, from: from, to: to, now: now, random: &networkRandom) {
-        case .success(let arrivals):
-            for arrival in arrivals {
-                events.schedule(.deliver(from: from, to: to, payload: payload), at: arrival)
-            }
-        case .failure(let reason):
-            note(.dropped(kind: payload.kind, from: from, to: to, reason: reason), at: from)
-        }
+        engine.producePaced(messages, producer: producer, every: every)
     }
 
     private mutating func setTimer(_ timer: Timer, for node: NodeID, after delay: Millis) {
-        events.schedule(
-            .timer(node: node, incarnation: incarnation(of: node), timer: timer), at: now + max(0, delay))
+        engine.setTimer(timer, for: node, incarnation: incarnation(of: node), after: delay)
     }
 
     private func incarnation(of node: NodeID) -> Int {
@@ -249,6 +218,11 @@ public struct ActiveMQWorld: ScenarioWorld {
         case .consumer(let index): consumers[index - 1].incarnation
         case .controller: 0
         }
+    }
+
+    private func pausedUntil(_ node: NodeID) -> Millis? {
+        if case .broker = node { return broker.pausedUntil }
+        return nil
     }
 
     private func isUp(_ node: NodeID) -> Bool {
@@ -261,18 +235,8 @@ public struct ActiveMQWorld: ScenarioWorld {
     }
 
     private mutating func arrive(_ payload: AMQPayload, from: NodeID, to: NodeID) {
-        if network.isBlocked(from, to) {
-            note(.dropped(kind: payload.kind, from: from, to: to, reason: .partition), at: from)
-            return
-        }
-        guard isUp(to) else {
-            note(.dropped(kind: payload.kind, from: from, to: to, reason: .deadNode), at: from)
-            return
-        }
-        if case .broker = to, let until = broker.pausedUntil, until > now {
-            events.schedule(.deliver(from: from, to: to, payload: payload), at: until)
-            return
-        }
+        guard engine.admits(payload, from: from, to: to, receiverUp: isUp(to), pausedUntil: pausedUntil(to))
+        else { return }
         switch to {
         case .broker: brokerReceive(payload, from: from)
         case .producer(let index): producerReceive(index - 1, payload)
@@ -282,11 +246,11 @@ public struct ActiveMQWorld: ScenarioWorld {
     }
 
     private mutating func fire(_ timer: Timer, at node: NodeID, incarnation: Int) {
-        guard incarnation == self.incarnation(of: node), isUp(node) else { return }
-        if case .broker = node, let until = broker.pausedUntil, until > now {
-            events.schedule(.timer(node: node, incarnation: incarnation, timer: timer), at: until)
-            return
-        }
+        guard
+            engine.admits(
+                timer, at: node, setIn: incarnation, current: self.incarnation(of: node), up: isUp(node),
+                pausedUntil: pausedUntil(node))
+        else { return }
         switch (node, timer) {
         case (.broker, .storeTask(let copy)): runStoreTask(copy)
         case (.broker, .fsyncDone(let upTo)): fsyncDone(upTo: upTo)
@@ -306,30 +270,14 @@ public struct ActiveMQWorld: ScenarioWorld {
     // MARK: - Actions
 
     public mutating func perform(_ action: WorldAction) {
+        if engine.applyNetworkFault(action, allNodes: allNodes) { return }
         switch action {
         case .crash(_, let fault): crashBroker(fault)
         case .restart: restartBroker()
         case .pause(let node, let milliseconds):
             note(.paused(node: node, milliseconds: milliseconds), at: node)
             if case .broker = node { broker.pausedUntil = now + milliseconds }
-        case .partition(let sideA, let sideB, let oneWay):
-            for a in sideA {
-                for b in sideB where a != b {
-                    network.block(a, b)
-                    if !oneWay { network.block(b, a) }
-                }
-            }
-            note(
-                .partitioned(
-                    description: sideA.map(\.description).joined(separator: " ") + (oneWay ? " -> " : " | ")
-                        + sideB.map(\.description).joined(separator: " ")), at: .controller)
-        case .isolate(let node):
-            perform(.partition([node], allNodes.filter { $0 != node }, oneWay: false))
-        case .heal:
-            network.heal()
-            note(.healed, at: .controller)
-        case .drop(let rule): network.addDropRule(rule)
-        case .delay(let rule): network.addDelayRule(rule)
+        case .partition, .isolate, .heal, .drop, .delay: break
         case .produce(let messages, let producer): send(messages, producer: producer)
         case .crashApplication(let producer): crashProducer(producer - 1)
         case .resendUnacknowledged(let producer):
@@ -361,7 +309,7 @@ public struct ActiveMQWorld: ScenarioWorld {
         let node = NodeID.producer(producer)
         guard producers[index].isUp else { return }
         for message in messages {
-            let send = recorder.history.invoke(
+            let send = engine.recorder.history.invoke(
                 History.Send(
                     message: message, producer: producer, session: 0, invoked: now, outcome: .pending))
             guard broker.isUp else {
@@ -371,7 +319,7 @@ public struct ActiveMQWorld: ScenarioWorld {
                         retrying: false),
                     at: node)
                 producers[index].unacknowledged.append(message)
-                recorder.history.complete(send, .fail(error: "connection refused", time: now))
+                engine.recorder.history.complete(send, .fail(error: "connection refused", time: now))
                 continue
             }
             nextCopy += 1
@@ -389,10 +337,10 @@ public struct ActiveMQWorld: ScenarioWorld {
                 .sent(
                     producer: producer, messages: [message], to: Self.brokerID, attempt: 1, sequence: receipt),
                 at: node)
-            transmit(.send(copy, queue: "q", receipt: receipt), from: node, to: Self.brokerNode)
+            engine.transmit(.send(copy, queue: "q", receipt: receipt), from: node, to: Self.brokerNode)
             if receipt == nil {
                 // Fire and forget: send() returns once the message is written to the socket.
-                recorder.history.complete(send, .ok(offset: nil, broker: Self.brokerID, time: now))
+                engine.recorder.history.complete(send, .ok(offset: nil, broker: Self.brokerID, time: now))
             }
         }
     }
@@ -406,7 +354,7 @@ public struct ActiveMQWorld: ScenarioWorld {
             "p\(index + 1): send(\(name(of: waiting.message))) returns: B1's receipt arrived",
             message: waiting.message,
             at: .producer(index + 1))
-        recorder.history.complete(waiting.send, .ok(offset: nil, broker: Self.brokerID, time: now))
+        engine.recorder.history.complete(waiting.send, .ok(offset: nil, broker: Self.brokerID, time: now))
     }
 
     private mutating func producerLostConnection(_ index: Int) {
@@ -419,7 +367,7 @@ public struct ActiveMQWorld: ScenarioWorld {
             at: .producer(index + 1))
         for item in waiting {
             producers[index].unacknowledged.append(item.message)
-            recorder.history.complete(item.send, .info(error: error, time: now))
+            engine.recorder.history.complete(item.send, .info(error: error, time: now))
         }
     }
 
@@ -481,7 +429,7 @@ public struct ActiveMQWorld: ScenarioWorld {
             broker.pendingStores[message.copy] = (queue, producer, receipt)
             setTimer(.storeTask(copy: message.copy), for: Self.brokerNode, after: 1)
         } else if let producer, let receipt {
-            transmit(.receipt(receipt), from: Self.brokerNode, to: .producer(producer))
+            engine.transmit(.receipt(receipt), from: Self.brokerNode, to: .producer(producer))
         }
         if queue == "q" { dispatch() }
     }
@@ -504,7 +452,7 @@ public struct ActiveMQWorld: ScenarioWorld {
             // Acked before the store ran: the task is cancelled and the message never touches disk.
             fact("B1 cancels the store of an already acknowledged message", at: Self.brokerNode)
             if let producer = pending.producer, let receipt = pending.receipt {
-                transmit(.receipt(receipt), from: Self.brokerNode, to: .producer(producer))
+                engine.transmit(.receipt(receipt), from: Self.brokerNode, to: .producer(producer))
             }
             return
         }
@@ -513,7 +461,7 @@ public struct ActiveMQWorld: ScenarioWorld {
             if config.journalDiskSyncStrategy == .always {
                 broker.awaitingSync.append((broker.journal.count - 1, producer, receipt))
             } else {
-                transmit(.receipt(receipt), from: Self.brokerNode, to: .producer(producer))
+                engine.transmit(.receipt(receipt), from: Self.brokerNode, to: .producer(producer))
             }
         }
         journalWritten()
@@ -542,7 +490,7 @@ public struct ActiveMQWorld: ScenarioWorld {
         let ready = broker.awaitingSync.filter { $0.record < upTo }
         broker.awaitingSync.removeAll { $0.record < upTo }
         for waiting in ready {
-            transmit(.receipt(waiting.receipt), from: Self.brokerNode, to: .producer(waiting.producer))
+            engine.transmit(.receipt(waiting.receipt), from: Self.brokerNode, to: .producer(waiting.producer))
         }
         if config.journalDiskSyncStrategy == .always { startFsync() }
     }
@@ -571,7 +519,7 @@ public struct ActiveMQWorld: ScenarioWorld {
                             redelivered: message.redeliveryCounter > 0,
                             deliveryCount: message.redeliveryCounter + 1)),
                     at: Self.brokerNode)
-                transmit(.dispatch(message), from: Self.brokerNode, to: .consumer(consumer))
+                engine.transmit(.dispatch(message), from: Self.brokerNode, to: .consumer(consumer))
             }
         }
     }
@@ -622,7 +570,7 @@ public struct ActiveMQWorld: ScenarioWorld {
         broker.fsyncInFlight = false
         broker.awaitingSync = []
         broker.pendingStores = [:]
-        network.resetConnections(of: Self.brokerNode)
+        engine.resetConnections(of: Self.brokerNode)
         switch fault {
         case .crash, .applicationCrash: break
         case .powerLoss: broker.journal.removeAll { !$0.synced }
@@ -683,7 +631,7 @@ public struct ActiveMQWorld: ScenarioWorld {
             return
         }
         consumers[index].connected = true
-        transmit(.subscribe(consumer: index + 1), from: .consumer(index + 1), to: Self.brokerNode)
+        engine.transmit(.subscribe(consumer: index + 1), from: .consumer(index + 1), to: Self.brokerNode)
     }
 
     private mutating func closeConsumer(_ index: Int) {
@@ -694,7 +642,7 @@ public struct ActiveMQWorld: ScenarioWorld {
         consumers[index].consumed = []
         guard consumers[index].connected else { return }
         consumers[index].connected = false
-        transmit(.closed(consumer: index + 1), from: .consumer(index + 1), to: Self.brokerNode)
+        engine.transmit(.closed(consumer: index + 1), from: .consumer(index + 1), to: Self.brokerNode)
     }
 
     private mutating func consumerReceive(_ index: Int, _ payload: AMQPayload) {
@@ -712,7 +660,7 @@ public struct ActiveMQWorld: ScenarioWorld {
         else { return }
         consumers[index].busy = true
         consumers[index].deliveredCount += 1
-        recorder.history.polls.append(
+        engine.recorder.history.polls.append(
             History.Delivery(
                 consumer: index + 1, message: message.message, offset: Offset(message.copy), time: now))
         if message.redeliveryCounter > 0 {
@@ -734,7 +682,7 @@ public struct ActiveMQWorld: ScenarioWorld {
         switch (outcome, mode) {
         case (.returns, _):
             consumers[index].processedCount += 1
-            recorder.history.processed.append(
+            engine.recorder.history.processed.append(
                 History.Delivery(
                     consumer: index + 1, message: message.message, offset: Offset(message.copy), time: now))
             note(
@@ -742,16 +690,16 @@ public struct ActiveMQWorld: ScenarioWorld {
                 at: node)
             switch mode {
             case .auto, .dupsOK, .individual:
-                transmit(.ack(copies: [message.copy], poison: false), from: node, to: Self.brokerNode)
+                engine.transmit(.ack(copies: [message.copy], poison: false), from: node, to: Self.brokerNode)
             case .client:
                 // message.acknowledge() acks everything the session has consumed (AMQ-04).
                 let all = consumers[index].consumed.map(\.copy) + [message.copy]
                 consumers[index].consumed = []
-                transmit(.ack(copies: all, poison: false), from: node, to: Self.brokerNode)
+                engine.transmit(.ack(copies: all, poison: false), from: node, to: Self.brokerNode)
             case .transacted:
                 let sends = forwarded(message)
                 consumers[index].consumed = []
-                transmit(.commit(sends: sends, acks: [message.copy]), from: node, to: Self.brokerNode)
+                engine.transmit(.commit(sends: sends, acks: [message.copy]), from: node, to: Self.brokerNode)
             }
         case (.throws, .client), (.throws, .transacted):
             // The exception does not roll back: the next message is delivered (AMQ-04).
@@ -779,7 +727,7 @@ public struct ActiveMQWorld: ScenarioWorld {
     /// What a transacted consumer sends for `message` when `sim.forward` is on.
     private mutating func forwarded(_ message: AMQMessage) -> [AMQMessage] {
         guard config.forward else { return [] }
-        let out = recorder.message(named: name(of: message.message) + "-out")
+        let out = engine.recorder.message(named: name(of: message.message) + "-out")
         nextCopy += 1
         nextPosition += 1
         return [AMQMessage(copy: nextCopy, message: out, persistent: true, position: nextPosition)]
@@ -795,7 +743,7 @@ public struct ActiveMQWorld: ScenarioWorld {
             fact(
                 "c\(index + 1): redeliveryCounter \(again.redeliveryCounter) > maximumRedeliveries \(limit): poison ack for \(name(of: message.message))",
                 message: message.message, at: node)
-            transmit(.ack(copies: [message.copy], poison: true), from: node, to: Self.brokerNode)
+            engine.transmit(.ack(copies: [message.copy], poison: true), from: node, to: Self.brokerNode)
             startProcessing(index)
             return
         }
@@ -808,7 +756,7 @@ public struct ActiveMQWorld: ScenarioWorld {
 
     public func holds(_ condition: Condition) -> Bool {
         switch condition {
-        case .acknowledged(let names): return recorder.acknowledged(names)
+        case .acknowledged(let names): return engine.recorder.acknowledged(names)
         case .allCompleted: return history.pendingSends == 0
         case .processed(let consumer, let count):
             return consumer <= consumers.count && consumers[consumer - 1].processedCount >= count

@@ -1,9 +1,9 @@
 // Theory of operation
 //
 // A RabbitMQ world: nodes B1..Bn, publishers p1.., consumers c1.., and one work queue `q` (plus
-// `dlq` behind the dead-letter exchange). It runs on the same engine as the Kafka world: one
-// event queue ordered by (time, sequence), a network whose faults the scenario sets, and a
-// seeded generator per source of randomness.
+// `dlq` behind the dead-letter exchange). It runs on WorldEngine: one event queue ordered by
+// (time, sequence), the network whose faults the scenario sets, and the recorder; this file
+// decides what each delivery, timer and action does.
 //
 // A classic queue lives on B1 (classic queues are not replicated in 4.x, RMQ-06). Its messages
 // are in memory; a persistent message in a durable queue is also written to the node's message
@@ -80,7 +80,7 @@ struct RaftEntry: Equatable, Sendable {
     var command: Command
 }
 
-enum RabbitPayload: Sendable {
+enum RabbitPayload: WirePayload {
     case publish(MessageCopy)
     case confirm(sequence: Int, nack: Bool)
     case returned(sequence: Int?, message: MessageID)
@@ -115,21 +115,7 @@ enum RabbitPayload: Sendable {
 public struct RabbitWorld: ScenarioWorld {
     public let config: RabbitConfig
     public let seed: UInt64
-    public private(set) var now: Millis = 0
-    public private(set) var eventCount = 0
-    public let recordsTrace: Bool
-    public private(set) var trace: [TraceEvent] = []
-    private var hasher = TraceHasher()
-    public internal(set) var history = History()
-    public internal(set) var messageNames: [String] = []
-    private var messageIndex: [String: MessageID] = [:]
-
-    enum Event: Sendable {
-        case deliver(from: NodeID, to: NodeID, payload: RabbitPayload)
-        case timer(node: NodeID, incarnation: Int, timer: Timer)
-        case action(WorldAction)
-        case pacedTick(Int)
-    }
+    private var engine: WorldEngine<RabbitPayload, Timer>
 
     enum Timer: Sendable {
         case storeSync
@@ -199,28 +185,20 @@ public struct RabbitWorld: ScenarioWorld {
         var deliveredCount = 0
     }
 
-    private var events = EventQueue<Event>()
-    private var network: Network
-    private var networkRandom: SeededRandom
     private var electionRandom: SeededRandom
     private(set) var nodes: [Node]
     private var publishers: [Publisher] = []
     private var consumers: [Consumer] = []
     private var nextCopy = 0
     private var nextPosition = 0
-    private var pacedSends: [PacedSend] = []
     /// Costs, for `mqproof compare`.
     public private(set) var fsyncs = 0
-    public private(set) var networkMessages = 0
 
     public init(config: RabbitConfig, seed: UInt64, recordsTrace: Bool = true) {
         self.config = config
         self.seed = seed
-        self.recordsTrace = recordsTrace
-        let root = SeededRandom(seed: seed)
-        network = Network(delay: config.networkDelayMs)
-        networkRandom = root.child("network")
-        electionRandom = root.child("elections")
+        engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
+        electionRandom = SeededRandom(seed: seed).child("elections")
         nodes = (1...config.nodes).map { Node(id: BrokerID($0)) }
         nodes[0].queues["q"] = QueueState()
         if config.deadLetterExchange != nil { nodes[0].queues["dlq"] = QueueState() }
@@ -249,39 +227,35 @@ public struct RabbitWorld: ScenarioWorld {
         return consumers.count
     }
 
-    // MARK: - Names
+    // MARK: - ScenarioWorld plumbing
 
-    public mutating func message(named name: String) -> MessageID {
-        if let existing = messageIndex[name] { return existing }
-        let id = MessageID(messageNames.count)
-        messageNames.append(name)
-        messageIndex[name] = id
-        return id
-    }
-
+    public var now: Millis { engine.now }
+    public var eventCount: Int { engine.eventCount }
+    public var networkMessages: Int { engine.networkMessages }
+    public var recordsTrace: Bool { engine.recorder.recordsTrace }
+    public var trace: [TraceEvent] { engine.recorder.trace }
+    public var traceHash: UInt64 { engine.recorder.traceHash }
+    public var history: History { engine.recorder.history }
+    public var messageNames: [String] { engine.recorder.messageNames }
+    public func name(of message: MessageID) -> String { engine.recorder.name(of: message) }
+    public mutating func message(named name: String) -> MessageID { engine.recorder.message(named: name) }
     public mutating func automaticMessages(count: Int, first: Int) -> [MessageID] {
-        (first..<(first + count)).map { message(named: "#\($0)") }
+        engine.recorder.automaticMessages(count: count, first: first)
     }
-
-    public func name(of message: MessageID) -> String { messageNames[message.value] }
+    public mutating func note(_ note: Note, at node: NodeID) { engine.note(note, at: node) }
 
     // MARK: - The event loop
 
     public mutating func step(until limit: Millis) -> Bool {
-        guard let time = events.nextTime, time <= limit, let event = events.pop() else { return false }
-        now = time
-        eventCount += 1
+        guard let event = engine.next(until: limit) else { return false }
         switch event {
         case .deliver(let from, let to, let payload): arrive(payload, from: from, to: to)
         case .timer(let node, let incarnation, let timer): fire(timer, at: node, incarnation: incarnation)
         case .action(let action): perform(action)
         case .pacedTick(let index):
-            let paced = pacedSends[index]
-            publish([paced.messages[paced.next]], publisher: paced.producer)
-            pacedSends[index].next += 1
-            if pacedSends[index].next < paced.messages.count {
-                events.schedule(.pacedTick(index), at: now + paced.every)
-            }
+            let paced = engine.pacedMessage(index)
+            publish([paced.message], publisher: paced.producer)
+            engine.advancePaced(index)
         }
         checkInvariants()
         return true
@@ -289,43 +263,19 @@ public struct RabbitWorld: ScenarioWorld {
 
     public mutating func run(until time: Millis) {
         while step(until: time) {}
-        now = max(now, time)
+        engine.advance(to: time)
     }
 
     public mutating func schedule(_ action: WorldAction, at time: Millis) {
-        events.schedule(.action(action), at: max(now, time))
+        engine.schedule(action, at: time)
     }
 
     public mutating func producePaced(_ messages: [MessageID], producer: Int, every: Millis) {
-        guard !messages.isEmpty else { return }
-        pacedSends.append(PacedSend(producer: producer, messages: messages, next: 0, every: max(0, every)))
-        events.schedule(.pacedTick(pacedSends.count - 1), at: now)
-    }
-
-    public mutating func note(_ note: Note, at node: NodeID) {
-        hasher.mix(now)
-        hasher.mix(node.hashValueForTrace)
-        hasher.mix(note.hashCode)
-        if recordsTrace { trace.append(TraceEvent(time: now, node: node, note: note)) }
-    }
-
-    public var traceHash: UInt64 { hasher.value }
-
-    private mutating func send(_ payload: RabbitPayload, from: NodeID, to: NodeID) {
-        networkMessages += 1
-        switch network.route(payload.kind, from: from, to: to, now: now, random: &networkRandom) {
-        case .success(let arrivals):
-            for arrival in arrivals {
-                events.schedule(.deliver(from: from, to: to, payload: payload), at: arrival)
-            }
-        case .failure(let reason):
-            note(.dropped(kind: payload.kind, from: from, to: to, reason: reason), at: from)
-        }
+        engine.producePaced(messages, producer: producer, every: every)
     }
 
     private mutating func setTimer(_ timer: Timer, for node: NodeID, after delay: Millis) {
-        events.schedule(
-            .timer(node: node, incarnation: incarnation(of: node), timer: timer), at: now + max(0, delay))
+        engine.setTimer(timer, for: node, incarnation: incarnation(of: node), after: delay)
     }
 
     private func incarnation(of node: NodeID) -> Int {
@@ -352,18 +302,8 @@ public struct RabbitWorld: ScenarioWorld {
     }
 
     private mutating func arrive(_ payload: RabbitPayload, from: NodeID, to: NodeID) {
-        if network.isBlocked(from, to) {
-            note(.dropped(kind: payload.kind, from: from, to: to, reason: .partition), at: from)
-            return
-        }
-        guard isUp(to) else {
-            note(.dropped(kind: payload.kind, from: from, to: to, reason: .deadNode), at: from)
-            return
-        }
-        if let until = pausedUntil(to), until > now {
-            events.schedule(.deliver(from: from, to: to, payload: payload), at: until)
-            return
-        }
+        guard engine.admits(payload, from: from, to: to, receiverUp: isUp(to), pausedUntil: pausedUntil(to))
+        else { return }
         switch to {
         case .broker(let id): nodeReceive(id.value - 1, payload, from: from)
         case .producer(let index): publisherReceive(index - 1, payload)
@@ -373,11 +313,11 @@ public struct RabbitWorld: ScenarioWorld {
     }
 
     private mutating func fire(_ timer: Timer, at node: NodeID, incarnation: Int) {
-        guard incarnation == self.incarnation(of: node), isUp(node) else { return }
-        if let until = pausedUntil(node), until > now {
-            events.schedule(.timer(node: node, incarnation: incarnation, timer: timer), at: until)
-            return
-        }
+        guard
+            engine.admits(
+                timer, at: node, setIn: incarnation, current: self.incarnation(of: node), up: isUp(node),
+                pausedUntil: pausedUntil(node))
+        else { return }
         switch (node, timer) {
         case (.broker(let id), .storeSync): storeSync(id.value - 1)
         case (.broker(let id), .storeSyncDone(let upTo)): storeSyncDone(id.value - 1, upTo: upTo)
@@ -394,30 +334,14 @@ public struct RabbitWorld: ScenarioWorld {
     // MARK: - Actions
 
     public mutating func perform(_ action: WorldAction) {
+        if engine.applyNetworkFault(action, allNodes: allNodes) { return }
         switch action {
         case .crash(let broker, let fault): crashNode(broker.value - 1, fault)
         case .restart(let broker): restartNode(broker.value - 1)
         case .pause(let node, let milliseconds):
             note(.paused(node: node, milliseconds: milliseconds), at: node)
             if case .broker(let id) = node { nodes[id.value - 1].pausedUntil = now + milliseconds }
-        case .partition(let sideA, let sideB, let oneWay):
-            for a in sideA {
-                for b in sideB where a != b {
-                    network.block(a, b)
-                    if !oneWay { network.block(b, a) }
-                }
-            }
-            note(
-                .partitioned(
-                    description: sideA.map(\.description).joined(separator: " ") + (oneWay ? " -> " : " | ")
-                        + sideB.map(\.description).joined(separator: " ")), at: .controller)
-        case .isolate(let node):
-            perform(.partition([node], allNodes.filter { $0 != node }, oneWay: false))
-        case .heal:
-            network.heal()
-            note(.healed, at: .controller)
-        case .drop(let rule): network.addDropRule(rule)
-        case .delay(let rule): network.addDelayRule(rule)
+        case .partition, .isolate, .heal, .drop, .delay: break
         case .produce(let messages, let producer): publish(messages, publisher: producer)
         case .crashApplication(let producer): crashPublisher(producer - 1)
         case .resendUnacknowledged(let producer): republishUnconfirmed(producer - 1)
@@ -461,7 +385,7 @@ public struct RabbitWorld: ScenarioWorld {
         let node = NodeID.producer(publisher)
         guard publishers[index].isUp else { return }
         for message in messages {
-            let send = history.invoke(
+            let send = engine.recorder.history.invoke(
                 History.Send(
                     message: message, producer: publisher, session: 0, invoked: now, outcome: .pending))
             guard let target = entryNode() else {
@@ -469,7 +393,7 @@ public struct RabbitWorld: ScenarioWorld {
                     .failed(
                         producer: publisher, messages: [message], error: "connection refused", retrying: false
                     ), at: node)
-                history.complete(send, .fail(error: "connection refused", time: now))
+                engine.recorder.history.complete(send, .fail(error: "connection refused", time: now))
                 continue
             }
             publishers[index].connectedTo = target
@@ -488,10 +412,10 @@ public struct RabbitWorld: ScenarioWorld {
             note(
                 .sent(producer: publisher, messages: [message], to: target, attempt: 1, sequence: sequence),
                 at: node)
-            self.send(.publish(copy), from: node, to: .broker(target))
+            engine.transmit(.publish(copy), from: node, to: .broker(target))
             if !config.publisherConfirms {
                 // Without confirms a publish is done once it is written to the socket (RMQ-04).
-                history.complete(send, .ok(offset: nil, broker: target, time: now))
+                engine.recorder.history.complete(send, .ok(offset: nil, broker: target, time: now))
             }
         }
     }
@@ -510,14 +434,14 @@ public struct RabbitWorld: ScenarioWorld {
                     .failed(
                         producer: index + 1, messages: [pending.message], error: "basic.nack", retrying: false
                     ), at: node)
-                history.complete(pending.send, .fail(error: "basic.nack", time: now))
+                engine.recorder.history.complete(pending.send, .fail(error: "basic.nack", time: now))
             } else {
                 note(
                     .queue(
                         .confirmed(
                             producer: index + 1, message: pending.message,
                             node: publishers[index].connectedTo ?? BrokerID(1))), at: node)
-                history.complete(
+                engine.recorder.history.complete(
                     pending.send, .ok(offset: nil, broker: publishers[index].connectedTo, time: now))
             }
         case .returned(_, let message):
@@ -538,7 +462,7 @@ public struct RabbitWorld: ScenarioWorld {
         note(
             .failed(producer: index + 1, messages: [pending.message], error: error, retrying: false),
             at: .producer(index + 1))
-        history.complete(pending.send, .info(error: error, time: now))
+        engine.recorder.history.complete(pending.send, .info(error: error, time: now))
     }
 
     /// The connection to `node` broke: every publish still awaiting its confirm is in doubt.
@@ -552,7 +476,9 @@ public struct RabbitWorld: ScenarioWorld {
         note(
             .failed(producer: index + 1, messages: outstanding.map(\.message), error: error, retrying: false),
             at: .producer(index + 1))
-        for pending in outstanding { history.complete(pending.send, .info(error: error, time: now)) }
+        for pending in outstanding {
+            engine.recorder.history.complete(pending.send, .info(error: error, time: now))
+        }
     }
 
     /// RMQ-11: after a connection failure a publisher re-sends what was never confirmed.
@@ -616,13 +542,14 @@ public struct RabbitWorld: ScenarioWorld {
                 .queue(.unroutable(node: nodes[index].id, message: copy.message, returned: config.mandatory)),
                 at: node)
             if config.mandatory {
-                send(
+                engine.transmit(
                     .returned(sequence: copy.sequence, message: copy.message), from: node,
                     to: .producer(copy.publisher))
             }
             // The confirm still comes, after the return: a confirm does not mean queued (RMQ-01).
             if let sequence = copy.sequence {
-                send(.confirm(sequence: sequence, nack: false), from: node, to: .producer(copy.publisher))
+                engine.transmit(
+                    .confirm(sequence: sequence, nack: false), from: node, to: .producer(copy.publisher))
             }
             return
         }
@@ -632,7 +559,7 @@ public struct RabbitWorld: ScenarioWorld {
             guard nodes[index].isLeader else {
                 // Not the leader: hand it to the leader if one is known; else it waits for none.
                 if let leader = nodes[index].leader, leader != nodes[index].id {
-                    send(.publish(copy), from: node, to: .broker(leader))
+                    engine.transmit(.publish(copy), from: node, to: .broker(leader))
                 } else {
                     note(
                         .queue(
@@ -650,7 +577,8 @@ public struct RabbitWorld: ScenarioWorld {
             if copy.persistent && config.durable {
                 nodes[index].awaitingSync.append((nodes[index].store.count - 1, copy.publisher, sequence))
             } else {
-                send(.confirm(sequence: sequence, nack: false), from: node, to: .producer(copy.publisher))
+                engine.transmit(
+                    .confirm(sequence: sequence, nack: false), from: node, to: .producer(copy.publisher))
             }
         }
     }
@@ -697,7 +625,7 @@ public struct RabbitWorld: ScenarioWorld {
         let ready = nodes[index].awaitingSync.filter { $0.storeIndex < upTo }
         nodes[index].awaitingSync.removeAll { $0.storeIndex < upTo }
         for waiting in ready {
-            send(
+            engine.transmit(
                 .confirm(sequence: waiting.sequence, nack: false), from: node,
                 to: .producer(waiting.publisher))
         }
@@ -719,7 +647,7 @@ public struct RabbitWorld: ScenarioWorld {
     private mutating func registerConsumer(_ index: Int, _ consumer: Int) {
         guard consumers[consumer - 1].connectedTo == nodes[index].id else { return }
         if isQuorum && !nodes[index].isLeader {
-            send(.cancel, from: .broker(nodes[index].id), to: .consumer(consumer))
+            engine.transmit(.cancel, from: .broker(nodes[index].id), to: .consumer(consumer))
             return
         }
         nodes[index].consumers[consumer] = config.noAck ? 0 : config.effectivePrefetch
@@ -754,7 +682,7 @@ public struct RabbitWorld: ScenarioWorld {
                             node: id, consumer: consumer, message: message.copy.message, tag: tag,
                             redelivered: message.redelivered, deliveryCount: message.deliveryCount)),
                     at: .broker(id))
-                send(.deliver(message, tag: tag), from: .broker(id), to: .consumer(consumer))
+                engine.transmit(.deliver(message, tag: tag), from: .broker(id), to: .consumer(consumer))
             }
         }
     }
@@ -876,7 +804,7 @@ public struct RabbitWorld: ScenarioWorld {
         nodes[index].checkedOut = []
         nodes[index].isLeader = false
         nodes[index].fsyncInFlight = false
-        network.resetConnections(of: .broker(id))
+        engine.resetConnections(of: .broker(id))
         // The disk as the fault leaves it.
         switch fault {
         case .crash, .applicationCrash: break
@@ -975,7 +903,7 @@ public struct RabbitWorld: ScenarioWorld {
             return
         }
         consumers[index].connectedTo = target
-        send(.consume(consumer: index + 1), from: .consumer(index + 1), to: .broker(target))
+        engine.transmit(.consume(consumer: index + 1), from: .consumer(index + 1), to: .broker(target))
     }
 
     private mutating func consumerReceive(_ index: Int, _ payload: RabbitPayload, from: NodeID) {
@@ -983,7 +911,7 @@ public struct RabbitWorld: ScenarioWorld {
         case .deliver(let message, let tag):
             guard case .broker(let node) = from, node == consumers[index].connectedTo else { return }
             consumers[index].deliveredCount += 1
-            history.polls.append(
+            engine.recorder.history.polls.append(
                 History.Delivery(
                     consumer: index + 1, message: message.copy.message, offset: Offset(message.copy.id),
                     time: now))
@@ -1012,7 +940,7 @@ public struct RabbitWorld: ScenarioWorld {
         let settlement = consumers[index].settlement
         if settlement == .ack || config.noAck {
             consumers[index].processedCount += 1
-            history.processed.append(
+            engine.recorder.history.processed.append(
                 History.Delivery(
                     consumer: index + 1, message: message.copy.message, offset: Offset(message.copy.id),
                     time: now))
@@ -1028,7 +956,7 @@ public struct RabbitWorld: ScenarioWorld {
                         .settled(consumer: index + 1, message: message.copy.message, settlement: settlement)),
                     at: node)
             }
-            send(.settle(tag: tag, settlement), from: node, to: .broker(connected))
+            engine.transmit(.settle(tag: tag, settlement), from: node, to: .broker(connected))
         }
         startProcessing(index)
     }
@@ -1048,7 +976,7 @@ public struct RabbitWorld: ScenarioWorld {
         consumers[index].inbox = []
         guard let node = consumers[index].connectedTo else { return }
         consumers[index].connectedTo = nil
-        send(.closed(consumer: index + 1), from: .consumer(index + 1), to: .broker(node))
+        engine.transmit(.closed(consumer: index + 1), from: .consumer(index + 1), to: .broker(node))
     }
 
     // MARK: - Quorum queue: Raft
@@ -1083,7 +1011,7 @@ public struct RabbitWorld: ScenarioWorld {
             advanceCommit(index)
         } else if let leader = nodes[index].leader {
             // Acknowledge only what is on disk and known to match the leader's log.
-            send(
+            engine.transmit(
                 .appendResponse(
                     term: nodes[index].term, success: true,
                     matchIndex: min(nodes[index].fsyncedUpTo, nodes[index].verifiedUpTo)),
@@ -1098,7 +1026,7 @@ public struct RabbitWorld: ScenarioWorld {
             let next = min(leader.nextIndex[follower], leader.log.count)
             let previousTerm = next > 0 ? leader.log[next - 1].term : 0
             let entries = Array(leader.log[next..<min(leader.log.count, next + 200)])
-            send(
+            engine.transmit(
                 .appendEntries(
                     term: leader.term, previousIndex: next, previousTerm: previousTerm, entries: entries,
                     leaderCommit: leader.commitIndex),
@@ -1128,7 +1056,7 @@ public struct RabbitWorld: ScenarioWorld {
             nodes[index].consumers = [:]
             nodes[index].checkedOut = []
             for consumer in registered {
-                send(.cancel, from: .broker(nodes[index].id), to: .consumer(consumer))
+                engine.transmit(.cancel, from: .broker(nodes[index].id), to: .consumer(consumer))
             }
             note(
                 .becameFollower(broker: nodes[index].id, leader: leader, epoch: Epoch(term)),
@@ -1142,7 +1070,7 @@ public struct RabbitWorld: ScenarioWorld {
     ) {
         let me = NodeID.broker(nodes[index].id)
         guard term >= nodes[index].term else {
-            send(
+            engine.transmit(
                 .appendResponse(term: nodes[index].term, success: false, matchIndex: 0), from: me,
                 to: .broker(leader))
             return
@@ -1152,7 +1080,7 @@ public struct RabbitWorld: ScenarioWorld {
         guard previousIndex <= nodes[index].log.count,
             previousIndex == 0 || nodes[index].log[previousIndex - 1].term == previousTerm
         else {
-            send(
+            engine.transmit(
                 .appendResponse(
                     term: term, success: false,
                     matchIndex: min(nodes[index].log.count, max(0, previousIndex - 1))),
@@ -1190,7 +1118,7 @@ public struct RabbitWorld: ScenarioWorld {
         nodes[index].commitIndex = max(nodes[index].commitIndex, min(leaderCommit, nodes[index].verifiedUpTo))
         applyCommitted(index)
         if nodes[index].fsyncedUpTo >= previousIndex + entries.count || entries.isEmpty {
-            send(
+            engine.transmit(
                 .appendResponse(
                     term: term, success: true,
                     matchIndex: min(nodes[index].fsyncedUpTo, nodes[index].verifiedUpTo)),
@@ -1246,7 +1174,7 @@ public struct RabbitWorld: ScenarioWorld {
                             .enqueued(node: id, queue: "q", message: message.copy.message, persistent: true)),
                         at: .broker(id))
                     if let sequence = message.copy.sequence {
-                        send(
+                        engine.transmit(
                             .confirm(sequence: sequence, nack: false), from: .broker(id),
                             to: .producer(message.copy.publisher))
                     }
@@ -1322,7 +1250,7 @@ public struct RabbitWorld: ScenarioWorld {
         nodes[index].electionJitter = electionRandom.next(in: 0...config.electionTimeoutMs)
         let lastTerm = nodes[index].log.last?.term ?? 0
         for other in 0..<3 where other != index {
-            send(
+            engine.transmit(
                 .requestVote(term: nodes[index].term, lastIndex: nodes[index].log.count, lastTerm: lastTerm),
                 from: .broker(id), to: .broker(BrokerID(other + 1)))
         }
@@ -1342,7 +1270,7 @@ public struct RabbitWorld: ScenarioWorld {
             nodes[index].votedFor = candidate
             nodes[index].lastHeard = now
         }
-        send(
+        engine.transmit(
             .vote(term: nodes[index].term, granted: granted), from: .broker(nodes[index].id),
             to: .broker(candidate))
     }
@@ -1380,7 +1308,7 @@ public struct RabbitWorld: ScenarioWorld {
     public func holds(_ condition: Condition) -> Bool {
         switch condition {
         case .acknowledged(let names):
-            return names.allSatisfy { name in messageIndex[name].map(history.isAcknowledged) ?? false }
+            return engine.recorder.acknowledged(names)
         case .allCompleted:
             return history.pendingSends == 0
         case .leaderIs(let broker):
@@ -1392,7 +1320,7 @@ public struct RabbitWorld: ScenarioWorld {
         case .polled(let consumer, let count):
             return consumer <= consumers.count && consumers[consumer - 1].deliveredCount >= count
         case .replicated(let name, let broker):
-            guard let id = messageIndex[name] else { return false }
+            guard let id = engine.recorder.existingMessage(named: name) else { return false }
             return nodes[broker.value - 1].log.contains { $0.enqueued == id }
         case .isr, .committed:
             return false

@@ -1,9 +1,9 @@
 // Theory of operation
 //
 // A RocketMQ 4.x world: broker group a (B1 master, B2 slave) and optionally group b (B3 master,
-// B4 slave), producers p1.. and push consumers c1.. of one consumer group. It runs on the same
-// engine as the other worlds: one event queue ordered by (time, sequence), a network whose
-// faults the scenario sets, and a seeded generator per source of randomness.
+// B4 slave), producers p1.. and push consumers c1.. of one consumer group. It runs on
+// WorldEngine: one event queue ordered by (time, sequence), the network whose faults the scenario
+// sets, and the recorder; this file decides what each delivery, timer and action does.
 //
 // Every master and slave has a commit log: entries in the page cache, of which a prefix is on
 // disk (`flushed`). A process crash keeps the page cache; a power loss keeps the flushed prefix;
@@ -75,7 +75,7 @@ enum SendStatus: String, Sendable {
     case slaveNotAvailable = "SLAVE_NOT_AVAILABLE"
 }
 
-enum RocketPayload: Sendable {
+enum RocketPayload: WirePayload {
     case send(request: Int, entry: CommitLogEntry)
     case sendResult(request: Int, status: SendStatus)
     case endTransaction(copy: Int, commit: Bool?)
@@ -113,16 +113,7 @@ struct RocketQueue: Hashable, Sendable {
 public struct RocketWorld: ScenarioWorld {
     public let config: RocketConfig
     public let seed: UInt64
-    public private(set) var now: Millis = 0
-    public private(set) var eventCount = 0
-    private var recorder: WorldRecorder
-
-    enum Event: Sendable {
-        case deliver(from: NodeID, to: NodeID, payload: RocketPayload)
-        case timer(node: NodeID, incarnation: Int, timer: Timer)
-        case action(WorldAction)
-        case pacedTick(Int)
-    }
+    private var engine: WorldEngine<RocketPayload, Timer>
 
     enum Timer: Sendable {
         case flushTick
@@ -199,9 +190,6 @@ public struct RocketWorld: ScenarioWorld {
         var deliveredCount = 0
     }
 
-    private var events = EventQueue<Event>()
-    private var network: Network
-    private var networkRandom: SeededRandom
     private(set) var nodes: [Node]
     private var producers: [Producer] = []
     private var consumers: [Consumer] = []
@@ -210,17 +198,13 @@ public struct RocketWorld: ScenarioWorld {
     private var copyMessage: [Int: (message: MessageID, send: Int)] = [:]
     private var nextCopy = 0
     private var nextRequest = 0
-    private var pacedSends: [PacedSend] = []
     /// Costs, for `mqproof compare`.
     public private(set) var fsyncs = 0
-    public private(set) var networkMessages = 0
 
     public init(config: RocketConfig, seed: UInt64, recordsTrace: Bool = true) {
         self.config = config
         self.seed = seed
-        recorder = WorldRecorder(recordsTrace: recordsTrace)
-        network = Network(delay: config.networkDelayMs)
-        networkRandom = SeededRandom(seed: seed).child("network")
+        engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
         nodes = (0..<config.nodes).map { index in
             Node(id: BrokerID(index + 1), index: index, isMaster: index % 2 == 0)
         }
@@ -247,17 +231,20 @@ public struct RocketWorld: ScenarioWorld {
 
     // MARK: - ScenarioWorld plumbing
 
-    public var recordsTrace: Bool { recorder.recordsTrace }
-    public var trace: [TraceEvent] { recorder.trace }
-    public var traceHash: UInt64 { recorder.traceHash }
-    public var history: History { recorder.history }
-    public var messageNames: [String] { recorder.messageNames }
-    public func name(of message: MessageID) -> String { recorder.name(of: message) }
-    public mutating func message(named name: String) -> MessageID { recorder.message(named: name) }
+    public var now: Millis { engine.now }
+    public var eventCount: Int { engine.eventCount }
+    public var networkMessages: Int { engine.networkMessages }
+    public var recordsTrace: Bool { engine.recorder.recordsTrace }
+    public var trace: [TraceEvent] { engine.recorder.trace }
+    public var traceHash: UInt64 { engine.recorder.traceHash }
+    public var history: History { engine.recorder.history }
+    public var messageNames: [String] { engine.recorder.messageNames }
+    public func name(of message: MessageID) -> String { engine.recorder.name(of: message) }
+    public mutating func message(named name: String) -> MessageID { engine.recorder.message(named: name) }
     public mutating func automaticMessages(count: Int, first: Int) -> [MessageID] {
-        recorder.automaticMessages(count: count, first: first)
+        engine.recorder.automaticMessages(count: count, first: first)
     }
-    public mutating func note(_ note: Note, at node: NodeID) { recorder.note(note, at: node, time: now) }
+    public mutating func note(_ note: Note, at node: NodeID) { engine.note(note, at: node) }
 
     public var allNodes: [NodeID] {
         nodes.map { .broker($0.id) } + producers.indices.map { .producer($0 + 1) }
@@ -275,20 +262,15 @@ public struct RocketWorld: ScenarioWorld {
     // MARK: - The event loop
 
     public mutating func step(until limit: Millis) -> Bool {
-        guard let time = events.nextTime, time <= limit, let event = events.pop() else { return false }
-        now = time
-        eventCount += 1
+        guard let event = engine.next(until: limit) else { return false }
         switch event {
         case .deliver(let from, let to, let payload): arrive(payload, from: from, to: to)
         case .timer(let node, let incarnation, let timer): fire(timer, at: node, incarnation: incarnation)
         case .action(let action): perform(action)
         case .pacedTick(let index):
-            let paced = pacedSends[index]
-            send([paced.messages[paced.next]], producer: paced.producer)
-            pacedSends[index].next += 1
-            if pacedSends[index].next < paced.messages.count {
-                events.schedule(.pacedTick(index), at: now + paced.every)
-            }
+            let paced = engine.pacedMessage(index)
+            send([paced.message], producer: paced.producer)
+            engine.advancePaced(index)
         }
         checkInvariants()
         return true
@@ -296,34 +278,19 @@ public struct RocketWorld: ScenarioWorld {
 
     public mutating func run(until time: Millis) {
         while step(until: time) {}
-        now = max(now, time)
+        engine.advance(to: time)
     }
 
     public mutating func schedule(_ action: WorldAction, at time: Millis) {
-        events.schedule(.action(action), at: max(now, time))
+        engine.schedule(action, at: time)
     }
 
     public mutating func producePaced(_ messages: [MessageID], producer: Int, every: Millis) {
-        guard !messages.isEmpty else { return }
-        pacedSends.append(PacedSend(producer: producer, messages: messages, next: 0, every: max(0, every)))
-        events.schedule(.pacedTick(pacedSends.count - 1), at: now)
-    }
-
-    private mutating func transmit(_ payload: RocketPayload, from: NodeID, to: NodeID) {
-        networkMessages += 1
-        switch network.route(payload.kind, from: from, to: to, now: now, random: &networkRandom) {
-        case .success(let arrivals):
-            for arrival in arrivals {
-                events.schedule(.deliver(from: from, to: to, payload: payload), at: arrival)
-            }
-        case .failure(let reason):
-            note(.dropped(kind: payload.kind, from: from, to: to, reason: reason), at: from)
-        }
+        engine.producePaced(messages, producer: producer, every: every)
     }
 
     private mutating func setTimer(_ timer: Timer, for node: NodeID, after delay: Millis) {
-        events.schedule(
-            .timer(node: node, incarnation: incarnation(of: node), timer: timer), at: now + max(0, delay))
+        engine.setTimer(timer, for: node, incarnation: incarnation(of: node), after: delay)
     }
 
     private func incarnation(of node: NodeID) -> Int {
@@ -350,18 +317,8 @@ public struct RocketWorld: ScenarioWorld {
     }
 
     private mutating func arrive(_ payload: RocketPayload, from: NodeID, to: NodeID) {
-        if network.isBlocked(from, to) {
-            note(.dropped(kind: payload.kind, from: from, to: to, reason: .partition), at: from)
-            return
-        }
-        guard isUp(to) else {
-            note(.dropped(kind: payload.kind, from: from, to: to, reason: .deadNode), at: from)
-            return
-        }
-        if let until = pausedUntil(to), until > now {
-            events.schedule(.deliver(from: from, to: to, payload: payload), at: until)
-            return
-        }
+        guard engine.admits(payload, from: from, to: to, receiverUp: isUp(to), pausedUntil: pausedUntil(to))
+        else { return }
         switch to {
         case .broker(let id): brokerReceive(id.value - 1, payload, from: from)
         case .producer(let index): producerReceive(index - 1, payload)
@@ -371,11 +328,11 @@ public struct RocketWorld: ScenarioWorld {
     }
 
     private mutating func fire(_ timer: Timer, at node: NodeID, incarnation: Int) {
-        guard incarnation == self.incarnation(of: node), isUp(node) else { return }
-        if let until = pausedUntil(node), until > now {
-            events.schedule(.timer(node: node, incarnation: incarnation, timer: timer), at: until)
-            return
-        }
+        guard
+            engine.admits(
+                timer, at: node, setIn: incarnation, current: self.incarnation(of: node), up: isUp(node),
+                pausedUntil: pausedUntil(node))
+        else { return }
         switch (node, timer) {
         case (.broker(let id), .flushTick): flushTick(id.value - 1)
         case (.broker(let id), .flushDone(let upTo)): flushDone(id.value - 1, upTo: upTo)
@@ -405,30 +362,14 @@ public struct RocketWorld: ScenarioWorld {
     // MARK: - Actions
 
     public mutating func perform(_ action: WorldAction) {
+        if engine.applyNetworkFault(action, allNodes: allNodes) { return }
         switch action {
         case .crash(let broker, let fault): crashNode(broker.value - 1, fault)
         case .restart(let broker): restartNode(broker.value - 1)
         case .pause(let node, let milliseconds):
             note(.paused(node: node, milliseconds: milliseconds), at: node)
             if case .broker(let id) = node { nodes[id.value - 1].pausedUntil = now + milliseconds }
-        case .partition(let sideA, let sideB, let oneWay):
-            for a in sideA {
-                for b in sideB where a != b {
-                    network.block(a, b)
-                    if !oneWay { network.block(b, a) }
-                }
-            }
-            note(
-                .partitioned(
-                    description: sideA.map(\.description).joined(separator: " ") + (oneWay ? " -> " : " | ")
-                        + sideB.map(\.description).joined(separator: " ")), at: .controller)
-        case .isolate(let node):
-            perform(.partition([node], allNodes.filter { $0 != node }, oneWay: false))
-        case .heal:
-            network.heal()
-            note(.healed, at: .controller)
-        case .drop(let rule): network.addDropRule(rule)
-        case .delay(let rule): network.addDelayRule(rule)
+        case .partition, .isolate, .heal, .drop, .delay: break
         case .produce(let messages, let producer): send(messages, producer: producer)
         case .crashApplication(let producer): crashProducer(producer - 1)
         case .resendUnacknowledged(let producer):
@@ -463,7 +404,7 @@ public struct RocketWorld: ScenarioWorld {
         let index = producer - 1
         guard producers[index].isUp else { return }
         for message in messages {
-            let send = recorder.history.invoke(
+            let send = engine.recorder.history.invoke(
                 History.Send(
                     message: message, producer: producer, session: 0, invoked: now, outcome: .pending))
             let group = producers[index].nextGroup % masters.count
@@ -492,7 +433,7 @@ public struct RocketWorld: ScenarioWorld {
                     group: (group + 1) % masters.count)
             } else {
                 producers[index].unacknowledged.append(message)
-                recorder.history.complete(
+                engine.recorder.history.complete(
                     send, .fail(error: "send failed after \(total) attempts", time: now))
             }
             return
@@ -510,7 +451,7 @@ public struct RocketWorld: ScenarioWorld {
                 producer: index + 1, messages: [message], to: nodes[master].id, attempt: attempt,
                 sequence: nil),
             at: node)
-        transmit(.send(request: request, entry: entry), from: node, to: .broker(nodes[master].id))
+        engine.transmit(.send(request: request, entry: entry), from: node, to: .broker(nodes[master].id))
         setTimer(.sendTimeout(request: request), for: node, after: config.sendMsgTimeout - (now - startedAt))
     }
 
@@ -538,9 +479,10 @@ public struct RocketWorld: ScenarioWorld {
                     fact(
                         "p\(index + 1): half message \(name(of: pending.message)) got \(status.rawValue): ROLLBACK_MESSAGE without running the local transaction",
                         message: pending.message, at: node)
-                    recorder.history.complete(pending.send, .fail(error: status.rawValue, time: now))
+                    engine.recorder.history.complete(pending.send, .fail(error: status.rawValue, time: now))
                     let copy = copyOf(send: pending.send)
-                    transmit(.endTransaction(copy: copy, commit: false), from: node, to: .broker(broker))
+                    engine.transmit(
+                        .endTransaction(copy: copy, commit: false), from: node, to: .broker(broker))
                     return
                 }
                 fact(
@@ -556,14 +498,14 @@ public struct RocketWorld: ScenarioWorld {
                     ? "p\(index + 1): send(\(name(of: pending.message))) returns SEND_OK from \(broker)"
                     : "p\(index + 1): send(\(name(of: pending.message))) returns \(status.rawValue) from \(broker): a result, not an exception",
                 message: pending.message, at: node)
-            recorder.history.complete(pending.send, .ok(offset: nil, broker: broker, time: now))
+            engine.recorder.history.complete(pending.send, .ok(offset: nil, broker: broker, time: now))
         case .checkTransaction(let copy, let message):
             let answer = database[copy] ?? .unknown
             fact(
                 "p\(index + 1): checkLocalTransaction(\(name(of: message))) finds \(answer.rawValue) in the database",
                 message: message, at: node)
             guard let master = copyMaster(copy) else { return }
-            transmit(
+            engine.transmit(
                 .endTransaction(
                     copy: copy, commit: answer == .commit ? true : answer == .rollback ? false : nil),
                 from: node, to: .broker(nodes[master].id))
@@ -585,20 +527,20 @@ public struct RocketWorld: ScenarioWorld {
         let node = NodeID.producer(index + 1)
         let outcome = config.localTransaction
         database[copy] = outcome
-        let message = recorder.history.sends[send].message
+        let message = engine.recorder.history.sends[send].message
         switch outcome {
         case .commit, .commitAnsweredUnknown:
-            recorder.history.complete(send, .ok(offset: nil, broker: nil, time: now))
+            engine.recorder.history.complete(send, .ok(offset: nil, broker: nil, time: now))
         case .rollback:
-            recorder.history.complete(send, .fail(error: "local transaction rolled back", time: now))
+            engine.recorder.history.complete(send, .fail(error: "local transaction rolled back", time: now))
         case .unknown:
-            recorder.history.complete(send, .info(error: "local transaction state UNKNOW", time: now))
+            engine.recorder.history.complete(send, .info(error: "local transaction state UNKNOW", time: now))
         }
         fact(
             "p\(index + 1): local transaction for \(name(of: message)) \(Self.describe(outcome)); END_TRANSACTION goes oneway",
             message: message, at: node)
         guard let master = copyMaster(copy) else { return }
-        transmit(
+        engine.transmit(
             .endTransaction(
                 copy: copy, commit: outcome == .commit ? true : outcome == .rollback ? false : nil),
             from: node, to: .broker(nodes[master].id))
@@ -622,14 +564,14 @@ public struct RocketWorld: ScenarioWorld {
             .failed(producer: index + 1, messages: [pending.message], error: error, retrying: false),
             at: .producer(index + 1))
         producers[index].unacknowledged.append(pending.message)
-        recorder.history.complete(pending.send, .info(error: error, time: now))
+        engine.recorder.history.complete(pending.send, .info(error: error, time: now))
     }
 
     private mutating func crashProducer(_ index: Int) {
         guard producers[index].isUp else { return }
         note(.crashed(node: .producer(index + 1), fault: .applicationCrash), at: .producer(index + 1))
         for pending in producers[index].requests.values {
-            recorder.history.complete(pending.send, .info(error: "producer crashed", time: now))
+            engine.recorder.history.complete(pending.send, .info(error: "producer crashed", time: now))
         }
         producers[index].requests = [:]
         producers[index].unacknowledged = []
@@ -748,7 +690,7 @@ public struct RocketWorld: ScenarioWorld {
         if status != .sendOK {
             fact("\(nodes[index].id) answers \(status.rawValue)", at: .broker(nodes[index].id))
         }
-        transmit(
+        engine.transmit(
             .sendResult(request: put.request, status: status), from: .broker(nodes[index].id),
             to: .producer(put.producer))
     }
@@ -830,7 +772,7 @@ public struct RocketWorld: ScenarioWorld {
     }
 
     private mutating func slaveReport(_ index: Int, heartbeat: Bool) {
-        transmit(
+        engine.transmit(
             .haReport(offset: nodes[index].log.count, resync: true), from: .broker(nodes[index].id),
             to: .broker(nodes[index - 1].id))
         setTimer(.haHeartbeat, for: .broker(nodes[index].id), after: config.haHeartbeatMs)
@@ -843,7 +785,7 @@ public struct RocketWorld: ScenarioWorld {
         let from = nodes[index].pushedUpTo
         let entries = Array(nodes[index].log[from...])
         nodes[index].pushedUpTo = nodes[index].log.count
-        transmit(
+        engine.transmit(
             .haTransfer(from: from, entries: entries), from: .broker(nodes[index].id),
             to: .broker(nodes[slave].id))
     }
@@ -859,7 +801,7 @@ public struct RocketWorld: ScenarioWorld {
                     message: entry.message, at: .broker(nodes[index].id))
             }
         }
-        transmit(
+        engine.transmit(
             .haReport(offset: nodes[index].log.count, resync: false), from: .broker(nodes[index].id),
             to: .broker(nodes[index - 1].id))
     }
@@ -930,7 +872,7 @@ public struct RocketWorld: ScenarioWorld {
             fact(
                 "\(id) checks back half message \(name(of: half.message)) with p\(producer + 1) (check \(half.checkTimes))",
                 message: half.message, at: .broker(id))
-            transmit(
+            engine.transmit(
                 .checkTransaction(copy: copy, message: half.message), from: .broker(id),
                 to: .producer(producer + 1))
         }
@@ -950,7 +892,7 @@ public struct RocketWorld: ScenarioWorld {
             return
         }
         let entries = positions[offset..<min(positions.count, offset + 32)].map { nodes[index].log[$0] }
-        transmit(
+        engine.transmit(
             .pullResult(queue: queue, from: offset, entries: entries), from: .broker(nodes[index].id),
             to: .consumer(consumer))
     }
@@ -1022,12 +964,12 @@ public struct RocketWorld: ScenarioWorld {
         nodes[index].flushInFlight = false
         nodes[index].flushTickScheduled = false
         nodes[index].slaveConnected = false
-        network.resetConnections(of: .broker(id))
+        engine.resetConnections(of: .broker(id))
         switch fault {
         case .crash, .applicationCrash:
             // The kernel closes the process's sockets: a slave's master sees it go at once.
             if !nodes[index].isMaster {
-                transmit(.haClosed, from: .broker(id), to: .broker(nodes[index - 1].id))
+                engine.transmit(.haClosed, from: .broker(id), to: .broker(nodes[index - 1].id))
             }
         case .powerLoss:
             let removed = nodes[index].log[nodes[index].flushed...].filter { $0.topic == .topic }.map(
@@ -1117,7 +1059,7 @@ public struct RocketWorld: ScenarioWorld {
         guard consumers[index].active, consumers[index].isUp else { return }
         let offset = consumers[index].pullOffsets[queue] ?? 0
         consumers[index].pullSentAt[queue] = now
-        transmit(
+        engine.transmit(
             .pull(queue: queue, offset: offset), from: .consumer(index + 1),
             to: .broker(nodes[queue.master].id))
         setTimer(.repull(queue), for: .consumer(index + 1), after: Self.pullTimeoutMs)
@@ -1129,7 +1071,7 @@ public struct RocketWorld: ScenarioWorld {
         if config.messageModel == .clustering {
             for (queue, offset) in consumers[index].committed.sorted(by: { $0.key.master < $1.key.master })
             where nodes[queue.master].isUp {
-                transmit(
+                engine.transmit(
                     .commitOffset(queue: queue, offset: offset), from: .consumer(index + 1),
                     to: .broker(nodes[queue.master].id))
             }
@@ -1145,7 +1087,7 @@ public struct RocketWorld: ScenarioWorld {
         for (offset, entry) in entries.enumerated() {
             consumers[index].inbox.append((queue, start + offset, entry))
             consumers[index].deliveredCount += 1
-            recorder.history.polls.append(
+            engine.recorder.history.polls.append(
                 History.Delivery(
                     consumer: index + 1, message: entry.message, offset: Offset(entry.copy), time: now))
         }
@@ -1168,7 +1110,7 @@ public struct RocketWorld: ScenarioWorld {
         switch consumers[index].status {
         case .success:
             consumers[index].processedCount += 1
-            recorder.history.processed.append(
+            engine.recorder.history.processed.append(
                 History.Delivery(
                     consumer: index + 1, message: entry.message, offset: Offset(entry.copy), time: now))
             note(
@@ -1182,7 +1124,7 @@ public struct RocketWorld: ScenarioWorld {
                 fact(
                     "c\(index + 1): RECONSUME_LATER for \(name(of: entry.message)) (reconsumeTimes \(entry.reconsumeTimes)): sent back",
                     message: entry.message, at: node)
-                transmit(.sendBack(entry: entry), from: node, to: .broker(nodes[queue.master].id))
+                engine.transmit(.sendBack(entry: entry), from: node, to: .broker(nodes[queue.master].id))
             } else {
                 // sendMessageBack failed: consumed again locally a little later (RKT-09).
                 setTimer(.consumeLater, for: node, after: 5_000)
@@ -1198,14 +1140,14 @@ public struct RocketWorld: ScenarioWorld {
 
     public func holds(_ condition: Condition) -> Bool {
         switch condition {
-        case .acknowledged(let names): return recorder.acknowledged(names)
+        case .acknowledged(let names): return engine.recorder.acknowledged(names)
         case .allCompleted: return history.pendingSends == 0
         case .processed(let consumer, let count):
             return consumer <= consumers.count && consumers[consumer - 1].processedCount >= count
         case .polled(let consumer, let count):
             return consumer <= consumers.count && consumers[consumer - 1].deliveredCount >= count
         case .replicated(let name, let broker):
-            guard let id = recorder.existingMessage(named: name) else { return false }
+            guard let id = engine.recorder.existingMessage(named: name) else { return false }
             return nodes[broker.value - 1].log.contains { $0.message == id }
         case .leaderIs, .offline, .isr, .committed:
             return false

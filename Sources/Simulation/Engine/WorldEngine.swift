@@ -1,0 +1,167 @@
+// Theory of operation
+//
+// The engine under every queue broker's world (RabbitMQ, RocketMQ, ActiveMQ): virtual time, one
+// event queue ordered by (time, sequence), the network with its faults, paced sends and the
+// recorder. A world keeps its nodes and decides what a delivery, a timer or an action does; the
+// engine decides whether and when it happens at all: a partition or a dead receiver drops a
+// delivery, a paused node gets it when the pause ends, and a timer set by an earlier incarnation
+// of a node never fires. The Kafka world predates it and keeps its own loop.
+
+/// A network message of one world, which fault rules match by kind.
+protocol WirePayload: Sendable {
+    var kind: MessageKind { get }
+}
+
+struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
+    enum Event: Sendable {
+        case deliver(from: NodeID, to: NodeID, payload: Payload)
+        case timer(node: NodeID, incarnation: Int, timer: Timer)
+        case action(WorldAction)
+        case pacedTick(Int)
+    }
+
+    private(set) var now: Millis = 0
+    private(set) var eventCount = 0
+    var recorder: WorldRecorder
+    private var events = EventQueue<Event>()
+    private var network: Network
+    private var networkRandom: SeededRandom
+    private var pacedSends: [PacedSend] = []
+    /// Messages put on the network, for `mqproof compare`.
+    private(set) var networkMessages = 0
+
+    init(seed: UInt64, networkDelay: ClosedRange<Millis>, recordsTrace: Bool) {
+        recorder = WorldRecorder(recordsTrace: recordsTrace)
+        network = Network(delay: networkDelay)
+        networkRandom = SeededRandom(seed: seed).child("network")
+    }
+
+    // MARK: - Time and events
+
+    /// The next event due at or before `limit`, with the clock moved to it; nil when none is.
+    mutating func next(until limit: Millis) -> Event? {
+        guard let time = events.nextTime, time <= limit, let event = events.pop() else { return nil }
+        now = time
+        eventCount += 1
+        return event
+    }
+
+    /// After a run to `time` with nothing left to happen before it.
+    mutating func advance(to time: Millis) {
+        now = max(now, time)
+    }
+
+    mutating func schedule(_ action: WorldAction, at time: Millis) {
+        events.schedule(.action(action), at: max(now, time))
+    }
+
+    mutating func setTimer(_ timer: Timer, for node: NodeID, incarnation: Int, after delay: Millis) {
+        events.schedule(.timer(node: node, incarnation: incarnation, timer: timer), at: now + max(0, delay))
+    }
+
+    mutating func note(_ note: Note, at node: NodeID) {
+        recorder.note(note, at: node, time: now)
+    }
+
+    // MARK: - Paced sends
+
+    mutating func producePaced(_ messages: [MessageID], producer: Int, every: Millis) {
+        guard !messages.isEmpty else { return }
+        pacedSends.append(PacedSend(producer: producer, messages: messages, next: 0, every: max(0, every)))
+        events.schedule(.pacedTick(pacedSends.count - 1), at: now)
+    }
+
+    /// What paced send `index` sends now. Call `advancePaced` once the world has sent it, so the
+    /// next tick is queued after whatever the send scheduled.
+    func pacedMessage(_ index: Int) -> (producer: Int, message: MessageID) {
+        (pacedSends[index].producer, pacedSends[index].messages[pacedSends[index].next])
+    }
+
+    mutating func advancePaced(_ index: Int) {
+        pacedSends[index].next += 1
+        if pacedSends[index].next < pacedSends[index].messages.count {
+            events.schedule(.pacedTick(index), at: now + pacedSends[index].every)
+        }
+    }
+
+    // MARK: - The network
+
+    mutating func transmit(_ payload: Payload, from: NodeID, to: NodeID) {
+        networkMessages += 1
+        switch network.route(payload.kind, from: from, to: to, now: now, random: &networkRandom) {
+        case .success(let arrivals):
+            for arrival in arrivals {
+                events.schedule(.deliver(from: from, to: to, payload: payload), at: arrival)
+            }
+        case .failure(let reason):
+            note(.dropped(kind: payload.kind, from: from, to: to, reason: reason), at: from)
+        }
+    }
+
+    /// Whether a delivery arriving now reaches its receiver. A partition or a dead receiver drops
+    /// it (noted at the sender); a paused receiver gets it when the pause ends.
+    mutating func admits(
+        _ payload: Payload, from: NodeID, to: NodeID, receiverUp: Bool, pausedUntil: Millis?
+    ) -> Bool {
+        if network.isBlocked(from, to) {
+            note(.dropped(kind: payload.kind, from: from, to: to, reason: .partition), at: from)
+            return false
+        }
+        guard receiverUp else {
+            note(.dropped(kind: payload.kind, from: from, to: to, reason: .deadNode), at: from)
+            return false
+        }
+        if let pausedUntil, pausedUntil > now {
+            events.schedule(.deliver(from: from, to: to, payload: payload), at: pausedUntil)
+            return false
+        }
+        return true
+    }
+
+    /// Whether a timer fires now: never for a node that is down or has restarted since it was
+    /// set; a paused node's timer waits for the pause to end.
+    mutating func admits(
+        _ timer: Timer, at node: NodeID, setIn incarnation: Int, current: Int, up: Bool, pausedUntil: Millis?
+    ) -> Bool {
+        guard incarnation == current, up else { return false }
+        if let pausedUntil, pausedUntil > now {
+            events.schedule(.timer(node: node, incarnation: incarnation, timer: timer), at: pausedUntil)
+            return false
+        }
+        return true
+    }
+
+    /// The network's share of a world action: partitions, heal, drop and delay rules. Returns
+    /// false for an action the world handles itself.
+    mutating func applyNetworkFault(_ action: WorldAction, allNodes: [NodeID]) -> Bool {
+        switch action {
+        case .partition(let sideA, let sideB, let oneWay):
+            for a in sideA {
+                for b in sideB where a != b {
+                    network.block(a, b)
+                    if !oneWay { network.block(b, a) }
+                }
+            }
+            note(
+                .partitioned(
+                    description: sideA.map(\.description).joined(separator: " ") + (oneWay ? " -> " : " | ")
+                        + sideB.map(\.description).joined(separator: " ")), at: .controller)
+        case .isolate(let node):
+            return applyNetworkFault(
+                .partition([node], allNodes.filter { $0 != node }, oneWay: false), allNodes: allNodes)
+        case .heal:
+            network.heal()
+            note(.healed, at: .controller)
+        case .drop(let rule): network.addDropRule(rule)
+        case .delay(let rule): network.addDelayRule(rule)
+        default: return false
+        }
+        return true
+    }
+
+    /// A node that crashed opens new connections when it restarts: what travelled on the old ones
+    /// no longer holds up new messages on the same links.
+    mutating func resetConnections(of node: NodeID) {
+        network.resetConnections(of: node)
+    }
+}
