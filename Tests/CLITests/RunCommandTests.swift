@@ -162,7 +162,7 @@ struct ProofCommandTests {
     func verify() throws {
         let result = try run("verify", "--seeds", "5")
         #expect(result.status == 0)
-        #expect(result.standardOutput.contains("All 54 experiments prove their claims."))
+        #expect(result.standardOutput.contains("All 57 experiments prove their claims."))
     }
 }
 

@@ -101,6 +101,53 @@ struct RabbitMQScenarioTests {
         #expect(quorum.effectivePrefetch == 2_000)
     }
 
+    @Test(
+        "Topic bindings: * is exactly one word, # is zero or more",
+        arguments: [
+            ("order.created", "order.*", true), ("order.created.eu", "order.*", false),
+            ("order.created.eu", "order.#", true), ("order", "order.#", true), ("order", "#", true),
+            ("order.created", "*.created", true), ("created", "*.created", false),
+            ("created", "#.created", true), ("order.eu.created", "order.#.created", true),
+            ("order.created", "order.#.created", true), ("order.created.eu", "order.#.created", false),
+            ("order.created", "order.created", true), ("order.created", "order.deleted", false),
+        ])
+    func topicMatching(routingKey: String, bindingKey: String, matches: Bool) {
+        #expect(ExchangeType.topic.matches(routingKey: routingKey, bindingKey: bindingKey) == matches)
+    }
+
+    @Test("A direct exchange routes only to the queues whose binding key equals the routing key")
+    func directExchange() throws {
+        let run = try runInline(
+            """
+            name: direct
+            rabbitmq: "4.2"
+            nodes: 1
+            config: {exchange: orders, exchange.type: direct, binding.q: "eu, us", binding.audit: asia, routing_key: us}
+            steps:
+              - publish m
+              - wait 1s
+            expect:
+              queue q: [m]
+              queue audit: []
+            """)
+        #expect(run.passed, "\(describe(run))")
+    }
+
+    @Test("Exchange settings that cannot work are refused with the key and the reason")
+    func exchangeConfigErrors() {
+        #expect(throws: ConfigError.self) {
+            try RabbitConfig.resolve(version: .v40, nodes: 1, settings: [("binding.audit", "#")])
+        }
+        #expect(throws: ConfigError.self) {
+            try RabbitConfig.resolve(version: .v40, nodes: 1, settings: [("exchange.type", "headers")])
+        }
+        #expect(throws: ConfigError.self) {
+            try RabbitConfig.resolve(
+                version: .v40, nodes: 3,
+                settings: [("x-queue-type", "quorum"), ("exchange", "events"), ("binding.audit", "#")])
+        }
+    }
+
     @Test("Quorum queue with confirms: no single node failure loses a confirmed message (200 seeds)")
     func quorumSweep() throws {
         let entry = try #require(ScenarioLibrary.find("R06"))

@@ -3,10 +3,13 @@
 // RabbitMQ scenarios name their settings as AMQP 0-9-1 and RabbitMQ name them: queue arguments
 // (`x-queue-type`, `x-dead-letter-exchange`), message properties (`delivery_mode`), method
 // fields (`mandatory`, `prefetch-count`, `no-ack`) and channel modes (`confirm.select`). The
-// topology is fixed and small, so scenarios stay about delivery guarantees: the publisher
+// topology stays small, so scenarios stay about delivery guarantees: by default the publisher
 // publishes to the default exchange with `routing_key` (default `q`), which routes to the queue
-// `q` by name; `x-dead-letter-exchange: dlx` declares a fanout exchange `dlx` bound to a durable
-// classic queue `dlq`. A routing key that names no queue is unroutable.
+// `q` by name. `exchange: orders` with `exchange.type` (direct, fanout, topic) publishes to a
+// declared exchange instead, and `binding.<queue>: <keys>` binds a queue to it (declaring the
+// queue; `q` is bound with the key `q` unless it has a binding of its own). `x-dead-letter-
+// exchange: dlx` declares a fanout exchange `dlx` bound to a durable classic queue `dlq`. A
+// message that no binding matches is unroutable.
 //
 // Rules: ../shared/reference/semantics.md §4 (RMQ-01 to RMQ-12), RabbitMQ 4.x.
 
@@ -40,6 +43,46 @@ public enum Settlement: String, CaseIterable, Sendable {
     case nackRequeue = "nack-requeue"
 }
 
+/// How an exchange matches a routing key against its bindings (RMQ-01).
+public enum ExchangeType: String, CaseIterable, Sendable {
+    /// The binding key equals the routing key.
+    case direct
+    /// Every bound queue, whatever the key.
+    case fanout
+    /// Dot-separated words: `*` stands for exactly one word, `#` for zero or more.
+    case topic
+
+    /// Whether a message with `routingKey` goes through a binding with `bindingKey`.
+    public func matches(routingKey: String, bindingKey: String) -> Bool {
+        switch self {
+        case .direct: return routingKey == bindingKey
+        case .fanout: return true
+        case .topic:
+            return Self.topicMatches(
+                routingKey.split(separator: ".", omittingEmptySubsequences: false)[...],
+                bindingKey.split(separator: ".", omittingEmptySubsequences: false)[...])
+        }
+    }
+
+    private static func topicMatches(_ words: ArraySlice<Substring>, _ pattern: ArraySlice<Substring>) -> Bool
+    {
+        guard let head = pattern.first else { return words.isEmpty }
+        if head == "#" {
+            // Zero words, or one word and still inside the `#`.
+            return topicMatches(words, pattern.dropFirst())
+                || (!words.isEmpty && topicMatches(words.dropFirst(), pattern))
+        }
+        guard let word = words.first, head == "*" || head == word else { return false }
+        return topicMatches(words.dropFirst(), pattern.dropFirst())
+    }
+}
+
+/// A queue bound to the scenario's exchange, with its binding keys.
+public struct QueueBinding: Equatable, Sendable {
+    public var queue: String
+    public var keys: [String]
+}
+
 public struct RabbitConfig: Sendable, Equatable {
     public enum QueueType: String, Sendable { case classic, quorum }
 
@@ -53,6 +96,11 @@ public struct RabbitConfig: Sendable, Equatable {
     public var publisherConfirms: Bool
     public var mandatory: Bool
     public var routingKey: String
+    /// The exchange the publisher publishes to; empty for the default exchange.
+    public var exchange: String
+    public var exchangeType: ExchangeType
+    /// Queues bound to `exchange`, in the order declared; `q` first.
+    public var bindings: [QueueBinding]
     public var noAck: Bool
     /// 0 means unlimited; quorum queues cap it at 2000 (RMQ-10).
     public var prefetchCount: Int
@@ -86,7 +134,8 @@ public struct RabbitConfig: Sendable, Equatable {
     {
         var config = RabbitConfig(
             version: version, nodes: nodes, queueType: .classic, durable: true, deliveryMode: 1,
-            publisherConfirms: false, mandatory: false, routingKey: "q", noAck: false, prefetchCount: 0,
+            publisherConfirms: false, mandatory: false, routingKey: "q", exchange: "", exchangeType: .direct,
+            bindings: [], noAck: false, prefetchCount: 0,
             deadLetterExchange: nil, deliveryLimit: nil, networkDelayMs: 1...3, storeSyncIntervalMs: 200,
             fsyncMs: 5, confirmTimeoutMs: 5_000, processingMs: 10, reconnectMs: 500, electionTimeoutMs: 1_000,
             heartbeatMs: 100)
@@ -108,6 +157,23 @@ public struct RabbitConfig: Sendable, Equatable {
             case "confirm.select": config.publisherConfirms = try boolean()
             case "mandatory": config.mandatory = try boolean()
             case "routing_key": config.routingKey = value
+            case "exchange": config.exchange = value
+            case "exchange.type":
+                guard let type = ExchangeType(rawValue: value) else {
+                    throw ConfigError(
+                        key: key,
+                        reason: "expected direct, fanout or topic, got '\(value)' (headers is not modelled)")
+                }
+                config.exchangeType = type
+            case _ where key.hasPrefix("binding."):
+                let queue = String(key.dropFirst("binding.".count))
+                guard !queue.isEmpty, queue != "dlq", !config.bindings.contains(where: { $0.queue == queue })
+                else {
+                    throw ConfigError(
+                        key: key, reason: "name a queue once, and not dlq (the dead-letter exchange's queue)")
+                }
+                let keys = value.split(separator: ",").map { String($0.filter { $0 != " " }) }
+                config.bindings.append(QueueBinding(queue: queue, keys: keys.isEmpty ? [""] : keys))
             case "no-ack": config.noAck = try boolean()
             case "prefetch-count": config.prefetchCount = try integer(0...65_535)
             case "x-dead-letter-exchange": config.deadLetterExchange = value.isEmpty ? nil : value
@@ -125,9 +191,24 @@ public struct RabbitConfig: Sendable, Equatable {
                 throw ConfigError(
                     key: key,
                     reason:
-                        "not a RabbitMQ setting the simulator models (x-queue-type, durable, delivery_mode, confirm.select, mandatory, routing_key, no-ack, prefetch-count, x-dead-letter-exchange, x-delivery-limit, sim.*)"
+                        "not a RabbitMQ setting the simulator models (x-queue-type, durable, delivery_mode, confirm.select, mandatory, routing_key, exchange, exchange.type, binding.<queue>, no-ack, prefetch-count, x-dead-letter-exchange, x-delivery-limit, sim.*)"
                 )
             }
+        }
+        if config.exchange.isEmpty {
+            guard config.bindings.isEmpty else {
+                throw ConfigError(
+                    key: "binding.\(config.bindings[0].queue)",
+                    reason:
+                        "bindings need a named exchange: the default exchange binds every queue by its name")
+            }
+        } else if !config.bindings.contains(where: { $0.queue == "q" }) {
+            config.bindings.insert(QueueBinding(queue: "q", keys: ["q"]), at: 0)
+        }
+        if config.queueType == .quorum && config.bindings.contains(where: { $0.queue != "q" }) {
+            throw ConfigError(
+                key: "x-queue-type",
+                reason: "more bound queues are modelled for classic queues; q is the quorum queue")
         }
         if config.queueType == .quorum {
             guard config.durable else {

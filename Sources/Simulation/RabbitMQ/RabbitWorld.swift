@@ -202,6 +202,7 @@ public struct RabbitWorld: ScenarioWorld {
         nodes = (1...config.nodes).map { Node(id: BrokerID($0)) }
         nodes[0].queues["q"] = QueueState()
         if config.deadLetterExchange != nil { nodes[0].queues["dlq"] = QueueState() }
+        for binding in config.bindings { nodes[0].queues[binding.queue] = QueueState() }
         if config.queueType == .quorum {
             // B1 starts as the leader of term 1, as after the queue's declaration.
             for index in 0..<3 {
@@ -530,14 +531,27 @@ public struct RabbitWorld: ScenarioWorld {
         }
     }
 
-    /// The default exchange routes by queue name (RMQ-01).
-    private func route(_ routingKey: String) -> String? {
-        routingKey == "q" || (routingKey == "dlq" && config.deadLetterExchange != nil) ? routingKey : nil
+    /// The queues a publish reaches (RMQ-01): the default exchange routes by queue name; a
+    /// declared exchange through its bindings, each queue at most once.
+    private func route(_ routingKey: String) -> [String] {
+        if config.exchange.isEmpty {
+            return queueNames.contains(routingKey) ? [routingKey] : []
+        }
+        return config.bindings.filter { binding in
+            binding.keys.contains { config.exchangeType.matches(routingKey: routingKey, bindingKey: $0) }
+        }.map(\.queue)
+    }
+
+    /// Every queue the topology declares, `q` first.
+    var queueNames: [String] {
+        ["q"] + config.bindings.map(\.queue).filter { $0 != "q" }
+            + (config.deadLetterExchange != nil ? ["dlq"] : [])
     }
 
     private mutating func receivePublish(_ index: Int, _ copy: MessageCopy) {
         let node = NodeID.broker(nodes[index].id)
-        guard let queue = route(config.routingKey) else {
+        let queues = route(config.routingKey)
+        guard !queues.isEmpty else {
             note(
                 .queue(.unroutable(node: nodes[index].id, message: copy.message, returned: config.mandatory)),
                 at: node)
@@ -555,7 +569,8 @@ public struct RabbitWorld: ScenarioWorld {
         }
         nextPosition += 1
         let message = QueuedMessage(copy: copy, position: nextPosition)
-        if isQuorum && queue == "q" {
+        // A quorum q is the only queue then: more bound queues are classic-only (RabbitConfig).
+        if isQuorum && queues == ["q"] {
             guard nodes[index].isLeader else {
                 // Not the leader: hand it to the leader if one is known; else it waits for none.
                 if let leader = nodes[index].leader, leader != nodes[index].id {
@@ -572,7 +587,8 @@ public struct RabbitWorld: ScenarioWorld {
             raftAppend(index, .enqueue(message))
             return
         }
-        enqueueClassic(index, queue: queue, message)
+        for queue in queues { enqueueClassic(index, queue: queue, message) }
+        // Confirmed once every queue has it: for persistent messages, after the store's fsync.
         if let sequence = copy.sequence {
             if copy.persistent && config.durable {
                 nodes[index].awaitingSync.append((nodes[index].store.count - 1, copy.publisher, sequence))
@@ -591,7 +607,7 @@ public struct RabbitWorld: ScenarioWorld {
                 .enqueued(
                     node: id, queue: queue, message: message.copy.message, persistent: message.copy.persistent
                 )), at: .broker(id))
-        // The dead-letter queue is durable; `q` is as configured.
+        // The dead-letter queue is durable; the others are as configured.
         if message.copy.persistent && (config.durable || queue == "dlq") {
             nodes[index].store.append(StoredCopy(queue: queue, message: message))
             scheduleStoreSync(index)
@@ -1357,15 +1373,14 @@ public struct RabbitWorld: ScenarioWorld {
     }
 
     public func finalContents(ofQueue name: String) -> [MessageID]? {
-        guard name == "q" || (name == "dlq" && config.deadLetterExchange != nil) else { return nil }
+        guard queueNames.contains(name) else { return nil }
         return finalCopies(ofQueue: name).map(\.copy.message)
     }
 
     public func check() -> CheckerReport {
         QueueChecker.check(
             history: history, messageCount: messageNames.count,
-            held: finalCopies(ofQueue: "q")
-                + finalCopies(ofQueue: "dlq").filter { _ in config.deadLetterExchange != nil },
+            held: queueNames.flatMap { finalCopies(ofQueue: $0) },
             queueOrder: finalCopies(ofQueue: "q").map(\.copy.message), deliveryLimit: config.deliveryLimit,
             witness: { Checker.witness(for: $0, trace: trace, recordsTrace: recordsTrace) })
     }
