@@ -56,6 +56,17 @@ sweep("S01", seeds: 1_001...2_000, label: "acks=all again (memory must not grow)
 sweep("K01", seeds: 1...1_000, label: "K01 scripted (small)")
 sweep("R06", seeds: 1...1_000, label: "RabbitMQ quorum queue, random single failures")
 sweep("R04b", seeds: 1...1_000, label: "RabbitMQ classic queue, consumer crash")
+sweep("Q06", seeds: 1...1_000, label: "RocketMQ SYNC_FLUSH+SYNC_MASTER, 1 random fault")
+sweep("Q01", seeds: 1...1_000, label: "RocketMQ ASYNC_FLUSH power loss (small)")
+sweep("A07", seeds: 1...1_000, label: "ActiveMQ persistent sync sends, 1 random fault")
+sweep("A02", seeds: 1...1_000, label: "ActiveMQ async sends, power loss")
+
+// `mqproof compare`: eight runs, one per broker and profile.
+let compared = ContinuousClock.now
+for seed in UInt64(1)...100 { _ = try! Comparison.run(ComparisonWorkload(seed: seed)) }
+print(
+    "compare (8 runs of 200 messages): \(String(format: "%.2f", seconds(ContinuousClock.now - compared) / 100 * 1000)) ms per table"
+)
 
 // Trace recording cost, for `mqproof run --trace`.
 let (k05, k05Config) = load("K05")
