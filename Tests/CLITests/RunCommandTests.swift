@@ -51,10 +51,12 @@ struct RunCommandTests {
         #expect(report["passed"] as? Bool == false)
     }
 
-    @Test("The same seed gives the same trace in two separate processes")
-    func determinismAcrossProcesses() throws {
+    @Test(
+        "The same seed gives the same trace in two separate processes, for every broker model",
+        arguments: ["S02", "R06", "Q06", "A07"])
+    func determinismAcrossProcesses(experiment: String) throws {
         func hash(_ seed: String) throws -> String? {
-            let output = try run("run", "S02", "--seed", seed, "--json").standardOutput
+            let output = try run("run", experiment, "--seed", seed, "--json").standardOutput
             let report = try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any]
             return report?["traceHash"] as? String
         }
@@ -205,5 +207,28 @@ struct LiveCommandTests {
         let wrong = try BuiltBinary.mqproof.run(["live", "all", "--simulated"], environment: environment)
         #expect(wrong.status != 0)
         #expect(wrong.standardError.contains("--simulated applies to peak-shaving only"))
+    }
+
+    @Test("compare --json: eight rows, the same twice, and the table in text names every broker")
+    func compare() throws {
+        let directory = TemporaryDirectory()
+        let environment = ["HOME": directory.path, "MQPROOF_DB": directory.file("c.sqlite")]
+        let arguments = ["compare", "--messages", "50", "--json"]
+        let first = try BuiltBinary.mqproof.run(arguments, environment: environment)
+        #expect(first.status == 0)
+        #expect(
+            try BuiltBinary.mqproof.run(arguments, environment: environment).standardOutput
+                == first.standardOutput)
+        let report = try JSONSerialization.jsonObject(with: Data(first.standardOutput.utf8)) as? [String: Any]
+        let rows = report?["rows"] as? [[String: Any]] ?? []
+        #expect(rows.count == 8)
+        #expect(
+            Set(rows.compactMap { $0["system"] as? String }) == ["Kafka", "RabbitMQ", "RocketMQ", "ActiveMQ"])
+        let text = try BuiltBinary.mqproof.run(["compare", "--messages", "50"], environment: environment)
+        #expect(!text.standardOutput.contains("\u{1B}"))
+        #expect(text.standardOutput.contains("RocketMQ safest"))
+        let wrong = try BuiltBinary.mqproof.run(["compare", "--messages", "0"], environment: environment)
+        #expect(wrong.status != 0)
+        #expect(wrong.standardError.contains("--messages must be 1 to 10000"))
     }
 }
