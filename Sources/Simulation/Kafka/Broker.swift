@@ -187,26 +187,29 @@ struct BrokerState: Sendable {
 
     mutating func trackProducerState(_ record: Record, offset: Int) {
         guard let producer = record.producer else { return }
-        let position = producerStates.firstIndex { $0.id == producer }
-        var entry =
-            position.map { producerStates[$0].entry } ?? ProducerStateEntry(epoch: record.producerEpoch)
-        if entry.epoch != record.producerEpoch {
-            entry = ProducerStateEntry(epoch: record.producerEpoch)
+        // Mutated in place: a copy of the entry would copy its batch window on every record.
+        let position: Int
+        if let found = producerStates.firstIndex(where: { $0.id == producer }) {
+            position = found
+            if producerStates[position].entry.epoch != record.producerEpoch {
+                producerStates[position].entry = ProducerStateEntry(epoch: record.producerEpoch)
+            }
+        } else {
+            producerStates.append((producer, ProducerStateEntry(epoch: record.producerEpoch)))
+            position = producerStates.count - 1
         }
         if record.sequence == record.batchFirstSequence {
-            entry.batches.append(
+            producerStates[position].entry.batches.append(
                 .init(
                     firstSequence: record.sequence, lastSequence: record.sequence, firstOffset: offset,
                     lastOffset: offset))
-            if entry.batches.count > ProducerStateEntry.retainedBatches { entry.batches.removeFirst() }
-        } else if !entry.batches.isEmpty {
-            entry.batches[entry.batches.count - 1].lastSequence = record.sequence
-            entry.batches[entry.batches.count - 1].lastOffset = offset
-        }
-        if let position {
-            producerStates[position].entry = entry
-        } else {
-            producerStates.append((producer, entry))
+            if producerStates[position].entry.batches.count > ProducerStateEntry.retainedBatches {
+                producerStates[position].entry.batches.removeFirst()
+            }
+        } else if !producerStates[position].entry.batches.isEmpty {
+            let last = producerStates[position].entry.batches.count - 1
+            producerStates[position].entry.batches[last].lastSequence = record.sequence
+            producerStates[position].entry.batches[last].lastOffset = offset
         }
     }
 
