@@ -58,6 +58,8 @@ public struct ComparisonRow: Equatable, Sendable {
     public var reordered: Int
     /// Sends that failed or never got an answer: the availability paid.
     public var rejectedOrTimedOut: Int
+    /// Messages no send of which was ever acknowledged, at the end.
+    public var neverAcknowledged: Int
     public var fsyncsPerMessage: Double
     /// Network messages per message sent, halved: request and response make one round trip.
     public var roundTripsPerMessage: Double
@@ -73,6 +75,7 @@ public enum Comparison {
                 let run = ScenarioRunner.run(
                     scenario, config: try scenario.resolvedConfig(), seed: workload.seed, recordTrace: false)
                 let report = run.report
+                let history = run.world.history
                 let duplicated = Set(report.messages(.duplicate) + report.messages(.processedTwice))
                 let sent = max(1, workload.messages)
                 rows.append(
@@ -82,15 +85,10 @@ public enum Comparison {
                         sent: workload.messages,
                         lost: report.messages(.lostWrite).count, duplicated: duplicated.count,
                         reordered: report.messages(.reordered).count,
-                        rejectedOrTimedOut: Set(
-                            run.world.history.sends.filter {
-                                if case .ok = $0.outcome { false } else { true }
-                            }.map(\.message)
-                        ).subtracting(
-                            run.world.history.sends.filter {
-                                if case .ok = $0.outcome { true } else { false }
-                            }.map(\.message)
-                        ).count,
+                        rejectedOrTimedOut: report.failed + report.indeterminate,
+                        neverAcknowledged: Set(history.sends.map(\.message)).filter {
+                            !history.isAcknowledged($0)
+                        }.count,
                         fsyncsPerMessage: Double(run.world.fsyncs) / Double(sent),
                         roundTripsPerMessage: Double(run.world.networkMessages) / 2 / Double(sent),
                         events: run.world.eventCount))

@@ -44,6 +44,7 @@ struct Compare: ParsableCommand {
         var duplicated: Int
         var reordered: Int
         var rejectedOrTimedOut: Int
+        var neverAcknowledged: Int
         var fsyncsPerMessage: Double
         var roundTripsPerMessage: Double
     }
@@ -69,6 +70,7 @@ struct Compare: ParsableCommand {
                             sent: $0.sent,
                             lost: $0.lost, duplicated: $0.duplicated, reordered: $0.reordered,
                             rejectedOrTimedOut: $0.rejectedOrTimedOut,
+                            neverAcknowledged: $0.neverAcknowledged,
                             fsyncsPerMessage: ($0.fsyncsPerMessage * 100).rounded() / 100,
                             roundTripsPerMessage: ($0.roundTripsPerMessage * 100).rounded() / 100)
                     }))
@@ -84,6 +86,7 @@ struct Compare: ParsableCommand {
         Output.line(
             "  " + "system".rightPadded(to: 10) + "profile".rightPadded(to: 9) + "lost".leftPadded(to: 6)
                 + "dup".leftPadded(to: 6) + "reord".leftPadded(to: 7) + "failed".leftPadded(to: 8)
+                + "unacked".leftPadded(to: 9)
                 + "fsync/msg".leftPadded(to: 11) + "rtt/msg".leftPadded(to: 9))
         for row in rows {
             let lost = "\(row.lost)".leftPadded(to: 6)
@@ -91,6 +94,7 @@ struct Compare: ParsableCommand {
                 "  " + row.system.rawValue.rightPadded(to: 10) + row.profile.rawValue.rightPadded(to: 9)
                     + (row.lost > 0 ? style.bad(lost) : lost) + "\(row.duplicated)".leftPadded(to: 6)
                     + "\(row.reordered)".leftPadded(to: 7) + "\(row.rejectedOrTimedOut)".leftPadded(to: 8)
+                    + "\(row.neverAcknowledged)".leftPadded(to: 9)
                     + String(format: "%.2f", row.fsyncsPerMessage).leftPadded(to: 11)
                     + String(format: "%.1f", row.roundTripsPerMessage).leftPadded(to: 9))
         }
@@ -105,7 +109,8 @@ struct Compare: ParsableCommand {
             Terminal.current().hanging(
                 "lost: acknowledged to the producer, then gone. dup: stored or processed more than once. reord: "
                     + "processed out of the order it was acknowledged. failed: sends that failed or got no answer, "
-                    + "the availability paid (the safest profile re-sends them). fsync/msg: fsync calls per message "
+                    + "the availability paid. unacked: messages never acknowledged at the end (the safest profile "
+                    + "re-sends what failed). fsync/msg: fsync calls per message "
                     + "sent; Kafka has none on its write path and relies on replication. rtt/msg: network messages "
                     + "per message sent, halved; it includes replication, consumer traffic and heartbeats.",
                 first: style.dim("Legend    ")))
