@@ -169,10 +169,20 @@ public struct RocketWorld: ScenarioWorld {
         var isUp = true
         var incarnation = 0
         var nextGroup = 0
-        /// Sends in flight: request id to (history index, message, attempt, started, group).
-        var requests: [Int: (send: Int, message: MessageID, attempt: Int, startedAt: Millis, group: Int)] =
-            [:]
+        /// Sends in flight, by request id.
+        var requests: [Int: InFlightSend] = [:]
         var unacknowledged: [MessageID] = []
+    }
+
+    /// One attempt of a send: the history entry it answers, the copy it stored (a half message's
+    /// copy is what END_TRANSACTION names), and where the attempt went.
+    struct InFlightSend: Sendable {
+        var send: Int
+        var message: MessageID
+        var copy: Int
+        var attempt: Int
+        var startedAt: Millis
+        var group: Int
     }
 
     struct Consumer: Sendable {
@@ -195,7 +205,6 @@ public struct RocketWorld: ScenarioWorld {
     private var consumers: [Consumer] = []
     /// The application database of the transactional producer group: local transaction outcomes.
     private var database: [Int: LocalTransaction] = [:]
-    private var copyMessage: [Int: (message: MessageID, send: Int)] = [:]
     private var nextCopy = 0
     private var nextRequest = 0
     /// Costs, for `mqproof compare`.
@@ -444,8 +453,9 @@ public struct RocketWorld: ScenarioWorld {
         let topic: RocketTopic = config.transactional ? .half : .topic
         let entry = CommitLogEntry(
             topic: topic, copy: nextCopy, message: message, producer: index + 1, bornAt: now)
-        copyMessage[nextCopy] = (message, send)
-        producers[index].requests[request] = (send, message, attempt, startedAt, group)
+        producers[index].requests[request] = InFlightSend(
+            send: send, message: message, copy: nextCopy, attempt: attempt, startedAt: startedAt, group: group
+        )
         note(
             .sent(
                 producer: index + 1, messages: [message], to: nodes[master].id, attempt: attempt,
@@ -480,7 +490,7 @@ public struct RocketWorld: ScenarioWorld {
                         "p\(index + 1): half message \(name(of: pending.message)) got \(status.rawValue): ROLLBACK_MESSAGE without running the local transaction",
                         message: pending.message, at: node)
                     engine.recorder.history.complete(pending.send, .fail(error: status.rawValue, time: now))
-                    let copy = copyOf(send: pending.send)
+                    let copy = pending.copy
                     engine.transmit(
                         .endTransaction(copy: copy, commit: false), from: node, to: .broker(broker))
                     return
@@ -489,7 +499,7 @@ public struct RocketWorld: ScenarioWorld {
                     "p\(index + 1): half message \(name(of: pending.message)) SEND_OK; executeLocalTransaction runs",
                     message: pending.message, at: node)
                 setTimer(
-                    .localTransactionDone(send: pending.send, copy: copyOf(send: pending.send)), for: node,
+                    .localTransactionDone(send: pending.send, copy: pending.copy), for: node,
                     after: config.localTransactionMs)
                 return
             }
@@ -512,10 +522,6 @@ public struct RocketWorld: ScenarioWorld {
         default:
             preconditionFailure("a producer got \(payload.kind)")
         }
-    }
-
-    private func copyOf(send: Int) -> Int {
-        copyMessage.filter { $0.value.send == send }.map(\.key).max() ?? 0
     }
 
     /// The master a half message was sent to: the one whose log holds it.
