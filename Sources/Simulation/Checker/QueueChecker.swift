@@ -22,55 +22,21 @@ enum QueueChecker {
         history: History, messageCount: Int, held: [QueuedMessage], queueOrder: [MessageID],
         deliveryLimit: Int?, witness: (MessageID) -> [TraceEvent]
     ) -> CheckerReport {
-        var copies = [[Int]](repeating: [], count: messageCount)
-        for message in held where !copies[message.copy.message.value].contains(message.copy.id) {
-            copies[message.copy.message.value].append(message.copy.id)
-        }
-        var processedCount = [Int](repeating: 0, count: messageCount)
-        for item in history.processed {
-            processedCount[item.message.value] += 1
-            // A processed delivery's offset is its copy's number.
-            if !copies[item.message.value].contains(item.offset.value) {
-                copies[item.message.value].append(item.offset.value)
-            }
-        }
-        var anomalies: [Anomaly] = []
-        var acknowledged = 0
-        var failed = 0
-        var indeterminate = 0
-        var recovered = 0
-        var lost = [Bool](repeating: false, count: messageCount)
-        for send in history.sends {
-            let survives = !copies[send.message.value].isEmpty
-            switch send.outcome {
-            case .ok:
-                acknowledged += 1
-                if !survives { lost[send.message.value] = true }
-            case .fail: failed += 1
-            case .info:
-                indeterminate += 1
-                if survives { recovered += 1 }
-            case .pending: break
-            }
-        }
-        func report(_ kind: AnomalyKind, _ flags: [Bool]) {
-            for (message, flagged) in flags.enumerated() where flagged {
-                anomalies.append(
-                    Anomaly(kind: kind, message: MessageID(message), witness: witness(MessageID(message))))
-            }
-        }
-        report(.lostWrite, lost)
-        report(.duplicate, copies.map { $0.count > 1 })
-        report(.processedTwice, processedCount.map { $0 > 1 })
-        report(.reordered, reorderedByProcessing(history: history, messageCount: messageCount))
+        var tally = Tally(
+            history: history, messageCount: messageCount,
+            held: held.map { ($0.copy.message, $0.copy.id) })
+        // A queue deletes what it delivered and had acked: a processed copy counts as kept.
+        let survives = tally.copies.map { !$0.isEmpty }
+        tally.judgeSends(survives: survives)
+        tally.report(.duplicate, tally.copies.map { $0.count > 1 })
+        tally.report(.processedTwice, tally.processedCount.map { $0 > 1 })
+        tally.report(.reordered, reorderedByProcessing(history: history, messageCount: messageCount))
         if let deliveryLimit {
             var deliveries = [Int](repeating: 0, count: messageCount)
             for delivery in history.polls { deliveries[delivery.message.value] += 1 }
-            report(.pastDeliveryLimit, deliveries.map { $0 > deliveryLimit + 1 })
+            tally.report(.pastDeliveryLimit, deliveries.map { $0 > deliveryLimit + 1 })
         }
-        return CheckerReport(
-            anomalies: anomalies, acknowledged: acknowledged, failed: failed, indeterminate: indeterminate,
-            recovered: recovered, finalLog: queueOrder)
+        return tally.report(finalLog: queueOrder, witness: witness)
     }
 
     /// `retrying`: messages waiting for a retry or in a dead-letter queue, which a consumer that
@@ -79,60 +45,90 @@ enum QueueChecker {
         history: History, messageCount: Int, stored: [(message: MessageID, copy: Int)], order: [MessageID],
         retrying: Set<MessageID>, witness: (MessageID) -> [TraceEvent]
     ) -> CheckerReport {
-        var copies = [[Int]](repeating: [], count: messageCount)
-        for item in stored where !copies[item.message.value].contains(item.copy) {
-            copies[item.message.value].append(item.copy)
-        }
-        let storedAtAll = copies.map { !$0.isEmpty }
-        var processedCount = [Int](repeating: 0, count: messageCount)
-        for item in history.processed {
-            processedCount[item.message.value] += 1
-            if !copies[item.message.value].contains(item.offset.value) {
-                copies[item.message.value].append(item.offset.value)
-            }
-        }
-        var acknowledged = 0
-        var failed = 0
-        var indeterminate = 0
-        var recovered = 0
-        var lost = [Bool](repeating: false, count: messageCount)
-        for send in history.sends {
-            switch send.outcome {
-            case .ok:
-                acknowledged += 1
-                if !storedAtAll[send.message.value] { lost[send.message.value] = true }
-            case .fail: failed += 1
-            case .info:
-                indeterminate += 1
-                if storedAtAll[send.message.value] { recovered += 1 }
-            case .pending: break
-            }
-        }
-        var anomalies: [Anomaly] = []
-        func report(_ kind: AnomalyKind, _ flags: [Bool]) {
-            for (message, flagged) in flags.enumerated() where flagged {
-                anomalies.append(
-                    Anomaly(kind: kind, message: MessageID(message), witness: witness(MessageID(message))))
-            }
-        }
-        report(.lostWrite, lost)
-        report(.duplicate, copies.map { $0.count > 1 })
-        report(.processedTwice, processedCount.map { $0 > 1 })
-        report(.consumedThenLost, zip(processedCount, storedAtAll).map { $0 > 0 && !$1 })
+        var storedAtAll = [Bool](repeating: false, count: messageCount)
+        for item in stored { storedAtAll[item.message.value] = true }
+        var tally = Tally(history: history, messageCount: messageCount, held: stored)
+        tally.judgeSends(survives: storedAtAll)
+        tally.report(.duplicate, tally.copies.map { $0.count > 1 })
+        tally.report(.processedTwice, tally.processedCount.map { $0 > 1 })
+        tally.report(.consumedThenLost, zip(tally.processedCount, storedAtAll).map { $0 > 0 && !$1 })
         // Delivered, stored, never processed, and not waiting for a retry: the consumer moved
         // past it (a BROADCASTING failure is dropped, RKT-09).
         var delivered = [Bool](repeating: false, count: messageCount)
         for poll in history.polls { delivered[poll.message.value] = true }
-        report(
+        tally.report(
             .neverProcessed,
             (0..<messageCount).map { message in
-                delivered[message] && processedCount[message] == 0 && storedAtAll[message]
+                delivered[message] && tally.processedCount[message] == 0 && storedAtAll[message]
                     && !retrying.contains(MessageID(message))
             })
-        report(.reordered, reorderedByProcessing(history: history, messageCount: messageCount))
-        return CheckerReport(
-            anomalies: anomalies, acknowledged: acknowledged, failed: failed, indeterminate: indeterminate,
-            recovered: recovered, finalLog: order)
+        tally.report(.reordered, reorderedByProcessing(history: history, messageCount: messageCount))
+        return tally.report(finalLog: order, witness: witness)
+    }
+
+    /// What both checks count the same way: the distinct copies of each message (held at the
+    /// end or processed; a processed delivery's offset is its copy's number), the sends'
+    /// outcomes, and the anomalies found so far.
+    private struct Tally {
+        let history: History
+        var copies: [[Int]]
+        var processedCount: [Int]
+        /// In the order found, which is the order reported.
+        var found: [(kind: AnomalyKind, message: MessageID)] = []
+        var acknowledged = 0
+        var failed = 0
+        var indeterminate = 0
+        var recovered = 0
+
+        init(history: History, messageCount: Int, held: [(message: MessageID, copy: Int)]) {
+            self.history = history
+            copies = [[Int]](repeating: [], count: messageCount)
+            for item in held where !copies[item.message.value].contains(item.copy) {
+                copies[item.message.value].append(item.copy)
+            }
+            processedCount = [Int](repeating: 0, count: messageCount)
+            for item in history.processed {
+                processedCount[item.message.value] += 1
+                if !copies[item.message.value].contains(item.offset.value) {
+                    copies[item.message.value].append(item.offset.value)
+                }
+            }
+        }
+
+        /// Counts the outcomes, and reports as lost-write every acknowledged message that does
+        /// not survive.
+        mutating func judgeSends(survives: [Bool]) {
+            var lost = [Bool](repeating: false, count: survives.count)
+            for send in history.sends {
+                switch send.outcome {
+                case .ok:
+                    acknowledged += 1
+                    if !survives[send.message.value] { lost[send.message.value] = true }
+                case .fail: failed += 1
+                case .info:
+                    indeterminate += 1
+                    if survives[send.message.value] { recovered += 1 }
+                case .pending: break
+                }
+            }
+            report(.lostWrite, lost)
+        }
+
+        mutating func report(_ kind: AnomalyKind, _ flags: [Bool]) {
+            for (message, flagged) in flags.enumerated() where flagged {
+                found.append((kind, MessageID(message)))
+            }
+        }
+
+        func report(finalLog: [MessageID], witness: (MessageID) -> [TraceEvent]) -> CheckerReport {
+            CheckerReport(
+                anomalies: found.map {
+                    Anomaly(kind: $0.kind, message: $0.message, witness: witness($0.message))
+                },
+                acknowledged: acknowledged, failed: failed,
+                indeterminate: indeterminate,
+                recovered: recovered, finalLog: finalLog)
+        }
     }
 
     /// Per producer, acknowledged messages whose first processing came before that of a message
