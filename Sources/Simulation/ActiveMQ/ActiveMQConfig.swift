@@ -99,13 +99,7 @@ public struct ActiveMQConfig: Sendable, Equatable {
             let setting = SettingValue(key: key, value: value)
             func integer(_ range: ClosedRange<Int>) throws(ConfigError) -> Int { try setting.integer(range) }
             func choice<T: RawRepresentable<String>>(_ options: [T]) throws(ConfigError) -> T {
-                guard let chosen = options.first(where: { $0.rawValue == value }) else {
-                    throw ConfigError(
-                        key: key,
-                        reason:
-                            "expected \(options.map(\.rawValue).joined(separator: " or ")), got '\(value)'")
-                }
-                return chosen
+                try setting.choice(options)
             }
             switch key {
             case "deliveryMode": config.deliveryMode = try choice([DeliveryMode.persistent, .nonPersistent])

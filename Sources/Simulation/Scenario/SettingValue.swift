@@ -22,6 +22,16 @@ struct SettingValue {
         }
     }
 
+    /// One of a setting's named values, spelled as the product spells it.
+    func choice<Value: RawRepresentable<String>>(_ options: [Value]) throws(ConfigError) -> Value {
+        guard let chosen = options.first(where: { $0.rawValue == value }) else {
+            throw ConfigError(
+                key: key,
+                reason: "expected \(options.map(\.rawValue).joined(separator: " or ")), got '\(value)'")
+        }
+        return chosen
+    }
+
     /// Milliseconds such as `2`, or a range such as `1-3`.
     func millisecondRange() throws(ConfigError) -> ClosedRange<Millis> {
         let bounds = value.split(separator: "-").compactMap { Int($0) }
