@@ -29,17 +29,21 @@ struct TraceView {
         let laneWidth = max(4, lanes.map { short($0).count + 1 }.max() ?? 4)
         var down: Set<NodeID> = []
         var output: [String] = []
+        // Seven digits fit 2.7 simulated hours; RocketMQ's retry ladder runs longer.
+        let timeWidth = max(7, String(world.trace.last?.time ?? 0).count)
         let header =
-            "time".leftPadded(to: 7) + "  " + lanes.map { short($0).rightPadded(to: laneWidth) }.joined()
+            "time".leftPadded(to: timeWidth) + "  "
+            + lanes.map { short($0).rightPadded(to: laneWidth) }.joined()
             + " event"
         output.append(style.bold(header))
-        let textWidth = max(20, terminal.width - 9 - laneWidth * lanes.count - 1)
+        let textWidth = max(20, terminal.width - timeWidth - 2 - laneWidth * lanes.count - 1)
         for event in world.trace where showRoutine || !event.note.isRoutine {
             if case .step(let text) = event.note {
                 let rule = String(repeating: unicode ? "─" : "-", count: 4)
                 output.append(
                     style.dim(
-                        String(event.time).leftPadded(to: 7) + "  " + rule + " " + TerminalSafe.clean(text)
+                        String(event.time).leftPadded(to: timeWidth) + "  " + rule + " "
+                            + TerminalSafe.clean(text)
                             + " " + rule))
                 continue
             }
@@ -53,7 +57,7 @@ struct TraceView {
                 mark = unicode ? "↺" : "R"
             default: break
             }
-            var row = String(event.time).leftPadded(to: 7) + "  "
+            var row = String(event.time).leftPadded(to: timeWidth) + "  "
             for lane in lanes {
                 let cell: String
                 if lane == event.node {
@@ -67,7 +71,7 @@ struct TraceView {
             let wrapped = terminal.renderer().wrap(
                 [InlineParser.Span(text: text, kind: .plain)], width: textWidth)
             output.append(row + " " + (wrapped.first?.text ?? ""))
-            let continuation = String(repeating: " ", count: 9 + laneWidth * lanes.count) + " "
+            let continuation = String(repeating: " ", count: timeWidth + 2 + laneWidth * lanes.count) + " "
             for line in wrapped.dropFirst() { output.append(continuation + line.text) }
         }
         return output
