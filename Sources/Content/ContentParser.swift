@@ -264,6 +264,14 @@ public struct ContentParser: Sendable {
                 log.report(file.path, 1, "the file is empty")
                 return nil
             }
+            let cut = TruncatedPlainScalar.lines(in: node, text: file.text)
+            for line in cut {
+                log.report(
+                    file.path, line,
+                    "' #' starts a YAML comment, so the text after it is dropped: quote the value or use a block (|)"
+                )
+            }
+            if !cut.isEmpty { return nil }
             return node
         } catch let error as YamlError {
             log.report(file.path, error.line ?? 1, "YAML: \(error.problem)")
@@ -271,6 +279,40 @@ public struct ContentParser: Sendable {
             log.report(file.path, 1, "YAML: \(error)")
         }
         return nil
+    }
+}
+
+/// Finds an unquoted value cut short by a comment: in `note: see issue #2745`, YAML reads only
+/// `see issue`, silently. A plain value followed on its line by whitespace and '#' is exactly
+/// such a cut (content files hold no comments of their own).
+enum TruncatedPlainScalar {
+    /// Every line where a value is cut, in order.
+    static func lines(in root: Node, text: String) -> [Int] {
+        let source = text.split(separator: "\n", omittingEmptySubsequences: false)
+        var found: [Int] = []
+        func visit(_ node: Node) {
+            switch node {
+            case .scalar(let scalar):
+                guard scalar.style == .plain, let mark = node.mark, mark.line - 1 < source.count else {
+                    return
+                }
+                // What follows the value on its line: a comment there is whitespace, then '#'.
+                let after = source[mark.line - 1].unicodeScalars.dropFirst(
+                    max(0, mark.column - 1) + scalar.string.unicodeScalars.count)
+                let rest = after.drop { $0 == " " || $0 == "\t" }
+                if rest.count < after.count && rest.first == "#" { found.append(mark.line) }
+            case .mapping(let mapping):
+                for (key, value) in mapping {
+                    visit(key)
+                    visit(value)
+                }
+            case .sequence(let sequence):
+                for item in sequence { visit(item) }
+            case .alias: break
+            }
+        }
+        visit(root)
+        return found
     }
 }
 

@@ -102,6 +102,26 @@ struct ParserTests {
             ])
     }
 
+    @Test("An unquoted value that a ' #' cuts short is a problem; quoted, the same text is fine")
+    func commentCutsValue() throws {
+        let cut = Fixtures.entryYAML(id: "cut").replacingOccurrences(
+            of: "version: Kafka 3.9\n", with: "version: Kafka 3.9 #fixed in PR 1516\n")
+        let lines = cut.split(separator: "\n", omittingEmptySubsequences: false)
+        let line = try #require(lines.firstIndex { $0.contains("#fixed") }) + 1
+        #expect(
+            problems(Fixtures.tree(["cut": cut])) == [
+                "content/entries/cut.yaml:\(line): ' #' starts a YAML comment, so the text after it is dropped: quote the value or use a block (|)"
+            ])
+        let quoted = Fixtures.entryYAML(id: "quoted").replacingOccurrences(
+            of: "version: Kafka 3.9\n", with: "version: \"Kafka 3.9 #fixed in PR 1516\"\n")
+        #expect(quoted.contains("#fixed"))
+        #expect(problems(Fixtures.tree(["quoted": quoted])).isEmpty)
+        // A '#' that does not follow whitespace is part of the value.
+        let anchor = Fixtures.entryYAML(id: "anchor")
+        #expect(anchor.contains("documentation/#producerconfigs"))
+        #expect(problems(Fixtures.tree(["anchor": anchor])).isEmpty)
+    }
+
     @Test("A seed heading that the seed document does not have is a problem")
     func unknownSeedHeading() {
         let text = Fixtures.entryYAML(id: "seedless").replacingOccurrences(
