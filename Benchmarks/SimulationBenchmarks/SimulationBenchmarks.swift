@@ -27,8 +27,12 @@ func load(_ id: String) -> (Scenario, ResolvedConfig) {
     return (scenario, try! scenario.resolvedConfig())
 }
 
+/// Scenario ids named on the command line (`simulation-benchmarks S01 S02`) run alone.
+let only = Set(CommandLine.arguments.dropFirst())
+
 /// A sweep: every seed of `seeds`, trace off, checker on.
 func sweep(_ id: String, seeds: ClosedRange<UInt64>, label: String) {
+    guard only.isEmpty || only.contains(id) else { return }
     let (scenario, config) = load(id)
     var events = 0
     var lost = 0
@@ -60,6 +64,8 @@ sweep("Q06", seeds: 1...1_000, label: "RocketMQ SYNC_FLUSH+SYNC_MASTER, 1 random
 sweep("Q01", seeds: 1...1_000, label: "RocketMQ ASYNC_FLUSH power loss (small)")
 sweep("A07", seeds: 1...1_000, label: "ActiveMQ persistent sync sends, 1 random fault")
 sweep("A02", seeds: 1...1_000, label: "ActiveMQ async sends, power loss")
+
+if !only.isEmpty { exit(0) }
 
 // `mqproof compare`: eight runs, one per broker and profile.
 let compared = ContinuousClock.now

@@ -97,12 +97,17 @@ public enum Checker {
 
         // nonmonotonic-send: per producer, acknowledged messages must keep their send order.
         var reordered = [Bool](repeating: false, count: messageCount)
-        var highestByProducer: [Int: Int] = [:]
+        // Producers are numbered 1, 2, ...: an array indexed by number, not a hash per send.
+        var highestByProducer: [Int] = []
         for send in history.sends {
             guard case .ok = send.outcome else { continue }
             let position = firstPosition[send.message.value]
             guard position >= 0 else { continue }
-            let highest = highestByProducer[send.producer] ?? -1
+            if highestByProducer.count <= send.producer {
+                highestByProducer.append(
+                    contentsOf: repeatElement(-1, count: send.producer + 1 - highestByProducer.count))
+            }
+            let highest = highestByProducer[send.producer]
             if position < highest { reordered[send.message.value] = true }
             highestByProducer[send.producer] = max(highest, position)
         }

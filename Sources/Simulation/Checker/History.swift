@@ -43,7 +43,7 @@ public struct History: Sendable {
         if case .ok = outcome {
             let message = sends[index].message.value
             if acknowledged.count <= message {
-                acknowledged += [Bool](repeating: false, count: message + 1 - acknowledged.count)
+                acknowledged.append(contentsOf: repeatElement(false, count: message + 1 - acknowledged.count))
             }
             acknowledged[message] = true
         }

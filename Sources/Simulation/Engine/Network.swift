@@ -61,6 +61,13 @@ public enum DropReason: String, Error, Sendable {
     case deadNode = "receiver down"
 }
 
+/// Where the network sends a message: when it arrives (and, duplicated, once more a millisecond
+/// later), or why it does not. A value, not an array: every send asks, and must not allocate.
+enum Route {
+    case arrives(at: Millis, twice: Bool)
+    case dropped(DropReason)
+}
+
 struct Network: Sendable {
     var delay: ClosedRange<Millis>
     /// Cut links as a flat table by dense node numbers, and how many are cut.
@@ -114,17 +121,17 @@ struct Network: Sendable {
     /// When a message sent now would arrive (twice when duplicated), or why it will not.
     mutating func route(
         _ kind: MessageKind, from: NodeID, to: NodeID, now: Millis, random: inout SeededRandom
-    ) -> Result<[Millis], DropReason> {
-        if isBlocked(from, to) { return .failure(.partition) }
+    ) -> Route {
+        if isBlocked(from, to) { return .dropped(.partition) }
         var copies = 1
         var heldBack: Millis?
         if !dropRules.isEmpty, let index = dropRules.firstIndex(where: { $0.matches(kind, from, to) }) {
             switch dropRules[index].effect {
             case .dropNext:
                 dropRules.remove(at: index)
-                return .failure(.rule)
+                return .dropped(.rule)
             case .dropSome(let numerator, let denominator):
-                if random.chance(numerator, in: denominator) { return .failure(.rule) }
+                if random.chance(numerator, in: denominator) { return .dropped(.rule) }
             case .duplicateNext:
                 dropRules.remove(at: index)
                 copies = 2
@@ -143,10 +150,10 @@ struct Network: Sendable {
         let link = from.dense * NodeID.denseCount + to.dense
         if let heldBack {
             // Outside the link's order: messages sent after it may arrive first.
-            return .success([now + latency + heldBack])
+            return .arrives(at: now + latency + heldBack, twice: false)
         }
         let arrival = max(now + latency, notBefore[link])
         notBefore[link] = arrival
-        return .success(copies == 2 ? [arrival, arrival + 1] : [arrival])
+        return .arrives(at: arrival, twice: copies == 2)
     }
 }

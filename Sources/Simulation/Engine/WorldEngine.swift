@@ -89,11 +89,10 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
     mutating func transmit(_ payload: Payload, from: NodeID, to: NodeID) {
         networkMessages += 1
         switch network.route(payload.kind, from: from, to: to, now: now, random: &networkRandom) {
-        case .success(let arrivals):
-            for arrival in arrivals {
-                events.schedule(.deliver(from: from, to: to, payload: payload), at: arrival)
-            }
-        case .failure(let reason):
+        case .arrives(let arrival, let twice):
+            events.schedule(.deliver(from: from, to: to, payload: payload), at: arrival)
+            if twice { events.schedule(.deliver(from: from, to: to, payload: payload), at: arrival + 1) }
+        case .dropped(let reason):
             note(.dropped(kind: payload.kind, from: from, to: to, reason: reason), at: from)
         }
     }

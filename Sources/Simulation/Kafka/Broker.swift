@@ -51,10 +51,33 @@ struct ProducerStateEntry: Sendable {
     }
 
     var epoch: Int
-    var batches: [Batch] = []
+    /// Oldest first. It holds up to twice the retained batches and drops the surplus at once,
+    /// so that a new batch does not shift the whole window every time (once per record batch).
+    private var window: [Batch] = []
+
+    init(epoch: Int) {
+        self.epoch = epoch
+    }
 
     /// Kafka keeps the metadata of this many batches per producer (ProducerStateEntry.java).
     static let retainedBatches = 5
+
+    /// The batches the broker remembers, oldest first.
+    var batches: ArraySlice<Batch> { window.suffix(Self.retainedBatches) }
+
+    mutating func append(_ batch: Batch) {
+        window.append(batch)
+        if window.count >= 2 * Self.retainedBatches {
+            window.removeFirst(window.count - Self.retainedBatches)
+        }
+    }
+
+    /// The newest batch grows by one record.
+    mutating func extendNewest(sequence: Int, offset: Int) {
+        guard !window.isEmpty else { return }
+        window[window.count - 1].lastSequence = sequence
+        window[window.count - 1].lastOffset = offset
+    }
 }
 
 struct BrokerState: Sendable {
@@ -199,17 +222,12 @@ struct BrokerState: Sendable {
             position = producerStates.count - 1
         }
         if record.sequence == record.batchFirstSequence {
-            producerStates[position].entry.batches.append(
+            producerStates[position].entry.append(
                 .init(
                     firstSequence: record.sequence, lastSequence: record.sequence, firstOffset: offset,
                     lastOffset: offset))
-            if producerStates[position].entry.batches.count > ProducerStateEntry.retainedBatches {
-                producerStates[position].entry.batches.removeFirst()
-            }
-        } else if !producerStates[position].entry.batches.isEmpty {
-            let last = producerStates[position].entry.batches.count - 1
-            producerStates[position].entry.batches[last].lastSequence = record.sequence
-            producerStates[position].entry.batches[last].lastOffset = offset
+        } else {
+            producerStates[position].entry.extendNewest(sequence: record.sequence, offset: offset)
         }
     }
 
@@ -432,9 +450,18 @@ extension KafkaWorld {
         {
             return
         }
+        // The maximal ISR read in place (this runs on every fetch and append; building the
+        // array would allocate when an expansion is proposed and retain it when not).
+        let own = brokers[index].id
         var candidate = brokers[index].logEndOffset
-        for replica in maximalIsr(index) where replica != brokers[index].id {
+        for position in brokers[index].isr.indices where brokers[index].isr[position] != own {
+            let replica = brokers[index].isr[position]
             candidate = min(candidate, brokers[index].followers[replica.value]?.logEndOffset ?? -1)
+        }
+        if let proposal = brokers[index].proposedIsr {
+            for replica in proposal.isr where replica != own && !brokers[index].isr.contains(replica) {
+                candidate = min(candidate, brokers[index].followers[replica.value]?.logEndOffset ?? -1)
+            }
         }
         guard candidate > brokers[index].highWatermark else { return }
         brokers[index].highWatermark = candidate
@@ -511,8 +538,8 @@ extension KafkaWorld {
     private var maxRecordsPerFetch: Int { max(1, 1_048_576 / config.recordBytes) }
 
     private mutating func answerParkedReplicaFetches(_ index: Int) {
+        guard brokers[index].parkedFetches.contains(where: { !$0.isConsumer }) else { return }
         let parked = brokers[index].parkedFetches.filter { !$0.isConsumer }
-        guard !parked.isEmpty else { return }
         brokers[index].parkedFetches.removeAll { !$0.isConsumer }
         for fetch in parked {
             answerReplicaFetch(index, request: fetch.request, replica: fetch.from, offset: fetch.offset)
@@ -552,17 +579,19 @@ extension KafkaWorld {
     }
 
     /// K-REP-07c: a follower that has reached the high watermark and the current epoch rejoins.
+    /// Called on every fetch, so it reads the leader's state in place instead of copying it.
     private mutating func maybeExpandIsr(_ index: Int, _ replica: BrokerID) {
-        let broker = brokers[index]
-        guard broker.proposedIsr == nil, !broker.isr.contains(replica),
-            let follower = broker.followers[replica.value]
+        guard brokers[index].proposedIsr == nil, !brokers[index].isr.contains(replica),
+            let follower = brokers[index].followers[replica.value]
         else { return }
-        let epochStart = broker.epochCache.last(where: { $0.epoch == broker.leaderEpoch })?.start ?? 0
-        guard follower.logEndOffset >= broker.highWatermark, follower.logEndOffset >= epochStart else {
+        let leaderEpoch = brokers[index].leaderEpoch
+        let epochStart = brokers[index].epochCache.last(where: { $0.epoch == leaderEpoch })?.start ?? 0
+        guard follower.logEndOffset >= brokers[index].highWatermark, follower.logEndOffset >= epochStart
+        else {
             return
         }
-        let replicas = controller.replicas
-        proposeIsr(index, replicas.filter { broker.isr.contains($0) || $0 == replica })
+        let isr = brokers[index].isr
+        proposeIsr(index, controller.replicas.filter { isr.contains($0) || $0 == replica })
     }
 
     private mutating func proposeIsr(_ index: Int, _ isr: [BrokerID]) {

@@ -201,10 +201,12 @@ extension KafkaWorld {
     }
 
     mutating func pacedTick(_ index: Int) {
-        let paced = pacedSends[index]
-        produce([paced.messages[paced.next]], producer: paced.producer)
+        let next = pacedSends[index].next
         pacedSends[index].next += 1
-        if pacedSends[index].next < paced.messages.count { schedule(.pacedTick(index), after: paced.every) }
+        produceOne(pacedSends[index].messages[next], producer: pacedSends[index].producer)
+        if next + 1 < pacedSends[index].messages.count {
+            schedule(.pacedTick(index), after: pacedSends[index].every)
+        }
     }
 }
 

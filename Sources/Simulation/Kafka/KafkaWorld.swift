@@ -163,7 +163,7 @@ public struct KafkaWorld: ScenarioWorld {
         guard let time = queue.nextTime, time <= limit, let event = queue.pop() else { return false }
         now = time
         eventCount += 1
-        switch event {
+        switch consume event {
         case .deliver(let from, let to, let payload): deliver(payload, from: from, to: to)
         case .timer(let node, let incarnation, let timer): fire(timer, at: node, incarnation: incarnation)
         case .action(let action): perform(action)
@@ -184,11 +184,10 @@ public struct KafkaWorld: ScenarioWorld {
     mutating func send(_ payload: Payload, from: NodeID, to: NodeID) {
         networkMessages += 1
         switch network.route(payload.kind, from: from, to: to, now: now, random: &networkRandom) {
-        case .success(let arrivals):
-            for arrival in arrivals {
-                queue.schedule(.deliver(from: from, to: to, payload: payload), at: arrival)
-            }
-        case .failure(let reason):
+        case .arrives(let arrival, let twice):
+            queue.schedule(.deliver(from: from, to: to, payload: payload), at: arrival)
+            if twice { queue.schedule(.deliver(from: from, to: to, payload: payload), at: arrival + 1) }
+        case .dropped(let reason):
             note(.dropped(kind: payload.kind, from: from, to: to, reason: reason), at: from)
         }
     }

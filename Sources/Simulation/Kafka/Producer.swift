@@ -79,31 +79,43 @@ extension KafkaWorld {
     public mutating func produce(_ messages: [MessageID], producer: Int) {
         let index = producer - 1
         guard producers[index].isUp else { return }
+        for message in messages { accumulate(message, producer: index) }
+        drain(index)
+    }
+
+    /// One message into the record accumulator, without sending yet.
+    private mutating func accumulate(_ message: MessageID, producer index: Int) {
         let perBatch = max(1, config.batchSize / config.recordBytes)
-        for message in messages {
-            let historyIndex = history.invoke(
-                History.Send(
-                    message: message, producer: producer, session: producers[index].session, invoked: now,
-                    outcome: .pending))
-            // The record accumulator: a record joins the newest batch that has not been sent yet
-            // while it has room (batch.size), which is how batches grow while requests are in flight.
-            if let last = producers[index].queue.indices.last, producers[index].queue[last].attempts == 0,
-                producers[index].queue[last].messages.count < perBatch
-            {
-                producers[index].queue[last].messages.append(message)
-                producers[index].queue[last].historyIndexes.append(historyIndex)
-            } else {
-                let batch = ProducerBatch(
-                    id: producers[index].nextBatch, messages: [message],
-                    baseSequence: config.enableIdempotence ? producers[index].nextSequence : -1,
-                    createdAt: now,
-                    historyIndexes: [historyIndex])
-                producers[index].nextBatch += 1
-                producers[index].queue.append(batch)
-                armDeliveryWatchdog(index)
-            }
-            if config.enableIdempotence { producers[index].nextSequence += 1 }
+        let producer = index + 1
+        let historyIndex = history.invoke(
+            History.Send(
+                message: message, producer: producer, session: producers[index].session, invoked: now,
+                outcome: .pending))
+        // The record accumulator: a record joins the newest batch that has not been sent yet
+        // while it has room (batch.size), which is how batches grow while requests are in flight.
+        if let last = producers[index].queue.indices.last, producers[index].queue[last].attempts == 0,
+            producers[index].queue[last].messages.count < perBatch
+        {
+            producers[index].queue[last].messages.append(message)
+            producers[index].queue[last].historyIndexes.append(historyIndex)
+        } else {
+            let batch = ProducerBatch(
+                id: producers[index].nextBatch, messages: [message],
+                baseSequence: config.enableIdempotence ? producers[index].nextSequence : -1,
+                createdAt: now,
+                historyIndexes: [historyIndex])
+            producers[index].nextBatch += 1
+            producers[index].queue.append(batch)
+            armDeliveryWatchdog(index)
         }
+        if config.enableIdempotence { producers[index].nextSequence += 1 }
+    }
+
+    /// The paced application's next send: one message, sent at once.
+    mutating func produceOne(_ message: MessageID, producer: Int) {
+        let index = producer - 1
+        guard producers[index].isUp else { return }
+        accumulate(message, producer: index)
         drain(index)
     }
 
@@ -178,10 +190,9 @@ extension KafkaWorld {
             batch.attempts += 1
             let request = nextRequest
             nextRequest += 1
-            let producer = producers[index]
             let wireBatch = ProduceBatch(
-                messages: batch.messages, producer: producer.producerID,
-                producerEpoch: producer.producerEpoch,
+                messages: batch.messages, producer: producers[index].producerID,
+                producerEpoch: producers[index].producerEpoch,
                 baseSequence: batch.baseSequence)
             note(
                 .sent(

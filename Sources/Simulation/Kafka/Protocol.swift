@@ -6,18 +6,44 @@ public struct MessageID: Hashable, Comparable, Sendable {
 }
 
 /// One record in a partition's log.
+///
+/// Stored as 32-bit numbers: every fetch response copies a slice of the log, and a record half
+/// the size is half the copying (28 bytes instead of 64). Runs never come near 2^31 messages,
+/// epochs or sequence numbers; the initializer traps if one does.
 public struct Record: Equatable, Sendable {
-    public var message: MessageID
+    private var storedMessage: Int32
+    private var storedEpoch: Int32
+    /// -1 without a producer id.
+    private var storedProducer: Int32
+    private var storedProducerEpoch: Int32
+    private var storedSequence: Int32
+    private var storedBatchFirstSequence: Int32
+    private var storedBatchLastSequence: Int32
+
+    public init(
+        message: MessageID, epoch: Epoch, producer: ProducerID?, producerEpoch: Int, sequence: Int,
+        batchFirstSequence: Int, batchLastSequence: Int
+    ) {
+        storedMessage = Int32(message.value)
+        storedEpoch = Int32(epoch.value)
+        storedProducer = Int32(producer?.value ?? -1)
+        storedProducerEpoch = Int32(producerEpoch)
+        storedSequence = Int32(sequence)
+        storedBatchFirstSequence = Int32(batchFirstSequence)
+        storedBatchLastSequence = Int32(batchLastSequence)
+    }
+
+    public var message: MessageID { MessageID(Int(storedMessage)) }
     /// The leader epoch in which the record was appended (K-REP-03).
-    public var epoch: Epoch
-    public var producer: ProducerID?
-    public var producerEpoch: Int
+    public var epoch: Epoch { Epoch(Int(storedEpoch)) }
+    public var producer: ProducerID? { storedProducer < 0 ? nil : ProducerID(Int(storedProducer)) }
+    public var producerEpoch: Int { Int(storedProducerEpoch) }
     /// The record's sequence number for the idempotent producer, or -1 without idempotence.
-    public var sequence: Int
+    public var sequence: Int { Int(storedSequence) }
     /// The sequence range of the batch the record came in, so that a replica rebuilding producer
     /// state from its log sees the same batches the leader saw (K-PRD-07).
-    public var batchFirstSequence: Int
-    public var batchLastSequence: Int
+    public var batchFirstSequence: Int { Int(storedBatchFirstSequence) }
+    public var batchLastSequence: Int { Int(storedBatchLastSequence) }
 }
 
 /// Kafka error codes the model produces, named as the protocol names them.
