@@ -63,4 +63,18 @@ struct DeterminismTests {
         let untraced = ScenarioRunner.run(scenario, config: config, seed: 42, recordTrace: false)
         #expect(untraced.world.traceHash == first.world.traceHash)
     }
+
+    @Test(
+        "A sweep hashes the trace it does not keep exactly as a traced run does",
+        arguments: ["S01", "K01", "K05", "K07", "K07b", "K09", "K12", "K16"])
+    func untracedHashMatches(id: String) throws {
+        let scenario = try ScenarioLibrary.scenario(try #require(ScenarioLibrary.find(id))).get()
+        let config = try scenario.resolvedConfig()
+        for seed in UInt64(1)...5 {
+            let traced = ScenarioRunner.run(scenario, config: config, seed: seed)
+            let untraced = ScenarioRunner.run(scenario, config: config, seed: seed, recordTrace: false)
+            #expect(traced.world.traceHash == untraced.world.traceHash, "\(id) seed \(seed)")
+            #expect(untraced.world.trace.isEmpty)
+        }
+    }
 }

@@ -50,17 +50,14 @@ struct EventQueueTests {
             reference.schedule(value, at: now + delay)
             if random.next(in: 0...2) > 0 {
                 #expect(queue.nextTime == reference.pending.map(\.time).min())
-                let time = queue.nextTime
-                if let event = queue.pop(), let time, let want = reference.pop() {
+                if let (time, event) = queue.pop(), let want = reference.pop() {
                     popped.append((time, event))
                     expected.append((want.time, want.value))
                     now = time
                 }
             }
         }
-        while let time = queue.nextTime, let event = queue.pop() {
-            popped.append((time, event))
-        }
+        while let (time, event) = queue.pop() { popped.append((time, event)) }
         while let want = reference.pop() { expected.append((want.time, want.value)) }
         #expect(popped.map(\.0) == expected.map(\.0))
         #expect(popped.map(\.1) == expected.map(\.1))
@@ -73,14 +70,16 @@ struct EventQueueTests {
         queue.schedule("late", at: 50_000)
         queue.schedule("later, same time", at: 50_000)
         queue.schedule("first", at: 3)
-        #expect(queue.pop() == "first")
+        #expect(queue.pop(dueBy: 2) == nil)
+        #expect(queue.pop()?.event == "first")
         #expect(queue.nextTime == 50_000)
-        #expect(queue.pop() == "late")
+        #expect(queue.pop(dueBy: 49_999) == nil)
+        #expect(queue.pop()?.event == "late")
         queue.schedule("scheduled at the same time afterwards", at: 50_000)
         queue.schedule("next millisecond", at: 50_001)
-        #expect(queue.pop() == "later, same time")
-        #expect(queue.pop() == "scheduled at the same time afterwards")
-        #expect(queue.pop() == "next millisecond")
+        #expect(queue.pop()?.event == "later, same time")
+        #expect(queue.pop()?.event == "scheduled at the same time afterwards")
+        #expect(queue.pop()?.event == "next millisecond")
         #expect(queue.pop() == nil)
     }
 }

@@ -161,7 +161,7 @@ public struct ActiveMQWorld: ScenarioWorld {
     public var trace: [TraceEvent] { engine.recorder.trace }
     public var traceHash: UInt64 { engine.recorder.traceHash }
     public var history: History { engine.recorder.history }
-    public var messageNames: [String] { engine.recorder.messageNames }
+    public var messageCount: Int { engine.recorder.messageNames.count }
     public func name(of message: MessageID) -> String { engine.recorder.name(of: message) }
     public mutating func message(named name: String) -> MessageID { engine.recorder.message(named: name) }
     public mutating func automaticMessages(count: Int, first: Int) -> [MessageID] {
@@ -182,7 +182,7 @@ public struct ActiveMQWorld: ScenarioWorld {
 
     public mutating func step(until limit: Millis) -> Bool {
         guard let event = engine.next(until: limit) else { return false }
-        switch event {
+        switch consume event {
         case .deliver(let from, let to, let payload): arrive(payload, from: from, to: to)
         case .timer(let node, let incarnation, let timer): fire(timer, at: node, incarnation: incarnation)
         case .action(let action): perform(action)
@@ -809,7 +809,7 @@ public struct ActiveMQWorld: ScenarioWorld {
                 position: message.position)
         }
         return QueueChecker.check(
-            history: history, messageCount: messageNames.count, held: held,
+            history: history, messageCount: messageCount, held: held,
             queueOrder: finalMessages("q").map(\.message), deliveryLimit: nil,
             witness: { Checker.witness(for: $0, trace: trace, recordsTrace: recordsTrace) })
     }

@@ -57,7 +57,7 @@ public enum Checker {
         let finalLog = world.authoritativeLog.map(\.message)
         // Message ids are dense (0, 1, 2, ...), so per-message facts live in arrays, not hashes:
         // the checker runs once per seed in sweeps of thousands.
-        let messageCount = world.messageNames.count
+        let messageCount = world.messageCount
         var countInLog = [Int](repeating: 0, count: messageCount)
         var firstPosition = [Int](repeating: -1, count: messageCount)
         for (offset, message) in finalLog.enumerated() {

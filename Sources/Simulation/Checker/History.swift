@@ -31,6 +31,11 @@ public struct History: Sendable {
     var acknowledged: [Bool] = []
 
     mutating func invoke(_ send: Send) -> Int {
+        // Sized here, once per new message, so that acknowledging never grows it.
+        if acknowledged.count <= send.message.value {
+            acknowledged.append(
+                contentsOf: repeatElement(false, count: send.message.value + 1 - acknowledged.count))
+        }
         sends.append(send)
         pendingSends += 1
         return sends.count - 1

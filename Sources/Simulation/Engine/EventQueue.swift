@@ -38,14 +38,15 @@ struct EventQueue<Event: Sendable>: Sendable {
     private static var window: Int { 1_024 }
     private static var wordCount: Int { window / 64 }
 
-    /// An event waiting, and the next slot in its bucket (or -1).
+    /// An event waiting and the next slot in its bucket, or a free slot and the next free one
+    /// (-1 ends either list).
     private struct Slot {
         var event: Event?
         var next: Int32
     }
 
     private var slots: [Slot] = []
-    private var freeSlots: [Int32] = []
+    private var firstFreeSlot: Int32 = -1
     /// Per bucket, its first and last slot, or -1 when empty.
     private var bucketEnds: [(head: Int32, tail: Int32)]
     /// One bit per bucket in use.
@@ -60,7 +61,6 @@ struct EventQueue<Event: Sendable>: Sendable {
         bucketEnds = Array(repeating: (-1, -1), count: Self.window)
         occupied = [UInt64](repeating: 0, count: Self.wordCount)
         slots.reserveCapacity(capacity)
-        freeSlots.reserveCapacity(capacity)
     }
 
     var isEmpty: Bool { inRing == 0 && later.isEmpty }
@@ -75,9 +75,10 @@ struct EventQueue<Event: Sendable>: Sendable {
     mutating func schedule(_ event: consuming Event, at time: Millis) {
         precondition(time >= base, "an event scheduled at \(time), before the last one popped (\(base))")
         let slot: Int32
-        if let free = freeSlots.popLast() {
-            slot = free
-            slots[Int(free)] = Slot(event: consume event, next: -1)
+        if firstFreeSlot >= 0 {
+            slot = firstFreeSlot
+            firstFreeSlot = slots[Int(slot)].next
+            slots[Int(slot)] = Slot(event: consume event, next: -1)
         } else {
             slot = Int32(slots.count)
             slots.append(Slot(event: consume event, next: -1))
@@ -90,16 +91,19 @@ struct EventQueue<Event: Sendable>: Sendable {
         nextSequence += 1
     }
 
-    /// Removes and returns the earliest event; `nextTime` (read before) is when it happens.
-    mutating func pop() -> Event? {
-        if inRing == 0 {
-            guard let first = later.first else { return nil }
-            base = first.time
-            admitLaterEvents()
+    /// Removes and returns the earliest event and its time, if one is due at or before `limit`.
+    mutating func pop(dueBy limit: Millis = .max) -> (time: Millis, event: Event)? {
+        let time: Millis
+        if inRing > 0 {
+            time = base + distanceToFirstBucketInUse()
+        } else if let first = later.first {
+            time = first.time
         } else {
-            base += distanceToFirstBucketInUse()
-            admitLaterEvents()
+            return nil
         }
+        guard time <= limit else { return nil }
+        base = time
+        admitLaterEvents()
         let bucket = base & (Self.window - 1)
         let slot = bucketEnds[bucket].head
         let next = slots[Int(slot)].next
@@ -110,9 +114,10 @@ struct EventQueue<Event: Sendable>: Sendable {
             bucketEnds[bucket].head = next
         }
         inRing -= 1
-        let event = slots[Int(slot)].event.take()
-        freeSlots.append(slot)
-        return event
+        let event = slots[Int(slot)].event.take()!
+        slots[Int(slot)].next = firstFreeSlot
+        firstFreeSlot = slot
+        return (time, event)
     }
 
     // MARK: - The ring

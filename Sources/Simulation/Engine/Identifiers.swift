@@ -77,3 +77,23 @@ extension NodeID {
         }
     }
 }
+
+/// A node in one byte, for events in flight: a NodeID takes nine bytes and pads to sixteen, and
+/// every queued delivery carries two.
+struct PackedNode: Equatable, Sendable {
+    private let dense: UInt8
+
+    init(_ node: NodeID) {
+        dense = UInt8(node.dense)
+    }
+
+    var node: NodeID {
+        let number = Int(dense)
+        switch number {
+        case 0: return .controller
+        case 1...9: return .broker(BrokerID(number))
+        case 10...18: return .producer(number - 9)
+        default: return .consumer(number - 18)
+        }
+    }
+}

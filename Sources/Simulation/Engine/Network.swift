@@ -69,7 +69,8 @@ enum Route {
 }
 
 struct Network: Sendable {
-    var delay: ClosedRange<Millis>
+    let delay: ClosedRange<Millis>
+    private let delayDraw: UniformRange
     /// Cut links as a flat table by dense node numbers, and how many are cut.
     private var blocked = [Bool](repeating: false, count: NodeID.denseCount * NodeID.denseCount)
     private var blockedCount = 0
@@ -81,6 +82,7 @@ struct Network: Sendable {
 
     init(delay: ClosedRange<Millis>) {
         self.delay = delay
+        delayDraw = UniformRange(delay)
     }
 
     var isPartitioned: Bool { blockedCount > 0 }
@@ -140,7 +142,7 @@ struct Network: Sendable {
                 heldBack = milliseconds
             }
         }
-        var latency = delay.lowerBound == delay.upperBound ? delay.lowerBound : random.next(in: delay)
+        var latency = delay.lowerBound == delay.upperBound ? delay.lowerBound : random.next(in: delayDraw)
         for rule in delayRules
         where DropRule(kind: rule.kind, from: rule.from, to: rule.to).matches(kind, from, to) {
             latency +=

@@ -26,12 +26,16 @@ public struct SeededRandom: Sendable, Equatable {
 
     /// A uniform integer in `range`, without modulo bias.
     public mutating func next(in range: ClosedRange<Int>) -> Int {
-        let span = UInt64(range.upperBound - range.lowerBound) &+ 1
-        if span == 0 { return Int(truncatingIfNeeded: next()) }  // the full 64-bit range
-        let limit = UInt64.max - UInt64.max % span
+        next(in: UniformRange(range))
+    }
+
+    /// A uniform integer in a range prepared once: the same draws as `next(in:)` with its
+    /// closed range, without the division that prepares it (the network draws on every send).
+    mutating func next(in range: UniformRange) -> Int {
+        if range.span == 0 { return Int(truncatingIfNeeded: next()) }  // the full 64-bit range
         var draw = next()
-        while draw >= limit { draw = next() }
-        return range.lowerBound + Int(draw % span)
+        while draw >= range.limit { draw = next() }
+        return range.lowerBound + Int(draw % range.span)
     }
 
     /// True with probability `numerator / denominator`, decided on integers.
@@ -49,5 +53,20 @@ public struct SeededRandom: Sendable, Equatable {
         }
         var mixer = SeededRandom(seed: state ^ hash)
         return SeededRandom(seed: mixer.next())
+    }
+}
+
+/// A closed range of integers prepared for unbiased draws: draws at or above `limit` are
+/// rejected, so that every value of the range is equally likely.
+struct UniformRange: Sendable {
+    let lowerBound: Int
+    /// How many values the range holds; 0 stands for all 2^64.
+    let span: UInt64
+    let limit: UInt64
+
+    init(_ range: ClosedRange<Int>) {
+        lowerBound = range.lowerBound
+        span = UInt64(range.upperBound - range.lowerBound) &+ 1
+        limit = span == 0 ? .max : UInt64.max - UInt64.max % span
     }
 }

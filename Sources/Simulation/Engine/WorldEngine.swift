@@ -40,7 +40,7 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
 
     /// The next event due at or before `limit`, with the clock moved to it; nil when none is.
     mutating func next(until limit: Millis) -> Event? {
-        guard let time = events.nextTime, time <= limit, let event = events.pop() else { return nil }
+        guard let (time, event) = events.pop(dueBy: limit) else { return nil }
         now = time
         eventCount += 1
         return event

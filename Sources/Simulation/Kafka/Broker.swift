@@ -418,19 +418,16 @@ extension KafkaWorld {
         let highWatermark = brokers[index].highWatermark
         guard brokers[index].purgatory.contains(where: { $0.requiredOffset <= highWatermark }) else { return }
         let enough = maximalIsr(index).count >= config.effectiveMinInsyncReplicas
-        var waiting: [PendingProduce] = []
-        for pending in brokers[index].purgatory {
-            if pending.requiredOffset <= highWatermark {
-                send(
-                    .produceResponse(
-                        request: pending.request, error: enough ? nil : .notEnoughReplicasAfterAppend,
-                        baseOffset: enough ? Offset(pending.baseOffset) : nil),
-                    from: brokerNode(index), to: pending.producer)
-            } else {
-                waiting.append(pending)
-            }
+        for position in brokers[index].purgatory.indices {
+            let pending = brokers[index].purgatory[position]
+            guard pending.requiredOffset <= highWatermark else { continue }
+            send(
+                .produceResponse(
+                    request: pending.request, error: enough ? nil : .notEnoughReplicasAfterAppend,
+                    baseOffset: enough ? Offset(pending.baseOffset) : nil),
+                from: brokerNode(index), to: pending.producer)
         }
-        brokers[index].purgatory = waiting
+        brokers[index].purgatory.removeAll { $0.requiredOffset <= highWatermark }
     }
 
     /// The committed ISR plus any addition the leader has proposed (Partition.maximalIsr).
@@ -728,10 +725,7 @@ extension KafkaWorld {
         if !records.isEmpty {
             brokers[index].appendReplicated(records)
             afterAppend(index, count: records.count)
-            note(
-                .replicated(
-                    broker: brokers[index].id, from: Offset(offset), messages: records.map(\.message)),
-                at: node)
+            noteReplicated(records, broker: brokers[index].id, from: Offset(offset), at: node)
         }
         let newHighWatermark = min(highWatermark, brokers[index].logEndOffset)
         if newHighWatermark > brokers[index].highWatermark {

@@ -237,7 +237,7 @@ public struct RabbitWorld: ScenarioWorld {
     public var trace: [TraceEvent] { engine.recorder.trace }
     public var traceHash: UInt64 { engine.recorder.traceHash }
     public var history: History { engine.recorder.history }
-    public var messageNames: [String] { engine.recorder.messageNames }
+    public var messageCount: Int { engine.recorder.messageNames.count }
     public func name(of message: MessageID) -> String { engine.recorder.name(of: message) }
     public mutating func message(named name: String) -> MessageID { engine.recorder.message(named: name) }
     public mutating func automaticMessages(count: Int, first: Int) -> [MessageID] {
@@ -249,7 +249,7 @@ public struct RabbitWorld: ScenarioWorld {
 
     public mutating func step(until limit: Millis) -> Bool {
         guard let event = engine.next(until: limit) else { return false }
-        switch event {
+        switch consume event {
         case .deliver(let from, let to, let payload): arrive(payload, from: from, to: to)
         case .timer(let node, let incarnation, let timer): fire(timer, at: node, incarnation: incarnation)
         case .action(let action): perform(action)
@@ -1379,7 +1379,7 @@ public struct RabbitWorld: ScenarioWorld {
 
     public func check() -> CheckerReport {
         QueueChecker.check(
-            history: history, messageCount: messageNames.count,
+            history: history, messageCount: messageCount,
             held: queueNames.flatMap { finalCopies(ofQueue: $0) },
             queueOrder: finalCopies(ofQueue: "q").map(\.copy.message), deliveryLimit: config.deliveryLimit,
             witness: { Checker.witness(for: $0, trace: trace, recordsTrace: recordsTrace) })

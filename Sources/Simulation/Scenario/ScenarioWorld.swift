@@ -8,7 +8,8 @@ public protocol ScenarioWorld: Sendable {
     /// A hash of every event noted so far: equal in two runs exactly when their traces are.
     var traceHash: UInt64 { get }
     var history: History { get }
-    var messageNames: [String] { get }
+    /// How many messages the run has named or numbered; ids run from 0 to this, exclusive.
+    var messageCount: Int { get }
     /// fsync calls on any node so far, and messages put on the network: what a message costs.
     var fsyncs: Int { get }
     var networkMessages: Int { get }

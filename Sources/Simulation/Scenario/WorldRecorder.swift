@@ -5,8 +5,7 @@ struct WorldRecorder: Sendable {
     private(set) var trace: [TraceEvent] = []
     private var hasher = TraceHasher()
     var history = History()
-    private(set) var messageNames: [String] = []
-    private var messageIndex: [String: MessageID] = [:]
+    private(set) var messageNames = MessageNames()
 
     init(recordsTrace: Bool) {
         self.recordsTrace = recordsTrace
@@ -14,21 +13,15 @@ struct WorldRecorder: Sendable {
 
     var traceHash: UInt64 { hasher.value }
 
-    mutating func message(named name: String) -> MessageID {
-        if let existing = messageIndex[name] { return existing }
-        let id = MessageID(messageNames.count)
-        messageNames.append(name)
-        messageIndex[name] = id
-        return id
-    }
+    mutating func message(named name: String) -> MessageID { messageNames.id(forName: name) }
 
-    func existingMessage(named name: String) -> MessageID? { messageIndex[name] }
+    func existingMessage(named name: String) -> MessageID? { messageNames.id(of: name) }
 
     mutating func automaticMessages(count: Int, first: Int) -> [MessageID] {
-        (first..<(first + count)).map { message(named: "#\($0)") }
+        messageNames.numbered(count: count, first: first)
     }
 
-    func name(of message: MessageID) -> String { messageNames[message.value] }
+    func name(of message: MessageID) -> String { messageNames[message] }
 
     mutating func note(_ note: Note, at node: NodeID, time: Millis) {
         hasher.mix(time)
@@ -39,6 +32,6 @@ struct WorldRecorder: Sendable {
 
     /// Whether every named message has an acknowledged send.
     func acknowledged(_ names: [String]) -> Bool {
-        names.allSatisfy { name in messageIndex[name].map(history.isAcknowledged) ?? false }
+        names.allSatisfy { name in messageNames.id(of: name).map(history.isAcknowledged) ?? false }
     }
 }

@@ -132,7 +132,7 @@ public enum PeakShavingModel {
             busy = false
         }
 
-        while let now = events.nextTime, let event = events.pop() {
+        while let (now, event) = events.pop() {
             switch event {
             case .arrive(let request):
                 guard open < setup.maxConnections else {
