@@ -71,6 +71,11 @@ public enum Checker {
         func reportAll(_ kind: AnomalyKind, _ flags: [Bool]) {
             for (message, flagged) in flags.enumerated() where flagged { report(kind, MessageID(message)) }
         }
+        /// Reports every message id for which `flagged` holds, in id order, without building a
+        /// table of flags (the checker runs once per seed in sweeps of thousands).
+        func reportWhere(_ kind: AnomalyKind, _ flagged: (Int) -> Bool) {
+            for message in 0..<messageCount where flagged(message) { report(kind, MessageID(message)) }
+        }
 
         var acknowledged = 0
         var failed = 0
@@ -92,8 +97,8 @@ public enum Checker {
             }
         }
         reportAll(.lostWrite, lost)
-        reportAll(.duplicate, countInLog.map { $0 > 1 })
-        reportAll(.unexpected, zip(countInLog, sent).map { $0 > 0 && !$1 })
+        reportWhere(.duplicate) { countInLog[$0] > 1 }
+        reportWhere(.unexpected) { countInLog[$0] > 0 && !sent[$0] }
 
         // nonmonotonic-send: per producer, acknowledged messages must keep their send order.
         var reordered = [Bool](repeating: false, count: messageCount)
@@ -124,7 +129,7 @@ public enum Checker {
 
         var processedCount = [Int](repeating: 0, count: messageCount)
         for item in history.processed { processedCount[item.message.value] += 1 }
-        reportAll(.processedTwice, processedCount.map { $0 > 1 })
+        reportWhere(.processedTwice) { processedCount[$0] > 1 }
         if let consumedUpTo = history.polls.map(\.offset.value).max() {
             var neverProcessed = [Bool](repeating: false, count: messageCount)
             for message in finalLog.prefix(consumedUpTo + 1) where processedCount[message.value] == 0 {

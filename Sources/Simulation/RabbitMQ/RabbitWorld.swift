@@ -1385,20 +1385,22 @@ public struct RabbitWorld: ScenarioWorld {
             witness: { Checker.witness(for: $0, trace: trace, recordsTrace: recordsTrace) })
     }
 
+    /// After every event, so it reads the nodes in place: copying a node copies its log.
     private func checkInvariants() {
-        for node in nodes where isQuorum {
+        guard isQuorum else { return }
+        for index in nodes.indices {
             precondition(
-                node.applied <= node.commitIndex, "invariant broken (seed \(seed)): applied beyond commit")
+                nodes[index].applied <= nodes[index].commitIndex,
+                "invariant broken (seed \(seed)): applied beyond commit")
             precondition(
-                node.fsyncedUpTo <= node.log.count, "invariant broken (seed \(seed)): fsynced beyond the log")
+                nodes[index].fsyncedUpTo <= nodes[index].log.count,
+                "invariant broken (seed \(seed)): fsynced beyond the log")
         }
-        if isQuorum {
-            let leaders = nodes.filter { $0.isUp && $0.isLeader }
-            for a in leaders {
-                for b in leaders where a.id != b.id {
-                    precondition(
-                        a.term != b.term, "invariant broken (seed \(seed)): two leaders in term \(a.term)")
-                }
+        for a in nodes.indices where nodes[a].isUp && nodes[a].isLeader {
+            for b in nodes.indices where b > a && nodes[b].isUp && nodes[b].isLeader {
+                precondition(
+                    nodes[a].term != nodes[b].term,
+                    "invariant broken (seed \(seed)): two leaders in term \(nodes[a].term)")
             }
         }
     }

@@ -674,15 +674,26 @@ public struct RocketWorld: ScenarioWorld {
     /// Settles what the flush and the slave's offset now allow, and answers finished puts.
     private mutating func completePuts(_ index: Int) {
         guard nodes[index].isMaster else { return }
+        // Runs on every flush and slave report while puts wait (hundreds of them while a slave
+        // is down): one pass that allocates nothing unless some put is done.
+        let flushed = nodes[index].flushed
+        let slaveOffset = nodes[index].slaveOffset
+        var anyDone = false
         for position in nodes[index].pending.indices {
-            let put = nodes[index].pending[position]
-            if put.flushStatus == nil && nodes[index].flushed >= put.endOffset {
+            let endOffset = nodes[index].pending[position].endOffset
+            if nodes[index].pending[position].flushStatus == nil && flushed >= endOffset {
                 nodes[index].pending[position].flushStatus = .sendOK
             }
-            if put.replicaStatus == nil && nodes[index].slaveOffset >= put.endOffset {
+            if nodes[index].pending[position].replicaStatus == nil && slaveOffset >= endOffset {
                 nodes[index].pending[position].replicaStatus = .sendOK
             }
+            if nodes[index].pending[position].flushStatus != nil
+                && nodes[index].pending[position].replicaStatus != nil
+            {
+                anyDone = true
+            }
         }
+        guard anyDone else { return }
         let done = nodes[index].pending.filter { $0.flushStatus != nil && $0.replicaStatus != nil }
         nodes[index].pending.removeAll { $0.flushStatus != nil && $0.replicaStatus != nil }
         for put in done { answer(index, put) }
