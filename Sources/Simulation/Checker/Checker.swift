@@ -83,16 +83,20 @@ public enum Checker {
         var recovered = 0
         var sent = [Bool](repeating: false, count: messageCount)
         var lost = [Bool](repeating: false, count: messageCount)
-        for send in history.sends {
-            sent[send.message.value] = true
-            switch send.outcome {
+        // The sends are read in place, field by field: a copy of a send copies its outcome's
+        // error text, once per message per seed.
+        let sends = history.sends
+        for index in sends.indices {
+            let message = sends[index].message.value
+            sent[message] = true
+            switch sends[index].outcome {
             case .ok:
                 acknowledged += 1
-                if countInLog[send.message.value] == 0 { lost[send.message.value] = true }
+                if countInLog[message] == 0 { lost[message] = true }
             case .fail: failed += 1
             case .info:
                 indeterminate += 1
-                if countInLog[send.message.value] > 0 { recovered += 1 }
+                if countInLog[message] > 0 { recovered += 1 }
             case .pending: break
             }
         }
@@ -104,17 +108,19 @@ public enum Checker {
         var reordered = [Bool](repeating: false, count: messageCount)
         // Producers are numbered 1, 2, ...: an array indexed by number, not a hash per send.
         var highestByProducer: [Int] = []
-        for send in history.sends {
-            guard case .ok = send.outcome else { continue }
-            let position = firstPosition[send.message.value]
+        for index in sends.indices {
+            guard case .ok = sends[index].outcome else { continue }
+            let message = sends[index].message.value
+            let producer = sends[index].producer
+            let position = firstPosition[message]
             guard position >= 0 else { continue }
-            if highestByProducer.count <= send.producer {
+            if highestByProducer.count <= producer {
                 highestByProducer.append(
-                    contentsOf: repeatElement(-1, count: send.producer + 1 - highestByProducer.count))
+                    contentsOf: repeatElement(-1, count: producer + 1 - highestByProducer.count))
             }
-            let highest = highestByProducer[send.producer]
-            if position < highest { reordered[send.message.value] = true }
-            highestByProducer[send.producer] = max(highest, position)
+            let highest = highestByProducer[producer]
+            if position < highest { reordered[message] = true }
+            highestByProducer[producer] = max(highest, position)
         }
         reportAll(.reordered, reordered)
 

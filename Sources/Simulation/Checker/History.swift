@@ -42,7 +42,7 @@ public struct History: Sendable {
     }
 
     mutating func complete(_ index: Int, _ outcome: Outcome) {
-        guard sends[index].outcome == .pending else { return }
+        guard case .pending = sends[index].outcome else { return }
         sends[index].outcome = outcome
         pendingSends -= 1
         if case .ok = outcome {

@@ -29,7 +29,6 @@ struct PendingProduce: Sendable {
     var producer: NodeID
     var requiredOffset: Int
     var baseOffset: Int
-    var messages: [MessageID]
 }
 
 /// A fetch with nothing to return yet, waiting for data or for its wait time to pass.
@@ -345,7 +344,7 @@ extension KafkaWorld {
                         offset: Offset(cached.firstOffset)), at: node)
                 respondToAppend(
                     index, request: request, producer: producer, acks: acks, baseOffset: cached.firstOffset,
-                    requiredOffset: cached.lastOffset + 1, messages: batch.messages)
+                    requiredOffset: cached.lastOffset + 1)
                 return
             }
             let expected =
@@ -369,14 +368,13 @@ extension KafkaWorld {
         afterAppend(index, count: batch.messages.count)
         respondToAppend(
             index, request: request, producer: producer, acks: acks, baseOffset: base,
-            requiredOffset: brokers[index].logEndOffset, messages: batch.messages)
+            requiredOffset: brokers[index].logEndOffset)
         answerParkedReplicaFetches(index)
         maybeIncrementHighWatermark(index)
     }
 
     private mutating func respondToAppend(
-        _ index: Int, request: Int, producer: NodeID, acks: Int, baseOffset: Int, requiredOffset: Int,
-        messages: [MessageID]
+        _ index: Int, request: Int, producer: NodeID, acks: Int, baseOffset: Int, requiredOffset: Int
     ) {
         let node = brokerNode(index)
         switch acks {
@@ -390,7 +388,7 @@ extension KafkaWorld {
             brokers[index].purgatory.append(
                 PendingProduce(
                     request: request, deadline: now + config.requestTimeoutMs, producer: producer,
-                    requiredOffset: requiredOffset, baseOffset: baseOffset, messages: messages))
+                    requiredOffset: requiredOffset, baseOffset: baseOffset))
             armPurgatoryWatchdog(index)
             completePurgatory(index)
         }
