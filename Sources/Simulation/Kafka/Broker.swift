@@ -396,7 +396,7 @@ extension KafkaWorld {
 
     private mutating func armPurgatoryWatchdog(_ index: Int) {
         guard !brokers[index].purgatoryWatchdogArmed,
-            let first = brokers[index].purgatory.map(\.deadline).min()
+            let first = brokers[index].purgatory.lazy.map(\.deadline).min()
         else { return }
         brokers[index].purgatoryWatchdogArmed = true
         setTimer(.purgatoryWatchdog, for: brokerNode(index), after: first - now)

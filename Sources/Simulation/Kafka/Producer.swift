@@ -225,7 +225,7 @@ extension KafkaWorld {
 
     private mutating func armRequestWatchdog(_ index: Int) {
         guard !producers[index].requestWatchdogArmed,
-            let oldest = producers[index].inFlight.map(\.sentAt).min()
+            let oldest = producers[index].inFlight.lazy.map(\.sentAt).min()
         else { return }
         producers[index].requestWatchdogArmed = true
         setTimer(.requestWatchdog, for: .producer(index + 1), after: oldest + config.requestTimeoutMs - now)
@@ -233,7 +233,7 @@ extension KafkaWorld {
 
     private mutating func armDeliveryWatchdog(_ index: Int) {
         guard !producers[index].deliveryWatchdogArmed,
-            let oldest = producers[index].queue.map(\.createdAt).min()
+            let oldest = producers[index].queue.lazy.map(\.createdAt).min()
         else { return }
         producers[index].deliveryWatchdogArmed = true
         setTimer(
