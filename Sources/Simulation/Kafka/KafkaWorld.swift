@@ -263,20 +263,22 @@ public struct KafkaWorld: ScenarioWorld {
     // MARK: - Trace
 
     public mutating func note(_ note: Note, at node: NodeID) {
+        mixIntoTraceHash(note.hashCode, at: node)
+        if recordsTrace { trace.append(TraceEvent(time: now, node: node, note: note)) }
+    }
+
+    private mutating func mixIntoTraceHash(_ noteHashCode: Int, at node: NodeID) {
         hasher.mix(now)
         hasher.mix(node.hashValueForTrace)
-        hasher.mix(note.hashCode)
-        if recordsTrace { trace.append(TraceEvent(time: now, node: node, note: note)) }
+        hasher.mix(noteHashCode)
     }
 
     /// A follower copied `records`: the `.replicated` note, built only when the trace is kept.
     mutating func noteReplicated(_ records: [Record], broker: BrokerID, from offset: Offset, at node: NodeID)
     {
         guard recordsTrace else {
-            hasher.mix(now)
-            hasher.mix(node.hashValueForTrace)
-            hasher.mix(Note.replicatedHashCode(broker: broker, from: offset, records: records))
-            return
+            return mixIntoTraceHash(
+                Note.replicatedHashCode(broker: broker, from: offset, records: records), at: node)
         }
         note(.replicated(broker: broker, from: offset, messages: records.map(\.message)), at: node)
     }
