@@ -53,7 +53,8 @@ let package = Package(
         .testTarget(name: "QuizTests", dependencies: ["Quiz"], exclude: ["Fixtures"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Simulation"]),
         .testTarget(name: "LiveExperimentsTests", dependencies: ["LiveExperiments", "TestSupport"]),
-        .testTarget(name: "ContentTests", dependencies: ["Content", "TestSupport", grdb]),
+        .testTarget(
+            name: "ContentTests", dependencies: ["Content", "TestSupport", grdb, yams], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["mqproof", "TestSupport", grdb]),
     ],
     swiftLanguageModes: [.v6]

@@ -10,6 +10,8 @@ public struct ContentFiles: Sendable {
         case topics
         case entry
         case seed
+        /// content/search/*.yaml: synonyms and the dictionary search reads queries with.
+        case search
     }
 
     public struct File: Sendable {
@@ -38,7 +40,7 @@ public struct ContentFiles: Sendable {
 
     /// Bump whenever the import writes the tables differently, so that stores built by an older
     /// binary re-import even though content/ did not change.
-    static let importFormatVersion = 1
+    static let importFormatVersion = 2
 
     /// A cheap, exact change detector over every file's role, path and text. It runs on every
     /// start, so it hashes eight bytes at a step rather than one.
@@ -61,13 +63,14 @@ public struct ContentFiles: Sendable {
                 if path == "content/topics.yaml" { return File(path: path, role: .topics, text: text) }
                 if path.hasPrefix("content/entries/") { return File(path: path, role: .entry, text: text) }
                 if path.hasPrefix("seeds/") { return File(path: path, role: .seed, text: text) }
+                if path.hasPrefix("content/search/") { return File(path: path, role: .search, text: text) }
                 return nil
             }
         )
     }
 
-    /// Reads a content directory laid out like content/: `topics.yaml` and `entries/*.yaml`, with
-    /// the seed document in a `seeds` folder beside it when there is one.
+    /// Reads a content directory laid out like content/: `topics.yaml`, `entries/*.yaml` and
+    /// `search/*.yaml`, with the seed document in a `seeds` folder beside it when there is one.
     public static func load(directory: String) throws(ContentError) -> ContentFiles {
         let manager = FileManager.default
         var isDirectory: ObjCBool = false
@@ -82,6 +85,9 @@ public struct ContentFiles: Sendable {
         var files = [try read(topicsPath, role: .topics)]
         for name in try listing(base + "/entries") where name.hasSuffix(".yaml") {
             files.append(try read(base + "/entries/" + name, role: .entry))
+        }
+        for name in try listing(base + "/search") where name.hasSuffix(".yaml") {
+            files.append(try read(base + "/search/" + name, role: .search))
         }
         let seeds = (base as NSString).deletingLastPathComponent
         let seedsFolder = (seeds.isEmpty ? "." : seeds) + "/seeds"

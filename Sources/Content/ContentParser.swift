@@ -53,10 +53,15 @@ public struct ContentParser: Sendable {
             firstFileOfID[entry.id] = file.path
             entries.append(entry)
         }
+        var vocabulary = SearchVocabulary()
+        for file in tree.files where file.role == .search {
+            parseSearchFile(file, into: &vocabulary, log: &log)
+        }
         if !log.problems.isEmpty {
             return .failure(ContentProblems(problems: log.sorted))
         }
-        return .success(ContentSet(topics: topics, entries: entries.sorted { $0.id < $1.id }))
+        return .success(
+            ContentSet(topics: topics, entries: entries.sorted { $0.id < $1.id }, searchVocabulary: vocabulary))
     }
 
     /// Headings of the seed document, as `seed:` fields name them: `Heading` for a top-level one
@@ -105,6 +110,54 @@ public struct ContentParser: Sendable {
             topics.append(Topic(id: id, group: group, title: title))
         }
         return topics
+    }
+
+    // MARK: - Search vocabulary
+
+    /// `search/synonyms.yaml` (`groups:`, lists of terms) or `search/dictionary.yaml` (`words:`,
+    /// and `stopwords:` with `zh` and `en` lists).
+    private func parseSearchFile(_ file: ContentFiles.File, into vocabulary: inout SearchVocabulary, log: inout ProblemLog)
+    {
+        guard let root = compose(file, log: &log) else { return }
+        var fields = Fields(root, file: file.path, what: "search vocabulary", log: &log)
+        func searchable(_ node: Node, _ log: inout ProblemLog) -> String? {
+            guard let text = node.scalar?.string.trimmingCharacters(in: .whitespaces), !text.isEmpty,
+                !SearchText.words(of: text).isEmpty
+            else {
+                log.report(file.path, node.line, "a search term must hold a word or Chinese characters")
+                return nil
+            }
+            return text
+        }
+        if file.path.hasSuffix("synonyms.yaml") {
+            let groups = fields.list("groups", log: &log) { node, log -> [String]? in
+                guard let terms = node.sequence else {
+                    log.report(file.path, node.line, "a synonym group must be a list of terms")
+                    return nil
+                }
+                let group = terms.compactMap { searchable($0, &log) }
+                if group.count < 2 {
+                    log.report(file.path, node.line, "a synonym group needs at least two terms")
+                    return nil
+                }
+                return group
+            }
+            vocabulary.synonymGroups += groups ?? []
+        } else if file.path.hasSuffix("dictionary.yaml") {
+            vocabulary.words += fields.list("words", log: &log) { node, log in searchable(node, &log) } ?? []
+            if let stopwords = fields.optionalNode("stopwords") {
+                var languages = Fields(stopwords, file: file.path, what: "stopwords by language", log: &log)
+                for language in ["zh", "en"] {
+                    vocabulary.stopwords +=
+                        languages.list(language, log: &log) { node, log in searchable(node, &log) } ?? []
+                }
+                languages.rejectUnknown(log: &log)
+            }
+        } else {
+            log.report(file.path, 1, "unknown search file: content/search holds synonyms.yaml and dictionary.yaml")
+            return
+        }
+        fields.rejectUnknown(log: &log)
     }
 
     // MARK: - Entries

@@ -121,6 +121,10 @@ public final class ContentStore: Sendable {
             try db.execute(sql: createSearchTable)
         }
         registerProgressMigration(&migrator)
+        migrator.registerMigration("v3: search terms") { db in
+            // The English words of the index, for correcting typed words (see StoreSearch).
+            try db.execute(sql: "CREATE TABLE search_term (term TEXT PRIMARY KEY, entries INTEGER NOT NULL)")
+        }
         return migrator
     }
 
@@ -172,7 +176,7 @@ public final class ContentStore: Sendable {
             // and recreating the table inside the same transaction costs nothing.
             try db.execute(sql: "DROP TABLE entry_search")
             try db.execute(sql: Self.createSearchTable)
-            for table in ["quiz_item", "entry_experiment", "entry_tag", "entry", "topic"] {
+            for table in ["quiz_item", "entry_experiment", "entry_tag", "entry", "topic", "search_term"] {
                 try db.execute(sql: "DELETE FROM \(table)")
             }
             for (position, topic) in content.topics.enumerated() {
@@ -224,7 +228,16 @@ public final class ContentStore: Sendable {
                         """,
                     arguments: [entry.id, row.question, row.keyPoints, row.answer, row.keywords])
             }
-            for (key, value) in [("fingerprint", fingerprint), ("origin", origin)] {
+            var termEntries: [String: Int] = [:]
+            for row in rows {
+                for term in row.latinTerms { termEntries[term, default: 0] += 1 }
+            }
+            for (term, entries) in termEntries {
+                try Self.insert(
+                    db, sql: "INSERT INTO search_term (term, entries) VALUES (?, ?)", arguments: [term, entries])
+            }
+            let vocabulary = String(decoding: try JSONEncoder().encode(content.searchVocabulary), as: UTF8.self)
+            for (key, value) in [("fingerprint", fingerprint), ("origin", origin), ("search_vocabulary", vocabulary)] {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
             }
@@ -240,6 +253,8 @@ public final class ContentStore: Sendable {
         var keyPoints: String
         var answer: String
         var keywords: String
+        /// The distinct English words of every column, as indexed.
+        var latinTerms: Set<String>
 
         init(_ entry: Entry, topicTitles: [String: [String]]) {
             let encoder = JSONEncoder()
@@ -247,15 +262,17 @@ public final class ContentStore: Sendable {
             self.entry = entry
             body = String(decoding: try! encoder.encode(entry), as: UTF8.self)
             quizBodies = entry.quiz.map { String(decoding: try! encoder.encode($0), as: UTF8.self) }
-            question = SearchText.segmented(entry.question.zh + "\n" + entry.question.en)
-            keyPoints = SearchText.segmented(
-                (entry.keyPoints.zh + entry.keyPoints.en).joined(separator: "\n"))
-            answer = SearchText.segmented(entry.answer.zh + "\n" + entry.answer.en)
+            question = SearchText.indexed(entry.question.zh + "\n" + entry.question.en)
+            keyPoints = SearchText.indexed((entry.keyPoints.zh + entry.keyPoints.en).joined(separator: "\n"))
+            answer = SearchText.indexed(entry.answer.zh + "\n" + entry.answer.en)
             // The id, tags, seed heading and topic titles: words a user may search by that the
             // question itself does not contain (消息丢失 for the acks answer).
-            keywords = SearchText.segmented(
+            keywords = SearchText.indexed(
                 ([entry.id] + entry.tags + [entry.seed ?? ""] + (topicTitles[entry.topic] ?? [])).joined(
                     separator: "\n"))
+            latinTerms = Set(
+                [question, keyPoints, answer, keywords].joined(separator: " ").split(separator: " ").lazy
+                    .filter { !$0.unicodeScalars.contains(where: SearchText.isCJK) }.map(String.init))
         }
     }
 
@@ -378,34 +395,7 @@ public final class ContentStore: Sendable {
         }
     }
 
-    // MARK: - Search
-
-    /// One search result, best first.
-    public struct SearchHit: Codable, Equatable, Sendable {
-        public var entry: EntrySummary
-        /// bm25 score: lower is a better match.
-        public var score: Double
-    }
-
-    /// Finds entries in either language, ranked by bm25 with questions weighing most.
-    public func search(_ query: SearchQuery, limit: Int = 20) throws(StoreError) -> [SearchHit] {
-        try reading { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT entry.id, entry.topic_id, entry.difficulty, entry.question_zh, entry.question_en, hit.score
-                    FROM (SELECT entry_id, bm25(entry_search, 0.0, 8.0, 3.0, 1.0, 5.0) AS score
-                          FROM entry_search WHERE entry_search MATCH ?) AS hit
-                    JOIN entry ON entry.id = hit.entry_id
-                    ORDER BY hit.score, entry.id
-                    LIMIT ?
-                    """,
-                arguments: [query.matchExpression, limit]
-            ).map { row in SearchHit(entry: Self.summary(row), score: row["score"]) }
-        }
-    }
-
-    private static func summary(_ row: Row) -> EntrySummary {
+    static func summary(_ row: Row) -> EntrySummary {
         EntrySummary(
             id: row["id"], topic: row["topic_id"], difficulty: row["difficulty"],
             question: Localized(zh: row["question_zh"], en: row["question_en"]))

@@ -142,9 +142,11 @@ public struct Entry: Codable, Equatable, Sendable {
 public struct ContentSet: Equatable, Sendable {
     public var topics: [Topic]
     public var entries: [Entry]
+    public var searchVocabulary: SearchVocabulary
 
-    public init(topics: [Topic], entries: [Entry]) {
+    public init(topics: [Topic], entries: [Entry], searchVocabulary: SearchVocabulary = .empty) {
         self.topics = topics
         self.entries = entries
+        self.searchVocabulary = searchVocabulary
     }
 }

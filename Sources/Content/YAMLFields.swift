@@ -27,6 +27,12 @@ struct Fields {
         pairs.first { $0.key == key }?.node
     }
 
+    /// A field the caller reads by hand: known from now on, nil when absent.
+    mutating func optionalNode(_ key: String) -> Node? {
+        used.insert(key)
+        return node(key)
+    }
+
     /// Reports every field no accessor asked for: a typo such as `key_point` must not pass silently.
     func rejectUnknown(log: inout ProblemLog) {
         for pair in pairs where !used.contains(pair.key) {

@@ -79,9 +79,13 @@ struct CommandLineTests {
         #expect(question?["en"]?.isEmpty == false)
 
         let search = try run("search", "幂等", "--json")
-        let hits =
-            try JSONSerialization.jsonObject(with: Data(search.standardOutput.utf8)) as? [[String: Any]]
+        let report = try JSONSerialization.jsonObject(with: Data(search.standardOutput.utf8)) as? [String: Any]
+        #expect(report?["match"] as? String == "exact")
+        let hits = report?["results"] as? [[String: Any]]
         #expect(hits?.prefix(3).contains { $0["id"] as? String == "kafka-idempotent-producer" } == true)
+        // Scores come best first.
+        let scores = hits?.compactMap { $0["score"] as? Double } ?? []
+        #expect(!scores.isEmpty && scores == scores.sorted(by: >))
 
         for command in [
             ["topics", "--json"], ["list", "--json"], ["--json"], ["content", "check", "--json"],
@@ -94,18 +98,36 @@ struct CommandLineTests {
         }
     }
 
-    @Test("search finds Chinese and English terms and explains an empty query")
+    @Test("search answers questions as people type them, says when it guessed, and explains an empty query")
     func search() throws {
         let chinese = try run("search", "幂等生产者", "--lang", "zh", "--limit", "3")
         #expect(chinese.standardOutput.contains(". kafka-idempotent-producer"))
         let english = try run("search", "unclean")
         #expect(english.standardOutput.hasPrefix("1. kafka-unclean-leader-election"))
+        let question = try run("search", "如何保证消息不丢失", "--limit", "5")
+        #expect(question.standardOutput.contains(". message-loss-three-stages"))
+        let typo = try run("search", "kafak acks", "--lang", "en")
+        #expect(typo.standardOutput.hasPrefix("Searched for the nearest words: kafak → kafka"))
         let empty = try run("search", "()")
         #expect(empty.status == 64)
         #expect(empty.standardError.hasPrefix("mqproof: nothing searchable"))
-        let none = try run("search", "zookeeperless-nonsense")
+        let none = try run("search", "zookeeperless-nonsense", "--lang", "en")
         #expect(none.status == 0)
-        #expect(none.standardOutput.contains("No questions match"))
+        #expect(none.standardOutput.contains("No exact match") || none.standardOutput.contains("Nothing matches"))
+        #expect(none.standardOutput.contains("1. "))
+    }
+
+    @Test("show N opens the Nth result of the last search")
+    func showByNumber() throws {
+        let search = try run("search", "unclean", "--json")
+        let report = try JSONSerialization.jsonObject(with: Data(search.standardOutput.utf8)) as? [String: Any]
+        let second = ((report?["results"] as? [[String: Any]])?[1]["id"] as? String) ?? "?"
+        let shown = try run("show", "2", "--json")
+        let entry = try JSONSerialization.jsonObject(with: Data(shown.standardOutput.utf8)) as? [String: Any]
+        #expect(entry?["id"] as? String == second)
+        let beyond = try run("show", "99")
+        #expect(beyond.status == 1)
+        #expect(beyond.standardError.hasPrefix("mqproof: no result 99 of the last search"))
     }
 
     @Test("An unknown id fails with one line and suggestions")

@@ -10,12 +10,22 @@ struct Show: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @OptionGroup var output: JSONOption
 
-    @Argument(help: "The question's id (see `mqproof list`).", completion: .none)
+    @Argument(
+        help: "The question's id (see `mqproof list`), or the number of a result of the last search.",
+        completion: .none)
     var id: String
 
     func run() throws {
         let app = try App.open(options)
-        guard let entry = try app.store.entry(id: id) else {
+        var entry = try app.store.entry(id: id)
+        if entry == nil, let number = Int(id) {
+            guard let found = try app.store.lastSearchResult(number) else {
+                throw Failure(
+                    message: "no result \(number) of the last search; search first: mqproof search 如何保证消息不丢失")
+            }
+            entry = try app.store.entry(id: found)
+        }
+        guard let entry else {
             throw app.unknown("entry", id, among: try app.store.entryIDs(), searchHint: true)
         }
         if output.json {

@@ -1,0 +1,74 @@
+/// What search knows of the domain's words, from content/search/: synonym groups, the Chinese
+/// words the query segmenter knows, and the words a question holds without asking for them.
+///
+/// It is data, not code, so that an author who finds a question that finds nothing fixes it with
+/// a line in a YAML file, reviewed like any other content.
+public struct SearchVocabulary: Codable, Equatable, Sendable {
+    /// Each group lists terms a searcher means the same by, in any language.
+    public var synonymGroups: [[String]]
+    /// Chinese domain words, for segmenting a query (the synonyms' Chinese terms count too).
+    public var words: [String]
+    /// Question words and filler in both languages: dropped from a query that has other words.
+    public var stopwords: [String]
+
+    public init(synonymGroups: [[String]] = [], words: [String] = [], stopwords: [String] = []) {
+        self.synonymGroups = synonymGroups
+        self.words = words
+        self.stopwords = stopwords
+    }
+
+    public static let empty = SearchVocabulary()
+
+    /// The normal form a term is looked up by: words lower-cased and joined by one space, so
+    /// that "Back-Pressure" and "back pressure" are one key, and 背压 stays 背压.
+    static func key(_ text: String) -> String {
+        SearchText.words(of: text).map { word in
+            switch word {
+            case .latin(let letters): letters
+            case .cjk(let characters): String(String.UnicodeScalarView(characters))
+            }
+        }.joined(separator: " ")
+    }
+}
+
+/// A vocabulary prepared for looking terms up while a query is taken apart.
+struct SearchLexicon {
+    /// Every term's key mapped to the keys of every group member it shares a group with.
+    private(set) var expansions: [String: [String]] = [:]
+    private(set) var chineseWords: Set<String> = []
+    private(set) var stopwords: Set<String> = []
+    /// The most characters of a Chinese word, and the most English words of a synonym phrase.
+    private(set) var longestChineseWord = 1
+    private(set) var longestEnglishPhrase = 1
+
+    init(_ vocabulary: SearchVocabulary) {
+        for group in vocabulary.synonymGroups {
+            let keys = group.map(SearchVocabulary.key).filter { !$0.isEmpty }
+            for key in keys {
+                expansions[key, default: []].append(contentsOf: keys)
+                learn(key)
+            }
+        }
+        for (key, members) in expansions {
+            // Dictionary order is per process; a sorted list keeps queries, and so scores, stable.
+            expansions[key] = Array(Set(members)).sorted()
+        }
+        for word in vocabulary.words { learn(SearchVocabulary.key(word)) }
+        for word in vocabulary.stopwords {
+            let key = SearchVocabulary.key(word)
+            stopwords.insert(key)
+            learn(key)
+        }
+    }
+
+    private mutating func learn(_ key: String) {
+        if key.unicodeScalars.allSatisfy(SearchText.isCJK) {
+            chineseWords.insert(key)
+            longestChineseWord = max(longestChineseWord, key.unicodeScalars.count)
+        } else {
+            longestEnglishPhrase = max(longestEnglishPhrase, key.split(separator: " ").count)
+        }
+    }
+
+    func isStopword(_ key: String) -> Bool { stopwords.contains(key) }
+}

@@ -1,0 +1,254 @@
+import Foundation
+import GRDB
+
+// Theory of operation
+//
+// FTS5 finds and weighs; Swift combines. Each alternative of each concept (SearchQuery) is one
+// MATCH of one phrase, scored by FTS5's bm25 with the question weighing most, then the tags and
+// topic words, the key points, and the answer least. An entry's score for a concept is its best
+// alternative's, and its score for the query is the sum over concepts, so synonyms widen what is
+// found without multiplying the weight of a concept.
+//
+// A search never ends empty-handed. An English word the index does not know is corrected to
+// the indexed words nearest by edit distance (kafak -> kafka) before anything runs. When even
+// then nothing matches, the search loosens: each Chinese character alone, and English words
+// further away. When that finds nothing either, it offers where a learner starts. The result
+// says which of these happened, so the screen can say "no exact match".
+
+extension ContentStore {
+    /// How closely the results match what was typed.
+    public enum SearchMatch: String, Codable, Equatable, Sendable {
+        /// Every word was found as typed (or as one of its synonyms).
+        case exact
+        /// Some English word was not in the index and was read as the nearest one that is.
+        case corrected
+        /// Nothing matched; these match single characters or far-off words of the query.
+        case closest
+        /// Nothing matched at all; these are where a learner starts.
+        case suggested
+    }
+
+    /// A typed word that the index does not hold, and the indexed words searched instead.
+    public struct Correction: Codable, Equatable, Sendable {
+        public var typed: String
+        public var searched: [String]
+    }
+
+    /// One search result, best first.
+    public struct SearchHit: Codable, Equatable, Sendable {
+        public var entry: EntrySummary
+        /// The sum over the query's concepts of their best bm25 score: higher is better.
+        public var score: Double
+    }
+
+    public struct SearchResults: Sendable {
+        public var query: SearchQuery
+        public var hits: [SearchHit]
+        public var match: SearchMatch
+        public var corrections: [Correction]
+        /// The words to highlight in what is shown.
+        public var highlights: [String]
+    }
+
+    /// Searches both languages for what a user typed. Nil when the text holds nothing to search
+    /// for (only punctuation, say).
+    public func search(_ text: String, limit: Int = 20) throws(StoreError) -> SearchResults? {
+        try reading { db in
+            let vocabulary = try Self.searchVocabulary(db)
+            guard let query = SearchQuery(text, lexicon: SearchLexicon(vocabulary)) else { return nil }
+            var terms = IndexedTerms()
+            var corrected = query
+            var corrections: [Correction] = []
+            for (index, concept) in query.concepts.enumerated() {
+                guard let word = concept.typedWord, word.count >= 4, !word.allSatisfy(\.isNumber),
+                    try !terms.knows(Stemmer.stem(word), db)
+                else { continue }
+                let near = try terms.nearest(to: Stemmer.stem(word), within: word.count >= 8 ? 2 : 1, db)
+                guard !near.isEmpty else { continue }
+                corrected.concepts[index].alternatives += near.map { .init(tokens: [$0], isPrefix: false) }
+                corrected.concepts[index].highlights += near
+                corrections.append(Correction(typed: word, searched: near))
+            }
+            var hits = try Self.rank(corrected, limit: limit, db)
+            var match: SearchMatch = corrections.isEmpty ? .exact : .corrected
+            if hits.isEmpty {
+                let loosened = try Self.loosened(corrected, terms: &terms, db)
+                hits = try Self.rank(loosened, limit: limit, db)
+                corrected = loosened
+                match = .closest
+            }
+            if hits.isEmpty {
+                hits = try Self.startingPoints(limit: limit, db)
+                match = .suggested
+            }
+            return SearchResults(
+                query: query, hits: hits, match: match, corrections: corrections, highlights: corrected.highlights)
+        }
+    }
+
+    /// The search vocabulary imported with the content (empty before the first import).
+    static func searchVocabulary(_ db: Database) throws -> SearchVocabulary {
+        guard let json = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'search_vocabulary'")
+        else { return .empty }
+        return (try? JSONDecoder().decode(SearchVocabulary.self, from: Data(json.utf8))) ?? .empty
+    }
+
+    /// Question, tags and topic words, key points, answer: what a match in each is worth.
+    private static let columnWeights = "0.0, 10.0, 3.0, 1.0, 6.0"
+
+    private static func rank(_ query: SearchQuery, limit: Int, _ db: Database) throws -> [SearchHit] {
+        var total: [String: Double] = [:]
+        var excluded: Set<String> = []
+        var requiredMet: [String: Int] = [:]
+        let required = query.concepts.filter { $0.role == .required }.count
+        for concept in query.concepts {
+            var best: [String: Double] = [:]
+            for term in concept.alternatives {
+                let rows = try Row.fetchCursor(
+                    db.cachedStatement(
+                        sql: """
+                            SELECT entry_id, -bm25(entry_search, \(columnWeights)) AS score
+                            FROM entry_search WHERE entry_search MATCH ?
+                            """), arguments: [term.matchExpression])
+                while let row = try rows.next() {
+                    let id: String = row["entry_id"]
+                    let score: Double = row["score"]
+                    best[id] = max(best[id] ?? 0, score)
+                }
+            }
+            switch concept.role {
+            case .excluded: excluded.formUnion(best.keys)
+            case .optional, .required:
+                for (id, score) in best { total[id, default: 0] += score }
+                if concept.role == .required { for id in best.keys { requiredMet[id, default: 0] += 1 } }
+            }
+        }
+        let ranked = total.filter { id, _ in !excluded.contains(id) && (requiredMet[id] ?? 0) == required }
+            .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
+            .prefix(limit)
+        let summaries = try Dictionary(
+            Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, topic_id, difficulty, question_zh, question_en FROM entry
+                    WHERE id IN (SELECT value FROM json_each(?))
+                    """,
+                arguments: [String(decoding: try JSONEncoder().encode(ranked.map(\.key)), as: UTF8.self)]
+            ).map { row in (row["id"] as String, summary(row)) }, uniquingKeysWith: { first, _ in first })
+        return ranked.compactMap { id, score in summaries[id].map { SearchHit(entry: $0, score: score) } }
+    }
+
+    /// The query with every concept widened: each Chinese character alone, and typed English
+    /// words read as the indexed words up to three edits away.
+    private static func loosened(_ query: SearchQuery, terms: inout IndexedTerms, _ db: Database) throws -> SearchQuery {
+        var loosened = query
+        for index in loosened.concepts.indices where loosened.concepts[index].role != .excluded {
+            let concept = loosened.concepts[index]
+            var alternatives = concept.alternatives
+            var seen: Set<String> = []
+            for scalar in concept.surface.unicodeScalars where SearchText.isCJK(scalar) {
+                let character = String(scalar)
+                if seen.insert(character).inserted {
+                    alternatives.append(.init(tokens: [character], isPrefix: true))
+                    loosened.concepts[index].highlights.append(character)
+                }
+            }
+            if let word = concept.typedWord, word.count >= 3 {
+                let near = try terms.nearest(to: Stemmer.stem(word), within: 3, db)
+                alternatives += near.map { .init(tokens: [$0], isPrefix: false) }
+                loosened.concepts[index].highlights += near
+            }
+            loosened.concepts[index].alternatives = alternatives
+            // Loosened, nothing is required: closest means closest.
+            loosened.concepts[index].role = .optional
+        }
+        return loosened
+    }
+
+    /// Where a learner starts: the first questions of the first topics.
+    private static func startingPoints(limit: Int, _ db: Database) throws -> [SearchHit] {
+        try Row.fetchAll(
+            db,
+            sql: """
+                SELECT entry.id, entry.topic_id, entry.difficulty, entry.question_zh, entry.question_en
+                FROM entry JOIN topic ON topic.id = entry.topic_id
+                ORDER BY topic.position, entry.difficulty, entry.id LIMIT ?
+                """, arguments: [min(limit, 5)]
+        ).map { SearchHit(entry: summary($0), score: 0) }
+    }
+
+    // MARK: - The last search, for `show N`
+
+    /// Remembers the ids of the last search's results, best first, so `show 2` can open one.
+    public func rememberSearch(_ ids: [String]) throws(StoreError) {
+        try setSetting("last_search", to: ids.joined(separator: "\n"))
+    }
+
+    /// The id of the `number`th result (1-based) of the last search, if there is one.
+    public func lastSearchResult(_ number: Int) throws(StoreError) -> String? {
+        guard let list = try setting("last_search"), number >= 1 else { return nil }
+        let ids = list.split(separator: "\n").map(String.init)
+        return number <= ids.count ? ids[number - 1] : nil
+    }
+}
+
+/// The English words of the index, read once a search needs them.
+struct IndexedTerms {
+    private var all: [(term: String, entries: Int)]?
+
+    /// Whether the index holds `stem` as a word, or as the start of one.
+    func knows(_ stem: String, _ db: Database) throws -> Bool {
+        try Bool.fetchOne(
+            db, sql: "SELECT EXISTS (SELECT 1 FROM search_term WHERE term >= ? AND term < ?)",
+            arguments: [stem, stem + "\u{10FFFF}"]) ?? false
+    }
+
+    /// The indexed words fewest edits from `stem`, up to `limit` edits, at most three of them:
+    /// the nearest first, then the most used.
+    mutating func nearest(to stem: String, within limit: Int, _ db: Database) throws -> [String] {
+        if all == nil {
+            all = try Row.fetchAll(db, sql: "SELECT term, entries FROM search_term").map { ($0["term"], $0["entries"]) }
+        }
+        let typed = Array(stem.unicodeScalars)
+        var found: [(term: String, distance: Int, entries: Int)] = []
+        for (term, entries) in all! {
+            let candidate = Array(term.unicodeScalars)
+            guard abs(candidate.count - typed.count) <= limit, candidate.count >= 3 else { continue }
+            let distance = EditDistance.between(typed, candidate, limit: limit)
+            if distance <= limit { found.append((term, distance, entries)) }
+        }
+        found.sort {
+            ($0.distance, -$0.entries, $0.term) < ($1.distance, -$1.entries, $1.term)
+        }
+        guard let best = found.first?.distance else { return [] }
+        return found.filter { $0.distance == best }.prefix(3).map(\.term)
+    }
+}
+
+/// Optimal string alignment distance: insertions, deletions, substitutions, and transpositions of
+/// neighbours (kafak -> kafka is one edit).
+enum EditDistance {
+    /// The distance between `a` and `b`, or `limit + 1` once it is known to exceed `limit`.
+    static func between(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], limit: Int) -> Int {
+        if a.isEmpty || b.isEmpty { return max(a.count, b.count) }
+        var previous2 = [Int](repeating: 0, count: b.count + 1)
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            var rowMinimum = current[0]
+            for j in 1...b.count {
+                let cost = a[i - 1] == b[j - 1] ? 0 : 1
+                var value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+                if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                    value = min(value, previous2[j - 2] + 1)
+                }
+                current[j] = value
+                rowMinimum = min(rowMinimum, value)
+            }
+            if rowMinimum > limit { return limit + 1 }
+            (previous2, previous, current) = (previous, current, previous2)
+        }
+        return previous[b.count]
+    }
+}
