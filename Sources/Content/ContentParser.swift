@@ -61,7 +61,8 @@ public struct ContentParser: Sendable {
             return .failure(ContentProblems(problems: log.sorted))
         }
         return .success(
-            ContentSet(topics: topics, entries: entries.sorted { $0.id < $1.id }, searchVocabulary: vocabulary))
+            ContentSet(
+                topics: topics, entries: entries.sorted { $0.id < $1.id }, searchVocabulary: vocabulary))
     }
 
     /// Headings of the seed document, as `seed:` fields name them: `Heading` for a top-level one
@@ -116,8 +117,9 @@ public struct ContentParser: Sendable {
 
     /// `search/synonyms.yaml` (`groups:`, lists of terms) or `search/dictionary.yaml` (`words:`,
     /// and `stopwords:` with `zh` and `en` lists).
-    private func parseSearchFile(_ file: ContentFiles.File, into vocabulary: inout SearchVocabulary, log: inout ProblemLog)
-    {
+    private func parseSearchFile(
+        _ file: ContentFiles.File, into vocabulary: inout SearchVocabulary, log: inout ProblemLog
+    ) {
         guard let root = compose(file, log: &log) else { return }
         var fields = Fields(root, file: file.path, what: "search vocabulary", log: &log)
         func searchable(_ node: Node, _ log: inout ProblemLog) -> String? {
@@ -145,6 +147,9 @@ public struct ContentParser: Sendable {
             vocabulary.synonymGroups += groups ?? []
         } else if file.path.hasSuffix("dictionary.yaml") {
             vocabulary.words += fields.list("words", log: &log) { node, log in searchable(node, &log) } ?? []
+            vocabulary.products +=
+                fields.list("products", required: false, log: &log) { node, log in searchable(node, &log) }
+                ?? []
             if let stopwords = fields.optionalNode("stopwords") {
                 var languages = Fields(stopwords, file: file.path, what: "stopwords by language", log: &log)
                 for language in ["zh", "en"] {
@@ -154,7 +159,8 @@ public struct ContentParser: Sendable {
                 languages.rejectUnknown(log: &log)
             }
         } else {
-            log.report(file.path, 1, "unknown search file: content/search holds synonyms.yaml and dictionary.yaml")
+            log.report(
+                file.path, 1, "unknown search file: content/search holds synonyms.yaml and dictionary.yaml")
             return
         }
         fields.rejectUnknown(log: &log)

@@ -234,10 +234,14 @@ public final class ContentStore: Sendable {
             }
             for (term, entries) in termEntries {
                 try Self.insert(
-                    db, sql: "INSERT INTO search_term (term, entries) VALUES (?, ?)", arguments: [term, entries])
+                    db, sql: "INSERT INTO search_term (term, entries) VALUES (?, ?)",
+                    arguments: [term, entries])
             }
-            let vocabulary = String(decoding: try JSONEncoder().encode(content.searchVocabulary), as: UTF8.self)
-            for (key, value) in [("fingerprint", fingerprint), ("origin", origin), ("search_vocabulary", vocabulary)] {
+            let vocabulary = String(
+                decoding: try JSONEncoder().encode(content.searchVocabulary), as: UTF8.self)
+            for (key, value) in [
+                ("fingerprint", fingerprint), ("origin", origin), ("search_vocabulary", vocabulary),
+            ] {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
             }

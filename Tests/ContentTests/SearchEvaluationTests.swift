@@ -24,7 +24,8 @@ struct SearchEvaluationTests {
     static func load() throws -> [Query] {
         let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
             .appending(path: "Fixtures/search-eval.yaml")
-        return try YAMLDecoder().decode(EvaluationSet.self, from: String(contentsOf: path, encoding: .utf8)).queries
+        return try YAMLDecoder().decode(EvaluationSet.self, from: String(contentsOf: path, encoding: .utf8))
+            .queries
     }
 
     @Test("Recall@5 is at least 90% and MRR at least 0.8, and no query comes back empty")
@@ -46,7 +47,8 @@ struct SearchEvaluationTests {
             for answer in item.answers {
                 #expect(known.contains(answer), "'\(item.query)' names an unknown entry \(answer)")
             }
-            let found = try #require(try store.search(item.query, limit: 10), "'\(item.query)' is not searchable")
+            let found = try #require(
+                try store.search(item.query, limit: 10), "'\(item.query)' is not searchable")
             #expect(!found.hits.isEmpty, "'\(item.query)' found nothing")
             let ids = found.hits.map(\.entry.id)
             let rank = ids.firstIndex { item.answers.contains($0) }.map { $0 + 1 }

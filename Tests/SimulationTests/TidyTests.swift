@@ -78,3 +78,76 @@ struct TidyTests {
         #expect(try !Self.violations(in: "mqproof").isEmpty)
     }
 }
+
+/// Every rule id that code, scenarios or tests cite (K-REP-05, RMQ-07, RKT-09, AMQ-03, ...) is
+/// defined in docs/SEMANTICS.md, with its source. A citation of an undefined rule is a claim
+/// nobody can check.
+@Suite("Rule citations")
+struct RuleCitationTests {
+    /// The rule ids `text` cites, in the forms the docs define: K-AREA-NN (maybe with a letter
+    /// suffix), and RMQ-NN, RKT-NN, AMQ-NN.
+    static func citations(in text: String) -> Set<String> {
+        var found: Set<String> = []
+        let characters = Array(text.unicodeScalars)
+        var index = 0
+        func isIDCharacter(_ scalar: Unicode.Scalar) -> Bool {
+            ("A"..."Z").contains(scalar) || ("0"..."9").contains(scalar) || scalar == "-"
+                || ("a"..."z").contains(scalar)
+        }
+        while index < characters.count {
+            guard isIDCharacter(characters[index]), index == 0 || !isIDCharacter(characters[index - 1]) else {
+                index += 1
+                continue
+            }
+            var end = index
+            while end < characters.count && isIDCharacter(characters[end]) { end += 1 }
+            let word = String(String.UnicodeScalarView(characters[index..<end]))
+            let parts = word.split(separator: "-", omittingEmptySubsequences: false)
+            let isKafka =
+                parts.count == 3 && parts[0] == "K" && !parts[1].isEmpty
+                && parts[1].allSatisfy { ("A"..."Z").contains($0) } && parts[2].first?.isNumber == true
+            let isQueue =
+                parts.count == 2 && ["RMQ", "RKT", "AMQ"].contains(String(parts[0]))
+                && parts[1].first?.isNumber == true
+            if isKafka || isQueue { found.insert(word) }
+            index = end
+        }
+        return found
+    }
+
+    static func cited() throws -> [String: String] {
+        var cited: [String: String] = [:]
+        for folder in ["Sources", "scenarios", "Tests"] {
+            let root = TidyTests.packageRoot.appending(path: folder)
+            let files = try #require(FileManager.default.enumerator(atPath: root.path)).compactMap {
+                $0 as? String
+            }
+            .filter { $0.hasSuffix(".swift") || $0.hasSuffix(".yaml") }.sorted()
+            for file in files where !file.hasSuffix("TidyTests.swift") {
+                let text = try String(contentsOf: root.appending(path: file), encoding: .utf8)
+                for id in citations(in: text) where cited[id] == nil { cited[id] = "\(folder)/\(file)" }
+            }
+        }
+        return cited
+    }
+
+    @Test("Every rule id cited in Sources, scenarios and Tests is defined in docs/SEMANTICS.md")
+    func everyCitedRuleIsDefined() throws {
+        let docs = try String(
+            contentsOf: TidyTests.packageRoot.appending(path: "docs/SEMANTICS.md"), encoding: .utf8)
+        let defined = Self.citations(in: docs)
+        let cited = try Self.cited()
+        #expect(cited.count >= 40, "the scan found too few citations to be working")
+        let undefined = cited.filter { !defined.contains($0.key) }.sorted { $0.key < $1.key }
+        #expect(
+            undefined.isEmpty,
+            "\(undefined.map { "\($0.key) (cited in \($0.value))" }.joined(separator: "\n"))")
+    }
+
+    @Test("The scan finds rule ids in their cited forms, and nothing else")
+    func scanner() {
+        #expect(
+            Self.citations(in: "see K-REP-07a and (RMQ-12), RKT-9; not K-8, XK-REP-1 or kafka-rep-1")
+                == ["K-REP-07a", "RMQ-12", "RKT-9"])
+    }
+}

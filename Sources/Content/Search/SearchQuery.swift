@@ -16,11 +16,14 @@ public struct SearchQuery: Equatable, Sendable {
         public var tokens: [String]
         /// `idempot` finds `idempotent`; `幂` finds every pair that starts with it.
         public var isPrefix: Bool
+        /// Found through a synonym, not as typed: it counts a little less.
+        public var isSynonym = false
 
         /// The FTS5 MATCH expression for this term alone, every token quoted so that no input
         /// can be read as query syntax.
         public var matchExpression: String {
-            "\"" + tokens.map { $0.replacingOccurrences(of: "\"", with: "\"\"") }.joined(separator: " ") + "\""
+            "\"" + tokens.map { $0.replacingOccurrences(of: "\"", with: "\"\"") }.joined(separator: " ")
+                + "\""
                 + (isPrefix ? "*" : "")
         }
     }
@@ -57,7 +60,9 @@ public struct SearchQuery: Equatable, Sendable {
     /// Every token of every concept, for highlighting matches.
     public var highlights: [String] {
         var seen: Set<String> = []
-        return concepts.filter { $0.role != .excluded }.flatMap(\.highlights).filter { seen.insert($0).inserted }
+        return concepts.filter { $0.role != .excluded }.flatMap(\.highlights).filter {
+            seen.insert($0).inserted
+        }
     }
 
     /// Takes apart anything a user may type. Returns nil when nothing searchable is left.
@@ -79,7 +84,8 @@ public struct SearchQuery: Equatable, Sendable {
                 Self.append(
                     [
                         Concept(
-                            surface: text, alternatives: [Term(tokens: tokens, isPrefix: false)], role: .optional,
+                            surface: text, alternatives: [Term(tokens: tokens, isPrefix: false)],
+                            role: .optional,
                             highlights: [text], typedWord: nil)
                     ], to: &concepts, joinedBy: &pending)
             case .words(let words):
@@ -101,13 +107,17 @@ public struct SearchQuery: Equatable, Sendable {
     }
 
     /// Joins new concepts to the query: the pending operator applies to the first of them.
-    private static func append(_ new: [Concept], to concepts: inout [Concept], joinedBy pending: inout Operator?) {
+    private static func append(
+        _ new: [Concept], to concepts: inout [Concept], joinedBy pending: inout Operator?
+    ) {
         guard var first = new.first else { return }
         switch pending {
         case .not?: first.role = .excluded
         case .and?:
             first.role = .required
-            if let last = concepts.lastIndex(where: { $0.role != .excluded }) { concepts[last].role = .required }
+            if let last = concepts.lastIndex(where: { $0.role != .excluded }) {
+                concepts[last].role = .required
+            }
         default: break
         }
         concepts.append(first)
@@ -149,13 +159,18 @@ public struct SearchQuery: Equatable, Sendable {
                     switch piece {
                     case .word(let word):
                         let single = concept(word, typed: nil, lexicon: lexicon)
-                        if lexicon.isStopword(word) { stopped.append(single) } else { concepts.append(single) }
+                        if lexicon.isStopword(word) {
+                            stopped.append(single)
+                        } else {
+                            concepts.append(single)
+                        }
                     case .unknown(let run):
                         // Characters the dictionary does not know: a pair is taken as a word; a
                         // longer run as each of its pairs, so part of it can still match; a lone
                         // character only if nothing else is left.
                         if run.count == 1 {
-                            stopped.append(concept(String(String.UnicodeScalarView(run)), typed: nil, lexicon: lexicon))
+                            stopped.append(
+                                concept(String(String.UnicodeScalarView(run)), typed: nil, lexicon: lexicon))
                         } else {
                             for start in 0..<run.count - 1 {
                                 let pair = String(String.UnicodeScalarView(run[start...start + 1]))
@@ -177,24 +192,29 @@ public struct SearchQuery: Equatable, Sendable {
     }
 
     /// A concept for a term's key: the term itself and every synonym, each in index form.
-    private static func concept(_ key: String, typed: String?, lexicon: SearchLexicon) -> Concept {
+    static func concept(_ key: String, typed: String?, lexicon: SearchLexicon) -> Concept {
         var alternatives: [Term] = []
         var highlights: [String] = []
         var seen: Set<Term> = []
         for member in [key] + (lexicon.expansions[key] ?? []) {
             let tokens = SearchText.phraseTokens(of: member)
             guard !tokens.isEmpty else { continue }
-            let isChineseCharacter = member.unicodeScalars.count == 1 && SearchText.isCJK(member.unicodeScalars.first!)
+            let isChineseCharacter =
+                member.unicodeScalars.count == 1 && SearchText.isCJK(member.unicodeScalars.first!)
             // A typed word of four letters or more may be the start of a longer one (idempot).
             let isTypedPrefix = member == typed && member.count >= 4 && !member.allSatisfy(\.isNumber)
-            let term = Term(tokens: tokens, isPrefix: isChineseCharacter || isTypedPrefix)
-            if seen.insert(term).inserted {
+            let term = Term(
+                tokens: tokens, isPrefix: isChineseCharacter || isTypedPrefix, isSynonym: member != key)
+            if seen.insert(Term(tokens: tokens, isPrefix: term.isPrefix)).inserted {
                 alternatives.append(term)
-                highlights.append(member.count >= 4 && !member.unicodeScalars.contains(where: SearchText.isCJK)
-                    ? tokens.joined(separator: " ") : member)
+                highlights.append(
+                    member.count >= 4 && !member.unicodeScalars.contains(where: SearchText.isCJK)
+                        ? tokens.joined(separator: " ") : member)
             }
         }
-        return Concept(surface: key, alternatives: alternatives, role: .optional, highlights: highlights, typedWord: typed)
+        return Concept(
+            surface: key, alternatives: alternatives, role: .optional, highlights: highlights,
+            typedWord: typed)
     }
 
     private enum Piece {

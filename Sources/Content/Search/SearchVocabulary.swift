@@ -10,11 +10,17 @@ public struct SearchVocabulary: Codable, Equatable, Sendable {
     public var words: [String]
     /// Question words and filler in both languages: dropped from a query that has other words.
     public var stopwords: [String]
+    /// Product names, as entries tag them: a question about one prefers answers about it.
+    public var products: [String]
 
-    public init(synonymGroups: [[String]] = [], words: [String] = [], stopwords: [String] = []) {
+    public init(
+        synonymGroups: [[String]] = [], words: [String] = [], stopwords: [String] = [],
+        products: [String] = []
+    ) {
         self.synonymGroups = synonymGroups
         self.words = words
         self.stopwords = stopwords
+        self.products = products
     }
 
     public static let empty = SearchVocabulary()
@@ -37,11 +43,13 @@ struct SearchLexicon {
     private(set) var expansions: [String: [String]] = [:]
     private(set) var chineseWords: Set<String> = []
     private(set) var stopwords: Set<String> = []
+    private(set) var products: [String] = []
     /// The most characters of a Chinese word, and the most English words of a synonym phrase.
     private(set) var longestChineseWord = 1
     private(set) var longestEnglishPhrase = 1
 
     init(_ vocabulary: SearchVocabulary) {
+        products = vocabulary.products.map(SearchVocabulary.key)
         for group in vocabulary.synonymGroups {
             let keys = group.map(SearchVocabulary.key).filter { !$0.isEmpty }
             for key in keys {
@@ -71,4 +79,13 @@ struct SearchLexicon {
     }
 
     func isStopword(_ key: String) -> Bool { stopwords.contains(key) }
+
+    /// The one-word English terms of the synonym groups, for correcting a typed word that the
+    /// index lacks but the vocabulary knows (backpresure -> backpressure, written back-pressure
+    /// in the answers).
+    var englishTerms: [String] {
+        expansions.keys.filter { key in
+            !key.contains(" ") && !key.unicodeScalars.contains(where: SearchText.isCJK)
+        }.sorted()
+    }
 }

@@ -48,7 +48,8 @@ private struct Porter {
     /// A consonant: not a, e, i, o, u, and not a y that follows a consonant.
     private func isConsonant(_ index: Int) -> Bool {
         switch word[index] {
-        case UInt8(ascii: "a"), UInt8(ascii: "e"), UInt8(ascii: "i"), UInt8(ascii: "o"), UInt8(ascii: "u"): false
+        case UInt8(ascii: "a"), UInt8(ascii: "e"), UInt8(ascii: "i"), UInt8(ascii: "o"), UInt8(ascii: "u"):
+            false
         case UInt8(ascii: "y"): index == 0 ? true : !isConsonant(index - 1)
         default: true
         }
@@ -130,7 +131,9 @@ private struct Porter {
                 setTo("ize")
             } else if doubleConsonant(endingAt: end) {
                 let last = word[end - 1]
-                if last != UInt8(ascii: "l") && last != UInt8(ascii: "s") && last != UInt8(ascii: "z") { end -= 1 }
+                if last != UInt8(ascii: "l") && last != UInt8(ascii: "s") && last != UInt8(ascii: "z") {
+                    end -= 1
+                }
             } else {
                 stemEnd = end
                 if measure() == 1 && cvc(endingAt: end) {

@@ -54,8 +54,8 @@ extension ContentStore {
     /// for (only punctuation, say).
     public func search(_ text: String, limit: Int = 20) throws(StoreError) -> SearchResults? {
         try reading { db in
-            let vocabulary = try Self.searchVocabulary(db)
-            guard let query = SearchQuery(text, lexicon: SearchLexicon(vocabulary)) else { return nil }
+            let lexicon = SearchLexicon(try Self.searchVocabulary(db))
+            guard let query = SearchQuery(text, lexicon: lexicon) else { return nil }
             var terms = IndexedTerms()
             var corrected = query
             var corrections: [Correction] = []
@@ -63,17 +63,29 @@ extension ContentStore {
                 guard let word = concept.typedWord, word.count >= 4, !word.allSatisfy(\.isNumber),
                     try !terms.knows(Stemmer.stem(word), db)
                 else { continue }
-                let near = try terms.nearest(to: Stemmer.stem(word), within: word.count >= 8 ? 2 : 1, db)
+                let allowed = word.count >= 8 ? 2 : 1
+                // A synonym the vocabulary knows brings its whole group; else the nearest
+                // indexed words.
+                if let known = EditDistance.nearest(to: word, among: lexicon.englishTerms, within: allowed)
+                    .first
+                {
+                    let synonyms = SearchQuery.concept(known, typed: nil, lexicon: lexicon)
+                    corrected.concepts[index].alternatives += synonyms.alternatives
+                    corrected.concepts[index].highlights += synonyms.highlights
+                    corrections.append(Correction(typed: word, searched: [known]))
+                    continue
+                }
+                let near = try terms.nearest(to: Stemmer.stem(word), within: allowed, db)
                 guard !near.isEmpty else { continue }
                 corrected.concepts[index].alternatives += near.map { .init(tokens: [$0], isPrefix: false) }
                 corrected.concepts[index].highlights += near
                 corrections.append(Correction(typed: word, searched: near))
             }
-            var hits = try Self.rank(corrected, limit: limit, db)
+            var hits = try Self.rank(corrected, products: lexicon.products, limit: limit, db)
             var match: SearchMatch = corrections.isEmpty ? .exact : .corrected
             if hits.isEmpty {
                 let loosened = try Self.loosened(corrected, terms: &terms, db)
-                hits = try Self.rank(loosened, limit: limit, db)
+                hits = try Self.rank(loosened, products: lexicon.products, limit: limit, db)
                 corrected = loosened
                 match = .closest
             }
@@ -82,47 +94,67 @@ extension ContentStore {
                 match = .suggested
             }
             return SearchResults(
-                query: query, hits: hits, match: match, corrections: corrections, highlights: corrected.highlights)
+                query: query, hits: hits, match: match, corrections: corrections,
+                highlights: corrected.highlights)
         }
     }
 
     /// The search vocabulary imported with the content (empty before the first import).
     static func searchVocabulary(_ db: Database) throws -> SearchVocabulary {
-        guard let json = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'search_vocabulary'")
+        guard
+            let json = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'search_vocabulary'")
         else { return .empty }
         return (try? JSONDecoder().decode(SearchVocabulary.self, from: Data(json.utf8))) ?? .empty
     }
 
+    /// What a match through a synonym is worth against the word as typed.
+    static let synonymWeight = 0.8
+
     /// Question, tags and topic words, key points, answer: what a match in each is worth.
     private static let columnWeights = "0.0, 10.0, 3.0, 1.0, 6.0"
 
-    private static func rank(_ query: SearchQuery, limit: Int, _ db: Database) throws -> [SearchHit] {
+    private static func rank(_ query: SearchQuery, products: [String], limit: Int, _ db: Database) throws
+        -> [SearchHit]
+    {
+        let entryCount = Double(try Int.fetchOne(db, sql: "SELECT count(*) FROM entry_search") ?? 0)
         var total: [String: Double] = [:]
         var excluded: Set<String> = []
         var requiredMet: [String: Int] = [:]
         let required = query.concepts.filter { $0.role == .required }.count
         for concept in query.concepts {
+            // Per entry, the best term-frequency part of bm25 among the concept's alternatives.
+            // FTS5 multiplies it by each alternative's own idf; that is divided out again, so
+            // that a rare synonym does not outweigh the word the user typed, and the concept's
+            // own idf (how many entries say it in any way) is applied instead.
             var best: [String: Double] = [:]
             for term in concept.alternatives {
-                let rows = try Row.fetchCursor(
+                let rows = try Row.fetchAll(
                     db.cachedStatement(
                         sql: """
                             SELECT entry_id, -bm25(entry_search, \(columnWeights)) AS score
                             FROM entry_search WHERE entry_search MATCH ?
                             """), arguments: [term.matchExpression])
-                while let row = try rows.next() {
+                let matches = Double(rows.count)
+                let ftsIDF = max(log((entryCount - matches + 0.5) / (matches + 0.5)), 1e-6)
+                for row in rows {
                     let id: String = row["entry_id"]
-                    let score: Double = row["score"]
-                    best[id] = max(best[id] ?? 0, score)
+                    let frequency =
+                        (row["score"] as Double) / ftsIDF * (term.isSynonym ? Self.synonymWeight : 1)
+                    best[id] = max(best[id] ?? 0, frequency)
                 }
             }
+            // Lucene's idf, which stays positive for a word most entries use: "kafka" still
+            // tells a Kafka answer from a RabbitMQ one.
+            let matches = Double(best.count)
+            let idf = log(1 + (entryCount - matches + 0.5) / (matches + 0.5))
             switch concept.role {
             case .excluded: excluded.formUnion(best.keys)
             case .optional, .required:
-                for (id, score) in best { total[id, default: 0] += score }
+                for (id, frequency) in best { total[id, default: 0] += idf * frequency }
                 if concept.role == .required { for id in best.keys { requiredMet[id, default: 0] += 1 } }
             }
         }
+        try preferNamedProducts(in: &total, query: query, products: products, db)
         let ranked = total.filter { id, _ in !excluded.contains(id) && (requiredMet[id] ?? 0) == required }
             .sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }
             .prefix(limit)
@@ -138,9 +170,36 @@ extension ContentStore {
         return ranked.compactMap { id, score in summaries[id].map { SearchHit(entry: $0, score: score) } }
     }
 
+    /// A question that names a product (Kafka 怎么保证不丢) wants answers about it: an answer
+    /// about other products only is worth less. A question that names none takes any.
+    private static func preferNamedProducts(
+        in scores: inout [String: Double], query: SearchQuery, products: [String], _ db: Database
+    ) throws {
+        guard !products.isEmpty, !scores.isEmpty else { return }
+        let named = Set(
+            products.filter { product in
+                query.concepts.contains { concept in
+                    concept.role != .excluded && concept.alternatives.contains { $0.tokens == [product] }
+                }
+            })
+        guard !named.isEmpty else { return }
+        var tagged: [String: Set<String>] = [:]
+        let rows = try Row.fetchAll(
+            db,
+            sql: "SELECT entry_id, tag FROM entry_tag WHERE tag IN (SELECT value FROM json_each(?))",
+            arguments: [String(decoding: try JSONEncoder().encode(products), as: UTF8.self)])
+        for row in rows { tagged[row["entry_id"], default: []].insert(row["tag"]) }
+        for (id, score) in scores {
+            let about = tagged[id] ?? []
+            if !about.isEmpty && about.isDisjoint(with: named) { scores[id] = score * 0.7 }
+        }
+    }
+
     /// The query with every concept widened: each Chinese character alone, and typed English
     /// words read as the indexed words up to three edits away.
-    private static func loosened(_ query: SearchQuery, terms: inout IndexedTerms, _ db: Database) throws -> SearchQuery {
+    private static func loosened(_ query: SearchQuery, terms: inout IndexedTerms, _ db: Database) throws
+        -> SearchQuery
+    {
         var loosened = query
         for index in loosened.concepts.indices where loosened.concepts[index].role != .excluded {
             let concept = loosened.concepts[index]
@@ -207,7 +266,9 @@ struct IndexedTerms {
     /// the nearest first, then the most used.
     mutating func nearest(to stem: String, within limit: Int, _ db: Database) throws -> [String] {
         if all == nil {
-            all = try Row.fetchAll(db, sql: "SELECT term, entries FROM search_term").map { ($0["term"], $0["entries"]) }
+            all = try Row.fetchAll(db, sql: "SELECT term, entries FROM search_term").map {
+                ($0["term"], $0["entries"])
+            }
         }
         let typed = Array(stem.unicodeScalars)
         var found: [(term: String, distance: Int, entries: Int)] = []
@@ -228,6 +289,25 @@ struct IndexedTerms {
 /// Optimal string alignment distance: insertions, deletions, substitutions, and transpositions of
 /// neighbours (kafak -> kafka is one edit).
 enum EditDistance {
+    /// The candidates at the smallest distance from `word`, if that is at most `limit`.
+    static func nearest(to word: String, among candidates: [String], within limit: Int) -> [String] {
+        let typed = Array(word.unicodeScalars)
+        var best = limit + 1
+        var found: [String] = []
+        for candidate in candidates {
+            let letters = Array(candidate.unicodeScalars)
+            guard abs(letters.count - typed.count) <= limit, letters.count >= 3 else { continue }
+            let distance = between(typed, letters, limit: limit)
+            if distance < best {
+                best = distance
+                found = [candidate]
+            } else if distance == best {
+                found.append(candidate)
+            }
+        }
+        return best <= limit ? found : []
+    }
+
     /// The distance between `a` and `b`, or `limit + 1` once it is known to exceed `limit`.
     static func between(_ a: [Unicode.Scalar], _ b: [Unicode.Scalar], limit: Int) -> Int {
         if a.isEmpty || b.isEmpty { return max(a.count, b.count) }

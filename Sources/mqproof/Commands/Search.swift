@@ -64,8 +64,10 @@ struct Search: ParsableCommand {
                 en: Snippet.around(found.highlights, in: entry.answer.en, width: 76))
             results.append(
                 Result(
-                    number: index + 1, id: hit.entry.id, topic: hit.entry.topic, difficulty: hit.entry.difficulty,
-                    question: hit.entry.question, score: (hit.score * 1000).rounded() / 1000, snippet: snippet))
+                    number: index + 1, id: hit.entry.id, topic: hit.entry.topic,
+                    difficulty: hit.entry.difficulty,
+                    question: hit.entry.question, score: (hit.score * 1000).rounded() / 1000, snippet: snippet
+                ))
         }
         try app.store.rememberSearch(results.map(\.id))
         if output.json {
@@ -91,14 +93,16 @@ struct Search: ParsableCommand {
                 let snippet = TerminalSafe.clean(result.snippet[language])
                 if !snippet.isEmpty {
                     Output.line(
-                        "    " + style.dim("…") + Snippet.highlight(found.highlights, in: snippet, style: style)
+                        "    " + style.dim("…")
+                            + Snippet.highlight(found.highlights, in: snippet, style: style)
                             + style.dim("…"))
                 }
             }
         }
         if !results.isEmpty {
             Output.line()
-            Output.line(style.dim(app.primaryLanguage == .zh ? "打开一条：mqproof show 1" : "Open one: mqproof show 1"))
+            Output.line(
+                style.dim(app.primaryLanguage == .zh ? "打开一条：mqproof show 1" : "Open one: mqproof show 1"))
         }
     }
 
