@@ -20,12 +20,17 @@ let package = Package(
     targets: [
         // Pure cores: no I/O, no clock, no global randomness.
         .target(name: "Simulation"),
-        .target(name: "Experiments", dependencies: ["Simulation", yams], plugins: ["EmbedContent"]),
+        .target(
+            name: "Experiments", dependencies: ["Simulation", "YAMLGuard", yams], plugins: ["EmbedContent"]),
         .target(name: "Quiz"),
 
         // The store: the only target that knows SQLite. It carries a copy of content/ and seeds/
         // so that a binary copied anywhere still serves the questions.
-        .target(name: "Content", dependencies: [grdb, yams], plugins: ["EmbedContent"]),
+        .target(name: "Content", dependencies: ["YAMLGuard", grdb, yams], plugins: ["EmbedContent"]),
+
+        // Refuses YAML anchors and aliases before a file is composed (an alias bomb expands a
+        // small file into billions of nodes). Used by both parsers of user-written YAML.
+        .target(name: "YAMLGuard", dependencies: [yams]),
 
         // The command-line edge: terminal, clock, environment, files.
         .executableTarget(

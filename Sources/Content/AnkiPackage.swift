@@ -31,8 +31,9 @@ public enum AnkiPackage {
     static let deckID: Int64 = 1_732_600_002
     public static let deckName = "mqproof::Message queues"
 
-    /// Writes `notes` as a new-card deck to `path`, replacing the file.
-    public static func write(_ notes: [Note], to path: String, nowMilliseconds: Int64) throws(StoreError) {
+    /// `notes` as a new-card deck: the bytes of an .apkg file. The caller decides where they may
+    /// go (see the CLI's OutputFile).
+    public static func package(_ notes: [Note], nowMilliseconds: Int64) throws(StoreError) -> Data {
         let folder = FileManager.default.temporaryDirectory.appending(
             path: "mqproof-apkg-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -71,10 +72,9 @@ public enum AnkiPackage {
             }
             try queue.close()
             let database = try Data(contentsOf: URL(fileURLWithPath: databasePath))
-            let archive = ZipWriter.stored([("collection.anki2", database), ("media", Data("{}".utf8))])
-            try archive.write(to: URL(fileURLWithPath: path), options: .atomic)
+            return ZipWriter.stored([("collection.anki2", database), ("media", Data("{}".utf8))])
         } catch {
-            throw .failed(path, reason: "cannot write the Anki package: \(error)")
+            throw .failed(databasePath, reason: "cannot build the Anki package: \(error)")
         }
     }
 

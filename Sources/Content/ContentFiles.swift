@@ -89,8 +89,10 @@ public struct ContentFiles: Sendable {
         for name in try listing(base + "/search") where name.hasSuffix(".yaml") {
             files.append(try read(base + "/search/" + name, role: .search))
         }
-        let seeds = (base as NSString).deletingLastPathComponent
-        let seedsFolder = (seeds.isEmpty ? "." : seeds) + "/seeds"
+        // The folder above the content folder. Not NSString.deletingLastPathComponent: on Linux
+        // it traps on a one-component relative path such as "c".
+        let parent = base.lastIndex(of: "/").map { String(base[..<$0]) } ?? "."
+        let seedsFolder = (parent.isEmpty ? "/" : parent) + "/seeds"
         if manager.fileExists(atPath: seedsFolder) {
             for name in try listing(seedsFolder) where name.hasSuffix(".txt") || name.hasSuffix(".md") {
                 files.append(try read(seedsFolder + "/" + name, role: .seed))
@@ -108,7 +110,15 @@ public struct ContentFiles: Sendable {
         }
     }
 
+    /// The largest content file read: the longest entry is about 60 KiB.
+    public static let maximumFileSize = 1 << 20
+
     private static func read(_ path: String, role: Role) throws(ContentError) -> File {
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        guard size <= maximumFileSize else {
+            throw .unreadable(
+                path, reason: "over \(maximumFileSize / 1024) KiB; a content file is not that long")
+        }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadable(path, reason: "cannot read the file")
         }

@@ -1,3 +1,4 @@
+import YAMLGuard
 import Yams
 
 // Theory of operation
@@ -319,8 +320,25 @@ public struct ContentParser: Sendable {
             return nil
         }
         do {
+            guard file.text.utf8.count <= ContentFiles.maximumFileSize else {
+                log.report(
+                    file.path, 1,
+                    "the file is over \(ContentFiles.maximumFileSize / 1024) KiB; a question is not that long"
+                )
+                return nil
+            }
+            if let line = YAMLGuard.firstAnchorOrAlias(in: file.text) {
+                log.report(
+                    file.path, line,
+                    "YAML anchors and aliases (& and *) are not used in content: write the text out")
+                return nil
+            }
             guard let node = try Yams.compose(yaml: file.text) else {
                 log.report(file.path, 1, "the file is empty")
+                return nil
+            }
+            if let problem = YAMLNodes.firstProblem(in: node) {
+                log.report(file.path, problem.line, problem.reason)
                 return nil
             }
             let cut = TruncatedPlainScalar.lines(in: node, text: file.text)
@@ -382,6 +400,31 @@ public struct ContentProblems: Error, Equatable, Sendable {
 
 /// Finds characters that could drive a terminal: C0 and C1 controls other than newline and tab,
 /// DEL, and the bidirectional overrides that can make text read differently than it is.
+/// Checks on a composed YAML tree that the text alone cannot make.
+enum YAMLNodes {
+    /// The first value holding a control character written as an escape ("\\a" in a
+    /// double-quoted string), which the check of the raw text cannot see. Run after YAMLGuard,
+    /// so the tree has no aliases and the walk is linear in the file's size.
+    static func firstProblem(in root: Node) -> (line: Int, reason: String)? {
+        var stack = [root]
+        while let node = stack.popLast() {
+            let line = node.mark?.line ?? 1
+            switch node {
+            case .scalar(let scalar):
+                if scalar.string.unicodeScalars.contains(where: ControlCharacters.isForbidden) {
+                    return (line, "control character in the text (only newlines are allowed)")
+                }
+            case .mapping(let mapping):
+                for pair in mapping.reversed() { stack += [pair.value, pair.key] }
+            case .sequence(let sequence):
+                stack += sequence.reversed()
+            case .alias: continue
+            }
+        }
+        return nil
+    }
+}
+
 enum ControlCharacters {
     static func isForbidden(_ scalar: Unicode.Scalar) -> Bool {
         switch scalar.value {

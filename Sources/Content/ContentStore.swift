@@ -17,9 +17,11 @@ public final class ContentStore: Sendable {
     public let path: String
 
     /// Opens (creating if needed) the store at `path` and brings its schema up to date. A file
-    /// that is not an mqproof database is refused, never overwritten.
+    /// that is not an mqproof database, or one a newer mqproof wrote, is refused before anything
+    /// is written to it.
     public init(path: String) throws(StoreError) {
         self.path = path
+        try StoreFile.checkOwnership(path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         configuration.foreignKeysEnabled = true
@@ -37,16 +39,7 @@ public final class ContentStore: Sendable {
             throw .cannotOpen(path, reason: Self.reason(error))
         }
         do {
-            let migrator = Self.migrator
-            let isCurrent = try database.read { db in
-                try migrator.hasCompletedMigrations(db) && !migrator.hasBeenSuperseded(db)
-            }
-            if !isCurrent {
-                if try database.read(migrator.hasBeenSuperseded) {
-                    throw StoreError.cannotOpen(path, reason: "it was written by a newer mqproof")
-                }
-                try migrator.migrate(database)
-            }
+            try Self.migrate(database, path: path)
         } catch let error as StoreError {
             throw error
         } catch {
@@ -72,60 +65,112 @@ public final class ContentStore: Sendable {
             tokenize = 'unicode61 remove_diacritics 2')
         """
 
-    private static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: content and user tables") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    /// The schema's steps, in order. Each runs once per file; the identifiers are those GRDB's
+    /// migrator recorded in `grdb_migrations`, so files written before this migrator still open.
+    private static let migrations: [(identifier: String, run: @Sendable (Database) throws -> Void)] = [
+        (
+            "v1: content and user tables",
+            { db in
+                try db.execute(
+                    sql: """
+                        CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
-                    CREATE TABLE topic (
-                        id TEXT PRIMARY KEY,
-                        position INTEGER NOT NULL,
-                        group_letter TEXT NOT NULL,
-                        title_zh TEXT NOT NULL,
-                        title_en TEXT NOT NULL);
-                    CREATE TABLE entry (
-                        id TEXT PRIMARY KEY,
-                        topic_id TEXT NOT NULL REFERENCES topic(id),
-                        difficulty INTEGER NOT NULL,
-                        question_zh TEXT NOT NULL,
-                        question_en TEXT NOT NULL,
-                        body TEXT NOT NULL);  -- the whole entry as JSON
-                    CREATE INDEX entry_by_topic ON entry(topic_id, id);
-                    CREATE TABLE entry_tag (
-                        entry_id TEXT NOT NULL REFERENCES entry(id),
-                        tag TEXT NOT NULL,
-                        PRIMARY KEY (entry_id, tag));
-                    CREATE TABLE entry_experiment (
-                        entry_id TEXT NOT NULL REFERENCES entry(id),
-                        experiment_id TEXT NOT NULL,
-                        position INTEGER NOT NULL,
-                        PRIMARY KEY (entry_id, experiment_id));
-                    CREATE TABLE quiz_item (
-                        id TEXT PRIMARY KEY,  -- <entry id>/<1-based position>
-                        entry_id TEXT NOT NULL REFERENCES entry(id),
-                        position INTEGER NOT NULL,
-                        kind TEXT NOT NULL,
-                        body TEXT NOT NULL);
+                        CREATE TABLE topic (
+                            id TEXT PRIMARY KEY,
+                            position INTEGER NOT NULL,
+                            group_letter TEXT NOT NULL,
+                            title_zh TEXT NOT NULL,
+                            title_en TEXT NOT NULL);
+                        CREATE TABLE entry (
+                            id TEXT PRIMARY KEY,
+                            topic_id TEXT NOT NULL REFERENCES topic(id),
+                            difficulty INTEGER NOT NULL,
+                            question_zh TEXT NOT NULL,
+                            question_en TEXT NOT NULL,
+                            body TEXT NOT NULL);  -- the whole entry as JSON
+                        CREATE INDEX entry_by_topic ON entry(topic_id, id);
+                        CREATE TABLE entry_tag (
+                            entry_id TEXT NOT NULL REFERENCES entry(id),
+                            tag TEXT NOT NULL,
+                            PRIMARY KEY (entry_id, tag));
+                        CREATE TABLE entry_experiment (
+                            entry_id TEXT NOT NULL REFERENCES entry(id),
+                            experiment_id TEXT NOT NULL,
+                            position INTEGER NOT NULL,
+                            PRIMARY KEY (entry_id, experiment_id));
+                        CREATE TABLE quiz_item (
+                            id TEXT PRIMARY KEY,  -- <entry id>/<1-based position>
+                            entry_id TEXT NOT NULL REFERENCES entry(id),
+                            position INTEGER NOT NULL,
+                            kind TEXT NOT NULL,
+                            body TEXT NOT NULL);
 
-                    -- User data: no import ever writes here. Card ids are quiz_item ids or
-                    -- entry ids, on purpose without foreign keys: content tables are rebuilt.
-                    CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-                    CREATE TABLE review_log (
-                        id INTEGER PRIMARY KEY AUTOINCREMENT,
-                        card_id TEXT NOT NULL,
-                        rating INTEGER NOT NULL,
-                        reviewed_at TEXT NOT NULL);
-                    """)
-            try db.execute(sql: createSearchTable)
+                        -- User data: no import ever writes here. Card ids are quiz_item ids or
+                        -- entry ids, on purpose without foreign keys: content tables are rebuilt.
+                        CREATE TABLE setting (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                        CREATE TABLE review_log (
+                            id INTEGER PRIMARY KEY AUTOINCREMENT,
+                            card_id TEXT NOT NULL,
+                            rating INTEGER NOT NULL,
+                            reviewed_at TEXT NOT NULL);
+                        """)
+                try db.execute(sql: createSearchTable)
+            }
+        ),
+        ("v2: quiz progress", createProgressTables),
+        (
+            "v3: search terms",
+            { db in
+                // The English words of the index, for correcting typed words (see StoreSearch).
+                // The search vocabulary, as StoreSearch's StoredLexicon looks it up.
+                try db.execute(
+                    sql: """
+                        CREATE TABLE search_term (term TEXT PRIMARY KEY, entries INTEGER NOT NULL);
+                        CREATE TABLE search_synonym (
+                            key TEXT NOT NULL, group_id INTEGER NOT NULL, PRIMARY KEY (key, group_id));
+                        CREATE INDEX search_synonym_by_group ON search_synonym(group_id);
+                        CREATE TABLE search_word (key TEXT PRIMARY KEY, is_stopword INTEGER NOT NULL);
+                        """)
+            }
+        ),
+        (
+            "v4: marked as mqproof's",
+            { db in
+                // The header's application id tells any later open, ours or another program's, whose
+                // file this is; user_version says which schema, so an older mqproof refuses it.
+                try db.execute(sql: "PRAGMA application_id = \(StoreFile.applicationID)")
+                try db.execute(sql: "PRAGMA user_version = \(StoreFile.schemaVersion)")
+            }
+        ),
+    ]
+
+    /// Brings the schema up to date in one immediate transaction: two processes that open a new
+    /// file at once take turns, and the second finds the work done.
+    private static func migrate(_ database: DatabaseQueue, path: String) throws {
+        let identifiers = migrations.map(\.identifier)
+        let isCurrent = try database.read { db in
+            try db.tableExists("grdb_migrations")
+                && Set(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"))
+                    == Set(identifiers)
         }
-        registerProgressMigration(&migrator)
-        migrator.registerMigration("v3: search terms") { db in
-            // The English words of the index, for correcting typed words (see StoreSearch).
-            try db.execute(sql: "CREATE TABLE search_term (term TEXT PRIMARY KEY, entries INTEGER NOT NULL)")
+        if isCurrent { return }
+        try database.writeWithoutTransaction { db in
+            try db.inTransaction(.immediate) {
+                try db.execute(
+                    sql: "CREATE TABLE IF NOT EXISTS grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY)")
+                let applied = Set(try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations"))
+                guard applied.isSubset(of: Set(identifiers)) else {
+                    throw StoreError.cannotOpen(path, reason: "it was written by a newer mqproof")
+                }
+                for migration in migrations where !applied.contains(migration.identifier) {
+                    try migration.run(db)
+                    try db.execute(
+                        sql: "INSERT INTO grdb_migrations (identifier) VALUES (?)",
+                        arguments: [migration.identifier])
+                }
+                return .commit
+            }
         }
-        return migrator
     }
 
     // MARK: - Import
@@ -176,7 +221,11 @@ public final class ContentStore: Sendable {
             // and recreating the table inside the same transaction costs nothing.
             try db.execute(sql: "DROP TABLE entry_search")
             try db.execute(sql: Self.createSearchTable)
-            for table in ["quiz_item", "entry_experiment", "entry_tag", "entry", "topic", "search_term"] {
+            for table in [
+                "quiz_item", "entry_experiment", "entry_tag", "entry", "topic", "search_term",
+                "search_synonym",
+                "search_word",
+            ] {
                 try db.execute(sql: "DELETE FROM \(table)")
             }
             for (position, topic) in content.topics.enumerated() {
@@ -237,10 +286,23 @@ public final class ContentStore: Sendable {
                     db, sql: "INSERT INTO search_term (term, entries) VALUES (?, ?)",
                     arguments: [term, entries])
             }
-            let vocabulary = String(
-                decoding: try JSONEncoder().encode(content.searchVocabulary), as: UTF8.self)
+            let lexicon = VocabularyLexicon(content.searchVocabulary)
+            for (group, keys) in lexicon.groups.enumerated() {
+                for key in keys {
+                    try Self.insert(
+                        db, sql: "INSERT INTO search_synonym (key, group_id) VALUES (?, ?)",
+                        arguments: [key, group])
+                }
+            }
+            for word in lexicon.chineseWords.union(lexicon.stopwords) {
+                try Self.insert(
+                    db, sql: "INSERT INTO search_word (key, is_stopword) VALUES (?, ?)",
+                    arguments: [word, lexicon.stopwords.contains(word)])
+            }
             for (key, value) in [
-                ("fingerprint", fingerprint), ("origin", origin), ("search_vocabulary", vocabulary),
+                ("fingerprint", fingerprint), ("origin", origin),
+                ("search_shape", "\(lexicon.longestChineseWord) \(lexicon.longestEnglishPhrase)"),
+                ("search_products", lexicon.products.joined(separator: " ")),
             ] {
                 try db.execute(
                     sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])

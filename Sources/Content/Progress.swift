@@ -86,29 +86,28 @@ public struct ProgressArchive: Codable, Equatable, Sendable {
 }
 
 extension ContentStore {
-    static func registerProgressMigration(_ migrator: inout DatabaseMigrator) {
-        migrator.registerMigration("v2: quiz progress") { db in
-            try db.execute(
-                sql: """
-                    CREATE TABLE card_state (
-                        card_id TEXT PRIMARY KEY,
-                        state INTEGER NOT NULL,
-                        step INTEGER,
-                        stability REAL,
-                        difficulty REAL,
-                        due_ms INTEGER NOT NULL,
-                        last_review_ms INTEGER,
-                        reviews INTEGER NOT NULL,
-                        lapses INTEGER NOT NULL,
-                        buried_until_ms INTEGER,
-                        leech INTEGER NOT NULL DEFAULT 0);
-                    ALTER TABLE review_log ADD COLUMN reviewed_ms INTEGER NOT NULL DEFAULT 0;
-                    ALTER TABLE review_log ADD COLUMN state_before INTEGER NOT NULL DEFAULT 1;
-                    ALTER TABLE review_log ADD COLUMN due_ms INTEGER NOT NULL DEFAULT 0;
-                    ALTER TABLE review_log ADD COLUMN retrievability REAL NOT NULL DEFAULT 0;
-                    CREATE INDEX review_log_by_time ON review_log(reviewed_ms);
-                    """)
-        }
+    /// The v2 migration: card states, and the answer log's columns.
+    @Sendable static func createProgressTables(_ db: Database) throws {
+        try db.execute(
+            sql: """
+                CREATE TABLE card_state (
+                    card_id TEXT PRIMARY KEY,
+                    state INTEGER NOT NULL,
+                    step INTEGER,
+                    stability REAL,
+                    difficulty REAL,
+                    due_ms INTEGER NOT NULL,
+                    last_review_ms INTEGER,
+                    reviews INTEGER NOT NULL,
+                    lapses INTEGER NOT NULL,
+                    buried_until_ms INTEGER,
+                    leech INTEGER NOT NULL DEFAULT 0);
+                ALTER TABLE review_log ADD COLUMN reviewed_ms INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE review_log ADD COLUMN state_before INTEGER NOT NULL DEFAULT 1;
+                ALTER TABLE review_log ADD COLUMN due_ms INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE review_log ADD COLUMN retrievability REAL NOT NULL DEFAULT 0;
+                CREATE INDEX review_log_by_time ON review_log(reviewed_ms);
+                """)
     }
 
     /// Every stored card state, by card id.

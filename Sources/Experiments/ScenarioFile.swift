@@ -1,4 +1,5 @@
 import Simulation
+import YAMLGuard
 import Yams
 
 // Theory of operation
@@ -46,6 +47,22 @@ public enum ScenarioFile {
             // The basic resolver: every field is read as the type its key expects, and the
             // default resolver's implicit typing costs an ICU regex compile per process, a
             // quarter of the time `mqproof show` takes.
+            guard text.utf8.count <= Limits.fileSize else {
+                return .failure(
+                    Problems(problems: [
+                        Problem(
+                            file: file, line: 1,
+                            reason: "over \(Limits.fileSize / 1024) KiB; a scenario is a page")
+                    ]))
+            }
+            if let line = YAMLGuard.firstAnchorOrAlias(in: text) {
+                return .failure(
+                    Problems(problems: [
+                        Problem(
+                            file: file, line: line,
+                            reason: "YAML anchors and aliases (& and *) are not used in scenarios")
+                    ]))
+            }
             guard let node = try Yams.compose(yaml: text, .basic) else {
                 return .failure(
                     Problems(problems: [Problem(file: file, line: 1, reason: "the file is empty")]))
@@ -159,7 +176,7 @@ public enum ScenarioFile {
                 scenario.producers = count
             case "settle":
                 guard let milliseconds = value.string.flatMap(duration) else {
-                    report(line, "'settle' must be a duration such as 5000, 500ms or 5s")
+                    report(line, "'settle' must be a duration from 0 to 24h, such as 5000, 500ms or 5s")
                     continue
                 }
                 scenario.settleMs = milliseconds
@@ -261,6 +278,18 @@ public enum ScenarioFile {
             }
         }
         if !seenName { report(1, "missing field 'name'") }
+        var messages = 0
+        for scripted in scenario.steps {
+            guard case .produce(let names, _, _) = scripted.step else { continue }
+            messages += names.reduce(0) { $0 + StepParser.messageCount($1) }
+            if messages > Limits.messagesPerScript {
+                report(
+                    scripted.line,
+                    "the script sends more than \(Limits.messagesPerScript) messages; a scenario is a small experiment"
+                )
+                break
+            }
+        }
         // What a consumer answers is named per product, so it is read once the product is known.
         for (index, settle, line) in settles where index < scenario.consumers.count {
             func unknown(_ options: [String]) {
@@ -344,7 +373,7 @@ public enum ScenarioFile {
             report(line, "'random-faults' needs count, kinds, window and recover-after")
             return nil
         }
-        let count = fields["count"]?.string.flatMap(Int.init) ?? 1
+        let count = fields["count"].map { $0.string.flatMap(Int.init) ?? -1 } ?? 1
         let kindNames =
             fields["kinds"]?.sequence?.compactMap(\.string) ?? RandomFaults.Kind.allCases.map(\.rawValue)
         var kinds: [RandomFaults.Kind] = []
@@ -358,23 +387,55 @@ public enum ScenarioFile {
             }
             kinds.append(kind)
         }
-        let window = (fields["window"]?.string).flatMap(range) ?? 0...5_000
-        let recover = (fields["recover-after"]?.string).flatMap(duration) ?? 10_000
-        guard count >= 0, !kinds.isEmpty else {
-            report(line, "'random-faults' needs a count of at least 0 and at least one kind")
+        guard let window = fields["window"].map({ $0.string.flatMap(range) }) ?? 0...5_000 else {
+            report(line, "'window' is a range of durations from 0 to 24h, such as 0-5s")
+            return nil
+        }
+        guard let recover = fields["recover-after"].map({ $0.string.flatMap(duration) }) ?? 10_000 else {
+            report(line, "'recover-after' is a duration from 0 to 24h, such as 10s")
+            return nil
+        }
+        guard (0...Limits.randomFaults).contains(count), !kinds.isEmpty else {
+            report(
+                line, "'random-faults' needs a count from 0 to \(Limits.randomFaults) and at least one kind")
             return nil
         }
         return RandomFaults(count: count, kinds: kinds, windowMs: window, recoverAfterMs: recover)
     }
 
-    /// `500`, `500ms`, `2s`.
+    /// What a scenario may ask for. A scenario is a small, bounded experiment; these keep a typo
+    /// (or a hostile file) from asking for years of simulated time or a trillion messages, which
+    /// would overflow, hang or exhaust memory instead of teaching anything.
+    public enum Limits {
+        /// The longest duration any step, window or settle time may name (RocketMQ's retry ladder,
+        /// the longest real need, spans under five hours).
+        public static let durationMs: Millis = 24 * 3_600_000
+        /// Messages one `produce` step may send, and a whole script.
+        public static let messagesPerStep = 100_000
+        public static let messagesPerScript = 1_000_000
+        /// Random faults one scenario may draw.
+        public static let randomFaults = 100
+        /// The largest scenario file read.
+        public static let fileSize = 256 * 1024
+    }
+
+    /// `500`, `500ms`, `2s`, `2m`, `1h`: a whole number of milliseconds from 0 to 24h, or nil.
     static func duration(_ text: String) -> Millis? {
-        if text.hasSuffix("ms") { return Int(text.dropLast(2)) }
-        if text.hasSuffix("s") { return Int(text.dropLast()).map { $0 * 1_000 } }
+        let units: [(suffix: String, milliseconds: Int)] = [
+            ("ms", 1), ("s", 1_000), ("m", 60_000), ("h", 3_600_000),
+        ]
         // RocketMQ's retry ladder and transaction checks run for minutes and hours.
-        if text.hasSuffix("m") { return Int(text.dropLast()).map { $0 * 60_000 } }
-        if text.hasSuffix("h") { return Int(text.dropLast()).map { $0 * 3_600_000 } }
-        return Int(text)
+        let (digits, unit) =
+            units.first { text.hasSuffix($0.suffix) }.map {
+                (text.dropLast($0.suffix.count), $0.milliseconds)
+            }
+            ?? (Substring(text), 1)
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+            let value = Int(digits)
+        else { return nil }
+        let (milliseconds, overflow) = value.multipliedReportingOverflow(by: unit)
+        guard !overflow, milliseconds <= Limits.durationMs else { return nil }
+        return milliseconds
     }
 
     /// `0-5000` or `0-5s`.

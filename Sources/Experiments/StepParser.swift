@@ -40,6 +40,15 @@ enum StepParser {
             guard !rest.isEmpty else {
                 throw Failure(reason: "produce what? e.g. 'produce m', 'produce m1..m5' or 'produce 100'")
             }
+            for name in rest {
+                let count = messageCount(name)
+                guard (1...ScenarioFile.Limits.messagesPerStep).contains(count) else {
+                    throw Failure(
+                        reason:
+                            "'\(name)' asks for \(count < 1 ? "no" : "too many") messages: a step sends 1 to \(ScenarioFile.Limits.messagesPerStep)"
+                    )
+                }
+            }
             return .produce(names: rest, producer: producer, everyMs: every)
         case "wait":
             guard let first = rest.first else {
@@ -126,7 +135,11 @@ enum StepParser {
             let kind = try messageKind(rest[0])
             let (from, to) = try endpoints(Array(rest[1..<by]))
             let amount = rest[by + 1]
-            if let range = ScenarioFile.range(amount) {
+            if amount.contains("-"), !amount.hasPrefix("-") {
+                guard let range = ScenarioFile.range(amount) else {
+                    throw Failure(
+                        reason: "'\(amount)' is not a range of durations from 0 to 24h, such as 10-50ms")
+                }
                 return .delay(kind, from: from, to: to, milliseconds: range)
             }
             let milliseconds = try duration(amount)
@@ -215,10 +228,27 @@ enum StepParser {
     }
 
     private static func duration(_ word: String) throws(Failure) -> Millis {
-        guard let milliseconds = ScenarioFile.duration(word), milliseconds >= 0 else {
-            throw Failure(reason: "'\(word)' is not a duration (write 500, 500ms, 5s, 2m or 1h)")
+        guard let milliseconds = ScenarioFile.duration(word) else {
+            throw Failure(
+                reason: "'\(word)' is not a duration from 0 to 24h (write 500, 500ms, 5s, 2m or 1h)")
         }
         return milliseconds
+    }
+
+    /// How many messages a `produce` name stands for, read as the runner expands it: a count
+    /// (100), a range (m1..m5, five), or one name. A count that is negative or does not fit a
+    /// number counts as 0 or as too many, so that the step is refused.
+    static func messageCount(_ name: String) -> Int {
+        if name.first == "-" || name.first == "+" { return 0 }
+        if !name.isEmpty, name.allSatisfy({ $0.isASCII && $0.isNumber }) { return Int(name) ?? Int.max }
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[1].isEmpty else { return 1 }
+        let prefix = parts[0].prefix { !$0.isNumber }
+        guard let low = Int(parts[0].dropFirst(prefix.count)), let high = Int(parts[2].drop { !$0.isNumber }),
+            low <= high
+        else { return 1 }
+        let (span, overflow) = high.subtractingReportingOverflow(low)
+        return overflow || span == Int.max ? Int.max : span + 1
     }
 
     /// The condition words after `wait until`.

@@ -71,9 +71,10 @@ struct App {
 
     static func open(_ options: GlobalOptions) throws -> App {
         let environment = ProcessInfo.processInfo.environment
+        let path = try databasePath(options, environment: environment)
         let store: ContentStore
         do {
-            store = try ContentStore(path: try databasePath(options, environment: environment))
+            store = try ContentStore(path: path)
         } catch {
             throw Failure(message: "\(error)")
         }
@@ -85,6 +86,10 @@ struct App {
     }
 
     static func databasePath(_ options: GlobalOptions, environment: [String: String]) throws -> String {
+        if options.database == "" {
+            throw Failure(
+                message: "--db needs a file path; an empty one would be a throwaway database", exitCode: 64)
+        }
         if let path = options.database ?? environment["MQPROOF_DB"].flatMap({ $0.isEmpty ? nil : $0 }) {
             return path
         }
@@ -93,10 +98,22 @@ struct App {
             environment["XDG_DATA_HOME"].flatMap { $0.hasPrefix("/") ? $0 : nil }
             ?? (environment["HOME"] ?? NSHomeDirectory()) + "/.local/share"
         let folder = dataHome + "/mqproof"
+        // The first part of the path that exists must be a folder; say which one is not.
+        var existing = folder
+        var isDirectory: ObjCBool = false
+        while !FileManager.default.fileExists(atPath: existing, isDirectory: &isDirectory), existing.count > 1
+        {
+            existing = OutputFile.folder(of: existing)
+        }
+        if !isDirectory.boolValue {
+            throw Failure(
+                message: "cannot create the data folder \(folder): \(existing) is a file, not a folder")
+        }
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         } catch {
-            throw Failure(message: "cannot create the data folder \(folder): \(error.localizedDescription)")
+            throw Failure(
+                message: "cannot create the data folder \(folder): check that \(existing) is writable")
         }
         return folder + "/mqproof.sqlite"
     }

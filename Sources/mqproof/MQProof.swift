@@ -30,11 +30,20 @@ struct MQProof: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let failure as Failure {
-            Output.error("mqproof: \(failure.message)")
+            Output.error("mqproof: \(Self.oneLine(failure.message))")
             Foundation.exit(failure.exitCode)
         } catch {
             exit(withError: error)
         }
+    }
+}
+
+extension MQProof {
+    /// A message as one line of reasonable length: whatever it quotes of the user's input (a
+    /// 100 KB scenario line, a pasted book) is cut, so the reason stays readable.
+    static func oneLine(_ message: String, limit: Int = 400) -> String {
+        let flat = message.split(separator: "\n", omittingEmptySubsequences: true).joined(separator: " ")
+        return flat.count <= limit ? flat : String(flat.prefix(limit)) + "…"
     }
 }
 

@@ -67,10 +67,10 @@ public struct SearchQuery: Equatable, Sendable {
 
     /// Takes apart anything a user may type. Returns nil when nothing searchable is left.
     public init?(_ input: String, vocabulary: SearchVocabulary = .empty) {
-        self.init(input, lexicon: SearchLexicon(vocabulary))
+        self.init(input, lexicon: VocabularyLexicon(vocabulary))
     }
 
-    init?(_ input: String, lexicon: SearchLexicon) {
+    init?(_ input: String, lexicon: some SearchLexicon) {
         var concepts: [Concept] = []
         var fallback: [Concept] = []
         var pending: Operator? = nil
@@ -127,7 +127,7 @@ public struct SearchQuery: Equatable, Sendable {
 
     // MARK: - Words to concepts
 
-    private static func concepts(of words: [SearchText.Word], lexicon: SearchLexicon)
+    private static func concepts(of words: [SearchText.Word], lexicon: some SearchLexicon)
         -> (concepts: [Concept], stopped: [Concept])
     {
         var concepts: [Concept] = []
@@ -140,7 +140,7 @@ public struct SearchQuery: Equatable, Sendable {
                 var length = min(lexicon.longestEnglishPhrase, latinRun(in: words, from: index))
                 while length > 1 {
                     let key = words[index..<index + length].map(\.latinText).joined(separator: " ")
-                    if lexicon.expansions[key] != nil {
+                    if lexicon.expansions(of: key) != nil {
                         concepts.append(concept(key, typed: nil, lexicon: lexicon))
                         break
                     }
@@ -192,11 +192,11 @@ public struct SearchQuery: Equatable, Sendable {
     }
 
     /// A concept for a term's key: the term itself and every synonym, each in index form.
-    static func concept(_ key: String, typed: String?, lexicon: SearchLexicon) -> Concept {
+    static func concept(_ key: String, typed: String?, lexicon: some SearchLexicon) -> Concept {
         var alternatives: [Term] = []
         var highlights: [String] = []
         var seen: Set<Term> = []
-        for member in [key] + (lexicon.expansions[key] ?? []) {
+        for member in [key] + (lexicon.expansions(of: key) ?? []) {
             let tokens = SearchText.phraseTokens(of: member)
             guard !tokens.isEmpty else { continue }
             let isChineseCharacter =
@@ -223,7 +223,7 @@ public struct SearchQuery: Equatable, Sendable {
     }
 
     /// Forward maximum matching: at each place, the longest dictionary word that starts there.
-    private static func segment(_ characters: [Unicode.Scalar], lexicon: SearchLexicon) -> [Piece] {
+    private static func segment(_ characters: [Unicode.Scalar], lexicon: some SearchLexicon) -> [Piece] {
         var pieces: [Piece] = []
         var unknown: [Unicode.Scalar] = []
         var index = 0
@@ -231,7 +231,7 @@ public struct SearchQuery: Equatable, Sendable {
             var length = min(lexicon.longestChineseWord, characters.count - index)
             while length > 0 {
                 let candidate = String(String.UnicodeScalarView(characters[index..<index + length]))
-                if lexicon.chineseWords.contains(candidate) { break }
+                if lexicon.isChineseWord(candidate) { break }
                 length -= 1
             }
             if length == 0 {

@@ -37,29 +37,43 @@ public struct SearchVocabulary: Codable, Equatable, Sendable {
     }
 }
 
-/// A vocabulary prepared for looking terms up while a query is taken apart.
-struct SearchLexicon {
-    /// Every term's key mapped to the keys of every group member it shares a group with.
-    private(set) var expansions: [String: [String]] = [:]
+/// What a query is taken apart with: synonyms, the Chinese dictionary, stopwords. Keys are in
+/// `SearchVocabulary.key` form.
+protocol SearchLexicon {
+    /// The keys of every term that shares a synonym group with `key`, itself included, sorted.
+    func expansions(of key: String) -> [String]?
+    func isChineseWord(_ key: String) -> Bool
+    func isStopword(_ key: String) -> Bool
+    /// The most characters of a Chinese word, and the most English words of a synonym phrase.
+    var longestChineseWord: Int { get }
+    var longestEnglishPhrase: Int { get }
+    var products: [String] { get }
+    /// The one-word English terms of the synonym groups, for correcting a typed word that the
+    /// index lacks but the vocabulary knows (backpresure -> backpressure, which the answers
+    /// write back-pressure).
+    func englishTerms() -> [String]
+}
+
+/// A vocabulary prepared in memory: for tests, and for writing the store's search tables.
+struct VocabularyLexicon: SearchLexicon {
+    /// Every term's key mapped to the synonym groups it is in.
+    private(set) var groupsOfKey: [String: [Int]] = [:]
+    private(set) var groups: [[String]] = []
     private(set) var chineseWords: Set<String> = []
     private(set) var stopwords: Set<String> = []
     private(set) var products: [String] = []
-    /// The most characters of a Chinese word, and the most English words of a synonym phrase.
     private(set) var longestChineseWord = 1
     private(set) var longestEnglishPhrase = 1
 
     init(_ vocabulary: SearchVocabulary) {
         products = vocabulary.products.map(SearchVocabulary.key)
         for group in vocabulary.synonymGroups {
-            let keys = group.map(SearchVocabulary.key).filter { !$0.isEmpty }
+            let keys = Array(Set(group.map(SearchVocabulary.key).filter { !$0.isEmpty })).sorted()
             for key in keys {
-                expansions[key, default: []].append(contentsOf: keys)
+                groupsOfKey[key, default: []].append(groups.count)
                 learn(key)
             }
-        }
-        for (key, members) in expansions {
-            // Dictionary order is per process; a sorted list keeps queries, and so scores, stable.
-            expansions[key] = Array(Set(members)).sorted()
+            groups.append(keys)
         }
         for word in vocabulary.words { learn(SearchVocabulary.key(word)) }
         for word in vocabulary.stopwords {
@@ -78,13 +92,17 @@ struct SearchLexicon {
         }
     }
 
+    func expansions(of key: String) -> [String]? {
+        guard let indexes = groupsOfKey[key] else { return nil }
+        // Dictionary order is per process; a sorted list keeps queries, and so scores, stable.
+        return Array(Set(indexes.flatMap { groups[$0] })).sorted()
+    }
+
+    func isChineseWord(_ key: String) -> Bool { chineseWords.contains(key) }
     func isStopword(_ key: String) -> Bool { stopwords.contains(key) }
 
-    /// The one-word English terms of the synonym groups, for correcting a typed word that the
-    /// index lacks but the vocabulary knows (backpresure -> backpressure, written back-pressure
-    /// in the answers).
-    var englishTerms: [String] {
-        expansions.keys.filter { key in
+    func englishTerms() -> [String] {
+        groupsOfKey.keys.filter { key in
             !key.contains(" ") && !key.unicodeScalars.contains(where: SearchText.isCJK)
         }.sorted()
     }

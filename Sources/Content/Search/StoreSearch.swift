@@ -54,7 +54,7 @@ extension ContentStore {
     /// for (only punctuation, say).
     public func search(_ text: String, limit: Int = 20) throws(StoreError) -> SearchResults? {
         try reading { db in
-            let lexicon = SearchLexicon(try Self.searchVocabulary(db))
+            let lexicon = try StoredLexicon(db)
             guard let query = SearchQuery(text, lexicon: lexicon) else { return nil }
             var terms = IndexedTerms()
             var corrected = query
@@ -66,7 +66,7 @@ extension ContentStore {
                 let allowed = word.count >= 8 ? 2 : 1
                 // A synonym the vocabulary knows brings its whole group; else the nearest
                 // indexed words.
-                if let known = EditDistance.nearest(to: word, among: lexicon.englishTerms, within: allowed)
+                if let known = EditDistance.nearest(to: word, among: lexicon.englishTerms(), within: allowed)
                     .first
                 {
                     let synonyms = SearchQuery.concept(known, typed: nil, lexicon: lexicon)
@@ -97,14 +97,6 @@ extension ContentStore {
                 query: query, hits: hits, match: match, corrections: corrections,
                 highlights: corrected.highlights)
         }
-    }
-
-    /// The search vocabulary imported with the content (empty before the first import).
-    static func searchVocabulary(_ db: Database) throws -> SearchVocabulary {
-        guard
-            let json = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'search_vocabulary'")
-        else { return .empty }
-        return (try? JSONDecoder().decode(SearchVocabulary.self, from: Data(json.utf8))) ?? .empty
     }
 
     /// What a match through a synonym is worth against the word as typed.
@@ -248,6 +240,62 @@ extension ContentStore {
         guard let list = try setting("last_search"), number >= 1 else { return nil }
         let ids = list.split(separator: "\n").map(String.init)
         return number <= ids.count ? ids[number - 1] : nil
+    }
+}
+
+/// The search vocabulary as the import wrote it into the store, looked up one key at a time:
+/// a search asks for a few dozen keys, so it reads a few dozen rows, not the whole vocabulary.
+final class StoredLexicon: SearchLexicon {
+    private let db: Database
+    let longestChineseWord: Int
+    let longestEnglishPhrase: Int
+    let products: [String]
+    private var expansionCache: [String: [String]?] = [:]
+    private var wordCache: [String: Bool?] = [:]
+
+    init(_ db: Database) throws {
+        self.db = db
+        let shape = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'search_shape'") ?? ""
+        let numbers = shape.split(separator: " ").compactMap { Int($0) }
+        longestChineseWord = numbers.first ?? 1
+        longestEnglishPhrase = numbers.dropFirst().first ?? 1
+        products =
+            (try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'search_products'") ?? "")
+            .split(separator: " ").map(String.init)
+    }
+
+    func expansions(of key: String) -> [String]? {
+        if let cached = expansionCache[key] { return cached }
+        let members = try? String.fetchAll(
+            db.cachedStatement(
+                sql: """
+                    SELECT DISTINCT other.key FROM search_synonym AS this
+                    JOIN search_synonym AS other ON other.group_id = this.group_id
+                    WHERE this.key = ? ORDER BY other.key
+                    """), arguments: [key])
+        let found = members.flatMap { $0.isEmpty ? nil : $0 }
+        expansionCache[key] = .some(found)
+        return found
+    }
+
+    /// Whether the key is a dictionary word, and whether it is a stopword (nil: neither).
+    private func word(_ key: String) -> Bool? {
+        if let cached = wordCache[key] { return cached }
+        let stop = try? Bool.fetchOne(
+            db.cachedStatement(sql: "SELECT is_stopword FROM search_word WHERE key = ?"), arguments: [key])
+        wordCache[key] = .some(stop)
+        return stop
+    }
+
+    func isChineseWord(_ key: String) -> Bool { word(key) != nil }
+    func isStopword(_ key: String) -> Bool { word(key) == true }
+
+    func englishTerms() -> [String] {
+        let keys =
+            (try? String.fetchAll(db, sql: "SELECT DISTINCT key FROM search_synonym ORDER BY key")) ?? []
+        return keys.filter { key in
+            !key.contains(" ") && !key.unicodeScalars.contains(where: SearchText.isCJK)
+        }
     }
 }
 

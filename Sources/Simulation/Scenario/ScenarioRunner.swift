@@ -105,7 +105,10 @@ public enum ScenarioRunner {
                     world.perform(.produce(ids, producer: producer))
                 }
             case .wait(let milliseconds):
-                world.run(until: world.now + milliseconds)
+                // Event by event, so that the budget bounds a long wait on a busy world too.
+                let end = world.now + milliseconds
+                while world.eventCount <= eventBudget, world.step(until: end) {}
+                if world.eventCount <= eventBudget { world.run(until: end) }
             case .waitUntil(let condition, let timeout):
                 timedOut = !world.run(untilHolds: condition, timeout: timeout)
             case .fault(let node, let fault):
@@ -159,7 +162,7 @@ public enum ScenarioRunner {
         let lastFault = drawn.map(\.time).max() ?? 0
         let end = max(world.now, lastFault) + scenario.settleMs
         while world.eventCount <= eventBudget, world.step(until: end) {}
-        world.run(until: end)
+        if world.eventCount <= eventBudget { world.run(until: end) }
 
         let report = world.check()
         let expectations = scenario.expectations.map { evaluate($0, report: report, world: world) }

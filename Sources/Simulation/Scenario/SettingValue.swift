@@ -32,14 +32,19 @@ struct SettingValue {
         return chosen
     }
 
-    /// Milliseconds such as `2`, or a range such as `1-3`.
+    /// Milliseconds such as `2`, or a range such as `1-3`, each at most an hour: a network
+    /// delay longer than that is a partition, and a larger number would overflow the clock.
     func millisecondRange() throws(ConfigError) -> ClosedRange<Millis> {
-        let bounds = value.split(separator: "-").compactMap { Int($0) }
-        guard (1...2).contains(bounds.count), bounds.allSatisfy({ $0 >= 0 }),
-            bounds[0] <= bounds[bounds.count - 1]
+        let pieces = value.split(separator: "-", omittingEmptySubsequences: false)
+        let bounds = pieces.compactMap { Int($0) }
+        guard (1...2).contains(pieces.count), bounds.count == pieces.count,
+            bounds.allSatisfy({ (0...3_600_000).contains($0) }), bounds[0] <= bounds[bounds.count - 1]
         else {
             throw ConfigError(
-                key: key, reason: "expected milliseconds such as 2 or a range such as 1-3, got '\(value)'")
+                key: key,
+                reason:
+                    "expected milliseconds from 0 to 3600000, such as 2, or a range such as 1-3, got '\(value)'"
+            )
         }
         return bounds[0]...bounds[bounds.count - 1]
     }

@@ -16,6 +16,7 @@ struct ExportCommand: ParsableCommand {
                 "Notes keep stable guids, so importing a later export into Anki updates them instead of adding copies."
         )
         @OptionGroup var options: GlobalOptions
+        @Flag(help: "Replace the file if it exists.") var force = false
         @Argument(help: "The .apkg file to write.") var file: String
 
         func run() throws {
@@ -34,11 +35,13 @@ struct ExportCommand: ParsableCommand {
                     ],
                     tags: ["mqproof", entry.topic] + entry.tags)
             }
+            let package: Data
             do {
-                try AnkiPackage.write(notes, to: file, nowMilliseconds: Clock.now.millisecondsSinceEpoch)
+                package = try AnkiPackage.package(notes, nowMilliseconds: Clock.now.millisecondsSinceEpoch)
             } catch {
                 throw Failure(message: "\(error)")
             }
+            try OutputFile.write(package, to: file, force: force)
             Output.error("mqproof: wrote \(notes.count) notes to \(file) (deck \(AnkiPackage.deckName))")
         }
     }
@@ -48,6 +51,7 @@ struct ExportCommand: ParsableCommand {
             commandName: "csv",
             abstract: "Write the questions as CSV (RFC 4180): id, topic, tags, questions and answers.")
         @OptionGroup var options: GlobalOptions
+        @Flag(help: "Replace the file if it exists.") var force = false
         @Argument(help: "The .csv file to write (- for standard output).") var file: String
 
         func run() throws {
@@ -64,15 +68,8 @@ struct ExportCommand: ParsableCommand {
             }
             let text =
                 rows.map { $0.map(Self.quoted).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-            if file == "-" {
-                FileHandle.standardOutput.write(Data(text.utf8))
-                return
-            }
-            do {
-                try text.write(toFile: file, atomically: true, encoding: .utf8)
-            } catch {
-                throw Failure(message: "\(file): cannot write: \(error.localizedDescription)")
-            }
+            try OutputFile.write(Data(text.utf8), to: file, force: force)
+            if file == "-" { return }
             Output.error("mqproof: wrote \(rows.count - 1) questions to \(file)")
         }
 

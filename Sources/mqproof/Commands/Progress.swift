@@ -14,23 +14,16 @@ struct ProgressCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "export", abstract: "Write all quiz progress to a JSON file.")
         @OptionGroup var options: GlobalOptions
+        @Flag(help: "Replace the file if it exists.") var force = false
         @Argument(help: "The file to write (- for standard output).") var file: String
 
         func run() throws {
             let app = try App.open(options)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            let data = try encoder.encode(try app.store.exportProgress())
-            if file == "-" {
-                print(String(decoding: data, as: UTF8.self))
-                return
-            }
-            do {
-                try data.write(to: URL(fileURLWithPath: file), options: .atomic)
-            } catch {
-                throw Failure(message: "\(file): cannot write: \(error.localizedDescription)")
-            }
             let archive = try app.store.exportProgress()
+            try OutputFile.write(try encoder.encode(archive) + Data("\n".utf8), to: file, force: force)
+            if file == "-" { return }
             Output.error(
                 "mqproof: wrote \(archive.cards.count) cards and \(archive.reviews.count) answers to \(file)")
         }

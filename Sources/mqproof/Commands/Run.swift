@@ -19,8 +19,11 @@ struct Run: ParsableCommand {
     @Argument(help: "A scenario file or a built-in scenario id.")
     var scenario: String
 
-    @Option(help: "The seed for network latencies and random faults.")
+    @Option(parsing: .unconditional, help: "The seed for network latencies and random faults.")
     var seed: UInt64 = 1
+
+    /// The most seeds one sweep runs: about twenty minutes of the largest scenario on one core.
+    static let maximumSeeds = 1_000_000
 
     @Option(
         name: .customLong("set"),
@@ -33,7 +36,10 @@ struct Run: ParsableCommand {
     @Flag(help: "With --trace, include routine events (high-watermark moves).")
     var allEvents = false
 
-    @Option(help: "Run this many seeds (from --seed on) and report how often each anomaly shows.")
+    @Option(
+        parsing: .unconditional,
+        help: "Run this many seeds (from --seed on, at most 1000000) and report how often each anomaly shows."
+    )
     var seeds: Int?
 
     @Flag(help: "Run twice and check that both runs have the same trace hash.")
@@ -45,7 +51,15 @@ struct Run: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     func validate() throws {
-        if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1") }
+        if let seeds {
+            guard (1...Self.maximumSeeds).contains(seeds) else {
+                throw ValidationError("--seeds must be from 1 to \(Self.maximumSeeds), not \(seeds)")
+            }
+            guard UInt64.max - seed >= UInt64(seeds - 1) else {
+                throw ValidationError(
+                    "--seed \(seed) plus --seeds \(seeds) runs past the largest seed, \(UInt64.max)")
+            }
+        }
     }
 
     func run() throws {
@@ -71,7 +85,7 @@ struct Run: ParsableCommand {
         let languages = (lang ?? LanguageChoice.fromEnvironment(ProcessEnvironment.values)).languages
         if let seeds {
             let sweep = SeedSweep.run(
-                scenario, config: config, seeds: seed..<(seed + UInt64(seeds)), progress: !output.json)
+                scenario, config: config, seeds: seed...(seed + UInt64(seeds - 1)), progress: !output.json)
             if output.json {
                 try Output.json(sweep.report(scenario: reference))
             } else {
@@ -81,6 +95,11 @@ struct Run: ParsableCommand {
             return
         }
         let run = ScenarioRunner.run(scenario, config: config, seed: seed)
+        if run.hitEventBudget {
+            Output.error(
+                "mqproof: the run stopped at its event budget (\(ScenarioRunner.eventBudget) events, at \(run.world.now) ms simulated); the results cover the events up to then"
+            )
+        }
         if checkDeterminism {
             let again = ScenarioRunner.run(scenario, config: config, seed: seed)
             let hashes = (String(run.world.traceHash, radix: 16), String(again.world.traceHash, radix: 16))
@@ -106,6 +125,12 @@ struct Run: ParsableCommand {
     /// A scenario from a file path, or a built-in one by id.
     static func load(_ reference: String) throws -> Scenario {
         if FileManager.default.fileExists(atPath: reference) {
+            let size = (try? FileManager.default.attributesOfItem(atPath: reference)[.size] as? Int) ?? 0
+            guard size <= ScenarioFile.Limits.fileSize else {
+                throw Failure(
+                    message:
+                        "\(reference): over \(ScenarioFile.Limits.fileSize / 1024) KiB; a scenario is a page")
+            }
             guard let data = FileManager.default.contents(atPath: reference),
                 let text = String(data: data, encoding: .utf8)
             else {
@@ -129,7 +154,7 @@ struct Run: ParsableCommand {
         switch ScenarioFile.parse(text, file: file) {
         case .success(let scenario): return scenario
         case .failure(let problems):
-            for problem in problems.problems.dropLast() { Output.error(problem.description) }
+            for problem in problems.problems.dropLast() { Output.error(MQProof.oneLine(problem.description)) }
             throw Failure(message: problems.problems.last?.description ?? "\(file): cannot be read")
         }
     }

@@ -2,10 +2,15 @@ import Foundation
 import Simulation
 
 /// `mqproof run --seeds N`: the same scenario over many seeds, summarised.
+///
+/// Statistics are streamed: per anomaly kind, how many seeds showed each number of affected
+/// messages, and the first seed that showed any. Memory stays flat however many seeds run.
 struct SeedSweep {
-    var seeds: Range<UInt64>
-    /// Per anomaly kind, how many messages each seed showed (in seed order).
-    var counts: [AnomalyKind: [Int]] = [:]
+    var seeds: ClosedRange<UInt64>
+    /// Per anomaly kind: number of messages in a run -> how many seeds had that many.
+    var histograms: [AnomalyKind: [Int: Int]] = [:]
+    /// Per anomaly kind, the smallest seed that showed it.
+    var witnesses: [AnomalyKind: UInt64] = [:]
     var passedSeeds = 0
     var hasExpectations: Bool
     var firstFailing: UInt64?
@@ -13,7 +18,7 @@ struct SeedSweep {
 
     var allPassed: Bool { !hasExpectations || passedSeeds == seeds.count }
 
-    static func run(_ scenario: Scenario, config: ResolvedConfig, seeds: Range<UInt64>, progress: Bool)
+    static func run(_ scenario: Scenario, config: ResolvedConfig, seeds: ClosedRange<UInt64>, progress: Bool)
         -> SeedSweep
     {
         var sweep = SeedSweep(seeds: seeds, hasExpectations: !scenario.expectations.isEmpty)
@@ -22,7 +27,9 @@ struct SeedSweep {
             let run = ScenarioRunner.run(scenario, config: config, seed: seed, recordTrace: false)
             sweep.events += run.world.eventCount
             for kind in AnomalyKind.allCases {
-                sweep.counts[kind, default: []].append(run.report.messages(kind).count)
+                let count = run.report.messages(kind).count
+                sweep.histograms[kind, default: [:]][count, default: 0] += 1
+                if count > 0 && sweep.witnesses[kind] == nil { sweep.witnesses[kind] = seed }
             }
             if run.passed {
                 sweep.passedSeeds += 1
@@ -36,21 +43,26 @@ struct SeedSweep {
                 FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(seeds.count) seeds".utf8))
             }
         }
-        if showProgress { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        // Blanks over the bar rather than an erase-line escape: no escape codes, whatever the terminal.
+        if showProgress {
+            FileHandle.standardError.write(Data(("\r" + String(repeating: " ", count: 60) + "\r").utf8))
+        }
         return sweep
     }
 
     /// The smallest seed that shows `kind`.
-    func witness(_ kind: AnomalyKind) -> UInt64? {
-        guard let position = counts[kind]?.firstIndex(where: { $0 > 0 }) else { return nil }
-        return seeds.lowerBound + UInt64(position)
+    func witness(_ kind: AnomalyKind) -> UInt64? { witnesses[kind] }
+
+    /// How many seeds showed `kind` at all.
+    func seedsShowing(_ kind: AnomalyKind) -> Int {
+        (histograms[kind] ?? [:]).filter { $0.key > 0 }.reduce(0) { $0 + $1.value }
     }
 
     func print(reference: String, terminal: Terminal) {
         let style = terminal.style
         Output.line(
             style.bold("Sweep     ")
-                + "\(seeds.count) seeds (\(seeds.lowerBound)...\(seeds.upperBound - 1)), \(events) events")
+                + "\(seeds.count) seeds (\(seeds.lowerBound)...\(seeds.upperBound)), \(events) events")
         if hasExpectations {
             Output.line(
                 style.bold("Expected  ")
@@ -60,19 +72,18 @@ struct SeedSweep {
                     } ?? ""))
         }
         Output.line()
-        let shown = AnomalyKind.allCases.filter { (counts[$0] ?? []).contains { $0 > 0 } }
+        let shown = AnomalyKind.allCases.filter { seedsShowing($0) > 0 }
         if shown.isEmpty {
             Output.line(style.good("No anomaly on any seed."))
             return
         }
         for kind in shown {
-            let perSeed = counts[kind] ?? []
-            let hit = perSeed.filter { $0 > 0 }.count
-            let share = Double(hit) / Double(perSeed.count) * 100
+            let hit = seedsShowing(kind)
+            let share = Double(hit) / Double(seeds.count) * 100
             Output.line(
                 style.bold(kind.rawValue)
-                    + ": \(hit) of \(perSeed.count) seeds (\(String(format: "%.1f", share))%)")
-            Output.lines(histogram(perSeed, terminal: terminal))
+                    + ": \(hit) of \(seeds.count) seeds (\(String(format: "%.1f", share))%)")
+            Output.lines(histogram(histograms[kind] ?? [:], terminal: terminal))
             if let witness = witness(kind) {
                 Output.line(
                     "  smallest witness seed \(witness): "
@@ -83,12 +94,12 @@ struct SeedSweep {
     }
 
     /// Messages per run, as a terminal bar chart: one bar per value, or per range when many.
-    private func histogram(_ values: [Int], terminal: Terminal) -> [String] {
-        guard let maximum = values.max() else { return [] }
+    private func histogram(_ seedsByValue: [Int: Int], terminal: Terminal) -> [String] {
+        guard let maximum = seedsByValue.keys.max() else { return [] }
         let bucketCount = min(maximum + 1, 10)
         let bucketWidth = max(1, (maximum + bucketCount) / bucketCount)
         var buckets = [Int](repeating: 0, count: (maximum / bucketWidth) + 1)
-        for value in values { buckets[value / bucketWidth] += 1 }
+        for (value, seeds) in seedsByValue { buckets[value / bucketWidth] += seeds }
         let largest = buckets.max() ?? 1
         let barWidth = max(10, min(50, terminal.width - 30))
         let block = terminal.isTerminal ? "█" : "#"
@@ -110,7 +121,8 @@ struct SeedSweep {
 
         struct Summary: Encodable {
             var seedsWithAnomaly: Int
-            var perSeed: [Int]
+            /// Messages in a run (as text, a JSON key) -> how many seeds had that many.
+            var seedsByMessages: [String: Int]
             var smallestWitnessSeed: UInt64?
         }
     }
@@ -118,13 +130,14 @@ struct SeedSweep {
     func report(scenario: String) -> Report {
         var anomalies: [String: Report.Summary] = [:]
         for kind in AnomalyKind.allCases {
-            let perSeed = counts[kind] ?? []
             anomalies[kind.rawValue] = Report.Summary(
-                seedsWithAnomaly: perSeed.filter { $0 > 0 }.count, perSeed: perSeed,
+                seedsWithAnomaly: seedsShowing(kind),
+                seedsByMessages: Dictionary(
+                    uniqueKeysWithValues: (histograms[kind] ?? [:]).map { (String($0.key), $0.value) }),
                 smallestWitnessSeed: witness(kind))
         }
         return Report(
-            scenario: scenario, seeds: [seeds.lowerBound, seeds.upperBound - 1], events: events,
+            scenario: scenario, seeds: [seeds.lowerBound, seeds.upperBound], events: events,
             expectationsHeld: hasExpectations ? passedSeeds : nil, firstFailingSeed: firstFailing,
             anomalies: anomalies)
     }
