@@ -122,21 +122,45 @@ extension ContentStore {
     /// log row's id, for undo.
     @discardableResult
     public func recordAnswer(_ state: StoredCardState, _ review: StoredReview) throws(StoreError) -> Int64 {
-        var id: Int64 = 0
-        try writing { db in
-            try Self.upsert(state, db)
-            try Self.insert(review, db)
-            id = db.lastInsertedRowID
-        }
-        return id
+        try recordAnswer(cardID: state.cardID) { _ in (state, review) }.reviewID
     }
 
-    /// Takes back a logged answer and restores the card's previous state (nil: it was new).
-    public func undoAnswer(reviewID: Int64, cardID: String, restoring previous: StoredCardState?)
-        throws(StoreError)
-    {
+    /// Stores one answer as a read-modify-write of the card's state in one immediate transaction:
+    /// `update` receives the state as stored now, which another quiz session on the same file may
+    /// have changed since this one read it, and returns the state and log row to store. Two
+    /// sessions answering the same card therefore both count, in the order they were stored.
+    public func recordAnswer(
+        cardID: String, update: (StoredCardState?) throws -> (StoredCardState, StoredReview)
+    ) throws(StoreError) -> (reviewID: Int64, state: StoredCardState, review: StoredReview) {
+        var result: (reviewID: Int64, state: StoredCardState, review: StoredReview)?
+        try writing { db in
+            let current = try Row.fetchOne(
+                db, sql: "SELECT * FROM card_state WHERE card_id = ?", arguments: [cardID]
+            )
+            .map(Self.cardState)
+            let (state, review) = try update(current)
+            try Self.upsert(state, db)
+            try Self.insert(review, db)
+            result = (db.lastInsertedRowID, state, review)
+        }
+        return result!
+    }
+
+    /// Takes back a logged answer and restores the card's previous state (nil: it was new). The
+    /// state is restored only while it is still the one the answer stored (`stored`): if another
+    /// session has answered the card since, its state stays, and only the log row goes.
+    public func undoAnswer(
+        reviewID: Int64, cardID: String, restoring previous: StoredCardState?,
+        ifStillAt stored: StoredCardState? = nil
+    ) throws(StoreError) {
         try writing { db in
             try db.execute(sql: "DELETE FROM review_log WHERE id = ?", arguments: [reviewID])
+            if let stored {
+                let current = try Row.fetchOne(
+                    db, sql: "SELECT * FROM card_state WHERE card_id = ?", arguments: [cardID]
+                ).map(Self.cardState)
+                guard current == stored else { return }
+            }
             if let previous {
                 try Self.upsert(previous, db)
             } else {
@@ -181,21 +205,60 @@ extension ContentStore {
             settings: try allSettings())
     }
 
-    /// Replaces all progress with the archive's, in one transaction.
-    public func importProgress(_ archive: ProgressArchive) throws(StoreError) {
+    /// What an import did.
+    public struct ImportSummary: Equatable, Sendable {
+        /// Answers the store did not have yet.
+        public var answersAdded = 0
+        /// Card states taken from the file: cards the store did not know, or knew from an older
+        /// answer than the file's.
+        public var cardsUpdated = 0
+        public var settingsAdded = 0
+    }
+
+    /// Brings an archive into the store, in one transaction. By default it merges and deletes
+    /// nothing: answers are added unless the store has the same one (card, time and rating); a
+    /// card's state is the one with the later last answer; settings the store lacks are added.
+    /// With `replacing`, all progress is replaced by the archive's (the caller backs it up first).
+    @discardableResult
+    public func importProgress(_ archive: ProgressArchive, replacing: Bool = false) throws(StoreError)
+        -> ImportSummary
+    {
+        var summary = ImportSummary()
         try writing { db in
-            try db.execute(sql: "DELETE FROM card_state")
-            try db.execute(sql: "DELETE FROM review_log")
-            try db.execute(sql: "DELETE FROM setting")
-            for card in archive.cards { try Self.upsert(card, db) }
+            if replacing {
+                try db.execute(sql: "DELETE FROM card_state")
+                try db.execute(sql: "DELETE FROM review_log")
+                try db.execute(sql: "DELETE FROM setting")
+            }
+            for card in archive.cards {
+                let current = try Row.fetchOne(
+                    db, sql: "SELECT * FROM card_state WHERE card_id = ?", arguments: [card.cardID]
+                ).map(Self.cardState)
+                if let current, (current.lastReviewMs ?? Int64.min) >= (card.lastReviewMs ?? Int64.min) {
+                    continue
+                }
+                try Self.upsert(card, db)
+                summary.cardsUpdated += 1
+            }
             for review in archive.reviews {
+                let known =
+                    try Bool.fetchOne(
+                        db,
+                        sql: """
+                            SELECT EXISTS (SELECT 1 FROM review_log
+                                           WHERE card_id = ? AND reviewed_ms = ? AND rating = ?)
+                            """, arguments: [review.cardID, review.reviewedMs, review.rating]) ?? false
+                if known { continue }
                 try Self.insert(review, db)
+                summary.answersAdded += 1
             }
             for (key, value) in archive.settings.sorted(by: { $0.key < $1.key }) {
                 try db.execute(
-                    sql: "INSERT INTO setting (key, value) VALUES (?, ?)", arguments: [key, value])
+                    sql: "INSERT OR IGNORE INTO setting (key, value) VALUES (?, ?)", arguments: [key, value])
+                summary.settingsAdded += db.changesCount
             }
         }
+        return summary
     }
 
     /// SQLite's own check of the file.

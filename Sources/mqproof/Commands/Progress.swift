@@ -32,62 +32,189 @@ struct ProgressCommand: ParsableCommand {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import",
-            abstract: "Replace quiz progress with a JSON file written by export. A bad file changes nothing.")
+            abstract: "Merge quiz progress from a JSON file written by export. A bad file changes nothing.",
+            discussion: """
+                Answers are added unless the store already has them; each card keeps the state of its \
+                latest answer, from the store or the file; settings the store lacks are added. Nothing \
+                is deleted. --replace instead replaces all progress with the file's, after writing a \
+                backup of the current progress beside the database.
+                """)
         @OptionGroup var options: GlobalOptions
+        @Flag(
+            help: "Replace all progress with the file's (a backup of the current progress is written first).")
+        var replace = false
         @Argument(help: "The file to read.") var file: String
+
+        /// No real export comes near this: a year of daily study is about 5 MB.
+        static let maximumSize = 64 << 20
 
         func run() throws {
             let app = try App.open(options)
-            guard let data = FileManager.default.contents(atPath: file) else {
-                throw Failure(message: "\(file): cannot read the file")
+            let archive = try Self.read(file)
+            let known = Set(QuizCards.make(from: try app.store.allEntries()).map(\.card.id))
+            let problems = ProgressCheck.problems(in: archive, knownCards: known)
+            if let first = problems.first {
+                let others = problems.count - 1
+                throw Failure(
+                    message: "\(file): \(first)"
+                        + (others > 0 ? " (and \(others) more problem\(others == 1 ? "" : "s"))" : "")
+                        + "; nothing was changed")
+            }
+            if replace {
+                let backup = app.store.path + ".progress-backup-\(Clock.now.millisecondsSinceEpoch).json"
+                let encoder = JSONEncoder()
+                encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+                try OutputFile.write(
+                    try encoder.encode(try app.store.exportProgress()), to: backup, force: false)
+                Output.error("mqproof: backed up the current progress to \(backup)")
+            }
+            let summary = try app.store.importProgress(archive, replacing: replace)
+            Output.error(
+                replace
+                    ? "mqproof: replaced progress with \(archive.cards.count) cards and \(archive.reviews.count) answers from \(file)"
+                    : "mqproof: merged \(file): \(summary.answersAdded) new answers, \(summary.cardsUpdated) card states updated, \(summary.settingsAdded) settings added; nothing was deleted"
+            )
+        }
+
+        /// The archive in `path`, or a one-line failure that says why not.
+        static func read(_ path: String) throws -> ProgressArchive {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory),
+                !isDirectory.boolValue
+            else {
+                throw Failure(message: "\(path): no such file")
+            }
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+            guard size <= maximumSize else {
+                throw Failure(
+                    message:
+                        "\(path): over \(maximumSize >> 20) MB, not a progress export; nothing was changed")
+            }
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw Failure(message: "\(path): cannot read the file")
+            }
+            guard !data.isEmpty else {
+                throw Failure(message: "\(path): the file is empty; nothing was changed")
             }
             let archive: ProgressArchive
             do {
                 archive = try JSONDecoder().decode(ProgressArchive.self, from: data)
             } catch let error as DecodingError {
                 throw Failure(
-                    message: "\(file): not a progress export: \(Self.describe(error)); nothing was changed")
+                    message: "\(path): not a progress export: \(describe(error)); nothing was changed")
+            } catch {
+                throw Failure(message: "\(path): not a progress export; nothing was changed")
             }
             guard archive.format == ProgressArchive.currentFormat else {
                 throw Failure(
                     message:
-                        "\(file): progress format \(archive.format) is not \(ProgressArchive.currentFormat); nothing was changed"
+                        "\(path): progress format \(archive.format) is not \(ProgressArchive.currentFormat); nothing was changed"
                 )
             }
-            if let problem = Self.problem(in: archive) {
-                throw Failure(message: "\(file): \(problem); nothing was changed")
-            }
-            try app.store.importProgress(archive)
-            Output.error(
-                "mqproof: imported \(archive.cards.count) cards and \(archive.reviews.count) answers from \(file)"
-            )
-        }
-
-        /// Checks what JSON types cannot: ranges and references.
-        static func problem(in archive: ProgressArchive) -> String? {
-            for card in archive.cards {
-                if !(1...3).contains(card.state) {
-                    return "card \(card.cardID) has state \(card.state), not 1-3"
-                }
-                if card.reviews < 0 || card.lapses < 0 { return "card \(card.cardID) has a negative count" }
-            }
-            for review in archive.reviews where !(1...4).contains(review.rating) {
-                return "an answer to \(review.cardID) has rating \(review.rating), not 1-4"
-            }
-            return nil
+            return archive
         }
 
         static func describe(_ error: DecodingError) -> String {
+            func place(_ path: [any CodingKey]) -> String {
+                path.isEmpty ? "the top level" : path.map(\.stringValue).joined(separator: ".")
+            }
             switch error {
             case .keyNotFound(let key, let context):
-                "missing '\(key.stringValue)' at \(context.codingPath.map(\.stringValue).joined(separator: "."))"
-            case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-                context.codingPath.isEmpty
-                    ? context.debugDescription
-                    : "\(context.codingPath.map(\.stringValue).joined(separator: ".")): \(context.debugDescription)"
-            @unknown default: "\(error)"
+                return "missing '\(key.stringValue)' at \(place(context.codingPath))"
+            case .typeMismatch(_, let context), .valueNotFound(_, let context):
+                return "\(place(context.codingPath)) has the wrong type"
+            case .dataCorrupted(let context):
+                return context.codingPath.isEmpty ? "not JSON" : "\(place(context.codingPath)) is malformed"
+            @unknown default: return "\(error)"
             }
         }
+    }
+}
+
+/// What a progress file must satisfy before it may touch the store: the scheduler's invariants,
+/// so that no imported state can crash a later quiz, and cards that exist.
+enum ProgressCheck {
+    /// Times from 1970 to the year 9999, in milliseconds.
+    static let times: ClosedRange<Int64> = 0...253_402_300_799_999
+    static let counts: ClosedRange<Int> = 0...1_000_000
+    /// Stability in days: FSRS keeps it at 0.001 or more, and caps intervals at 36,500 days.
+    static let stability: ClosedRange<Double> = 0.001...1_000_000
+    static let settings: [String: @Sendable (String) -> Bool] = [
+        "desired_retention": { Double($0).map { (0.7...0.99).contains($0) } ?? false },
+        "new_per_day": { Int($0).map { (0...10_000).contains($0) } ?? false },
+        "reviews_per_day": { Int($0).map { (0...100_000).contains($0) } ?? false },
+        "last_search": { _ in true },
+    ]
+
+    /// Every problem, in file order; empty when the archive may be imported.
+    static func problems(in archive: ProgressArchive, knownCards: Set<String>) -> [String] {
+        var found: [String] = []
+        for card in archive.cards {
+            let name = "card \(card.cardID)"
+            if !knownCards.contains(card.cardID) { found.append("\(name) is not a card of this content") }
+            guard let state = Card.State(rawValue: card.state) else {
+                found.append(
+                    "\(name) has state \(card.state), not 1 (learning), 2 (review) or 3 (relearning)")
+                continue
+            }
+            switch state {
+            case .learning, .relearning:
+                if !(card.step.map { (0...50).contains($0) } ?? false) {
+                    found.append("\(name) is learning but has no learning step (0-50)")
+                }
+            case .review:
+                if card.step != nil { found.append("\(name) is in review but has a learning step") }
+            }
+            let isNew = card.reviews == 0
+            if (card.stability == nil) != (card.difficulty == nil) {
+                found.append("\(name) has a stability or a difficulty but not both")
+            }
+            if let value = card.stability, !(value.isFinite && stability.contains(value)) {
+                found.append("\(name) has stability \(value), not from 0.001 to 1000000 days")
+            }
+            if let value = card.difficulty, !(value.isFinite && (1...10).contains(value)) {
+                found.append("\(name) has difficulty \(value), not from 1 to 10")
+            }
+            if !isNew && card.stability == nil {
+                found.append("\(name) was answered but has no memory state")
+            }
+            if state != .learning && card.stability == nil {
+                found.append("\(name) graduated without a memory state")
+            }
+            if !counts.contains(card.reviews) || !counts.contains(card.lapses) || card.lapses > card.reviews {
+                found.append("\(name) has \(card.reviews) answers and \(card.lapses) lapses")
+            }
+            for (field, time) in [
+                ("due", card.dueMs), ("last answer", card.lastReviewMs), ("buried until", card.buriedUntilMs),
+            ]
+            where time.map({ !times.contains($0) }) ?? false {
+                found.append("\(name) has a \(field) time outside 1970-9999")
+            }
+        }
+        for review in archive.reviews {
+            let name = "an answer to \(review.cardID)"
+            if !knownCards.contains(review.cardID) { found.append("\(name): not a card of this content") }
+            if !(1...4).contains(review.rating) {
+                found.append("\(name) has rating \(review.rating), not 1-4")
+            }
+            if !(1...3).contains(review.stateBefore) {
+                found.append("\(name) has state \(review.stateBefore), not 1-3")
+            }
+            if !times.contains(review.reviewedMs) || !times.contains(review.dueMs) {
+                found.append("\(name) has a time outside 1970-9999")
+            }
+            if !(review.retrievability.isFinite && (0...1).contains(review.retrievability)) {
+                found.append("\(name) has retrievability \(review.retrievability), not from 0 to 1")
+            }
+        }
+        for (key, value) in archive.settings.sorted(by: { $0.key < $1.key }) {
+            guard let valid = settings[key] else {
+                found.append("unknown setting '\(key)'")
+                continue
+            }
+            if !valid(value) { found.append("setting \(key) has the value '\(value)', out of range") }
+        }
+        return found
     }
 }
 

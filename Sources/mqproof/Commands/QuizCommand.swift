@@ -183,6 +183,33 @@ enum QuizCards {
             buriedUntilMs: buriedUntil?.millisecondsSinceEpoch, leech: leech)
     }
 
+    /// The answer to store, given the card's state as stored now. When that is the state this
+    /// session last saw, the session's answer stands. When another session on the same file
+    /// answered the card meanwhile, the same rating at the same moment is applied to the stored
+    /// state instead, so that both sessions' answers count.
+    static func reconcile(
+        _ answer: QuizSession.Answer, seen: StoredCardState?, current: StoredCardState?, scheduler: Scheduler
+    ) -> (state: StoredCardState, review: StoredReview, after: Card, becameLeech: Bool) {
+        var after = answer.after
+        var log = answer.log
+        var becameLeech = answer.becameLeech
+        if current != seen {
+            let before = current.map(card) ?? Card(due: log.reviewedAt)
+            (after, log) = scheduler.review(
+                before, rating: log.rating, at: log.reviewedAt,
+                fuzzFactor: fuzz(for: answer.cardID, reviews: current?.reviews ?? 0))
+            becameLeech =
+                before.lapseCount < after.lapseCount && after.lapseCount >= QuizSession.leechThreshold
+        }
+        let state = stored(after, id: answer.cardID, leech: becameLeech)
+        let review = StoredReview(
+            cardID: answer.cardID, rating: log.rating.rawValue,
+            reviewedMs: log.reviewedAt.millisecondsSinceEpoch,
+            stateBefore: log.state.rawValue, dueMs: after.due.millisecondsSinceEpoch,
+            retrievability: log.retrievability)
+        return (state, review, after, becameLeech)
+    }
+
     /// A fuzz factor in [0, 1) that depends only on the card and how often it was reviewed, so the
     /// button labels and the stored answer agree and no global randomness is involved.
     static func fuzz(for id: String, reviews: Int) -> Double {

@@ -13,7 +13,8 @@ struct QuizRunner {
     var stored: [String: StoredCardState]
     let input: KeyInput
     /// Review-log row ids of this session's answers, newest last, for undo.
-    private var answered: [(answer: QuizSession.Answer, reviewID: Int64)] = []
+    /// This session's answers, newest last, with the log row and the state each stored (for undo).
+    private var answered: [(answer: QuizSession.Answer, reviewID: Int64, state: StoredCardState)] = []
     private var ratings: [Rating: Int] = [:]
 
     init(
@@ -264,21 +265,27 @@ struct QuizRunner {
 
     private mutating func record(_ answer: QuizSession.Answer?) {
         guard let answer else { return }
-        let state = QuizCards.stored(answer.after, id: answer.cardID, leech: answer.becameLeech)
-        let review = StoredReview(
-            cardID: answer.cardID, rating: answer.log.rating.rawValue,
-            reviewedMs: answer.log.reviewedAt.millisecondsSinceEpoch,
-            stateBefore: answer.log.state.rawValue, dueMs: answer.after.due.millisecondsSinceEpoch,
-            retrievability: answer.log.retrievability)
-        var reviewID: Int64 = 0
-        save { reviewID = try app.store.recordAnswer(state, review) }
-        stored[answer.cardID] = state
-        answered.append((answer, reviewID))
+        let seen = stored[answer.cardID]
+        var result: (reviewID: Int64, state: StoredCardState, review: StoredReview)?
+        var after = answer.after
+        var becameLeech = answer.becameLeech
+        save {
+            result = try app.store.recordAnswer(cardID: answer.cardID) { current in
+                let reconciled = QuizCards.reconcile(
+                    answer, seen: seen, current: current, scheduler: session.scheduler)
+                after = reconciled.after
+                becameLeech = reconciled.becameLeech
+                return (reconciled.state, reconciled.review)
+            }
+        }
+        guard let result else { return }
+        stored[answer.cardID] = result.state
+        answered.append((answer, result.reviewID, result.state))
         ratings[answer.log.rating, default: 0] += 1
         let next = ReviewPreview(
-            rating: answer.log.rating, card: answer.after, interval: answer.after.due - answer.log.reviewedAt)
+            rating: answer.log.rating, card: after, interval: after.due - answer.log.reviewedAt)
         Output.line(style.dim((zh ? "下次：" : "Next in ") + next.intervalLabel))
-        if answer.becameLeech {
+        if becameLeech {
             Output.line(
                 style.bad(
                     zh
@@ -295,7 +302,9 @@ struct QuizRunner {
         }
         let previous = last.answer.before.map { QuizCards.stored($0, id: last.answer.cardID) }
         save {
-            try app.store.undoAnswer(reviewID: last.reviewID, cardID: last.answer.cardID, restoring: previous)
+            try app.store.undoAnswer(
+                reviewID: last.reviewID, cardID: last.answer.cardID, restoring: previous,
+                ifStillAt: last.state)
         }
         stored[last.answer.cardID] = previous
         ratings[last.answer.log.rating, default: 1] -= 1
