@@ -21,9 +21,12 @@ public struct BuiltBinary: Sendable {
     }
 
     /// Runs with exactly `environment` (nothing inherited, so the developer's LANG or NO_COLOR
-    /// cannot change what a test sees), in `directory`, with `input` on standard input.
+    /// cannot change what a test sees), in `directory`, with `input` on standard input. A run
+    /// still going after `timeout` seconds is killed and reported with status -1: a hang fails
+    /// its test instead of the whole suite.
     public func run(
-        _ arguments: [String], environment: [String: String], in directory: URL? = nil, input: String = ""
+        _ arguments: [String], environment: [String: String], in directory: URL? = nil, input: String = "",
+        timeout: Double = 300
     ) throws -> Result {
         let scratch = TemporaryDirectory()
         let outURL = scratch.url.appending(path: "out")
@@ -41,9 +44,16 @@ public struct BuiltBinary: Sendable {
         process.standardError = try FileHandle(forWritingTo: errURL)
         process.standardInput = try FileHandle(forReadingFrom: inURL)
         try process.run()
+        let deadline = Date().addingTimeInterval(timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        var timedOut = false
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            timedOut = true
+        }
         process.waitUntilExit()
         return Result(
-            status: process.terminationStatus,
+            status: timedOut ? -1 : process.terminationStatus,
             standardOutput: String(decoding: try Data(contentsOf: outURL), as: UTF8.self),
             standardError: String(decoding: try Data(contentsOf: errURL), as: UTF8.self))
     }

@@ -75,6 +75,7 @@ struct Live: ParsableCommand {
             path: "mqproof-live-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
+        LiveScratch.removeOnSignal(folder.path)
         var report = Report(machine: Self.machine)
         if experiment == .peakShaving || experiment == .all {
             report.peakShaving = try PeakShaving.run(folder: folder, writers: writers)
@@ -219,5 +220,31 @@ struct Live: ParsableCommand {
             String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
         }
         return "Linux \(release) \(arch), \(ProcessInfo.processInfo.activeProcessorCount) cores"
+    }
+}
+
+/// Ctrl-C (or a kill) during `live` removes its scratch folder before the process ends: the
+/// measurements write SQLite files and fsync test files straight into it, one level deep.
+enum LiveScratch {
+    nonisolated(unsafe) private static var folder: UnsafeMutablePointer<CChar>?
+
+    static func removeOnSignal(_ path: String) {
+        folder = strdup(path)
+        for signalNumber in [SIGINT, SIGTERM, SIGHUP] {
+            signal(signalNumber) { received in
+                // opendir and readdir are not on POSIX's async-signal-safe list; the process
+                // ends right after, so the worst case is a folder left behind, as before.
+                if let folder = LiveScratch.folder, let directory = opendir(folder) {
+                    while let entry = readdir(directory) {
+                        var name = entry.pointee.d_name
+                        let file = withUnsafeBytes(of: &name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                        if file != "." && file != ".." { unlink(String(cString: folder) + "/" + file) }
+                    }
+                    closedir(directory)
+                    rmdir(folder)
+                }
+                _exit(128 + received)
+            }
+        }
     }
 }

@@ -75,13 +75,13 @@ enum TerminalMode {
             cc[Int(VMIN)] = 1
             cc[Int(VTIME)] = 0
         }
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &raw)
+        tcsetattr(STDIN_FILENO, TCSANOW, &raw)
         isRaw = true
     }
 
     static func restore() {
         guard isRaw else { return }
-        tcsetattr(STDIN_FILENO, TCSAFLUSH, &original)
+        tcsetattr(STDIN_FILENO, TCSANOW, &original)
         isRaw = false
     }
 
