@@ -59,7 +59,8 @@ let package = Package(
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Simulation"]),
         .testTarget(name: "LiveExperimentsTests", dependencies: ["LiveExperiments", "TestSupport"]),
         .testTarget(
-            name: "ContentTests", dependencies: ["Content", "TestSupport", grdb, yams], exclude: ["Fixtures"]),
+            name: "ContentTests", dependencies: ["Content", "Simulation", "TestSupport", grdb, yams],
+            exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["mqproof", "TestSupport", grdb]),
     ],
     swiftLanguageModes: [.v6]

@@ -458,26 +458,6 @@ struct ProblemLog {
     }
 }
 
-extension YamlError {
-    fileprivate var line: Int? {
-        switch self {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
-        default: nil
-        }
-    }
-
-    fileprivate var problem: String {
-        switch self {
-        case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
-            .composer(let context, let problem, _, _):
-            [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
-        case .duplicatedKeysInMapping(let duplicates, _):
-            "duplicated keys: \(duplicates.joined(separator: ", "))"
-        default: "\(self)"
-        }
-    }
-}
-
 extension Node {
     var line: Int { mark?.line ?? 1 }
 }

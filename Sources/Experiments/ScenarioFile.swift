@@ -70,7 +70,9 @@ public enum ScenarioFile {
             root = node
         } catch let error as YamlError {
             return .failure(
-                Problems(problems: [Problem(file: file, line: yamlLine(error), reason: "YAML: \(error)")]))
+                Problems(problems: [
+                    Problem(file: file, line: error.line ?? 1, reason: "YAML: \(error.problem)")
+                ]))
         } catch {
             return .failure(Problems(problems: [Problem(file: file, line: 1, reason: "YAML: \(error)")]))
         }
@@ -443,13 +445,6 @@ public enum ScenarioFile {
         let bounds = text.split(separator: "-").compactMap { duration(String($0)) }
         guard bounds.count == 2, bounds[0] <= bounds[1] else { return nil }
         return bounds[0]...bounds[1]
-    }
-
-    private static func yamlLine(_ error: YamlError) -> Int {
-        switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
-        default: 1
-        }
     }
 }
 

@@ -1,4 +1,5 @@
 import CYaml
+import Yams
 
 // Theory of operation
 //
@@ -39,5 +40,31 @@ public enum YAMLGuard {
             // A syntax error: the composer reports it.
             return nil
         }
+    }
+}
+
+extension YamlError {
+    /// The 1-based line the error is on, where the parser knows it.
+    public var line: Int? {
+        switch self {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): mark.line
+        default: nil
+        }
+    }
+
+    /// What is wrong, in one line: Yams' own description quotes the text around the error over
+    /// several lines, which a one-line report cannot carry.
+    public var problem: String {
+        let text: String
+        switch self {
+        case .scanner(let context, let problem, _, _), .parser(let context, let problem, _, _),
+            .composer(let context, let problem, _, _):
+            text = [context?.text, problem].compactMap { $0 }.filter { !$0.isEmpty }.joined(separator: ": ")
+        case .duplicatedKeysInMapping(let duplicates, _):
+            text = "duplicated keys: \(duplicates.joined(separator: ", "))"
+        default:
+            text = "\(self)"
+        }
+        return text.split(whereSeparator: \.isNewline).joined(separator: " ")
     }
 }

@@ -15,7 +15,10 @@ struct HostileInputTests {
     let binary = BuiltBinary.mqproof
 
     var environment: [String: String] {
-        ["MQPROOF_DB": directory.file("hostile.sqlite"), "HOME": directory.path, "LANG": "C.UTF-8", "TERM": "dumb"]
+        [
+            "MQPROOF_DB": directory.file("hostile.sqlite"), "HOME": directory.path, "LANG": "C.UTF-8",
+            "TERM": "dumb",
+        ]
     }
 
     func run(_ arguments: String..., input: String = "", timeout: Double = 120) throws -> BuiltBinary.Result {
@@ -23,11 +26,17 @@ struct HostileInputTests {
     }
 
     /// A refusal: exit 1 or 64 (never a trap: 132 and 134 are SIGILL and SIGABRT), one line.
-    func expectRefusal(_ result: BuiltBinary.Result, containing text: String, sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectRefusal(
+        _ result: BuiltBinary.Result, containing text: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect([1, 64].contains(result.status), "status \(result.status)", sourceLocation: sourceLocation)
-        let lines = result.standardError.split(separator: "\n").filter { !$0.hasPrefix("Usage:") && !$0.contains("--help") }
+        let lines = result.standardError.split(separator: "\n").filter {
+            !$0.hasPrefix("Usage:") && !$0.contains("--help")
+        }
         #expect(lines.count == 1, "\(result.standardError)", sourceLocation: sourceLocation)
-        #expect(result.standardError.contains(text), "\(result.standardError)", sourceLocation: sourceLocation)
+        #expect(
+            result.standardError.contains(text), "\(result.standardError)", sourceLocation: sourceLocation)
         #expect(result.standardError.utf8.count < 1_000, sourceLocation: sourceLocation)
     }
 
@@ -43,7 +52,9 @@ struct HostileInputTests {
             var status = stat()
             #expect(lstat(path, &status) == 0 && status.st_mode & S_IFMT == S_IFCHR, "\(command)")
         }
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains("full") } == ["full"])
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.contains("full") }
+                == ["full"])
     }
 
     @Test("An existing file is replaced only with --force, in one rename; a missing folder is one line")
@@ -52,10 +63,13 @@ struct HostileInputTests {
         #expect(try run("export", "csv", path).status == 0)
         expectRefusal(try run("export", "csv", path), containing: "already exists; add --force to replace it")
         #expect(try run("export", "csv", path, "--force").status == 0)
-        expectRefusal(try run("export", "anki", directory.file("no/such/deck.apkg")), containing: "does not exist")
+        expectRefusal(
+            try run("export", "anki", directory.file("no/such/deck.apkg")), containing: "does not exist")
         #expect(try run("export", "csv", "/dev/null").status == 0)
         // No temporary file is left beside the target.
-        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") }.isEmpty)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix(".") }
+                .isEmpty)
     }
 
     // MARK: - The database
@@ -121,7 +135,8 @@ struct HostileInputTests {
         let file = directory.file("progress.json")
         #expect(try run("progress", "export", file).status == 0)
         return try #require(
-            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file))) as? [String: Any])
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: file)))
+                as? [String: Any])
     }
 
     func write(_ object: Any, _ name: String) throws -> String {
@@ -181,15 +196,32 @@ struct HostileInputTests {
         #expect(try run("quiz", input: "q\n").status == 0)
     }
 
+    @Test("A state that cannot occur, already in the store, does not crash the quiz")
+    func impossibleStateInStore() throws {
+        _ = try exportWithAnswers()
+        try DatabaseQueue(path: directory.file("hostile.sqlite")).write { db in
+            try db.execute(sql: "UPDATE card_state SET step = NULL, state = 1")
+            try db.execute(sql: "UPDATE card_state SET last_review_ms = NULL")
+        }
+        let result = try run("quiz", input: "\n3\nq\n")
+        #expect(result.status == 0)
+        #expect(result.standardError.contains("cannot occur"))
+    }
+
     @Test("Bad settings, unknown answers, empty, binary and {} files are refused with one line")
     func badProgressFiles() throws {
         var archive = try exportWithAnswers()
         archive["settings"] = ["desired_retention": "5"]
-        expectRefusal(try run("progress", "import", try write(archive, "s.json")), containing: "desired_retention")
-        expectRefusal(try run("progress", "import", try write([:] as [String: Any], "o.json")), containing: "missing 'format' at the top level")
+        expectRefusal(
+            try run("progress", "import", try write(archive, "s.json")), containing: "desired_retention")
+        expectRefusal(
+            try run("progress", "import", try write([:] as [String: Any], "o.json")),
+            containing: "missing 'format' at the top level")
         FileManager.default.createFile(atPath: directory.file("e.json"), contents: Data())
-        expectRefusal(try run("progress", "import", directory.file("e.json")), containing: "the file is empty")
-        FileManager.default.createFile(atPath: directory.file("b.json"), contents: Data((0..<255).map { UInt8($0) }))
+        expectRefusal(
+            try run("progress", "import", directory.file("e.json")), containing: "the file is empty")
+        FileManager.default.createFile(
+            atPath: directory.file("b.json"), contents: Data((0..<255).map { UInt8($0) }))
         expectRefusal(try run("progress", "import", directory.file("b.json")), containing: "not JSON")
     }
 
@@ -211,13 +243,28 @@ struct HostileInputTests {
             (["produce 1"], "settle: -5s\n", "'settle' must be a duration"),
             (["produce -5"], "", "asks for no messages"),
             (["produce 1000000000000"], "", "asks for too many messages"),
-            (["produce 100000 every 1ms", "produce 100000", "produce 100000", "produce 100000", "produce 100000",
-              "produce 100000", "produce 100000", "produce 100000", "produce 100000", "produce 100000", "produce 1"],
-             "", "more than 1000000 messages"),
-            (["delay fetch to B1 by 9223372036854775807-9223372036854775807"], "", "not a range of durations"),
+            (
+                [
+                    "produce 100000 every 1ms", "produce 100000", "produce 100000", "produce 100000",
+                    "produce 100000",
+                    "produce 100000", "produce 100000", "produce 100000", "produce 100000", "produce 100000",
+                    "produce 1",
+                ],
+                "", "more than 1000000 messages"
+            ),
+            (
+                ["delay fetch to B1 by 9223372036854775807-9223372036854775807"], "",
+                "not a range of durations"
+            ),
             (["delay fetch to B1 by -5ms"], "", "not a duration"),
-            (["produce 1"], "random-faults:\n  count: 1000000000000\n  kinds: [crash]\n", "count from 0 to 100"),
-            (["produce 1"], "random-faults:\n  count: 1\n  kinds: [crash]\n  recover-after: 99999999h\n", "recover-after"),
+            (
+                ["produce 1"], "random-faults:\n  count: 1000000000000\n  kinds: [crash]\n",
+                "count from 0 to 100"
+            ),
+            (
+                ["produce 1"], "random-faults:\n  count: 1\n  kinds: [crash]\n  recover-after: 99999999h\n",
+                "recover-after"
+            ),
         ])
     func absurdScenarios(steps: [String], extra: String, reason: String) throws {
         expectRefusal(try run("run", try scenario(steps, extra: extra), timeout: 30), containing: reason)
@@ -226,9 +273,13 @@ struct HostileInputTests {
     @Test("Seeds at the edges: the largest seed runs, a sweep past it or beyond the limit is refused")
     func seedEdges() throws {
         #expect(try run("run", "S01", "--seed", "18446744073709551615", "--seeds", "1", "--json").status == 0)
-        expectRefusal(try run("run", "S01", "--seed", "18446744073709551615", "--seeds", "2"), containing: "runs past the largest seed")
-        expectRefusal(try run("run", "K01", "--seeds", "-1"), containing: "--seeds must be from 1 to 1000000, not -1")
-        expectRefusal(try run("run", "K01", "--seeds", "100000000000"), containing: "--seeds must be from 1 to 1000000")
+        expectRefusal(
+            try run("run", "S01", "--seed", "18446744073709551615", "--seeds", "2"),
+            containing: "runs past the largest seed")
+        expectRefusal(
+            try run("run", "K01", "--seeds", "-1"), containing: "--seeds must be from 1 to 1000000, not -1")
+        expectRefusal(
+            try run("run", "K01", "--seeds", "100000000000"), containing: "--seeds must be from 1 to 1000000")
         expectRefusal(
             try run("run", "K01", "--set", "sim.network.delay.ms=9223372036854775807-9223372036854775807"),
             containing: "expected milliseconds from 0 to 3600000")
@@ -236,26 +287,35 @@ struct HostileInputTests {
 
     @Test("A YAML alias bomb is refused at once, in a scenario and in content")
     func aliasBomb() throws {
-        var text = "name: bomb\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
+        var text =
+            "name: bomb\na: &a [\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\",\"lol\"]\n"
         for level in 1...12 {
-            text += "n\(level): &n\(level) [" + Array(repeating: "*" + (level == 1 ? "a" : "n\(level - 1)"), count: 9).joined(separator: ",") + "]\n"
+            text +=
+                "n\(level): &n\(level) ["
+                + Array(repeating: "*" + (level == 1 ? "a" : "n\(level - 1)"), count: 9).joined(
+                    separator: ",") + "]\n"
         }
         let file = directory.file("bomb.yaml")
         try text.write(toFile: file, atomically: true, encoding: .utf8)
         expectRefusal(try run("run", file, timeout: 20), containing: "anchors and aliases")
         let content = directory.url.appending(path: "content")
-        try FileManager.default.createDirectory(at: content.appending(path: "entries"), withIntermediateDirectories: true)
-        try Fixtures.topicsYAML.write(to: content.appending(path: "topics.yaml"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(
+            at: content.appending(path: "entries"), withIntermediateDirectories: true)
+        try Fixtures.topicsYAML.write(
+            to: content.appending(path: "topics.yaml"), atomically: true, encoding: .utf8)
         try text.write(to: content.appending(path: "entries/bomb.yaml"), atomically: true, encoding: .utf8)
         let check = try run("content", "check", "--content", content.path, timeout: 20)
         #expect(check.status == 1)
-        #expect((check.standardOutput + check.standardError).contains("bomb.yaml:2: YAML anchors and aliases"))
+        #expect(
+            (check.standardOutput + check.standardError).contains("bomb.yaml:2: YAML anchors and aliases"))
     }
 
     @Test("A deeply nested scenario is refused with a short line, not an echo of itself")
     func deeplyNested() throws {
         let file = directory.file("deep.yaml")
-        try ("name: x\nsteps:\n  - " + String(repeating: "[", count: 50_000) + String(repeating: "]", count: 50_000) + "\n")
+        try
+            ("name: x\nsteps:\n  - " + String(repeating: "[", count: 50_000)
+            + String(repeating: "]", count: 50_000) + "\n")
             .write(toFile: file, atomically: true, encoding: .utf8)
         let result = try run("run", file, timeout: 30)
         #expect(result.status == 1)
@@ -265,8 +325,10 @@ struct HostileInputTests {
     @Test("A control character written as a YAML escape fails content check")
     func escapedControlCharacter() throws {
         let content = directory.url.appending(path: "content")
-        try FileManager.default.createDirectory(at: content.appending(path: "entries"), withIntermediateDirectories: true)
-        try Fixtures.topicsYAML.write(to: content.appending(path: "topics.yaml"), atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(
+            at: content.appending(path: "entries"), withIntermediateDirectories: true)
+        try Fixtures.topicsYAML.write(
+            to: content.appending(path: "topics.yaml"), atomically: true, encoding: .utf8)
         try Fixtures.entryYAML(id: "bell", questionZH: "\"响铃\\a\"").write(
             to: content.appending(path: "entries/bell.yaml"), atomically: true, encoding: .utf8)
         let check = try run("content", "check", "--content", content.path)

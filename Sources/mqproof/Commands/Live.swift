@@ -237,7 +237,9 @@ enum LiveScratch {
                 if let folder = LiveScratch.folder, let directory = opendir(folder) {
                     while let entry = readdir(directory) {
                         var name = entry.pointee.d_name
-                        let file = withUnsafeBytes(of: &name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                        let file = withUnsafeBytes(of: &name) {
+                            String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+                        }
                         if file != "." && file != ".." { unlink(String(cString: folder) + "/" + file) }
                     }
                     closedir(directory)

@@ -146,50 +146,63 @@ enum ProgressCheck {
         "last_search": { _ in true },
     ]
 
+    /// What is impossible about one card's state: what the scheduler would trap on, or what no
+    /// sequence of answers produces.
+    static func problems(in card: StoredCardState) -> [String] {
+        var found: [String] = []
+        let name = "card \(card.cardID)"
+        guard let state = Card.State(rawValue: card.state) else {
+            found.append(
+                "\(name) has state \(card.state), not 1 (learning), 2 (review) or 3 (relearning)")
+            return found
+        }
+        switch state {
+        case .learning, .relearning:
+            if !(card.step.map { (0...50).contains($0) } ?? false) {
+                found.append("\(name) is learning but has no learning step (0-50)")
+            }
+        case .review:
+            if card.step != nil { found.append("\(name) is in review but has a learning step") }
+        }
+        let isNew = card.reviews == 0
+        if (card.stability == nil) != (card.difficulty == nil) {
+            found.append("\(name) has a stability or a difficulty but not both")
+        }
+        if let value = card.stability, !(value.isFinite && stability.contains(value)) {
+            found.append("\(name) has stability \(value), not from 0.001 to 1000000 days")
+        }
+        if let value = card.difficulty, !(value.isFinite && (1...10).contains(value)) {
+            found.append("\(name) has difficulty \(value), not from 1 to 10")
+        }
+        if !isNew && card.stability == nil {
+            found.append("\(name) was answered but has no memory state")
+        }
+        if state != .learning && card.stability == nil {
+            found.append("\(name) graduated without a memory state")
+        }
+        if !counts.contains(card.reviews) || !counts.contains(card.lapses) || card.lapses > card.reviews {
+            found.append("\(name) has \(card.reviews) answers and \(card.lapses) lapses")
+        }
+        for (field, time) in [
+            ("due", card.dueMs), ("last answer", card.lastReviewMs), ("buried until", card.buriedUntilMs),
+        ]
+        where time.map({ !times.contains($0) }) ?? false {
+            found.append("\(name) has a \(field) time outside 1970-9999")
+        }
+        if card.stability != nil && card.lastReviewMs == nil {
+            found.append("\(name) has a memory state but no last answer")
+        }
+        return found
+    }
+
     /// Every problem, in file order; empty when the archive may be imported.
     static func problems(in archive: ProgressArchive, knownCards: Set<String>) -> [String] {
         var found: [String] = []
         for card in archive.cards {
-            let name = "card \(card.cardID)"
-            if !knownCards.contains(card.cardID) { found.append("\(name) is not a card of this content") }
-            guard let state = Card.State(rawValue: card.state) else {
-                found.append(
-                    "\(name) has state \(card.state), not 1 (learning), 2 (review) or 3 (relearning)")
-                continue
+            if !knownCards.contains(card.cardID) {
+                found.append("card \(card.cardID) is not a card of this content")
             }
-            switch state {
-            case .learning, .relearning:
-                if !(card.step.map { (0...50).contains($0) } ?? false) {
-                    found.append("\(name) is learning but has no learning step (0-50)")
-                }
-            case .review:
-                if card.step != nil { found.append("\(name) is in review but has a learning step") }
-            }
-            let isNew = card.reviews == 0
-            if (card.stability == nil) != (card.difficulty == nil) {
-                found.append("\(name) has a stability or a difficulty but not both")
-            }
-            if let value = card.stability, !(value.isFinite && stability.contains(value)) {
-                found.append("\(name) has stability \(value), not from 0.001 to 1000000 days")
-            }
-            if let value = card.difficulty, !(value.isFinite && (1...10).contains(value)) {
-                found.append("\(name) has difficulty \(value), not from 1 to 10")
-            }
-            if !isNew && card.stability == nil {
-                found.append("\(name) was answered but has no memory state")
-            }
-            if state != .learning && card.stability == nil {
-                found.append("\(name) graduated without a memory state")
-            }
-            if !counts.contains(card.reviews) || !counts.contains(card.lapses) || card.lapses > card.reviews {
-                found.append("\(name) has \(card.reviews) answers and \(card.lapses) lapses")
-            }
-            for (field, time) in [
-                ("due", card.dueMs), ("last answer", card.lastReviewMs), ("buried until", card.buriedUntilMs),
-            ]
-            where time.map({ !times.contains($0) }) ?? false {
-                found.append("\(name) has a \(field) time outside 1970-9999")
-            }
+            found += problems(in: card)
         }
         for review in archive.reviews {
             let name = "an answer to \(review.cardID)"

@@ -65,7 +65,15 @@ struct QuizCommand: ParsableCommand {
                 "topic", topic, among: Array(Set(entries.map(\.topic))).sorted(), searchHint: false)
         }
         let cards = QuizCards.make(from: entries)
-        let stored = try store.cardStates()
+        // A state no answer produces (imported by an older mqproof, or edited by hand) would trap
+        // the scheduler: such a card starts again as new, and the user is told.
+        let allStored = try store.cardStates()
+        let stored = allStored.filter { ProgressCheck.problems(in: $0.value).isEmpty }
+        if stored.count < allStored.count {
+            Output.error(
+                "mqproof: \(allStored.count - stored.count) stored card states cannot occur (an older mqproof imported them); those cards start again as new"
+            )
+        }
         let now = Clock.now
         let today = Clock.startOfToday
         let todays = try store.reviews(sinceMs: today.millisecondsSinceEpoch)
