@@ -201,6 +201,8 @@ enum QuizCards {
         var after = answer.after
         var log = answer.log
         var becameLeech = answer.becameLeech
+        // A stored state that cannot occur counts as none, as it did when the session started.
+        let current = current.flatMap { ProgressCheck.problems(in: $0).isEmpty ? $0 : nil }
         if current != seen {
             let before = current.map(card) ?? Card(due: log.reviewedAt)
             (after, log) = scheduler.review(
