@@ -191,7 +191,8 @@ struct CommandLineTests {
         #expect(result.status == 1)
         #expect(
             result.standardError
-                == "mqproof: cannot open the database \(path): the file is not an SQLite database\n")
+                == "mqproof: cannot open the database \(path): the file is not an SQLite database; nothing was changed\n"
+        )
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "not a database\n")
     }
 

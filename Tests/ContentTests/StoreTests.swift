@@ -102,7 +102,10 @@ struct StoreTests {
         let path = directory.file("notes.txt")
         let text = String(repeating: "my precious notes\n", count: 200)
         try text.write(toFile: path, atomically: true, encoding: .utf8)
-        #expect(throws: StoreError.cannotOpen(path, reason: "the file is not an SQLite database")) {
+        #expect(
+            throws: StoreError.cannotOpen(
+                path, reason: "the file is not an SQLite database; nothing was changed")
+        ) {
             try ContentStore(path: path)
         }
         #expect(try String(contentsOfFile: path, encoding: .utf8) == text)
