@@ -92,4 +92,17 @@ for text in [
         _ = try store.search(text)
     }
 }
+// The same searches over the shipped corpus alone, as a user's store holds it.
+let shipped = try ContentStore(path: folder.appending(path: "shipped.sqlite").path)
+_ = try shipped.ensureContent(real, parser: parser)
+let corpusSize = try shipped.entryIDs().count
+for text in [
+    "如何保证消息不丢失", "消息积压了几百万条怎么处理", "Kafka为什么这么快", "how does Kafka prevent data loss", "kafak acks",
+    "zqxv",
+] {
+    let found = try shipped.search(text)!
+    try measure("shipped (\(corpusSize)): search \(text) (\(found.match))", runs: 100) {
+        _ = try shipped.search(text)
+    }
+}
 try measure("show: read one entry", runs: 200) { _ = try store.entry(id: "kafka-acks-message-loss-v0-2") }

@@ -33,6 +33,19 @@ public struct ContentParser: Sendable {
         if topics.isEmpty && !tree.files.contains(where: { $0.role == .topics }) {
             log.report(tree.origin, 1, "no topics.yaml")
         }
+        // Every entry names a topic: with topics.yaml broken, each would add an "unknown topic"
+        // and bury the cause. Report the cause, and how many entries it kept from being checked.
+        if !log.problems.isEmpty {
+            let skipped = tree.files.filter { $0.role == .entry }.count
+            var problems = log.sorted
+            if skipped > 0, let topicsFile = problems.first?.file {
+                problems.append(
+                    ContentProblem(
+                        file: topicsFile, line: problems.last?.line ?? 1,
+                        reason: "\(skipped) entries skipped because topics.yaml is broken"))
+            }
+            return .failure(ContentProblems(problems: problems))
+        }
         let topicIDs = Set(topics.map(\.id))
 
         var entries: [Entry] = []

@@ -131,7 +131,7 @@ struct HostileInputTests {
     // MARK: - Progress files
 
     func exportWithAnswers() throws -> [String: Any] {
-        _ = try run("quiz", input: "\n3\na\n3\nq\n")
+        _ = try run("quiz", input: "\n3\n1\n3\nq\n")
         let file = directory.file("progress.json")
         #expect(try run("progress", "export", file).status == 0)
         return try #require(

@@ -25,7 +25,7 @@ struct QuizCommandTests {
     @Test("A scripted session: recall graded 3, a choice, a true/false, undo, quit; every answer stored")
     func scriptedSession() throws {
         let result = try binary.run(
-            ["quiz", "--lang", "en"], environment: environment, input: "my answer\n3\na\nt\nu\nf\nq\n")
+            ["quiz", "--lang", "en"], environment: environment, input: "my answer\n3\n1\nt\nu\nf\nq\n")
         #expect(result.status == 0)
         #expect(result.standardOutput.contains("1 Again 1m · 2 Hard 6m · 3 Good 10m"))
         #expect(result.standardOutput.contains("Undid the last answer."))
@@ -41,7 +41,7 @@ struct QuizCommandTests {
 
     @Test("Progress export and import round-trip; a bad file changes nothing and says why")
     func progressFiles() throws {
-        _ = try binary.run(["quiz"], environment: environment, input: "\n3\na\nq\n")
+        _ = try binary.run(["quiz"], environment: environment, input: "\n3\n1\nq\n")
         let file = directory.file("progress.json")
         #expect(try binary.run(["progress", "export", file], environment: environment).status == 0)
         let bad = directory.file("bad.json")
@@ -76,7 +76,7 @@ struct QuizCommandTests {
                 seen += String(decoding: data, as: UTF8.self)
             }
         }
-        for (index, line) in ["\n", "3\n", "a\n", "t\n"].enumerated() {
+        for (index, line) in ["\n", "3\n", "1\n", "t\n"].enumerated() {
             input.fileHandleForWriting.write(Data(line.utf8))
             if index > 0 { waitFor(index) }
         }
@@ -92,7 +92,7 @@ struct QuizCommandTests {
     @Test("Two reviewers at once: nothing corrupted, no answer lost")
     func twoReviewers() throws {
         _ = try binary.run(["topics"], environment: environment)  // import content first
-        let script = String(repeating: "\n3\na\nt\n", count: 5) + "q\n"
+        let script = String(repeating: "\n3\n1\nt\n", count: 5) + "q\n"
         let first = Process()
         let second = Process()
         for process in [first, second] {

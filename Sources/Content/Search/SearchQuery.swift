@@ -213,8 +213,26 @@ public struct SearchQuery: Equatable, Sendable {
             }
         }
         return Concept(
-            surface: key, alternatives: alternatives, role: .optional, highlights: highlights,
+            surface: key, alternatives: withoutSubsumed(alternatives), role: .optional,
+            highlights: highlights,
             typedWord: typed)
+    }
+
+    /// The alternatives without those another one makes redundant: wherever 消息丢失 or "data
+    /// loss" stands, 丢失 or "loss" stands too, at least as often, and the store keeps the best
+    /// alternative per entry. So a phrase that contains another whole alternative, of at least
+    /// its weight, can never win, and matching it would only cost time.
+    static func withoutSubsumed(_ alternatives: [Term]) -> [Term] {
+        alternatives.filter { longer in
+            !alternatives.contains { shorter in
+                shorter != longer && !shorter.isPrefix && !longer.isPrefix
+                    && shorter.tokens.count < longer.tokens.count
+                    && (!shorter.isSynonym || longer.isSynonym)
+                    && longer.tokens.indices.dropLast(shorter.tokens.count - 1).contains { start in
+                        Array(longer.tokens[start..<start + shorter.tokens.count]) == shorter.tokens
+                    }
+            }
+        }
     }
 
     private enum Piece {

@@ -51,7 +51,7 @@ protocol SearchLexicon {
     /// The one-word English terms of the synonym groups, for correcting a typed word that the
     /// index lacks but the vocabulary knows (backpresure -> backpressure, which the answers
     /// write back-pressure).
-    func englishTerms() -> [String]
+    func englishTerms(lengths: ClosedRange<Int>) -> [String]
 }
 
 /// A vocabulary prepared in memory: for tests, and for writing the store's search tables.
@@ -101,9 +101,10 @@ struct VocabularyLexicon: SearchLexicon {
     func isChineseWord(_ key: String) -> Bool { chineseWords.contains(key) }
     func isStopword(_ key: String) -> Bool { stopwords.contains(key) }
 
-    func englishTerms() -> [String] {
+    func englishTerms(lengths: ClosedRange<Int>) -> [String] {
         groupsOfKey.keys.filter { key in
-            !key.contains(" ") && !key.unicodeScalars.contains(where: SearchText.isCJK)
+            lengths.contains(key.count) && !key.contains(" ")
+                && !key.unicodeScalars.contains(where: SearchText.isCJK)
         }.sorted()
     }
 }

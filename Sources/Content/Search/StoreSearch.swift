@@ -56,26 +56,28 @@ extension ContentStore {
         try reading { db in
             let lexicon = try StoredLexicon(db)
             guard let query = SearchQuery(text, lexicon: lexicon) else { return nil }
-            var terms = IndexedTerms()
             var corrected = query
             var corrections: [Correction] = []
             for (index, concept) in query.concepts.enumerated() {
                 guard let word = concept.typedWord, word.count >= 4, !word.allSatisfy(\.isNumber),
-                    try !terms.knows(Stemmer.stem(word), db)
+                    try !IndexedTerms.knows(Stemmer.stem(word), db)
                 else { continue }
                 let allowed = word.count >= 8 ? 2 : 1
                 // A synonym the vocabulary knows brings its whole group; else the nearest
                 // indexed words.
-                if let known = EditDistance.nearest(to: word, among: lexicon.englishTerms(), within: allowed)
-                    .first
-                {
+                if let known = EditDistance.nearest(
+                    to: word,
+                    among: lexicon.englishTerms(lengths: (word.count - allowed)...(word.count + allowed)),
+                    within: allowed
+                )
+                .first {
                     let synonyms = SearchQuery.concept(known, typed: nil, lexicon: lexicon)
                     corrected.concepts[index].alternatives += synonyms.alternatives
                     corrected.concepts[index].highlights += synonyms.highlights
                     corrections.append(Correction(typed: word, searched: [known]))
                     continue
                 }
-                let near = try terms.nearest(to: Stemmer.stem(word), within: allowed, db)
+                let near = try IndexedTerms.nearest(to: Stemmer.stem(word), within: allowed, db)
                 guard !near.isEmpty else { continue }
                 corrected.concepts[index].alternatives += near.map { .init(tokens: [$0], isPrefix: false) }
                 corrected.concepts[index].highlights += near
@@ -84,7 +86,7 @@ extension ContentStore {
             var hits = try Self.rank(corrected, products: lexicon.products, limit: limit, db)
             var match: SearchMatch = corrections.isEmpty ? .exact : .corrected
             if hits.isEmpty {
-                let loosened = try Self.loosened(corrected, terms: &terms, db)
+                let loosened = try Self.loosened(corrected, db)
                 hits = try Self.rank(loosened, products: lexicon.products, limit: limit, db)
                 corrected = loosened
                 match = .closest
@@ -108,7 +110,10 @@ extension ContentStore {
     private static func rank(_ query: SearchQuery, products: [String], limit: Int, _ db: Database) throws
         -> [SearchHit]
     {
-        let entryCount = Double(try Int.fetchOne(db, sql: "SELECT count(*) FROM entry_search") ?? 0)
+        // count(*) on the FTS table would read every row; the entry table has one row per entry.
+        let entryCount = Double(try Int.fetchOne(db, sql: "SELECT count(*) FROM entry") ?? 0)
+        // A phrase can stand in several concepts (a word and its synonym group): match it once.
+        var matched: [String: [(id: String, score: Double)]] = [:]
         var total: [String: Double] = [:]
         var excluded: Set<String> = []
         var requiredMet: [String: Int] = [:]
@@ -120,19 +125,27 @@ extension ContentStore {
             // own idf (how many entries say it in any way) is applied instead.
             var best: [String: Double] = [:]
             for term in concept.alternatives {
-                let rows = try Row.fetchAll(
-                    db.cachedStatement(
-                        sql: """
-                            SELECT entry_id, -bm25(entry_search, \(columnWeights)) AS score
-                            FROM entry_search WHERE entry_search MATCH ?
-                            """), arguments: [term.matchExpression])
+                let expression = term.matchExpression
+                let rows: [(id: String, score: Double)]
+                if let known = matched[expression] {
+                    rows = known
+                } else {
+                    var found: [(id: String, score: Double)] = []
+                    let cursor = try Row.fetchCursor(
+                        db.cachedStatement(
+                            sql: """
+                                SELECT entry_id, -bm25(entry_search, \(columnWeights))
+                                FROM entry_search WHERE entry_search MATCH ?
+                                """), arguments: [expression])
+                    while let row = try cursor.next() { found.append((row[0], row[1])) }
+                    matched[expression] = found
+                    rows = found
+                }
                 let matches = Double(rows.count)
                 let ftsIDF = max(log((entryCount - matches + 0.5) / (matches + 0.5)), 1e-6)
-                for row in rows {
-                    let id: String = row["entry_id"]
-                    let frequency =
-                        (row["score"] as Double) / ftsIDF * (term.isSynonym ? Self.synonymWeight : 1)
-                    best[id] = max(best[id] ?? 0, frequency)
+                let weight = term.isSynonym ? Self.synonymWeight : 1
+                for (id, score) in rows {
+                    best[id] = max(best[id] ?? 0, score / ftsIDF * weight)
                 }
             }
             // Lucene's idf, which stays positive for a word most entries use: "kafka" still
@@ -189,7 +202,7 @@ extension ContentStore {
 
     /// The query with every concept widened: each Chinese character alone, and typed English
     /// words read as the indexed words up to three edits away.
-    private static func loosened(_ query: SearchQuery, terms: inout IndexedTerms, _ db: Database) throws
+    private static func loosened(_ query: SearchQuery, _ db: Database) throws
         -> SearchQuery
     {
         var loosened = query
@@ -205,7 +218,7 @@ extension ContentStore {
                 }
             }
             if let word = concept.typedWord, word.count >= 3 {
-                let near = try terms.nearest(to: Stemmer.stem(word), within: 3, db)
+                let near = try IndexedTerms.nearest(to: Stemmer.stem(word), within: 3, db)
                 alternatives += near.map { .init(tokens: [$0], isPrefix: false) }
                 loosened.concepts[index].highlights += near
             }
@@ -290,21 +303,22 @@ final class StoredLexicon: SearchLexicon {
     func isChineseWord(_ key: String) -> Bool { word(key) != nil }
     func isStopword(_ key: String) -> Bool { word(key) == true }
 
-    func englishTerms() -> [String] {
+    func englishTerms(lengths: ClosedRange<Int>) -> [String] {
         let keys =
-            (try? String.fetchAll(db, sql: "SELECT DISTINCT key FROM search_synonym ORDER BY key")) ?? []
-        return keys.filter { key in
-            !key.contains(" ") && !key.unicodeScalars.contains(where: SearchText.isCJK)
-        }
+            (try? String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT key FROM search_synonym
+                    WHERE length(key) BETWEEN ? AND ? AND instr(key, ' ') = 0 ORDER BY key
+                    """, arguments: [lengths.lowerBound, lengths.upperBound])) ?? []
+        return keys.filter { key in !key.unicodeScalars.contains(where: SearchText.isCJK) }
     }
 }
 
-/// The English words of the index, read once a search needs them.
-struct IndexedTerms {
-    private var all: [(term: String, entries: Int)]?
-
+/// The English words of the index, read as a search needs them.
+enum IndexedTerms {
     /// Whether the index holds `stem` as a word, or as the start of one.
-    func knows(_ stem: String, _ db: Database) throws -> Bool {
+    static func knows(_ stem: String, _ db: Database) throws -> Bool {
         try Bool.fetchOne(
             db, sql: "SELECT EXISTS (SELECT 1 FROM search_term WHERE term >= ? AND term < ?)",
             arguments: [stem, stem + "\u{10FFFF}"]) ?? false
@@ -312,15 +326,15 @@ struct IndexedTerms {
 
     /// The indexed words fewest edits from `stem`, up to `limit` edits, at most three of them:
     /// the nearest first, then the most used.
-    mutating func nearest(to stem: String, within limit: Int, _ db: Database) throws -> [String] {
-        if all == nil {
-            all = try Row.fetchAll(db, sql: "SELECT term, entries FROM search_term").map {
-                ($0["term"], $0["entries"])
-            }
-        }
+    static func nearest(to stem: String, within limit: Int, _ db: Database) throws -> [String] {
         let typed = Array(stem.unicodeScalars)
+        // Only words of a length that can be within `limit` edits: a few hundred, not thousands.
+        let candidates = try Row.fetchAll(
+            db, sql: "SELECT term, entries FROM search_term WHERE length(term) BETWEEN ? AND ?",
+            arguments: [typed.count - limit, typed.count + limit]
+        ).map { (term: $0[0] as String, entries: $0[1] as Int) }
         var found: [(term: String, distance: Int, entries: Int)] = []
-        for (term, entries) in all! {
+        for (term, entries) in candidates {
             let candidate = Array(term.unicodeScalars)
             guard abs(candidate.count - typed.count) <= limit, candidate.count >= 3 else { continue }
             let distance = EditDistance.between(typed, candidate, limit: limit)

@@ -41,6 +41,8 @@ struct ContentCommand: ParsableCommand {
             var sources: Int
             var entriesWithExperiments: Int
             var topics: [TopicCount]
+            /// How the quiz deck could be passed by guessing, if it drifts that way.
+            var warnings: [String] = []
         }
 
         func run() throws {
@@ -64,7 +66,7 @@ struct ContentCommand: ParsableCommand {
                             entries: set.entries.filter { $0.topic == topic.id }.count,
                             withProofs: set.entries.filter { $0.topic == topic.id && !$0.experiments.isEmpty }
                                 .count)
-                    })
+                    }, warnings: QuizBalance(set.entries).warnings)
             }
             if output.json {
                 try Output.json(report)
@@ -83,6 +85,7 @@ struct ContentCommand: ParsableCommand {
                 Output.line(
                     "  \(report.entriesWithExperiments) of \(report.entries) entries link to executable proofs; \(unproven) have no linked proof yet"
                         + " (experiments exist for Kafka, RabbitMQ, RocketMQ and ActiveMQ)")
+                for warning in report.warnings { Output.line("warning: \(warning)") }
             } else {
                 for problem in report.problems { Output.line("\(problem)") }
                 Output.error(

@@ -220,11 +220,29 @@ enum QuizCards {
         return (state, review, after, becameLeech)
     }
 
+    /// The order a choice card's options are shown in, as indexes into its options: shuffled on
+    /// every presentation, so that "always the first" is worth chance, yet fixed by the card and
+    /// how often it was answered, so undo and a replayed session show the same order.
+    static func optionOrder(for id: String, reviews: Int, count: Int) -> [Int] {
+        var random = SeededRandom(
+            seed: stableHash(id) ^ (UInt64(truncatingIfNeeded: reviews) &* 0x9E37_79B9_7F4A_7C15))
+        var order = Array(0..<count)
+        // Fisher-Yates, drawing from the seeded generator.
+        for index in stride(from: count - 1, to: 0, by: -1) {
+            order.swapAt(index, random.next(in: 0...index))
+        }
+        return order
+    }
+
+    /// FNV-1a over the id: stable across processes, unlike Hasher.
+    static func stableHash(_ id: String) -> UInt64 {
+        id.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 }
+    }
+
     /// A fuzz factor in [0, 1) that depends only on the card and how often it was reviewed, so the
     /// button labels and the stored answer agree and no global randomness is involved.
     static func fuzz(for id: String, reviews: Int) -> Double {
-        var random = SeededRandom(
-            seed: id.utf8.reduce(UInt64(0xcbf2_9ce4_8422_2325)) { ($0 ^ UInt64($1)) &* 0x100_0000_01b3 })
+        var random = SeededRandom(seed: stableHash(id))
         for _ in 0...reviews { _ = random.next() }
         return Double(random.next() >> 11) / Double(1 << 53)
     }

@@ -94,13 +94,18 @@ struct QuizRunner {
         Output.lines(
             app.terminal.hanging(
                 TerminalSafe.clean(item.prompt[language]), first: style.accent(zh ? "问 " : "Q  ")))
+        // Options are numbered 1, 2, 3...: digits, which no command key (u, b, s, q) can be.
         var keys: [Character] = []
+        var order: [Int] = []
         switch item.kind {
         case .choice(let options, _):
-            for (index, option) in options.enumerated() {
-                let key = Character(UnicodeScalar(UInt8(97 + index)))
+            order = QuizCards.optionOrder(
+                for: card.id, reviews: stored[card.id]?.reviews ?? 0, count: options.count)
+            for (position, index) in order.enumerated() {
+                let key = Character(String(position + 1))
                 keys.append(key)
-                Output.lines(app.terminal.hanging(TerminalSafe.clean(option[language]), first: "  \(key)) "))
+                Output.lines(
+                    app.terminal.hanging(TerminalSafe.clean(options[index][language]), first: "  \(key)) "))
             }
             Output.line(
                 style.dim(
@@ -108,6 +113,7 @@ struct QuizRunner {
                         + "   u undo · b bury · s skip · q quit"))
         case .trueFalse:
             keys = ["t", "f"]
+            order = [0, 1]
             Output.line(
                 style.dim((zh ? "对还是错？t/f" : "True or false? t/f") + "   u undo · b bury · s skip · q quit"))
         }
@@ -117,8 +123,8 @@ struct QuizRunner {
             case .enter: continue
             case .character(let key):
                 if let handled = control(key) { return handled }
-                guard let choice = keys.firstIndex(of: Character(key.lowercased())),
-                    let graded = card.grade(choice: choice)
+                guard let position = keys.firstIndex(of: Character(key.lowercased())),
+                    let graded = card.grade(choice: order[position])
                 else {
                     Output.line(
                         style.dim(
