@@ -410,6 +410,23 @@ public final class ContentStore: Sendable {
         }
     }
 
+    /// The answers of some entries, by id, for search snippets. SQLite reads them out of the
+    /// stored JSON itself: decoding whole entries in Swift would cost a search ten times a show.
+    public func answers(ids: [String]) throws(StoreError) -> [String: Localized] {
+        try reading { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, json_extract(body, '$.answer.zh'), json_extract(body, '$.answer.en') FROM entry
+                    WHERE id IN (SELECT value FROM json_each(?))
+                    """,
+                arguments: [JSONList.of(ids)])
+            return Dictionary(
+                rows.map { row in (row[0] as String, Localized(zh: row[1] ?? "", en: row[2] ?? "")) },
+                uniquingKeysWith: { first, _ in first })
+        }
+    }
+
     /// Every entry, in topic order then id: what a quiz draws its cards from.
     public func allEntries() throws(StoreError) -> [Entry] {
         let bodies = try reading { db in

@@ -170,7 +170,7 @@ extension ContentStore {
                     SELECT id, topic_id, difficulty, question_zh, question_en FROM entry
                     WHERE id IN (SELECT value FROM json_each(?))
                     """,
-                arguments: [String(decoding: try JSONEncoder().encode(ranked.map(\.key)), as: UTF8.self)]
+                arguments: [JSONList.of(ranked.map(\.key))]
             ).map { row in (row["id"] as String, summary(row)) }, uniquingKeysWith: { first, _ in first })
         return ranked.compactMap { id, score in summaries[id].map { SearchHit(entry: $0, score: score) } }
     }
@@ -192,7 +192,7 @@ extension ContentStore {
         let rows = try Row.fetchAll(
             db,
             sql: "SELECT entry_id, tag FROM entry_tag WHERE tag IN (SELECT value FROM json_each(?))",
-            arguments: [String(decoding: try JSONEncoder().encode(products), as: UTF8.self)])
+            arguments: [JSONList.of(products)])
         for row in rows { tagged[row["entry_id"], default: []].insert(row["tag"]) }
         for (id, score) in scores {
             let about = tagged[id] ?? []
@@ -239,20 +239,6 @@ extension ContentStore {
                 ORDER BY topic.position, entry.difficulty, entry.id LIMIT ?
                 """, arguments: [min(limit, 5)]
         ).map { SearchHit(entry: summary($0), score: 0) }
-    }
-
-    // MARK: - The last search, for `show N`
-
-    /// Remembers the ids of the last search's results, best first, so `show 2` can open one.
-    public func rememberSearch(_ ids: [String]) throws(StoreError) {
-        try setSetting("last_search", to: ids.joined(separator: "\n"))
-    }
-
-    /// The id of the `number`th result (1-based) of the last search, if there is one.
-    public func lastSearchResult(_ number: Int) throws(StoreError) -> String? {
-        guard let list = try setting("last_search"), number >= 1 else { return nil }
-        let ids = list.split(separator: "\n").map(String.init)
-        return number <= ids.count ? ids[number - 1] : nil
     }
 }
 
@@ -392,5 +378,27 @@ enum EditDistance {
             (previous2, previous, current) = (previous, current, previous2)
         }
         return previous[b.count]
+    }
+}
+
+/// A list of strings as a JSON array, for SQLite's json_each. Written by hand: Foundation's
+/// JSONEncoder costs a command's start more than the whole search it serves.
+enum JSONList {
+    static func of(_ strings: [String]) -> String {
+        var json = "["
+        for (index, string) in strings.enumerated() {
+            if index > 0 { json += "," }
+            json += "\""
+            for scalar in string.unicodeScalars {
+                switch scalar {
+                case "\"": json += "\\\""
+                case "\\": json += "\\\\"
+                case _ where scalar.value < 0x20: json += String(format: "\\u%04x", scalar.value)
+                default: json.unicodeScalars.append(scalar)
+                }
+            }
+            json += "\""
+        }
+        return json + "]"
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Content
+import Foundation
 
 /// Ranked search over both languages, for questions typed the way people ask them.
 struct Search: ParsableCommand {
@@ -57,11 +58,12 @@ struct Search: ParsableCommand {
                 exitCode: 64)
         }
         var results: [Result] = []
+        let answers = try app.store.answers(ids: found.hits.map(\.entry.id))
         for (index, hit) in found.hits.enumerated() {
-            guard let entry = try app.store.entry(id: hit.entry.id) else { continue }
+            guard let answer = answers[hit.entry.id] else { continue }
             let snippet = Localized(
-                zh: Snippet.around(found.highlights, in: entry.answer.zh, width: 76),
-                en: Snippet.around(found.highlights, in: entry.answer.en, width: 76))
+                zh: Snippet.around(found.highlights, in: answer.zh, width: 76),
+                en: Snippet.around(found.highlights, in: answer.en, width: 76))
             results.append(
                 Result(
                     number: index + 1, id: hit.entry.id, topic: hit.entry.topic,
@@ -69,7 +71,7 @@ struct Search: ParsableCommand {
                     question: hit.entry.question, score: (hit.score * 1000).rounded() / 1000, snippet: snippet
                 ))
         }
-        try app.store.rememberSearch(results.map(\.id))
+        LastSearch.save(results.map(\.id), store: app.store)
         if output.json {
             try Output.json(
                 Report(query: text, match: found.match, corrections: found.corrections, results: results))
@@ -128,38 +130,78 @@ struct Search: ParsableCommand {
 /// A one-line excerpt of an answer around the first place a search term occurs.
 enum Snippet {
     static func around(_ phrases: [String], in markdown: String, width: Int) -> String {
-        let plain = flatten(markdown)
-        let lowered = plain.lowercased()
-        let found = phrases.compactMap { lowered.range(of: $0.lowercased()) }.min {
-            $0.lowerBound < $1.lowerBound
+        // Matched on UTF-8 bytes with ASCII case folded, and only a window around the match is
+        // made a String again: Foundation's range(of:) and trimming bridge to NSString on Linux
+        // and cost a search several milliseconds per result.
+        let bytes = Array(flatten(markdown).utf8)
+        let folded = bytes.map(foldASCII)
+        var first: Int?
+        for phrase in phrases where !phrase.isEmpty {
+            let needle = Array(phrase.utf8).map(foldASCII)
+            guard let found = firstIndex(of: needle, in: folded, before: first ?? folded.count) else {
+                continue
+            }
+            first = found
         }
-        guard let found else { return "" }
-        let matchOffset = lowered.distance(from: lowered.startIndex, to: found.lowerBound)
-        var characters = Array(plain)
-        // Start a little before the match so it is read in context.
-        var start = max(0, matchOffset - 12)
-        while start > 0 && start < matchOffset && characters[start - 1] != " "
-            && DisplayWidth.of(characters[start]) == 1
-        {
+        guard let first else { return "" }
+        // Start a dozen characters before the match, at the start of a word where there is one
+        // close by, so it is read in context.
+        var start = first
+        var characters = 0
+        while start > 0 && characters < 12 {
             start -= 1
+            if bytes[start] & 0xC0 != 0x80 { characters += 1 }
         }
-        characters = Array(characters[start...])
+        while start > 0 && start < first && bytes[start - 1] != 0x20 && bytes[start - 1] < 0x80 { start -= 1 }
+        var end = min(bytes.count, start + width * 4)
+        while end < bytes.count && bytes[end] & 0xC0 == 0x80 { end -= 1 }
         var result = ""
         var used = 0
-        for character in characters {
+        for character in String(decoding: bytes[start..<end], as: UTF8.self) {
             let characterWidth = DisplayWidth.of(character)
             if used + characterWidth > width { break }
             result.append(character)
             used += characterWidth
         }
-        return result.trimmingCharacters(in: .whitespaces)
+        while result.last == " " { result.removeLast() }
+        while result.first == " " { result.removeFirst() }
+        return result
+    }
+
+    private static func foldASCII(_ byte: UInt8) -> UInt8 {
+        (0x41...0x5A).contains(byte) ? byte | 0x20 : byte
+    }
+
+    /// The first place `needle` starts in `haystack` before `end`, if any.
+    private static func firstIndex(of needle: [UInt8], in haystack: [UInt8], before end: Int) -> Int? {
+        guard needle.count <= haystack.count else { return nil }
+        var index = 0
+        while index + needle.count <= haystack.count && index < end {
+            if haystack[index] == needle[0] && haystack[index..<index + needle.count].elementsEqual(needle) {
+                return index
+            }
+            index += 1
+        }
+        return nil
     }
 
     /// The answer as one line of plain text: Markdown marks dropped, white space collapsed.
     private static func flatten(_ markdown: String) -> String {
-        var text = markdown
-        for mark in ["**", "`", "|", "#"] { text = text.replacingOccurrences(of: mark, with: "") }
-        return text.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        var result = String.UnicodeScalarView()
+        var lastWasSpace = true
+        for scalar in markdown.unicodeScalars {
+            switch scalar {
+            case "*", "`", "|", "#": continue
+            case " ", "\n", "\t", "\r":
+                if !lastWasSpace { result.append(" ") }
+                lastWasSpace = true
+            default:
+                result.append(scalar)
+                lastWasSpace = false
+            }
+        }
+        if result.last == " " { result.removeLast() }
+        return String(result)
     }
 
     static func highlight(_ phrases: [String], in text: String, style: Style) -> String {
@@ -175,5 +217,28 @@ enum Snippet {
             result = output + rest
         }
         return result
+    }
+}
+
+/// The ids of the last search's results, best first, so that `show 2` opens the second. Kept in
+/// a small file beside the store rather than in it: a search should cost no more than a show,
+/// and a database write (its WAL, its lock) cost a search a third of its time. Losing the file
+/// loses nothing but the numbers.
+enum LastSearch {
+    static func path(of store: ContentStore) -> String { store.path + ".last-search" }
+
+    static func save(_ ids: [String], store: ContentStore) {
+        // Best effort: a read-only folder only means `show N` cannot follow this search.
+        try? OutputFile.write(
+            Data((ids.joined(separator: "\n") + "\n").utf8), to: path(of: store), force: true, synced: false)
+    }
+
+    /// The id of the `number`th result (1-based) of the last search, if there is one.
+    static func result(_ number: Int, store: ContentStore) -> String? {
+        guard number >= 1, let data = FileManager.default.contents(atPath: path(of: store)) else {
+            return nil
+        }
+        let ids = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
+        return number <= ids.count ? ids[number - 1] : nil
     }
 }

@@ -19,7 +19,7 @@ struct Show: ParsableCommand {
         let app = try App.open(options)
         var entry = try app.store.entry(id: id)
         if entry == nil, let number = Int(id) {
-            guard let found = try app.store.lastSearchResult(number) else {
+            guard let found = LastSearch.result(number, store: app.store) else {
                 throw Failure(
                     message: "no result \(number) of the last search; search first: mqproof search 如何保证消息不丢失")
             }

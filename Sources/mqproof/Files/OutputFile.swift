@@ -18,8 +18,9 @@ import Foundation
 
 /// Where an export writes, and the rules that keep it from damaging anything.
 enum OutputFile {
-    /// Writes `data` to `path` by the rules above. `force` allows replacing an existing file.
-    static func write(_ data: Data, to path: String, force: Bool) throws {
+    /// Writes `data` to `path` by the rules above. `force` allows replacing an existing file;
+    /// `synced: false` skips the fsync, for a file that is worth less than the wait.
+    static func write(_ data: Data, to path: String, force: Bool, synced: Bool = true) throws {
         guard !path.isEmpty else {
             throw Failure(message: "no file named: give a path, or - for standard output")
         }
@@ -30,7 +31,7 @@ enum OutputFile {
         var status = stat()
         guard lstat(path, &status) == 0 else {
             guard errno == ENOENT else { throw failure(path, String(cString: strerror(errno))) }
-            try replace(path, with: data)
+            try replace(path, with: data, synced: synced)
             return
         }
         switch status.st_mode & S_IFMT {
@@ -38,7 +39,7 @@ enum OutputFile {
             guard force else {
                 throw Failure(message: "\(path) already exists; add --force to replace it")
             }
-            try replace(path, with: data)
+            try replace(path, with: data, synced: synced)
         case S_IFLNK:
             // A link is written through only to a stream (/dev/stdout -> /proc/self/fd/1); a link
             // to a file would be replaced by the rename, which the user did not ask for.
@@ -103,7 +104,7 @@ enum OutputFile {
     }
 
     /// Writes a temporary file beside `path`, syncs it, and renames it over `path`.
-    private static func replace(_ path: String, with data: Data) throws {
+    private static func replace(_ path: String, with data: Data, synced: Bool) throws {
         let directory = Self.folder(of: path)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory),
@@ -125,7 +126,9 @@ enum OutputFile {
             // mkstemp creates the file 0600; an export is an ordinary file, readable as usual.
             fchmod(descriptor, 0o644 & ~currentUmask())
             try writeAll(data, to: descriptor, path: path)
-            guard fsync(descriptor) == 0 else { throw failure(path, String(cString: strerror(errno))) }
+            guard !synced || fsync(descriptor) == 0 else {
+                throw failure(path, String(cString: strerror(errno)))
+            }
         }
         guard rename(temporary, path) == 0 else { throw failure(path, String(cString: strerror(errno))) }
         renamed = true
