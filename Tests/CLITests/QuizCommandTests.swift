@@ -169,6 +169,25 @@ struct ExportCommandTests {
         #expect(guids[0] == guids[1])
     }
 
+    @Test("The Anki export honours --lang: an English deck carries no Chinese")
+    func ankiLanguage() throws {
+        let file = directory.file("en.apkg")
+        #expect(
+            try binary.run(["export", "anki", file, "--lang", "en"], environment: environment).status == 0)
+        let entries = unzip(try Data(contentsOf: URL(fileURLWithPath: file)))
+        let database = directory.file("en.anki2")
+        try #require(entries["collection.anki2"]).write(to: URL(fileURLWithPath: database))
+        let fields = try DatabaseQueue(path: database).read { db in
+            try String.fetchAll(db, sql: "SELECT flds FROM notes")
+        }
+        #expect(!fields.isEmpty)
+        let front = fields.map { $0.split(separator: "\u{1F}").first.map(String.init) ?? "" }
+        #expect(!front.contains { $0.unicodeScalars.contains { (0x4E00...0x9FFF).contains($0.value) } })
+        // Markdown is rendered: no raw table pipes or backticks reach a card.
+        #expect(!fields.contains { $0.contains("|---") || $0.contains("`") })
+        #expect(fields.contains { $0.contains("<table>") })
+    }
+
     @Test("CSV export quotes every field")
     func csv() throws {
         let result = try binary.run(["export", "csv", "-"], environment: environment)

@@ -11,7 +11,8 @@ struct ExportCommand: ParsableCommand {
     struct Anki: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "anki",
-            abstract: "Write an Anki package: one note per question, both languages, topic tags.",
+            abstract:
+                "Write an Anki package: one note per question, in the languages --lang names, topic tags.",
             discussion:
                 "Notes keep stable guids, so importing a later export into Anki updates them instead of adding copies."
         )
@@ -22,15 +23,17 @@ struct ExportCommand: ParsableCommand {
         func run() throws {
             let app = try App.open(options)
             let entries = try app.store.allEntries()
+            let languages = app.languages
             let notes = entries.map { entry in
                 AnkiPackage.Note(
                     key: entry.id,
                     fields: [
-                        HTML.text(entry.question.zh) + "<br>" + HTML.text(entry.question.en),
-                        HTML.markdown(entry.answer.zh) + "<ul>"
-                            + entry.keyPoints.zh.map { "<li>\(HTML.inline($0))</li>" }.joined()
-                            + "</ul><hr>" + HTML.markdown(entry.answer.en) + "<ul>"
-                            + entry.keyPoints.en.map { "<li>\(HTML.inline($0))</li>" }.joined() + "</ul>",
+                        languages.map { HTML.text(entry.question[$0]) }.joined(separator: "<br>"),
+                        languages.map { language in
+                            HTML.markdown(entry.answer[language]) + "<ul>"
+                                + entry.keyPoints[language].map { "<li>\(HTML.inline($0))</li>" }.joined()
+                                + "</ul>"
+                        }.joined(separator: "<hr>"),
                         HTML.text(entry.topic), HTML.text(entry.id),
                     ],
                     tags: ["mqproof", entry.topic] + entry.tags)
@@ -92,21 +95,43 @@ enum HTML {
         InlineParser.spans(markdown).map { span in
             switch span.kind {
             case .plain: text(span.text)
-            case .bold: "<b>\(text(span.text))</b>"
-            case .emphasis: "<i>\(text(span.text))</i>"
+            // Bold and emphasis may hold code (**Inside `send()`**): their text is read again.
+            case .bold: "<b>\(inline(span.text))</b>"
+            case .emphasis: "<i>\(inline(span.text))</i>"
             case .code: "<code>\(text(span.text))</code>"
             }
         }.joined()
     }
 
+    /// The Markdown subset (content/README.md) as HTML: headings, paragraphs, bullet and
+    /// numbered lists, fenced code, and pipe tables as tables, with inline bold, emphasis and code.
     static func markdown(_ markdown: String) -> String {
         var html = ""
         var inCode = false
-        var inList = false
+        var list: String?
+        var table: [[String]] = []
+        func closeList() {
+            if let open = list { html += "</\(open)>" }
+            list = nil
+        }
+        func closeTable() {
+            guard !table.isEmpty else { return }
+            // The second row of a pipe table is its |---| separator.
+            let body = table.count > 1 && table[1].allSatisfy({ $0.allSatisfy { "-: ".contains($0) } })
+            html += "<table>"
+            for (index, cells) in table.enumerated() where !(body && index == 1) {
+                let tag = body && index == 0 ? "th" : "td"
+                html += "<tr>" + cells.map { "<\(tag)>\(inline($0))</\(tag)>" }.joined() + "</tr>"
+            }
+            html += "</table>"
+            table = []
+        }
         for line in markdown.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.hasPrefix("```") {
-                html += inCode ? "</pre>" : "<pre>"
+                closeList()
+                closeTable()
+                html += inCode ? "</code></pre>" : "<pre><code>"
                 inCode.toggle()
                 continue
             }
@@ -114,26 +139,43 @@ enum HTML {
                 html += text(line) + "\n"
                 continue
             }
-            let isItem = trimmed.hasPrefix("- ") || trimmed.hasPrefix("* ")
-            if inList && !isItem {
-                html += "</ul>"
-                inList = false
+            if trimmed.hasPrefix("|") {
+                closeList()
+                let cells = trimmed.dropFirst().split(separator: "|", omittingEmptySubsequences: false).map {
+                    $0.trimmingCharacters(in: .whitespaces)
+                }
+                table.append(trimmed.hasSuffix("|") ? Array(cells.dropLast()) : cells)
+                continue
             }
-            if isItem {
-                if !inList { html += "<ul>" }
-                inList = true
-                html += "<li>\(inline(String(trimmed.dropFirst(2))))</li>"
-            } else if trimmed.hasPrefix("#") {
+            closeTable()
+            let bullet = trimmed.hasPrefix("- ") || trimmed.hasPrefix("* ")
+            let number = trimmed.firstIndex(of: ".").flatMap { dot in
+                trimmed[..<dot].allSatisfy(\.isNumber) && !trimmed[..<dot].isEmpty
+                    && trimmed[trimmed.index(after: dot)...].hasPrefix(" ") ? dot : nil
+            }
+            if bullet || number != nil {
+                let kind = bullet ? "ul" : "ol"
+                if list != kind {
+                    closeList()
+                    html += "<\(kind)>"
+                    list = kind
+                }
+                let item =
+                    bullet ? String(trimmed.dropFirst(2)) : String(trimmed[trimmed.index(after: number!)...])
+                html += "<li>\(inline(item.trimmingCharacters(in: .whitespaces)))</li>"
+                continue
+            }
+            closeList()
+            if trimmed.hasPrefix("#") {
                 html +=
                     "<p><b>\(inline(trimmed.drop { $0 == "#" }.trimmingCharacters(in: .whitespaces)))</b></p>"
-            } else if trimmed.hasPrefix("|") {
-                html += "<code>\(text(trimmed))</code><br>"
             } else if !trimmed.isEmpty {
                 html += "<p>\(inline(trimmed))</p>"
             }
         }
-        if inList { html += "</ul>" }
-        if inCode { html += "</pre>" }
+        closeList()
+        closeTable()
+        if inCode { html += "</code></pre>" }
         return html
     }
 }
