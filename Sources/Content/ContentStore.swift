@@ -121,8 +121,8 @@ public final class ContentStore: Sendable {
         (
             "v3: search terms",
             { db in
-                // The English words of the index, for correcting typed words (see StoreSearch).
-                // The search vocabulary, as StoreSearch's StoredLexicon looks it up.
+                // The English words of the index, for correcting typed words, and the search
+                // vocabulary, as StoreSearch's StoredLexicon looks it up.
                 try db.execute(
                     sql: """
                         CREATE TABLE search_term (term TEXT PRIMARY KEY, entries INTEGER NOT NULL);

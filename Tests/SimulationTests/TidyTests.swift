@@ -147,7 +147,7 @@ struct RuleCitationTests {
     @Test("The scan finds rule ids in their cited forms, and nothing else")
     func scanner() {
         #expect(
-            Self.citations(in: "see K-REP-07a and (RMQ-12), RKT-9; not K-8, XK-REP-1 or kafka-rep-1")
-                == ["K-REP-07a", "RMQ-12", "RKT-9"])
+            Self.citations(in: "see K-REP-07a and (RMQ-12), RKT-09; not K-8, XK-REP-1 or kafka-rep-1")
+                == ["K-REP-07a", "RMQ-12", "RKT-09"])
     }
 }

@@ -12,7 +12,6 @@ struct QuizRunner {
     let entries: [String: Entry]
     var stored: [String: StoredCardState]
     let input: KeyInput
-    /// Review-log row ids of this session's answers, newest last, for undo.
     /// This session's answers, newest last, with the log row and the state each stored (for undo).
     private var answered: [(answer: QuizSession.Answer, reviewID: Int64, state: StoredCardState)] = []
     private var ratings: [Rating: Int] = [:]
