@@ -444,6 +444,19 @@ public final class ContentStore: Sendable {
         }
     }
 
+    /// The entries that grew from a heading of the seed document, with that heading.
+    public func seededEntries() throws(StoreError) -> [(id: String, seed: String)] {
+        try reading { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, json_extract(body, '$.seed') FROM entry
+                    WHERE json_extract(body, '$.seed') IS NOT NULL ORDER BY id
+                    """
+            ).map { (id: $0[0], seed: $0[1]) }
+        }
+    }
+
     public func entryIDs() throws(StoreError) -> [String] {
         try reading { db in try String.fetchAll(db, sql: "SELECT id FROM entry ORDER BY id") }
     }

@@ -130,6 +130,17 @@ struct App {
 
     static let parser = ContentParser(knownExperiments: ExperimentCatalogue.ids)
 
+    /// The seed document's headings, as `seed:` fields name them, mapped to their order.
+    static func seedHeadings(_ directory: String?) -> [String: Int] {
+        let seeds = ((try? contentFiles(directory)) ?? .embedded).files.filter { $0.role == .seed }
+        var order: [String: Int] = [:]
+        for heading in seeds.flatMap({ ContentParser.headings(ofSeed: $0.text) }) where order[heading] == nil
+        {
+            order[heading] = order.count
+        }
+        return order
+    }
+
     /// Brings the store up to date with the content tree. A tree with problems is not imported:
     /// its problems go to standard error and the content imported before is still served.
     private static func importContent(into store: ContentStore, from directory: String?) throws {

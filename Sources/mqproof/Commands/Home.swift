@@ -20,8 +20,14 @@ struct Home: ParsableCommand {
         let app = try App.open(options)
         let counts = try app.store.counts()
         let topics = try app.store.topics()
-        let firstEntry = try app.store.entries().first?.id
-        var tryNext = ["mqproof topics", "mqproof search 幂等", "mqproof search acks"]
+        // Where a learner starts: the entry from the seed document's first heading (why introduce
+        // a message queue at all), not the first id in alphabetical order.
+        let headings = App.seedHeadings(options.content)
+        let firstEntry =
+            try app.store.seededEntries().min { a, b in
+                (headings[a.seed] ?? Int.max, a.id) < (headings[b.seed] ?? Int.max, b.id)
+            }?.id ?? app.store.entries().first?.id
+        var tryNext = ["mqproof topics", "mqproof search 如何保证消息不丢失", "mqproof search kafka acks"]
         if let firstEntry { tryNext.insert("mqproof show \(firstEntry)", at: 0) }
         if let busiest = topics.max(by: { $0.entryCount < $1.entryCount }), busiest.entryCount > 0 {
             tryNext.insert("mqproof list --topic \(busiest.topic.id)", at: min(1, tryNext.count))
