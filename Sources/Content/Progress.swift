@@ -118,13 +118,6 @@ extension ContentStore {
         }
     }
 
-    /// Stores one answer: the card's new state and the log row, in one transaction. Returns the
-    /// log row's id, for undo.
-    @discardableResult
-    public func recordAnswer(_ state: StoredCardState, _ review: StoredReview) throws(StoreError) -> Int64 {
-        try recordAnswer(cardID: state.cardID) { _ in (state, review) }.reviewID
-    }
-
     /// Stores one answer as a read-modify-write of the card's state in one immediate transaction:
     /// `update` receives the state as stored now, which another quiz session on the same file may
     /// have changed since this one read it, and returns the state and log row to store. Two
