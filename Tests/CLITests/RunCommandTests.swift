@@ -130,9 +130,12 @@ struct ProofCommandTests {
     @Test("run narrates the claim in the chosen language and points at the other side")
     func narration() throws {
         let output = try run("run", "K01", "--lang", "zh").standardOutput
-        #expect(output.contains("Proof     K01 (hazard)"))
+        #expect(output.contains("证明     K01（隐患）"))
         #expect(output.contains("acks=1：Leader 在复制前宕机，已确认的消息丢失"))
-        #expect(output.contains("The other side of the claim: mqproof run K02"))
+        #expect(output.contains("结论的另一面：mqproof run K02"))
+        let english = try run("run", "K01", "--lang", "en").standardOutput
+        #expect(english.contains("Proof     K01 (hazard)"))
+        #expect(english.contains("The other side of the claim: mqproof run K02"))
     }
 
     @Test("--seeds sweeps: share of seeds with the anomaly, a histogram, and the smallest witness seed")

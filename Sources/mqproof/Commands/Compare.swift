@@ -21,6 +21,7 @@ struct Compare: ParsableCommand {
         .faultAtMs
     @Option(help: "How long B1 stays down, in ms.") var down = ComparisonWorkload().downMs
     @Option(help: "The seed of the network delays and everything else drawn.") var seed: UInt64 = 1
+    @OptionGroup var language: LanguageOption
     @OptionGroup var output: JSONOption
 
     var workload: ComparisonWorkload {
@@ -77,21 +78,21 @@ struct Compare: ParsableCommand {
             return
         }
         let style = Terminal.current().style
+        let ui = language.ui
         Output.line(
-            style.bold(
-                "\(messages) messages, one every \(every) ms; B1 loses power at \(faultAt) ms and restarts \(down) ms later"
-            ))
-        Output.line(style.dim("  Deterministic: seed \(seed). The same checker reads every run."))
+            style.bold(ui(.compareTitle(messages: messages, every: every, faultAt: faultAt, down: down))))
+        Output.line(style.dim(ui(.compareDeterministic(seed: seed))))
         Output.line()
         Output.line(
-            "  " + "system".rightPadded(to: 10) + "profile".rightPadded(to: 9) + "lost".leftPadded(to: 6)
-                + "dup".leftPadded(to: 6) + "reord".leftPadded(to: 7) + "failed".leftPadded(to: 8)
-                + "unacked".leftPadded(to: 9)
-                + "fsync/msg".leftPadded(to: 11) + "rtt/msg".leftPadded(to: 9))
+            "  " + ui(.compareSystem).rightPadded(to: 10) + ui(.compareProfile).rightPadded(to: 9)
+                + ui(.compareLost).leftPadded(to: 6) + ui(.compareDuplicated).leftPadded(to: 6)
+                + ui(.compareReordered).leftPadded(to: 7) + ui(.compareFailed).leftPadded(to: 8)
+                + ui(.compareUnacknowledged).leftPadded(to: 9)
+                + ui(.compareFsyncs).leftPadded(to: 11) + ui(.compareRoundTrips).leftPadded(to: 9))
         for row in rows {
             let lost = "\(row.lost)".leftPadded(to: 6)
             Output.line(
-                "  " + row.system.rawValue.rightPadded(to: 10) + row.profile.rawValue.rightPadded(to: 9)
+                "  " + row.system.rawValue.rightPadded(to: 10) + ui(.profile(row.profile)).rightPadded(to: 9)
                     + (row.lost > 0 ? style.bad(lost) : lost) + "\(row.duplicated)".leftPadded(to: 6)
                     + "\(row.reordered)".leftPadded(to: 7) + "\(row.rejectedOrTimedOut)".leftPadded(to: 8)
                     + "\(row.neverAcknowledged)".leftPadded(to: 9)
@@ -99,20 +100,15 @@ struct Compare: ParsableCommand {
                     + String(format: "%.1f", row.roundTripsPerMessage).leftPadded(to: 9))
         }
         Output.line()
-        Output.line(style.bold("Setups"))
+        Output.line(style.bold(ui(.compareSetups)))
         for row in rows {
             Output.line(
-                "  " + "\(row.system.rawValue) \(row.profile.rawValue)".rightPadded(to: 19) + row.setup)
+                "  " + "\(row.system.rawValue) \(ui(.profile(row.profile)))".rightPadded(to: 19) + row.setup)
         }
         Output.line()
         Output.lines(
             Terminal.current().hanging(
-                "lost: acknowledged to the producer, then gone. dup: stored or processed more than once. reord: "
-                    + "processed out of the order it was acknowledged. failed: sends that failed or got no answer, "
-                    + "the availability paid. unacked: messages never acknowledged at the end (the safest profile "
-                    + "re-sends what failed). fsync/msg: fsync calls per message "
-                    + "sent; Kafka has none on its write path and relies on replication. rtt/msg: network messages "
-                    + "per message sent, halved; it includes replication, consumer traffic and heartbeats.",
-                first: style.dim("Legend    ")))
+                ui(.compareLegend),
+                first: style.dim(ui.label(.legend, width: 10))))
     }
 }

@@ -22,6 +22,7 @@ struct ContentCommand: ParsableCommand {
                 "The content directory to check; default: the built-in content.", valueName: "dir"))
         var content: String?
 
+        @OptionGroup var language: LanguageOption
         @OptionGroup var output: JSONOption
 
         struct Report: Encodable {
@@ -71,26 +72,31 @@ struct ContentCommand: ParsableCommand {
             if output.json {
                 try Output.json(report)
             } else if report.ok {
+                let ui = language.ui
                 Output.line(
-                    "\(report.origin): OK, \(report.entries) entries in \(report.topics.filter { $0.entries > 0 }.count) of \(report.topics.count) topics, "
-                        + "\(report.quizItems) quiz items, \(report.sources) sources, \(report.entriesWithExperiments) entries linked to experiments"
-                )
-                Output.line("  group  topic                   entries  with proofs")
+                    ui(
+                        .contentOK(
+                            origin: report.origin, entries: report.entries,
+                            topicsUsed: report.topics.filter { $0.entries > 0 }.count,
+                            topics: report.topics.count,
+                            quizItems: report.quizItems, sources: report.sources,
+                            linked: report.entriesWithExperiments)))
+                Output.line(
+                    "  " + ui(.contentGroup).rightPadded(to: 6) + " " + ui(.contentTopic).rightPadded(to: 22)
+                        + " "
+                        + ui(.contentEntries).leftPadded(to: 7) + "  "
+                        + ui(.contentWithProofs).leftPadded(to: 11))
                 for topic in report.topics {
                     Output.line(
                         "  \(topic.group.rightPadded(to: 6)) \(topic.topic.rightPadded(to: 22)) \(String(topic.entries).leftPadded(to: 7))"
                             + "  \(String(topic.withProofs).leftPadded(to: 11))")
                 }
-                let unproven = report.entries - report.entriesWithExperiments
                 Output.line(
-                    "  \(report.entriesWithExperiments) of \(report.entries) entries link to executable proofs; \(unproven) have no linked proof yet"
-                        + " (experiments exist for Kafka, RabbitMQ, RocketMQ and ActiveMQ)")
-                for warning in report.warnings { Output.line("warning: \(warning)") }
+                    ui(.proofCoverage(linked: report.entriesWithExperiments, entries: report.entries)))
+                for warning in report.warnings { Output.line(ui(.warning) + warning) }
             } else {
                 for problem in report.problems { Output.line("\(problem)") }
-                Output.error(
-                    "mqproof: \(report.problems.count) problem\(report.problems.count == 1 ? "" : "s") in \(report.origin)"
-                )
+                Output.error(language.ui(.problemsIn(report.problems.count, origin: report.origin)))
             }
             if !report.ok { throw ExitCode.failure }
         }

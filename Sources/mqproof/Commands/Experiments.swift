@@ -8,8 +8,7 @@ struct ExperimentsCommand: ParsableCommand {
         commandName: "experiments",
         abstract: "List the experiments (executable proofs) answers link to, with their claims.")
 
-    @Option(help: "The language to show: zh, en or both. Default: $MQPROOF_LANG, else $LANG.")
-    var lang: LanguageChoice?
+    @OptionGroup var language: LanguageOption
 
     @OptionGroup var output: JSONOption
 
@@ -35,9 +34,9 @@ struct ExperimentsCommand: ParsableCommand {
             return
         }
         let terminal = Terminal.current()
-        let languages = (lang ?? LanguageChoice.fromEnvironment(ProcessEnvironment.values)).languages
+        let languages = language.languages
         for experiment in ExperimentCatalogue.all {
-            let kind = experiment.info.kind.map { $0 == .hazard ? "hazard" : "safety" } ?? ""
+            let kind = experiment.info.kind.map { language.ui(.kind($0)) } ?? ""
             let pair = experiment.info.contrast.map { " ↔ \($0)" } ?? ""
             Output.line(
                 terminal.style.accent(experiment.id.rightPadded(to: 5))
@@ -63,8 +62,7 @@ struct Verify: ParsableCommand {
     @Option(help: "Seeds per safety sweep (default: each experiment's own, else 50).")
     var seeds: Int?
 
-    @Option(help: "The language to show: zh, en or both.")
-    var lang: LanguageChoice?
+    @OptionGroup var language: LanguageOption
 
     @OptionGroup var output: JSONOption
 
@@ -86,7 +84,7 @@ struct Verify: ParsableCommand {
 
     func run() throws {
         let terminal = Terminal.current()
-        let language = (lang ?? LanguageChoice.fromEnvironment(ProcessEnvironment.values)).languages[0]
+        let ui = language.ui
         var rows: [Row] = []
         for experiment in ExperimentCatalogue.all {
             let config = try experiment.scenario.resolvedConfig()
@@ -106,7 +104,7 @@ struct Verify: ParsableCommand {
                     && (kind == .safety || !experiment.scenario.expectations.isEmpty || !run.report.isClean)
                 if holds { passed += 1 } else if failing == nil { failing = seed }
             }
-            let claim = language == .zh ? experiment.titleZH : experiment.titleEN
+            let claim = ui.isChinese ? experiment.titleZH : experiment.titleEN
             rows.append(
                 Row(
                     id: experiment.id, proves: kind.rawValue, contrast: experiment.info.contrast,
@@ -120,24 +118,28 @@ struct Verify: ParsableCommand {
         } else {
             let style = terminal.style
             Output.line(
-                style.bold("claim".rightPadded(to: 6) + "proves  " + "result".rightPadded(to: 22) + "claim"))
+                style.bold(
+                    ui.label(.verifyExperiment, width: 6) + ui.label(.verifyKind, width: 8)
+                        + ui.label(.verifyResult, width: 22) + ui(.verifyClaim)))
             for row in rows {
-                let result =
+                let result = ui(
                     row.proves == "hazard"
-                    ? "witness seed \(row.witnessSeed ?? 1)" : "\(row.seedsPassed)/\(row.seedsRun) seeds"
+                        ? .witnessSeed(row.witnessSeed ?? 1) : .seedsPassed(row.seedsPassed, of: row.seedsRun)
+                )
                 let mark =
                     row.holds
-                    ? style.good(terminal.isTerminal ? "✓" : "ok")
-                    : style.bad(terminal.isTerminal ? "✗" : "FAIL")
+                    ? style.good(terminal.isTerminal ? "✓" : ui(.holdsMark))
+                    : style.bad(terminal.isTerminal ? "✗" : ui(.failsMark))
                 let prefix =
-                    row.id.rightPadded(to: 6) + row.proves.rightPadded(to: 8)
+                    row.id.rightPadded(to: 6)
+                    + ui(.kind(ExperimentInfo.Kind(rawValue: row.proves) ?? .safety)).rightPadded(to: 8)
                     + (mark + " " + result).rightPadded(to: 22)
                 let restIndent = String(repeating: " ", count: 36)
                 Output.lines(terminal.hanging(row.claim, first: prefix, rest: restIndent))
                 if let seed = row.failingSeed {
                     Output.line(
                         restIndent
-                            + style.bad("fails on seed \(seed): mqproof run \(row.id) --seed \(seed) --trace")
+                            + style.bad(ui(.failsOnSeed(seed, experiment: row.id)))
                     )
                 }
             }
@@ -145,8 +147,8 @@ struct Verify: ParsableCommand {
             Output.line()
             Output.line(
                 failed == 0
-                    ? style.good("All \(rows.count) experiments prove their claims.")
-                    : style.bad("\(failed) of \(rows.count) experiments no longer prove their claims."))
+                    ? style.good(ui(.allProve(rows.count)))
+                    : style.bad(ui(.someFail(failed, of: rows.count))))
         }
         if rows.contains(where: { !$0.holds }) { throw ExitCode.failure }
     }

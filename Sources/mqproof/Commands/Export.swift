@@ -45,7 +45,7 @@ struct ExportCommand: ParsableCommand {
                 throw Failure(message: "\(error)")
             }
             try OutputFile.write(package, to: file, force: force)
-            Output.error("mqproof: wrote \(notes.count) notes to \(file) (deck \(AnkiPackage.deckName))")
+            Output.error(UI(languages)(.wroteNotes(notes.count, file: file, deck: AnkiPackage.deckName)))
         }
     }
 
@@ -73,7 +73,7 @@ struct ExportCommand: ParsableCommand {
                 rows.map { $0.map(Self.quoted).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
             try OutputFile.write(Data(text.utf8), to: file, force: force)
             if file == "-" { return }
-            Output.error("mqproof: wrote \(rows.count - 1) questions to \(file)")
+            Output.error(app.ui(.wroteQuestions(rows.count - 1, file: file)))
         }
 
         static func quoted(_ field: String) -> String {

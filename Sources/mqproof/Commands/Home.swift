@@ -37,27 +37,20 @@ struct Home: ParsableCommand {
             return
         }
         let style = app.terminal.style
-        let headline: [Language: String] = [
-            .zh: "消息队列面试准备：每个结论都有可运行的证明",
-            .en: "Message-queue interview prep where every claim has a runnable proof",
-        ]
         Output.lines(
             app.terminal.hanging(
-                app.languages.map { headline[$0]! }.joined(separator: " · "),
+                app.languages.map { UIText.headline[$0] }.joined(separator: " · "),
                 first: style.accent("mqproof") + "  ", rest: "         "))
         Output.line()
-        let summary: [Language: String] = [
-            .zh:
-                "\(counts.entries) 道题，\(counts.topics) 个主题，\(counts.quizItems) 道自动判分题，\(counts.entriesWithExperiments) 道题附有实验",
-            .en:
-                "\(counts.entries) questions in \(counts.topics) topics, \(counts.quizItems) auto-graded quiz items, \(counts.entriesWithExperiments) with experiments",
-        ]
-        for language in app.languages { Output.lines(app.terminal.hanging(summary[language]!, first: "")) }
+        let summary = UIText.contentSummary(
+            entries: counts.entries, topics: counts.topics, quizItems: counts.quizItems,
+            withExperiments: counts.entriesWithExperiments)
+        for language in app.languages { Output.lines(app.terminal.hanging(summary[language], first: "")) }
         Output.line()
-        Output.line(style.bold(app.primaryLanguage == .zh ? "主题" : "Topics"))
+        Output.line(style.bold(app.ui(.topics)))
         TopicTable(app: app).print(topics)
         Output.line()
-        Output.line(style.bold(app.primaryLanguage == .zh ? "接下来试试" : "Try next"))
+        Output.line(style.bold(app.ui(.tryNext)))
         for command in tryNext { Output.line("  " + style.code(command)) }
     }
 }

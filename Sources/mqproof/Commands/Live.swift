@@ -22,6 +22,7 @@ struct Live: ParsableCommand {
 
     @Argument(help: "peak-shaving, async-signup, fsync-batching or all.") var experiment: Name = .all
     @Option(help: "Peak shaving: concurrent writers in the burst.") var writers = 32
+    @OptionGroup var language: LanguageOption
     @OptionGroup var output: JSONOption
 
     @Flag(
@@ -89,19 +90,18 @@ struct Live: ParsableCommand {
             return
         }
         let style = Terminal.current().style
-        Output.line(style.dim("Measured on \(report.machine)"))
+        let ui = language.ui
+        Output.line(style.dim(ui(.measuredOn(report.machine))))
         if let result = report.peakShaving {
             Output.line()
             Output.line(
-                style.bold(
-                    "Peak shaving: a burst of \(result.direct.writes) writes from \(writers) clients into SQLite"
-                ))
+                style.bold(ui(.peakShavingTitle(writes: result.direct.writes, writers: writers))))
             Output.line(
-                "  " + "".rightPadded(to: 14) + "ok".leftPadded(to: 7) + "busy".leftPadded(to: 7)
-                    + "writes/s".leftPadded(to: 10)
-                    + "p50 ms".leftPadded(to: 9) + "p99 ms".leftPadded(to: 9)
-                    + "peak writers".leftPadded(to: 14) + "done in".leftPadded(to: 10))
-            for (label, side) in [("direct", result.direct), ("through queue", result.queued)] {
+                "  " + "".rightPadded(to: 14) + ui(.liveSucceeded).leftPadded(to: 7)
+                    + ui(.liveBusy).leftPadded(to: 7) + ui(.liveWritesPerSecond).leftPadded(to: 10)
+                    + ui(.liveP50).leftPadded(to: 9) + ui(.liveP99).leftPadded(to: 9)
+                    + ui(.livePeakWriters).leftPadded(to: 14) + ui(.liveDoneIn).leftPadded(to: 10))
+            for (label, side) in [(ui(.liveDirect), result.direct), (ui(.liveThroughQueue), result.queued)] {
                 Output.line(
                     "  " + label.rightPadded(to: 14) + "\(side.succeeded)".leftPadded(to: 7)
                         + "\(side.busyErrors)".leftPadded(to: 7)
@@ -111,47 +111,42 @@ struct Live: ParsableCommand {
                         + "\(side.peakDatabaseConcurrency)".leftPadded(to: 14)
                         + String(format: "%.2f s", side.seconds).leftPadded(to: 10))
             }
-            Output.line(
-                style.dim(
-                    "  Direct writers fight for one write lock and fail once their busy timeout runs out; the queue gives the database"
-                        + " one writer and batches, and pays in latency: a request waits its turn until the burst drains."
-                ))
+            Output.lines(Terminal.current().hanging(ui(.peakShavingMeaning), first: "").map(style.dim))
         }
         if let result = report.asyncSignup {
             Output.line()
-            Output.line(
-                style.bold(
-                    "Async decoupling: \(result.synchronous.signups) signups that send an SMS and an email"))
+            Output.line(style.bold(ui(.asyncTitle(signups: result.synchronous.signups))))
             for (label, side) in [
-                ("synchronous", result.synchronous), ("queued", result.queued),
-                ("sync, SMS down", result.synchronousWithSMSDown),
-                ("queued, SMS down", result.queuedWithSMSDown),
+                (ui(.liveSynchronous), result.synchronous), (ui(.liveQueued), result.queued),
+                (ui(.liveSynchronousSMSDown), result.synchronousWithSMSDown),
+                (ui(.liveQueuedSMSDown), result.queuedWithSMSDown),
             ] {
                 Output.line(
-                    "  " + label.rightPadded(to: 18) + "p50 "
-                        + String(format: "%.2f", side.responseP50).leftPadded(to: 7) + " ms   p99 "
-                        + String(format: "%.2f", side.responseP99).leftPadded(to: 7)
-                        + " ms   failed signups \(side.failed)   notifications sent \(side.notificationsSent), waiting \(side.notificationsQueued)"
-                )
+                    "  " + label.rightPadded(to: 20)
+                        + ui(
+                            .asyncRow(
+                                p50: String(format: "%.2f", side.responseP50).leftPadded(to: 7),
+                                p99: String(format: "%.2f", side.responseP99).leftPadded(to: 7),
+                                failed: side.failed, sent: side.notificationsSent,
+                                waiting: side.notificationsQueued)))
             }
         }
         if let result = report.fsyncBatching {
             Output.line()
-            Output.line(
-                style.bold(
-                    "Batched appends: \(result.perMessage.messages) messages of 100 bytes to a real file"))
+            Output.line(style.bold(ui(.fsyncTitle(messages: result.perMessage.messages))))
             for (label, side) in [
-                ("fsync each message", result.perMessage), ("fsync per \(result.batchSize)", result.batched),
+                (ui(.liveFsyncEach), result.perMessage),
+                (ui(.liveFsyncPer(result.batchSize)), result.batched),
             ] {
                 Output.line(
                     "  " + label.rightPadded(to: 20)
-                        + String(format: "%.0f", side.messagesPerSecond).leftPadded(to: 10) + " msgs/s   "
-                        + String(format: "%.3f", side.fsyncsPerMessage) + " fsyncs per message")
+                        + ui(
+                            .fsyncRow(
+                                messagesPerSecond: String(format: "%.0f", side.messagesPerSecond).leftPadded(
+                                    to: 10),
+                                fsyncsPerMessage: String(format: "%.3f", side.fsyncsPerMessage))))
             }
-            Output.line(
-                style.dim(
-                    "  The mechanism behind log-structured brokers' throughput, measured here instead of quoted."
-                ))
+            Output.lines(Terminal.current().hanging(ui(.fsyncMeaning), first: "").map(style.dim))
         }
     }
 
@@ -179,21 +174,28 @@ struct Live: ParsableCommand {
                     direct: outcome.direct, queued: outcome.queued))
             return
         }
-        let style = Terminal.current().style
-        Output.line(
-            style.bold(
-                "Peak shaving, simulated: \(setup.requests) requests in \(setup.burstMilliseconds) ms against a database"
-                    + " of \(setup.capacity) queries/s and max_connections=\(setup.maxConnections)"))
+        let terminal = Terminal.current()
+        let style = terminal.style
+        let ui = language.ui
+        Output.lines(
+            terminal.hanging(
+                ui(
+                    .simulatedPeakTitle(
+                        requests: setup.requests, burst: setup.burstMilliseconds, capacity: setup.capacity,
+                        maxConnections: setup.maxConnections)), first: ""
+            ).map(style.bold))
         Output.line(
             style.dim(
-                "  Deterministic: seed \(seed); client timeout \(setup.clientTimeoutMilliseconds) ms;"
-                    + " \(setup.consumers) consumers behind the queue."))
+                ui(
+                    .simulatedPeakSetup(
+                        seed: seed, timeout: setup.clientTimeoutMilliseconds, consumers: setup.consumers))))
         Output.line(
-            "  " + "".rightPadded(to: 14) + "written".leftPadded(to: 9) + "too many conn".leftPadded(to: 15)
-                + "timed out".leftPadded(to: 11) + "peak conn".leftPadded(to: 11)
-                + "peak waiting".leftPadded(to: 14) + "answer p99".leftPadded(to: 12)
-                + "write p99".leftPadded(to: 11) + "drained in".leftPadded(to: 12))
-        for (label, side) in [("direct", outcome.direct), ("through queue", outcome.queued)] {
+            "  " + "".rightPadded(to: 14) + ui(.liveWritten).leftPadded(to: 9)
+                + ui(.liveTooManyConnections).leftPadded(to: 15)
+                + ui(.liveTimedOut).leftPadded(to: 11) + ui(.livePeakConnections).leftPadded(to: 11)
+                + ui(.livePeakWaiting).leftPadded(to: 14) + ui(.liveAnswerP99).leftPadded(to: 12)
+                + ui(.liveWriteP99).leftPadded(to: 11) + ui(.liveDrainedIn).leftPadded(to: 12))
+        for (label, side) in [(ui(.liveDirect), outcome.direct), (ui(.liveThroughQueue), outcome.queued)] {
             Output.line(
                 "  " + label.rightPadded(to: 14) + "\(side.written)".leftPadded(to: 9)
                     + "\(side.tooManyConnections)".leftPadded(to: 15) + "\(side.timedOut)".leftPadded(to: 11)
@@ -202,12 +204,8 @@ struct Live: ParsableCommand {
                     + (String(format: "%.0f", side.writeP99Milliseconds) + " ms").leftPadded(to: 11)
                     + (String(format: "%.0f", side.drainMilliseconds) + " ms").leftPadded(to: 12))
         }
-        Output.line(
-            style.dim(
-                "  Direct clients each hold a connection while they wait, so a burst above the database's capacity"
-                    + " runs out of connections and then of patience. The queue answers at once, keeps the database"
-                    + " at \(setup.consumers) connections, and writes every row; the price is the wait before a row is"
-                    + " written (write p99)."))
+        Output.lines(
+            terminal.hanging(ui(.simulatedPeakMeaning(consumers: setup.consumers)), first: "").map(style.dim))
     }
 
     static var machine: String {

@@ -25,7 +25,8 @@ struct ProgressCommand: ParsableCommand {
             try OutputFile.write(try encoder.encode(archive) + Data("\n".utf8), to: file, force: force)
             if file == "-" { return }
             Output.error(
-                "mqproof: wrote \(archive.cards.count) cards and \(archive.reviews.count) answers to \(file)")
+                app.ui(.wroteProgress(cards: archive.cards.count, answers: archive.reviews.count, file: file))
+            )
         }
     }
 
@@ -66,14 +67,17 @@ struct ProgressCommand: ParsableCommand {
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 try OutputFile.write(
                     try encoder.encode(try app.store.exportProgress()), to: backup, force: false)
-                Output.error("mqproof: backed up the current progress to \(backup)")
+                Output.error(app.ui(.backedUp(backup)))
             }
             let summary = try app.store.importProgress(archive, replacing: replace)
             Output.error(
-                replace
-                    ? "mqproof: replaced progress with \(archive.cards.count) cards and \(archive.reviews.count) answers from \(file)"
-                    : "mqproof: merged \(file): \(summary.answersAdded) new answers, \(summary.cardsUpdated) card states updated, \(summary.settingsAdded) settings added; nothing was deleted"
-            )
+                app.ui(
+                    replace
+                        ? .replacedProgress(
+                            cards: archive.cards.count, answers: archive.reviews.count, file: file)
+                        : .mergedProgress(
+                            file: file, answers: summary.answersAdded, cards: summary.cardsUpdated,
+                            settings: summary.settingsAdded)))
         }
 
         /// The archive in `path`, or a one-line failure that says why not.
@@ -304,23 +308,18 @@ struct Stats: ParsableCommand {
             return
         }
         let style = app.terminal.style
-        let zh = app.primaryLanguage == .zh
-        Output.line(style.bold(zh ? "今天作答" : "Answers today") + "  \(reviewsToday)")
+        let ui = app.ui
+        Output.line(style.bold(ui(.answersToday)) + "  \(reviewsToday)")
+        Output.line(style.bold(ui(.streak)) + "  " + ui(.days(streak)))
         Output.line(
-            style.bold(zh ? "连续天数" : "Streak") + "  \(streak) " + (zh ? "天" : streak == 1 ? "day" : "days"))
-        Output.line(
-            style.bold(zh ? "真实保留率" : "True retention")
-                + "  "
-                + (retention.map {
-                    String(format: "%.1f%%", $0 * 100)
-                        + (zh ? "（近 30 天复习卡）" : " (review cards, last 30 days)")
-                } ?? "—"))
+            style.bold(ui(.trueRetention)) + "  "
+                + (retention.map { String(format: "%.1f%%", $0 * 100) + ui(.retentionScope) } ?? "—"))
         let order = ["new", "learning", "review", "relearning", "leech"]
         Output.line(
-            style.bold(zh ? "卡片" : "Cards") + "  "
-                + order.map { "\($0) \(byState[$0] ?? 0)" }.joined(separator: " · "))
+            style.bold(ui(.cards)) + "  "
+                + order.map { "\(ui(.cardState($0))) \(byState[$0] ?? 0)" }.joined(separator: " · "))
         Output.line()
-        Output.line(style.bold(zh ? "未来 30 天到期" : "Due in the next 30 days"))
+        Output.line(style.bold(ui(.dueInNext30Days)))
         let largest = max(1, forecast.max() ?? 1)
         let height = 6
         for level in stride(from: height, through: 1, by: -1) {
@@ -333,6 +332,6 @@ struct Stats: ParsableCommand {
         }
         Output.line("     └" + String(repeating: "──", count: 30))
         Output.line(
-            "      " + (zh ? "今天" : "today").rightPadded(to: 28) + "+14d".rightPadded(to: 28) + "+29d")
+            "      " + ui(.today).rightPadded(to: 28) + "+14d".rightPadded(to: 28) + "+29d")
     }
 }

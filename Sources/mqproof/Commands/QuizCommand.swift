@@ -70,9 +70,7 @@ struct QuizCommand: ParsableCommand {
         let allStored = try store.cardStates()
         let stored = allStored.filter { ProgressCheck.problems(in: $0.value).isEmpty }
         if stored.count < allStored.count {
-            Output.error(
-                "mqproof: \(allStored.count - stored.count) stored card states cannot occur (an older mqproof imported them); those cards start again as new"
-            )
+            Output.error(app.ui(.impossibleStates(allStored.count - stored.count)))
         }
         let now = Clock.now
         let today = Clock.startOfToday

@@ -29,18 +29,39 @@ struct QuizRunner {
     }
 
     private var style: Style { app.terminal.style }
-    private var language: Language { app.primaryLanguage }
-    private var zh: Bool { language == .zh }
+    private var ui: UI { app.ui }
+
+    /// Content in every language shown (`--lang both`: Chinese, then English), each language's
+    /// lines hanging under the same lead.
+    private func show(_ text: (Language) -> String, first: String, rest: String? = nil) {
+        let indent = rest ?? String(repeating: " ", count: DisplayWidth.of(Terminal.visible(first)))
+        for (index, language) in app.languages.enumerated() {
+            Output.lines(
+                app.terminal.hanging(
+                    TerminalSafe.clean(text(language)), first: index == 0 ? first : indent, rest: indent))
+        }
+    }
+
+    /// A question, led by "问" or "Q" in its own language.
+    private func showQuestion(_ text: (Language) -> String) {
+        for language in app.languages {
+            Output.lines(
+                app.terminal.hanging(
+                    TerminalSafe.clean(text(language)), first: style.accent(UIText.questionMark[language])))
+        }
+    }
 
     mutating func run() {
         let counts = session.remaining(now: Clock.now)
         if session.current == nil {
-            Output.line(zh ? "现在没有到期的卡片，也没有新卡片了。" : "Nothing is due and no new cards are left for today.")
+            Output.line(ui(.nothingDue))
             return
         }
         Output.line(
-            style.bold(zh ? "开始复习" : "Quiz")
-                + style.dim("  \(counts.learning) learning · \(counts.review) review · \(counts.new) new"))
+            style.bold(ui(.quizTitle))
+                + style.dim(
+                    "  " + ui(.cardCounts(learning: counts.learning, review: counts.review, new: counts.new)))
+        )
         while let card = session.current {
             guard let item = content[card.id], let entry = entries[item.entry] else {
                 _ = session.bury(now: Clock.now)
@@ -50,8 +71,8 @@ struct QuizRunner {
             let left = session.remaining(now: Clock.now)
             Output.line(
                 style.dim(
-                    "[\(left.learning) learning · \(left.review) review · \(left.new) new]  \(entry.id) · \(entry.topic)"
-                ))
+                    "[" + ui(.cardCounts(learning: left.learning, review: left.review, new: left.new)) + "]  "
+                        + "\(entry.id) · \(entry.topic)"))
             let keepGoing: Bool
             switch card.kind {
             case .recall: keepGoing = recall(card, entry)
@@ -66,33 +87,27 @@ struct QuizRunner {
     // MARK: - Cards
 
     private mutating func recall(_ card: QuizCard, _ entry: Entry) -> Bool {
-        Output.lines(
-            app.terminal.hanging(
-                TerminalSafe.clean(entry.question[language]), first: style.accent(zh ? "问 " : "Q  ")))
-        Output.line(
-            style.dim(
-                zh
-                    ? "写下你的回答（可留空），回车显示参考答案："
-                    : "Type your answer (or nothing), then Enter to see the reference:"))
+        showQuestion { entry.question[$0] }
+        Output.line(style.dim(ui(.typeYourAnswer)))
         guard let typed = input.line() else { return false }
         // A lone control key works here too: q quits, u undoes, b buries, s skips.
         let word = typed.trimmingCharacters(in: .whitespaces)
         if word.count == 1, let key = word.first, let handled = control(key) { return handled }
-        Output.line()
-        Output.lines(app.terminal.renderer().render(entry.answer[language]))
-        Output.line()
-        Output.line(style.bold(zh ? "要点" : "Key points"))
-        for (index, point) in entry.keyPoints[language].enumerated() {
-            Output.lines(app.terminal.hanging(point, first: "  \(index + 1). "))
+        for language in app.languages {
+            Output.line()
+            Output.lines(app.terminal.renderer().render(entry.answer[language]))
+            Output.line()
+            Output.line(style.bold(UIText.keyPoints[language]))
+            for (index, point) in entry.keyPoints[language].enumerated() {
+                Output.lines(app.terminal.hanging(point, first: "  \(index + 1). "))
+            }
         }
         return grade(card)
     }
 
     private mutating func autoGraded(_ card: QuizCard, _ content: QuizCards.Content, _ entry: Entry) -> Bool {
         guard let item = content.item else { return false }
-        Output.lines(
-            app.terminal.hanging(
-                TerminalSafe.clean(item.prompt[language]), first: style.accent(zh ? "问 " : "Q  ")))
+        showQuestion { item.prompt[$0] }
         // Options are numbered 1, 2, 3...: digits, which no command key (u, b, s, q) can be.
         var keys: [Character] = []
         var order: [Int] = []
@@ -103,18 +118,15 @@ struct QuizRunner {
             for (position, index) in order.enumerated() {
                 let key = Character(String(position + 1))
                 keys.append(key)
-                Output.lines(
-                    app.terminal.hanging(TerminalSafe.clean(options[index][language]), first: "  \(key)) "))
+                show({ options[index][$0] }, first: "  \(key)) ")
             }
             Output.line(
                 style.dim(
-                    (zh ? "选择 " : "Answer ") + keys.map(String.init).joined(separator: "/")
-                        + "   u undo · b bury · s skip · q quit"))
+                    ui(.chooseOne(keys.map(String.init).joined(separator: "/"))) + "   " + ui(.quizControls)))
         case .trueFalse:
             keys = ["t", "f"]
             order = [0, 1]
-            Output.line(
-                style.dim((zh ? "对还是错？t/f" : "True or false? t/f") + "   u undo · b bury · s skip · q quit"))
+            Output.line(style.dim(ui(.trueOrFalse) + "   " + ui(.quizControls)))
         }
         while true {
             switch input.key() {
@@ -125,24 +137,16 @@ struct QuizRunner {
                 guard let position = keys.firstIndex(of: Character(key.lowercased())),
                     let graded = card.grade(choice: order[position])
                 else {
-                    Output.line(
-                        style.dim(
-                            zh
-                                ? "请按 \(keys.map(String.init).joined(separator: "/"))"
-                                : "Press one of \(keys.map(String.init).joined(separator: "/"))"))
+                    Output.line(style.dim(ui(.pressOneOf(keys.map(String.init).joined(separator: "/")))))
                     continue
                 }
                 Output.line(
                     graded.correct
-                        ? style.good(zh ? "✓ 正确" : "✓ Correct") : style.bad(zh ? "✗ 不对" : "✗ Not quite"))
+                        ? style.good(ui(.correct)) : style.bad(ui(.notQuite)))
                 if !graded.correct, case .choice(let options, let correct) = item.kind {
-                    Output.lines(
-                        app.terminal.hanging(
-                            TerminalSafe.clean(options[correct][language]),
-                            first: zh ? "  正确答案：" : "  The answer: "))
+                    show({ options[correct][$0] }, first: ui(.theAnswer))
                 }
-                Output.lines(
-                    app.terminal.hanging(TerminalSafe.clean(item.explanation[language]), first: "  "))
+                show({ item.explanation[$0] }, first: "  ")
                 record(session.answer(graded.rating, at: Clock.now, fuzzFactor: fuzz(card)))
                 return true
             }
@@ -159,22 +163,18 @@ struct QuizRunner {
             return true
         }
         let scenario = experiment.scenario
-        Output.line(style.accent(zh ? "预测实验结果 " : "Predict the outcome ") + style.dim(experiment.id))
+        Output.line(style.accent(ui(.predictTheOutcome)) + style.dim(experiment.id))
         let settings = scenario.settings.filter { !$0.key.hasPrefix("sim.") }.map { "\($0.key)=\($0.value)" }
             .joined(separator: " ")
         Output.lines(
             app.terminal.hanging(
-                "Kafka \(scenario.version.rawValue), \(scenario.brokers) brokers. " + settings,
-                first: zh ? "  配置：" : "  Setup: "))
+                ui(.systemSetup(scenario)) + (ui.isChinese ? "。" : ". ") + settings, first: ui(.predictSetup))
+        )
         for step in scenario.steps {
             Output.lines(app.terminal.hanging(TerminalSafe.clean(step.text), first: "    - "))
         }
         Output.line(
-            style.dim(
-                (zh
-                    ? "会出现异常吗（丢失、重复、乱序、重复处理或漏处理）？t/f"
-                    : "Will an anomaly show (lost, duplicated, reordered, processed twice or never)? t/f")
-                    + "   u undo · b bury · s skip · q quit"))
+            style.dim(ui(.willAnAnomalyShow) + "   " + ui(.quizControls)))
         while true {
             switch input.key() {
             case .quit: return false
@@ -184,7 +184,7 @@ struct QuizRunner {
                 guard let choice = ["t", "f"].firstIndex(of: key.lowercased()),
                     let graded = card.grade(choice: choice)
                 else {
-                    Output.line(style.dim(zh ? "请按 t 或 f" : "Press t or f"))
+                    Output.line(style.dim(ui(.pressTOrF)))
                     continue
                 }
                 let run = ScenarioRunner.run(
@@ -192,20 +192,21 @@ struct QuizRunner {
                 let found = AnomalyKind.allCases.compactMap { kind -> String? in
                     let messages = run.report.messages(kind).map(run.world.name(of:))
                     return messages.isEmpty
-                        ? nil : "\(kind.rawValue): \(messages.prefix(8).joined(separator: " "))"
+                        ? nil : "\(ui(.anomaly(kind))): \(messages.prefix(8).joined(separator: " "))"
                 }
                 Output.line(
                     graded.correct
-                        ? style.good(zh ? "✓ 预测正确" : "✓ Right") : style.bad(zh ? "✗ 预测错了" : "✗ Wrong"))
+                        ? style.good(ui(.predictedRight)) : style.bad(ui(.predictedWrong)))
                 Output.lines(
                     app.terminal.hanging(
-                        found.isEmpty ? (zh ? "没有异常" : "no anomaly") : found.joined(separator: "; "),
-                        first: zh ? "  实验结果：" : "  Result: "))
-                let claim =
-                    zh
-                    ? (experiment.info.claim?.zh ?? experiment.titleZH)
-                    : (experiment.info.claim?.en ?? experiment.titleEN)
-                Output.lines(app.terminal.hanging(TerminalSafe.clean(claim), first: "  "))
+                        found.isEmpty ? ui(.noAnomaly) : found.joined(separator: "; "),
+                        first: ui(.experimentResult)))
+                show(
+                    { language in
+                        language == .zh
+                            ? (experiment.info.claim?.zh ?? experiment.titleZH)
+                            : (experiment.info.claim?.en ?? experiment.titleEN)
+                    }, first: "  ")
                 Output.line(style.dim("  mqproof run \(experiment.id) --trace"))
                 record(session.answer(graded.rating, at: Clock.now, fuzzFactor: fuzz(card)))
                 return true
@@ -217,13 +218,11 @@ struct QuizRunner {
     private mutating func grade(_ card: QuizCard) -> Bool {
         let now = Clock.now
         let previews = session.previews(at: now, fuzzFactor: fuzz(card))
-        let names = zh ? ["重来", "困难", "良好", "简单"] : ["Again", "Hard", "Good", "Easy"]
         let buttons = previews.enumerated().map { index, preview in
-            "\(index + 1) \(names[index]) \(preview.intervalLabel)"
+            "\(index + 1) \(ui(.rating(index + 1))) \(preview.intervalLabel)"
         }
         Output.line()
-        Output.line(
-            style.bold(buttons.joined(separator: " · ")) + style.dim("   u undo · b bury · s skip · q quit"))
+        Output.line(style.bold(buttons.joined(separator: " · ")) + style.dim("   " + ui(.quizControls)))
         while true {
             switch input.key() {
             case .quit: return false
@@ -231,7 +230,7 @@ struct QuizRunner {
             case .character(let key):
                 if let handled = control(key) { return handled }
                 guard let number = key.wholeNumberValue, let rating = Rating(rawValue: number) else {
-                    Output.line(style.dim(zh ? "请按 1-4" : "Press 1-4"))
+                    Output.line(style.dim(ui(.press1To4)))
                     continue
                 }
                 record(session.answer(rating, at: Clock.now, fuzzFactor: fuzz(card)))
@@ -255,7 +254,7 @@ struct QuizRunner {
                     current, id: id, leech: stored[id]?.leech ?? false, buriedUntil: tomorrow)
                 save { try app.store.saveCardState(state) }
                 stored[id] = state
-                Output.line(style.dim(zh ? "已搁置到明天。" : "Buried until tomorrow."))
+                Output.line(style.dim(ui(.buriedUntilTomorrow)))
             }
             return true
         case "s", "S":
@@ -289,20 +288,13 @@ struct QuizRunner {
         ratings[answer.log.rating, default: 0] += 1
         let next = ReviewPreview(
             rating: answer.log.rating, card: after, interval: after.due - answer.log.reviewedAt)
-        Output.line(style.dim((zh ? "下次：" : "Next in ") + next.intervalLabel))
-        if becameLeech {
-            Output.line(
-                style.bad(
-                    zh
-                        ? "这张卡已遗忘 \(QuizSession.leechThreshold) 次，标记为顽固卡并暂停。换个角度重读这道题的答案吧。"
-                        : "This card has lapsed \(QuizSession.leechThreshold) times: it is a leech and is suspended. Reread the answer from a new angle."
-                ))
-        }
+        Output.line(style.dim(ui(.nextReviewIn(next.intervalLabel))))
+        if becameLeech { Output.line(style.bad(ui(.becameLeech(after: QuizSession.leechThreshold)))) }
     }
 
     private mutating func undo() {
         guard let last = answered.popLast(), session.undo(now: Clock.now) != nil else {
-            Output.line(style.dim(zh ? "没有可以撤销的回答。" : "Nothing to undo."))
+            Output.line(style.dim(ui(.nothingToUndo)))
             return
         }
         let previous = last.answer.before.map { QuizCards.stored($0, id: last.answer.cardID) }
@@ -313,7 +305,7 @@ struct QuizRunner {
         }
         stored[last.answer.cardID] = previous
         ratings[last.answer.log.rating, default: 1] -= 1
-        Output.line(style.dim(zh ? "已撤销上一个回答。" : "Undid the last answer."))
+        Output.line(style.dim(ui(.undid(last.answer.cardID))))
     }
 
     private func save(_ body: () throws -> Void) {
@@ -335,19 +327,14 @@ struct QuizRunner {
         let total = ratings.values.reduce(0, +)
         Output.line()
         guard total > 0 else {
-            Output.line(zh ? "本次没有作答。" : "No answers this time.")
+            Output.line(ui(.noAnswersThisTime))
             return
         }
-        let names: [(Rating, String)] =
-            zh
-            ? [(.again, "重来"), (.hard, "困难"), (.good, "良好"), (.easy, "简单")]
-            : [(.again, "Again"), (.hard, "Hard"), (.good, "Good"), (.easy, "Easy")]
-        let parts = names.map { "\($0.1) \(ratings[$0.0] ?? 0)" }.joined(separator: " · ")
-        Output.line(
-            style.bold(zh ? "本次作答 \(total) 次" : total == 1 ? "1 answer" : "\(total) answers") + "  " + parts)
-        Output.line(
-            style.dim(
-                zh ? "每个回答都已保存。mqproof stats 查看进度。" : "Every answer is saved. See mqproof stats for progress."
-            ))
+        let parts = [Rating.again, .hard, .good, .easy].map {
+            "\(ui(.rating($0.rawValue))) \(ratings[$0] ?? 0)"
+        }
+        .joined(separator: " · ")
+        Output.line(style.bold(ui(.answersThisTime(total))) + "  " + parts)
+        Output.line(style.dim(ui(.everyAnswerSaved)))
     }
 }

@@ -45,8 +45,7 @@ struct Run: ParsableCommand {
     @Flag(help: "Run twice and check that both runs have the same trace hash.")
     var checkDeterminism = false
 
-    @Option(help: "The language of the claim: zh, en or both. Default: $MQPROOF_LANG, else $LANG.")
-    var lang: LanguageChoice?
+    @OptionGroup var language: LanguageOption
 
     @OptionGroup var output: JSONOption
 
@@ -82,32 +81,33 @@ struct Run: ParsableCommand {
         let experiment =
             ExperimentCatalogue.experiment(reference)
             ?? ExperimentCatalogue.all.first { $0.scenarioID == reference }
-        let languages = (lang ?? LanguageChoice.fromEnvironment(ProcessEnvironment.values)).languages
+        let languages = language.languages
+        let ui = language.ui
         if let seeds {
             let sweep = SeedSweep.run(
-                scenario, config: config, seeds: seed...(seed + UInt64(seeds - 1)), progress: !output.json)
+                scenario, config: config, seeds: seed...(seed + UInt64(seeds - 1)), progress: !output.json,
+                ui: ui)
             if output.json {
                 try Output.json(sweep.report(scenario: reference))
             } else {
-                sweep.print(reference: reference, terminal: Terminal.current())
+                sweep.print(reference: reference, terminal: Terminal.current(), ui: ui)
             }
             if !sweep.allPassed { throw ExitCode.failure }
             return
         }
         let run = ScenarioRunner.run(scenario, config: config, seed: seed)
         if run.hitEventBudget {
-            Output.error(
-                "mqproof: the run stopped at its event budget (\(ScenarioRunner.eventBudget) events, at \(run.world.now) ms simulated); the results cover the events up to then"
-            )
+            Output.error(ui(.eventBudget(events: ScenarioRunner.eventBudget, at: run.world.now)))
         }
         if checkDeterminism {
             let again = ScenarioRunner.run(scenario, config: config, seed: seed)
             let hashes = (String(run.world.traceHash, radix: 16), String(again.world.traceHash, radix: 16))
             let same = hashes.0 == hashes.1
             Output.error(
-                same
-                    ? "mqproof: deterministic: two runs of seed \(seed) have trace hash \(hashes.0)"
-                    : "mqproof: NOT deterministic: seed \(seed) gave \(hashes.0) and \(hashes.1)")
+                ui(
+                    same
+                        ? .deterministic(seed: seed, hash: hashes.0)
+                        : .notDeterministic(seed: seed, first: hashes.0, second: hashes.1)))
             if !same { throw ExitCode.failure }
         }
         if output.json {
@@ -166,6 +166,7 @@ struct Scenarios: ParsableCommand {
         commandName: "scenarios",
         abstract: "List the built-in scenarios that `mqproof run` knows by id.")
 
+    @OptionGroup var language: LanguageOption
     @OptionGroup var output: JSONOption
 
     struct Item: Encodable {
@@ -186,9 +187,12 @@ struct Scenarios: ParsableCommand {
         let terminal = Terminal.current()
         let width = items.map(\.id.count).max() ?? 0
         for item in items {
+            // A scenario file's name is English; in Chinese, its experiment's title says the same.
+            let experiment = ExperimentCatalogue.all.first { $0.scenarioID == item.id }
+            let name = language.ui.isChinese ? (experiment?.titleZH ?? item.name) : item.name
             Output.lines(
                 terminal.hanging(
-                    item.name, first: terminal.style.accent(item.id.rightPadded(to: width)) + "  ",
+                    name, first: terminal.style.accent(item.id.rightPadded(to: width)) + "  ",
                     rest: String(repeating: " ", count: width + 2)))
         }
     }

@@ -12,89 +12,108 @@ struct RunView {
     let showTrace: Bool
     let showRoutine: Bool
 
-    static func setup(of scenario: Scenario) -> String {
-        switch scenario.system {
-        case .kafka(let version): "Kafka \(version.rawValue), \(scenario.brokers) brokers"
-        case .rabbitmq(let version): "RabbitMQ \(version.rawValue), \(scenario.brokers) nodes"
-        case .rocketmq(let version): "RocketMQ \(version.rawValue), \(scenario.brokers) nodes"
-        case .activemq(let version): "ActiveMQ Classic \(version.rawValue), 1 broker"
-        }
+    private var ui: UI { UI(languages) }
+
+    /// The label column: every label padded to the widest, so values line up in either language.
+    private func label(_ text: UIText) -> String {
+        let width =
+            [UIText.proof, .scenario, .claim, .setup, .run, .history, .proves, .finalLog, .finalQueue]
+            .map { DisplayWidth.of(ui($0)) }.max() ?? 0
+        return ui(text).rightPadded(to: width + 1)
     }
 
+    private var indent: String { String(repeating: " ", count: DisplayWidth.of(label(.proof))) }
+
     /// Kafka shows its final log; the queue brokers their queue (RocketMQ: the topic's messages).
-    static func finalLabel(of scenario: Scenario) -> String {
-        if case .kafka = scenario.system { return "Final log " }
-        return "Queue q   "
+    private func finalLabel() -> String {
+        if case .kafka = scenario.system { return label(.finalLog) }
+        return label(.finalQueue)
     }
 
     func print() {
         let style = terminal.style
         let world = run.world
         if let experiment {
-            let kind = experiment.info.kind.map { " (\($0.rawValue))" } ?? ""
-            Output.lines(terminal.hanging(experiment.id + kind, first: style.bold("Proof     ")))
+            let kind =
+                experiment.info.kind.map { ui.isChinese ? "（\(ui(.kind($0)))）" : " (\(ui(.kind($0))))" } ?? ""
+            Output.lines(terminal.hanging(experiment.id + kind, first: style.bold(label(.proof))))
             for language in languages {
                 let title = language == .zh ? experiment.titleZH : experiment.titleEN
-                Output.lines(terminal.hanging(TerminalSafe.clean(title), first: "          "))
+                Output.lines(terminal.hanging(TerminalSafe.clean(title), first: indent))
             }
         }
-        Output.lines(terminal.hanging(TerminalSafe.clean(scenario.name), first: style.bold("Scenario  ")))
+        // A scenario's name is written in English in its file; in Chinese the experiment's
+        // title above already says what it is.
+        if experiment == nil || languages.contains(.en) {
+            Output.lines(
+                terminal.hanging(TerminalSafe.clean(scenario.name), first: style.bold(label(.scenario))))
+        }
         for language in languages {
             let claim =
                 language == .zh ? experiment?.info.claim?.zh : (experiment?.info.claim?.en ?? scenario.claim)
             if let claim {
-                Output.lines(terminal.hanging(TerminalSafe.clean(claim), first: style.bold("Claim     ")))
+                Output.lines(terminal.hanging(TerminalSafe.clean(claim), first: style.bold(label(.claim))))
             }
         }
         let settings = scenario.settings.map { "\($0.key)=\($0.value)" }.joined(separator: "  ")
         Output.lines(
             terminal.hanging(
-                Self.setup(of: scenario) + (settings.isEmpty ? "" : ", " + settings),
-                first: style.bold("Setup     ")))
+                ui(.systemSetup(scenario)) + (settings.isEmpty ? "" : (ui.isChinese ? "，" : ", ") + settings),
+                first: style.bold(label(.setup))))
         Output.line(
-            style.bold("Run       ")
-                + "seed \(run.seed), \(world.eventCount) events, \(world.now) ms simulated, trace \(String(world.traceHash, radix: 16))"
-        )
+            style.bold(label(.run))
+                + ui(
+                    .runSummary(
+                        seed: run.seed, events: world.eventCount, milliseconds: world.now,
+                        hash: String(world.traceHash, radix: 16))))
         for step in run.steps where step.timedOut {
             Output.line(
                 style.bad(
-                    "  line \(step.step.line): '\(TerminalSafe.clean(step.step.text))' timed out at \(step.startedAt) ms"
-                ))
+                    ui(
+                        .stepTimedOut(
+                            line: step.step.line, step: TerminalSafe.clean(step.step.text), at: step.startedAt
+                        ))))
         }
         if showTrace {
             Output.line()
-            Output.lines(TraceView(world: world, terminal: terminal, showRoutine: showRoutine).lines())
-            Output.line(style.dim(terminal.isTerminal ? TraceView.legend : TraceView.asciiLegend))
+            Output.lines(
+                TraceView(world: world, terminal: terminal, ui: ui, showRoutine: showRoutine).lines())
+            Output.lines(
+                ui(terminal.isTerminal ? .traceLegend : .traceLegendASCII).split(separator: "\n").map {
+                    style.dim(String($0))
+                })
         }
         Output.line()
         let report = run.report
         Output.line(
-            style.bold("History   ")
-                + "\(report.acknowledged) acknowledged, \(report.failed) failed, \(report.indeterminate) indeterminate (\(report.recovered) of them in the log)"
-        )
+            style.bold(label(.history))
+                + ui(
+                    .historySummary(
+                        acknowledged: report.acknowledged, failed: report.failed,
+                        indeterminate: report.indeterminate, recovered: report.recovered)))
         Output.lines(
             terminal.hanging(
                 report.finalLog.isEmpty
-                    ? "(empty)" : report.finalLog.map(world.name(of:)).joined(separator: " "),
-                first: style.bold(Self.finalLabel(of: scenario))))
+                    ? ui(.empty) : report.finalLog.map(world.name(of:)).joined(separator: " "),
+                first: style.bold(finalLabel())))
         Output.line()
         if report.anomalies.isEmpty {
             Output.line(
-                style.good(
-                    "No anomalies: nothing acknowledged was lost, duplicated, reordered or processed twice."))
+                style.good(ui(.noAnomalies)))
         } else {
-            Output.line(style.bold("Anomalies"))
+            Output.line(style.bold(ui(.anomalies)))
             for kind in AnomalyKind.allCases {
                 let found = report.anomalies.filter { $0.kind == kind }
                 guard !found.isEmpty else { continue }
                 Output.lines(
                     terminal.hanging(
                         found.map { world.name(of: $0.message) }.joined(separator: " "),
-                        first: "  " + style.bad(kind.rawValue) + ": "))
+                        first: "  " + style.bad(ui(.anomaly(kind))) + ": "))
             }
             if let example = report.anomalies.first(where: { !$0.witness.isEmpty }) {
                 Output.line()
-                Output.line(style.bold("Why \(world.name(of: example.message)) is \(example.kind.rawValue)"))
+                Output.line(
+                    style.bold(ui(.whyAnomaly(message: world.name(of: example.message), kind: example.kind))))
                 for event in example.witness {
                     let text = TerminalSafe.clean(event.note.text(world.name(of:)))
                     Output.lines(
@@ -106,32 +125,33 @@ struct RunView {
         }
         guard !run.expectations.isEmpty else { return }
         Output.line()
-        Output.line(style.bold("Expectations"))
+        Output.line(style.bold(ui(.expectations)))
         for result in run.expectations {
             let mark =
                 result.holds
-                ? style.good(terminal.isTerminal ? "✓" : "ok") : style.bad(terminal.isTerminal ? "✗" : "FAIL")
+                ? style.good(terminal.isTerminal ? "✓" : ui(.holdsMark))
+                : style.bad(terminal.isTerminal ? "✗" : ui(.failsMark))
             let expected = describe(result.expectation.value)
-            var line = "  \(mark) \(result.expectation.subject.name): \(expected)"
-            if !result.holds { line += "  (got \(describe(result.actual)))" }
-            Output.lines(terminal.hanging(line, first: ""))
+            var line = "\(result.expectation.subject.name): \(expected)"
+            if !result.holds { line += "  " + ui(.got(describe(result.actual))) }
+            Output.lines(terminal.hanging(line, first: "  \(mark) "))
         }
         Output.line(
             run.passed
-                ? style.good("Verdict: the scenario came out as expected.")
-                : style.bad("Verdict: an expectation does not hold."))
+                ? style.good(ui(.verdictHolds))
+                : style.bad(ui(.verdictFails)))
         if let experiment, run.passed, let claim = experiment.info.claim {
             let proven = languages.first == .zh ? (claim.zh ?? claim.en) : claim.en
-            Output.lines(terminal.hanging(TerminalSafe.clean(proven), first: style.bold("Proves    ")))
+            Output.lines(terminal.hanging(TerminalSafe.clean(proven), first: style.bold(label(.proves))))
             if let contrast = experiment.info.contrast {
-                Output.line(style.dim("          The other side of the claim: mqproof run \(contrast)"))
+                Output.line(indent + style.dim(ui(.otherSide(contrast))))
             }
         }
     }
 
     private func describe(_ value: Expectation.Value) -> String {
         switch value {
-        case .count(0): "none"
+        case .count(0): ui(.none)
         case .count(let count): "\(count)"
         case .messages(let names): names.isEmpty ? "[]" : "[" + names.joined(separator: ", ") + "]"
         }

@@ -78,7 +78,7 @@ struct Search: ParsableCommand {
             return
         }
         let style = app.terminal.style
-        if let header = header(found, text: text, zh: app.primaryLanguage == .zh) {
+        if let header = header(found, text: text, ui: app.ui) {
             Output.line(style.dim(header))
         }
         for result in results {
@@ -104,25 +104,23 @@ struct Search: ParsableCommand {
         if !results.isEmpty {
             Output.line()
             Output.line(
-                style.dim(app.primaryLanguage == .zh ? "打开一条：mqproof show 1" : "Open one: mqproof show 1"))
+                style.dim(app.ui(.openOne)))
         }
     }
 
     /// What to say above results that are not an exact match.
-    private func header(_ found: ContentStore.SearchResults, text: String, zh: Bool) -> String? {
+    private func header(_ found: ContentStore.SearchResults, text: String, ui: UI) -> String? {
         let typed = TerminalSafe.clean(text)
         let corrected = found.corrections.map { "\($0.typed) → \($0.searched.joined(separator: "/"))" }
             .joined(separator: ", ")
         switch found.match {
         case .exact: return nil
         case .corrected:
-            return zh ? "按最接近的词搜索：\(corrected)" : "Searched for the nearest words: \(corrected)"
+            return ui(.searchedNearest(corrected))
         case .closest:
-            return zh ? "没有完全匹配「\(typed)」的题目；最接近的：" : "No exact match for '\(typed)'; closest:"
+            return ui(.noExactMatch(typed))
         case .suggested:
-            return zh
-                ? "没有找到与「\(typed)」相关的题目；可以从这些开始："
-                : "Nothing matches '\(typed)'; you could start with:"
+            return ui(.nothingMatches(typed))
         }
     }
 }

@@ -18,7 +18,10 @@ struct SeedSweep {
 
     var allPassed: Bool { !hasExpectations || passedSeeds == seeds.count }
 
-    static func run(_ scenario: Scenario, config: ResolvedConfig, seeds: ClosedRange<UInt64>, progress: Bool)
+    static func run(
+        _ scenario: Scenario, config: ResolvedConfig, seeds: ClosedRange<UInt64>, progress: Bool,
+        ui: UI
+    )
         -> SeedSweep
     {
         var sweep = SeedSweep(seeds: seeds, hasExpectations: !scenario.expectations.isEmpty)
@@ -40,7 +43,8 @@ struct SeedSweep {
                 let done = index + 1
                 let filled = done * 30 / seeds.count
                 let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
-                FileHandle.standardError.write(Data("\r[\(bar)] \(done)/\(seeds.count) seeds".utf8))
+                FileHandle.standardError.write(
+                    Data("\r[\(bar)] \(ui(.sweepProgress(done, of: seeds.count)))".utf8))
             }
         }
         // Blanks over the bar rather than an erase-line escape: no escape codes, whatever the terminal.
@@ -58,35 +62,36 @@ struct SeedSweep {
         (histograms[kind] ?? [:]).filter { $0.key > 0 }.reduce(0) { $0 + $1.value }
     }
 
-    func print(reference: String, terminal: Terminal) {
+    func print(reference: String, terminal: Terminal, ui: UI) {
         let style = terminal.style
+        let labelWidth = max(DisplayWidth.of(ui(.sweep)), DisplayWidth.of(ui(.expected))) + 2
         Output.line(
-            style.bold("Sweep     ")
-                + "\(seeds.count) seeds (\(seeds.lowerBound)...\(seeds.upperBound)), \(events) events")
+            style.bold(ui.label(.sweep, width: labelWidth))
+                + ui(
+                    .sweepSummary(
+                        seeds: seeds.count, from: seeds.lowerBound, to: seeds.upperBound, events: events)))
         if hasExpectations {
             Output.line(
-                style.bold("Expected  ")
-                    + "held on \(passedSeeds) of \(seeds.count) seeds"
-                    + (firstFailing.map {
-                        "; first failing seed \($0): mqproof run \(reference) --seed \($0) --trace"
-                    } ?? ""))
+                style.bold(ui.label(.expected, width: labelWidth))
+                    + ui(.heldOn(passedSeeds, of: seeds.count))
+                    + (firstFailing.map { ui(.firstFailingSeed($0, reference: reference)) } ?? ""))
         }
         Output.line()
         let shown = AnomalyKind.allCases.filter { seedsShowing($0) > 0 }
         if shown.isEmpty {
-            Output.line(style.good("No anomaly on any seed."))
+            Output.line(style.good(ui(.noAnomalyOnAnySeed)))
             return
         }
         for kind in shown {
             let hit = seedsShowing(kind)
             let share = Double(hit) / Double(seeds.count) * 100
             Output.line(
-                style.bold(kind.rawValue)
-                    + ": \(hit) of \(seeds.count) seeds (\(String(format: "%.1f", share))%)")
+                style.bold(ui(.anomaly(kind)))
+                    + ui(.seedsShowing(hit: hit, of: seeds.count, percent: String(format: "%.1f", share))))
             Output.lines(histogram(histograms[kind] ?? [:], terminal: terminal))
             if let witness = witness(kind) {
                 Output.line(
-                    "  smallest witness seed \(witness): "
+                    ui(.smallestWitness(witness))
                         + style.code("mqproof run \(reference) --seed \(witness) --trace"))
             }
             Output.line()

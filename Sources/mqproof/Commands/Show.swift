@@ -44,8 +44,8 @@ struct EntryView {
     private var style: Style { app.terminal.style }
 
     /// A section label in the languages shown: one when one is shown, both when both are.
-    private func label(_ zh: String, _ en: String) -> String {
-        style.bold(app.languages.map { $0 == .zh ? zh : en }.joined(separator: " · "))
+    private func label(_ text: UIText) -> String {
+        style.bold(app.languages.map { text[$0] }.joined(separator: " · "))
     }
 
     func print() {
@@ -65,7 +65,7 @@ struct EntryView {
         }
         if !entry.sources.isEmpty {
             Output.line()
-            Output.line(label("来源", "Sources"))
+            Output.line(label(.sources))
             for (index, source) in entry.sources.enumerated() {
                 // A URL is never broken across lines, so that it stays clickable and copyable.
                 let number = "  [\(index + 1)] "
@@ -80,12 +80,12 @@ struct EntryView {
             }
         }
         Output.line()
-        Output.line(label("实验证明", "Experiments"))
+        Output.line(label(.experiments))
         if entry.experiments.isEmpty {
             Output.line(
                 style.dim(
                     "  "
-                        + app.languages.map { $0 == .zh ? "尚未链接实验" : "none linked yet" }.joined(
+                        + app.languages.map { UIText.noneLinkedYet[$0] }.joined(
                             separator: " · ")))
         } else {
             for id in entry.experiments {
@@ -102,34 +102,34 @@ struct EntryView {
             Output.line()
             Output.line(
                 style.dim(
-                    (app.primaryLanguage == .zh ? "源自种子文档：" : "Grew from the seed section: ")
+                    app.ui(.grewFromSeed)
                         + TerminalSafe.clean(seed)))
         }
     }
 
     private func printAnswer(in language: Language) {
         let renderer = app.terminal.renderer()
-        let zh = language == .zh
         Output.line()
         Output.lines(
             app.terminal.hanging(
                 [InlineParser.Span(text: TerminalSafe.clean(entry.question[language]), kind: .bold)],
-                first: style.accent(zh ? "问 " : "Q  ")))
+                first: style.accent(UIText.questionMark[language])))
         Output.line()
         Output.lines(renderer.render(entry.answer[language]))
         Output.line()
-        Output.line(style.bold(zh ? "要点" : "Key points"))
+        Output.line(style.bold(UIText.keyPoints[language]))
         for (index, point) in entry.keyPoints[language].enumerated() {
             Output.lines(app.terminal.hanging(point, first: "  \(index + 1). ".rightPadded(to: 6)))
         }
         guard !entry.misconceptions.isEmpty else { return }
         Output.line()
-        Output.line(style.bold(zh ? "常见误区" : "Common misconceptions"))
+        Output.line(style.bold(UIText.misconceptions[language]))
         for misconception in entry.misconceptions {
             let cited = misconception.sources.map { "[\($0)]" }.joined()
-            printMarked(style.bad("✗"), zh ? "说法：" : "Said: ", misconception.myth[language], suffix: "")
+            printMarked(style.bad("✗"), UIText.mythLead[language], misconception.myth[language], suffix: "")
             printMarked(
-                style.good("✓"), zh ? "事实：" : "True: ", misconception.truth[language], suffix: " " + cited)
+                style.good("✓"), UIText.truthLead[language], misconception.truth[language],
+                suffix: " " + cited)
         }
     }
 

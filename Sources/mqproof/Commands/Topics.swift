@@ -61,7 +61,7 @@ struct List: ParsableCommand {
             Output.line()
         }
         if entries.isEmpty {
-            Output.line(app.primaryLanguage == .zh ? "这个主题还没有题目。" : "No questions in this topic yet.")
+            Output.line(app.ui(.noQuestionsInTopic))
         }
     }
 }

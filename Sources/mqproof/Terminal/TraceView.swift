@@ -9,18 +9,9 @@ import Simulation
 struct TraceView {
     let world: any ScenarioWorld
     let terminal: Terminal
+    let ui: UI
     /// Show routine events (high-watermark moves) too.
     let showRoutine: Bool
-
-    static let legend = """
-        Legend: one column per node; ● event there  ✖ crash/power loss/disk loss  ↺ restart  │ up  · down.
-        Times are simulated milliseconds.
-        """
-
-    static let asciiLegend = """
-        Legend: one column per node; * event there  X crash/power loss/disk loss  R restart  | up  . down.
-        Times are simulated milliseconds.
-        """
 
     func lines() -> [String] {
         let style = terminal.style
@@ -32,9 +23,9 @@ struct TraceView {
         // Seven digits fit 2.7 simulated hours; RocketMQ's retry ladder runs longer.
         let timeWidth = max(7, String(world.trace.last?.time ?? 0).count)
         let header =
-            "time".leftPadded(to: timeWidth) + "  "
+            ui(.traceTime).leftPadded(to: timeWidth) + "  "
             + lanes.map { short($0).rightPadded(to: laneWidth) }.joined()
-            + " event"
+            + " " + ui(.traceEvent)
         output.append(style.bold(header))
         let textWidth = max(20, terminal.width - timeWidth - 2 - laneWidth * lanes.count - 1)
         for event in world.trace where showRoutine || !event.note.isRoutine {
