@@ -12,6 +12,7 @@ public struct ContentFiles: Sendable {
         case seed
         /// content/search/*.yaml: synonyms and the dictionary search reads queries with.
         case search
+        case studyPath
     }
 
     public struct File: Sendable {
@@ -61,6 +62,7 @@ public struct ContentFiles: Sendable {
             origin: "built-in",
             files: EmbeddedContent.files.compactMap { path, text in
                 if path == "content/topics.yaml" { return File(path: path, role: .topics, text: text) }
+                if path == "content/study-path.yaml" { return File(path: path, role: .studyPath, text: text) }
                 if path.hasPrefix("content/entries/") { return File(path: path, role: .entry, text: text) }
                 if path.hasPrefix("seeds/") { return File(path: path, role: .seed, text: text) }
                 if path.hasPrefix("content/search/") { return File(path: path, role: .search, text: text) }
@@ -85,6 +87,9 @@ public struct ContentFiles: Sendable {
         var files = [try read(topicsPath, role: .topics)]
         for name in try listing(base + "/entries") where name.hasSuffix(".yaml") {
             files.append(try read(base + "/entries/" + name, role: .entry))
+        }
+        if manager.fileExists(atPath: base + "/study-path.yaml") {
+            files.append(try read(base + "/study-path.yaml", role: .studyPath))
         }
         for name in try listing(base + "/search") where name.hasSuffix(".yaml") {
             files.append(try read(base + "/search/" + name, role: .search))

@@ -71,12 +71,17 @@ public struct ContentParser: Sendable {
         for file in tree.files where file.role == .search {
             parseSearchFile(file, into: &vocabulary, log: &log)
         }
+        var studyPath: StudyPath?
+        for file in tree.files where file.role == .studyPath {
+            studyPath = parseStudyPath(file, entries: entries, log: &log)
+        }
         if !log.problems.isEmpty {
             return .failure(ContentProblems(problems: log.sorted))
         }
         return .success(
             ContentSet(
-                topics: topics, entries: entries.sorted { $0.id < $1.id }, searchVocabulary: vocabulary))
+                topics: topics, entries: entries.sorted { $0.id < $1.id }, searchVocabulary: vocabulary,
+                studyPath: studyPath))
     }
 
     /// Headings of the seed document, as `seed:` fields name them: `Heading` for a top-level one
@@ -327,7 +332,9 @@ public struct ContentParser: Sendable {
         return QuizItem(prompt: prompt, kind: kind, explanation: explanation)
     }
 
-    private func compose(_ file: ContentFiles.File, log: inout ProblemLog) -> Node? {
+    /// - Parameter commentsAfterIDs: a comment may follow a list item that is one kebab-case id
+    ///   (`- why-introduce-mq   # A1 (7)`): an id has no spaces, so the comment cannot cut it.
+    func compose(_ file: ContentFiles.File, log: inout ProblemLog, commentsAfterIDs: Bool = false) -> Node? {
         if let line = ControlCharacters.firstLine(in: file.text) {
             log.report(file.path, line, "control character in the text (only newlines are allowed)")
             return nil
@@ -354,7 +361,12 @@ public struct ContentParser: Sendable {
                 log.report(file.path, problem.line, problem.reason)
                 return nil
             }
-            let cut = TruncatedPlainScalar.lines(in: node, text: file.text)
+            let lines = file.text.split(separator: "\n", omittingEmptySubsequences: false)
+            let cut = TruncatedPlainScalar.lines(in: node, text: file.text).filter { line in
+                !(commentsAfterIDs && line <= lines.count
+                    && lines[line - 1].range(
+                        of: #"^\s*- [a-z0-9][a-z0-9.-]*\s+#"#, options: .regularExpression) != nil)
+            }
             for line in cut {
                 log.report(
                     file.path, line,

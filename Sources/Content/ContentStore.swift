@@ -139,9 +139,10 @@ public final class ContentStore: Sendable {
                 // The header's application id tells any later open, ours or another program's, whose
                 // file this is; user_version says which schema, so an older mqproof refuses it.
                 try db.execute(sql: "PRAGMA application_id = \(StoreFile.applicationID)")
-                try db.execute(sql: "PRAGMA user_version = \(StoreFile.schemaVersion)")
+                try db.execute(sql: "PRAGMA user_version = 4")
             }
         ),
+        ("v5: study path", createStudyTables),
     ]
 
     /// Brings the schema up to date in one immediate transaction: two processes that open a new
@@ -299,6 +300,7 @@ public final class ContentStore: Sendable {
                     db, sql: "INSERT INTO search_word (key, is_stopword) VALUES (?, ?)",
                     arguments: [word, lexicon.stopwords.contains(word)])
             }
+            try Self.replaceStudyPath(content.studyPath, in: db)
             for (key, value) in [
                 ("fingerprint", fingerprint), ("origin", origin),
                 ("search_shape", "\(lexicon.longestChineseWord) \(lexicon.longestEnglishPhrase)"),

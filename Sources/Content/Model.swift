@@ -143,10 +143,16 @@ public struct ContentSet: Equatable, Sendable {
     public var topics: [Topic]
     public var entries: [Entry]
     public var searchVocabulary: SearchVocabulary
+    /// The order a learner meets the entries in; every entry is on it exactly once.
+    public var studyPath: StudyPath
 
-    public init(topics: [Topic], entries: [Entry], searchVocabulary: SearchVocabulary = .empty) {
+    public init(
+        topics: [Topic], entries: [Entry], searchVocabulary: SearchVocabulary = .empty,
+        studyPath: StudyPath? = nil
+    ) {
         self.topics = topics
         self.entries = entries
         self.searchVocabulary = searchVocabulary
+        self.studyPath = studyPath ?? .byTopic(entries: entries, topics: topics)
     }
 }

@@ -76,12 +76,19 @@ public struct ProgressArchive: Codable, Equatable, Sendable {
     public var cards: [StoredCardState]
     public var reviews: [StoredReview]
     public var settings: [String: String]
+    /// Which answers were read and which proofs run on the study path. Absent in exports
+    /// written before the study path existed.
+    public var study: [StoredStudyMark]?
 
-    public init(cards: [StoredCardState], reviews: [StoredReview], settings: [String: String]) {
+    public init(
+        cards: [StoredCardState], reviews: [StoredReview], settings: [String: String],
+        study: [StoredStudyMark]? = nil
+    ) {
         format = Self.currentFormat
         self.cards = cards
         self.reviews = reviews
         self.settings = settings
+        self.study = study
     }
 }
 
@@ -195,7 +202,7 @@ extension ContentStore {
     public func exportProgress() throws(StoreError) -> ProgressArchive {
         ProgressArchive(
             cards: try cardStates().values.sorted { $0.cardID < $1.cardID }, reviews: try reviews(),
-            settings: try allSettings())
+            settings: try allSettings(), study: try reading { db in try allStudyMarks(db) })
     }
 
     /// What an import did.
@@ -206,6 +213,7 @@ extension ContentStore {
         /// answer than the file's.
         public var cardsUpdated = 0
         public var settingsAdded = 0
+        public var studyMarksAdded = 0
     }
 
     /// Brings an archive into the store, in one transaction. By default it merges and deletes
@@ -222,6 +230,7 @@ extension ContentStore {
                 try db.execute(sql: "DELETE FROM card_state")
                 try db.execute(sql: "DELETE FROM review_log")
                 try db.execute(sql: "DELETE FROM setting")
+                try db.execute(sql: "DELETE FROM study_mark")
             }
             for card in archive.cards {
                 let current = try Row.fetchOne(
@@ -250,6 +259,7 @@ extension ContentStore {
                     sql: "INSERT OR IGNORE INTO setting (key, value) VALUES (?, ?)", arguments: [key, value])
                 summary.settingsAdded += db.changesCount
             }
+            summary.studyMarksAdded = try mergeStudyMarks(archive.study ?? [], db)
         }
         return summary
     }

@@ -21,7 +21,7 @@ enum StoreFile {
     /// "mqpf" in ASCII, in the header's application id field.
     static let applicationID: Int32 = 0x6D71_7066
     /// The schema this build writes; bump with every migration.
-    static let schemaVersion: Int32 = 4
+    static let schemaVersion: Int32 = 5
 
     /// Throws when `path` must not be opened (or created) as a store.
     static func checkOwnership(_ path: String) throws(StoreError) {

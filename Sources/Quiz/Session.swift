@@ -71,16 +71,19 @@ public struct CardFilter: Equatable, Sendable {
     public var topic: String?
     public var tag: String?
     public var difficulty: Int?
+    /// One entry's cards only (the study path's quiz step).
+    public var entry: String?
 
-    public init(topic: String? = nil, tag: String? = nil, difficulty: Int? = nil) {
+    public init(topic: String? = nil, tag: String? = nil, difficulty: Int? = nil, entry: String? = nil) {
         self.topic = topic
         self.tag = tag
         self.difficulty = difficulty
+        self.entry = entry
     }
 
     public func admits(_ card: QuizCard) -> Bool {
         (topic == nil || card.topic == topic) && (tag == nil || card.tags.contains(tag!))
-            && (difficulty == nil || card.difficulty == difficulty)
+            && (difficulty == nil || card.difficulty == difficulty) && (entry == nil || card.entryID == entry)
     }
 }
 

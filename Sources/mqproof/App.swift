@@ -164,12 +164,13 @@ struct App {
 
     /// Fails with "did you mean" suggestions for an id that does not exist.
     func unknown(_ what: String, _ name: String, among candidates: [String], searchHint: Bool) -> Failure {
-        var message = "no \(what) '\(TerminalSafe.clean(name))'"
+        let name = TerminalSafe.clean(name)
+        var message = ui(.noSuch(what, name))
         let suggestions = Suggestions.closest(to: name, among: candidates)
         if !suggestions.isEmpty {
-            message += ". Did you mean \(suggestions.map { "'\($0)'" }.joined(separator: " or "))?"
+            message += ui(.didYouMean(suggestions.map { "'\($0)'" }))
         } else if searchHint {
-            message += ". Try: mqproof search \(TerminalSafe.clean(name))"
+            message += ui(.trySearching(name))
         }
         return Failure(message: message)
     }

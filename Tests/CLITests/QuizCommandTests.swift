@@ -92,7 +92,9 @@ struct QuizCommandTests {
     @Test("Two reviewers at once: nothing corrupted, no answer lost")
     func twoReviewers() throws {
         _ = try binary.run(["topics"], environment: environment)  // import content first
-        let script = String(repeating: "\n3\n1\nt\n", count: 5) + "q\n"
+        // Lines of "", "1" and "t" answer whatever comes: a recall card takes any line as the
+        // typed answer and 1 as its grade, a choice card skips the t, a true/false card the 1.
+        let script = String(repeating: "\n1\nt\n", count: 12) + "q\n"
         let first = Process()
         let second = Process()
         for process in [first, second] {
@@ -194,5 +196,32 @@ struct ExportCommandTests {
         #expect(result.status == 0)
         #expect(result.standardOutput.hasPrefix("\"id\",\"topic\",\"difficulty\",\"tags\""))
         #expect(result.standardOutput.contains("\"kafka-acks-message-loss\",\"message-loss\""))
+    }
+}
+
+extension QuizCommandTests {
+    @Test("Undo reverses exactly the last answer: its log row and its card's state, nothing else")
+    func undoIsExact() throws {
+        let result = try binary.run(
+            ["quiz", "--lang", "en"], environment: environment, input: "my answer\n3\n1\nt\nu\nq\n")
+        let output = result.standardOutput
+        guard
+            let undone = output.range(of: #"Undid the last answer \(([^)]+)\)"#, options: .regularExpression)
+        else {
+            Issue.record("no undo line in: \(output)")
+            return
+        }
+        let cardID = String(output[undone].dropFirst("Undid the last answer (".count).dropLast())
+        let rows = try DatabaseQueue(path: directory.file("quiz.sqlite")).read { db in
+            (
+                try String.fetchAll(db, sql: "SELECT card_id FROM review_log ORDER BY id"),
+                try String.fetchAll(db, sql: "SELECT card_id FROM card_state ORDER BY card_id")
+            )
+        }
+        // Three answers, the last undone: two remain, and the undone card is new again.
+        #expect(rows.0.count == 2)
+        #expect(!rows.0.contains(cardID))
+        #expect(!rows.1.contains(cardID))
+        #expect(Set(rows.1) == Set(rows.0))
     }
 }

@@ -40,3 +40,89 @@ struct ContentCheckTests {
         #expect(shipped.warnings.isEmpty, "\(shipped.warnings)")
     }
 }
+
+@Suite("Study path file")
+struct StudyPathFileTests {
+    let parser = ContentParser(knownExperiments: nil)
+
+    func parse(_ path: String, ids: [String] = ["a-entry", "b-entry"]) -> Result<ContentSet, ContentProblems>
+    {
+        var tree = Fixtures.tree(ids: ids)
+        tree.files.append(.init(path: "content/study-path.yaml", role: .studyPath, text: path))
+        return parser.parse(ContentFiles(origin: tree.origin, files: tree.files))
+    }
+
+    @Test("A valid path is read in order, comments after ids allowed")
+    func valid() throws {
+        let set = try parse(
+            """
+            - stage: first
+              title: {zh: 先看这个, en: Start here}
+              entries:
+                - b-entry     # B1 (4)
+            - stage: then
+              title: {zh: 然后, en: Then}
+              entries: [a-entry]
+            """
+        ).get()
+        #expect(set.studyPath.order == ["b-entry", "a-entry"])
+        #expect(set.studyPath.stages.map(\.id) == ["first", "then"])
+    }
+
+    @Test("Unknown, repeated and missing entries are each reported with their line")
+    func problems() {
+        guard
+            case .failure(let failure) = parse(
+                """
+                - stage: first
+                  title: {zh: 先看这个, en: Start here}
+                  entries:
+                    - a-entry
+                    - a-entry
+                    - no-such-entry
+                """)
+        else {
+            Issue.record("a path with problems must fail")
+            return
+        }
+        let reasons = failure.problems.map(\.reason)
+        #expect(reasons.contains("entry 'a-entry' is already on the path (line 4)"))
+        #expect(reasons.contains("unknown entry 'no-such-entry'"))
+        #expect(reasons.contains("entry 'b-entry' is not on the study path: add it to a stage"))
+        #expect(failure.problems.contains { $0.line == 6 && $0.reason.contains("no-such-entry") })
+    }
+
+    @Test("A title cut by a comment is still refused")
+    func cutTitle() {
+        guard
+            case .failure(let failure) = parse(
+                """
+                - stage: first
+                  title:
+                    zh: 先看这个
+                    en: Start here #1
+                  entries: [a-entry, b-entry]
+                """)
+        else {
+            Issue.record("a cut title must fail")
+            return
+        }
+        #expect(failure.problems.contains { $0.reason.contains("starts a YAML comment") })
+    }
+
+    @Test("Without a study-path file, the seed's entries come first, then the topics in order")
+    func fallback() throws {
+        let set = try parser.parse(Fixtures.tree(ids: ["a-entry", "b-entry"])).get()
+        #expect(Set(set.studyPath.order) == ["a-entry", "b-entry"])
+    }
+
+    @Test("The shipped path holds every shipped entry once, the seed's five first")
+    func shipped() throws {
+        let set = try ContentParser(knownExperiments: nil).parse(.embedded).get()
+        #expect(set.studyPath.order.count == set.entries.count)
+        #expect(Set(set.studyPath.order) == Set(set.entries.map(\.id)))
+        #expect(set.studyPath.stages.first?.entries.first == "why-introduce-mq")
+        let seeded = Set(set.entries.filter { $0.seed != nil }.map(\.id))
+        #expect(Set(set.studyPath.stages.first?.entries ?? []) == seeded)
+    }
+}

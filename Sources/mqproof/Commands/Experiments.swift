@@ -135,7 +135,15 @@ struct Verify: ParsableCommand {
                     + ui(.kind(ExperimentInfo.Kind(rawValue: row.proves) ?? .safety)).rightPadded(to: 8)
                     + (mark + " " + result).rightPadded(to: 22)
                 let restIndent = String(repeating: " ", count: 36)
-                Output.lines(terminal.hanging(row.claim, first: prefix, rest: restIndent))
+                // With --lang both, each claim in both languages, under each other.
+                let experiment = ExperimentCatalogue.experiment(row.id)
+                let claims = language.languages.map { language in
+                    (language == .zh ? experiment?.titleZH : experiment?.titleEN) ?? row.claim
+                }
+                for (index, claim) in claims.enumerated() {
+                    Output.lines(
+                        terminal.hanging(claim, first: index == 0 ? prefix : restIndent, rest: restIndent))
+                }
                 if let seed = row.failingSeed {
                     Output.line(
                         restIndent

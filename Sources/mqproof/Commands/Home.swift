@@ -11,8 +11,15 @@ struct Home: ParsableCommand {
     @OptionGroup var output: JSONOption
 
     struct Report: Encodable {
+        struct Today: Encodable {
+            var due: Int
+            var newLeft: Int
+        }
+
         var counts: ContentStore.Counts
         var topics: [ContentStore.TopicSummary]
+        var today: Today
+        var next: StudyPlan.Report?
         var tryNext: [String]
     }
 
@@ -27,13 +34,20 @@ struct Home: ParsableCommand {
             try app.store.seededEntries().min { a, b in
                 (headings[a.seed] ?? Int.max, a.id) < (headings[b.seed] ?? Int.max, b.id)
             }?.id ?? app.store.entries().first?.id
+        let deck = try QuizDeck.open(app, reportImpossible: false)
+        let plan = try StudyPlan.load(app)
         var tryNext = ["mqproof topics", "mqproof search 如何保证消息不丢失", "mqproof search kafka acks"]
         if let firstEntry { tryNext.insert("mqproof show \(firstEntry)", at: 0) }
+        tryNext.insert("mqproof study", at: 0)
         if let busiest = topics.max(by: { $0.entryCount < $1.entryCount }), busiest.entryCount > 0 {
             tryNext.insert("mqproof list --topic \(busiest.topic.id)", at: min(1, tryNext.count))
         }
         if output.json {
-            try Output.json(Report(counts: counts, topics: topics, tryNext: tryNext))
+            try Output.json(
+                Report(
+                    counts: counts, topics: topics,
+                    today: .init(due: deck.today.due, newLeft: deck.today.new),
+                    next: plan.next.map { plan.report(for: $0) }, tryNext: tryNext))
             return
         }
         let style = app.terminal.style
@@ -46,6 +60,25 @@ struct Home: ParsableCommand {
             entries: counts.entries, topics: counts.topics, quizItems: counts.quizItems,
             withExperiments: counts.entriesWithExperiments)
         for language in app.languages { Output.lines(app.terminal.hanging(summary[language], first: "")) }
+        Output.line()
+        let ui = app.ui
+        let labelWidth = [UIText.todayLabel, .nextStep].map { DisplayWidth.of(ui($0)) }.max()! + 2
+        Output.line(
+            style.bold(ui.label(.todayLabel, width: labelWidth))
+                + ui(.todayCounts(due: deck.today.due, new: deck.today.new)))
+        if let next = plan.next {
+            let step = ui(
+                .nextStepIs(
+                    plan.describe(plan.nextAction(for: next), ui: ui),
+                    question: next.question[app.primaryLanguage]))
+            Output.lines(
+                app.terminal.hanging(
+                    step + style.dim("  (\(next.position)/\(plan.steps.count))"),
+                    first: style.bold(ui.label(.nextStep, width: labelWidth))))
+            Output.line(String(repeating: " ", count: labelWidth) + style.code("mqproof study"))
+        } else {
+            Output.line(style.bold(ui.label(.nextStep, width: labelWidth)) + ui(.pathComplete))
+        }
         Output.line()
         Output.line(style.bold(app.ui(.topics)))
         TopicTable(app: app).print(topics)

@@ -224,6 +224,15 @@ enum ProgressCheck {
                 found.append("\(name) has retrievability \(review.retrievability), not from 0 to 1")
             }
         }
+        for mark in archive.study ?? [] {
+            // An entry's recall card has the entry's id.
+            if !knownCards.contains(mark.entryID) {
+                found.append("study mark for \(mark.entryID): not an entry of this content")
+            }
+            if !times.contains(mark.markedMs) {
+                found.append("study mark for \(mark.entryID) has a time outside 1970-9999")
+            }
+        }
         for (key, value) in archive.settings.sorted(by: { $0.key < $1.key }) {
             guard let valid = settings[key] else {
                 found.append("unknown setting '\(key)'")

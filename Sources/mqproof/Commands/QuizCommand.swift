@@ -49,48 +49,14 @@ struct QuizCommand: ParsableCommand {
         ] {
             if let value { try store.setSetting(key, to: value) }
         }
-        let settings = try store.allSettings()
-        let scheduler: Scheduler
-        do {
-            scheduler = try Scheduler(desiredRetention: Double(settings["desired_retention"] ?? "") ?? 0.9)
-        } catch {
-            throw Failure(message: "desired_retention setting: \(error)")
-        }
-        let limits = SessionLimits(
-            newPerDay: Int(settings["new_per_day"] ?? "") ?? 20,
-            reviewsPerDay: Int(settings["reviews_per_day"] ?? "") ?? 200)
         let entries = try store.allEntries()
         if let topic, !entries.contains(where: { $0.topic == topic }) {
             throw app.unknown(
                 "topic", topic, among: Array(Set(entries.map(\.topic))).sorted(), searchHint: false)
         }
-        let cards = QuizCards.make(from: entries)
-        // A state no answer produces (imported by an older mqproof, or edited by hand) would trap
-        // the scheduler: such a card starts again as new, and the user is told.
-        let allStored = try store.cardStates()
-        let stored = allStored.filter { ProgressCheck.problems(in: $0.value).isEmpty }
-        if stored.count < allStored.count {
-            Output.error(app.ui(.impossibleStates(allStored.count - stored.count)))
-        }
-        let now = Clock.now
-        let today = Clock.startOfToday
-        let todays = try store.reviews(sinceMs: today.millisecondsSinceEpoch)
-        let everReviewedBefore = Set(
-            try store.reviews().filter { $0.reviewedMs < today.millisecondsSinceEpoch }.map(\.cardID))
-        let newToday = Set(todays.map(\.cardID)).subtracting(everReviewedBefore).count
-        let reviewsToday = todays.filter { $0.stateBefore == Card.State.review.rawValue }.count
-        var session = QuizSession(
-            cards: cards.map(\.card), statuses: stored.mapValues(QuizCards.status),
-            filter: CardFilter(topic: topic, tag: tag, difficulty: difficulty), limits: limits,
-            newToday: newToday,
-            reviewsToday: reviewsToday, now: now, scheduler: scheduler)
-        var runner = QuizRunner(
-            app: app, session: session,
-            content: Dictionary(uniqueKeysWithValues: cards.map { ($0.card.id, $0) }),
-            entries: Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0) }), stored: stored,
-            input: KeyInput())
+        let deck = try QuizDeck.open(app, filter: CardFilter(topic: topic, tag: tag, difficulty: difficulty))
+        var runner = deck.runner(app)
         runner.run()
-        session = runner.session
     }
 }
 

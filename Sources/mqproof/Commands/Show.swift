@@ -20,8 +20,7 @@ struct Show: ParsableCommand {
         var entry = try app.store.entry(id: id)
         if entry == nil, let number = Int(id) {
             guard let found = LastSearch.result(number, store: app.store) else {
-                throw Failure(
-                    message: "no result \(number) of the last search; search first: mqproof search 如何保证消息不丢失")
+                throw Failure(message: app.ui(.noSearchResult(number)))
             }
             entry = try app.store.entry(id: found)
         }

@@ -43,6 +43,30 @@ extension UIText {
         UIText(zh: "没有找到与「\(typed)」相关的题目；可以从这些开始：", en: "Nothing matches '\(typed)'; you could start with:")
     }
 
+    /// `what` is the technical noun the command line uses: entry, topic.
+    static func noSuch(_ what: String, _ name: String) -> UIText {
+        let zh = what == "topic" ? "主题" : "题目"
+        return UIText(zh: "没有这个\(zh)：'\(name)'", en: "no \(what) '\(name)'")
+    }
+
+    static func didYouMean(_ names: [String]) -> UIText {
+        UIText(
+            zh: "。你要找的是不是 \(names.joined(separator: " 或 "))？",
+            en: ". Did you mean \(names.joined(separator: " or "))?")
+    }
+
+    static func trySearching(_ words: String) -> UIText {
+        UIText(zh: "。可以搜索试试：mqproof search \(words)", en: ". Try: mqproof search \(words)")
+    }
+
+    static func noSearchResult(_ number: Int) -> UIText {
+        UIText(
+            zh: "上次搜索没有第 \(number) 条结果；先搜索：mqproof search 如何保证消息不丢失",
+            en:
+                "no result \(number) of the last search; search first: mqproof search how to avoid losing messages"
+        )
+    }
+
     static let noQuestionsInTopic = UIText(zh: "这个主题还没有题目。", en: "No questions in this topic yet.")
 
     // MARK: - content check
