@@ -56,12 +56,13 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Content"]),
         .testTarget(name: "SimulationTests", dependencies: ["Simulation"]),
         .testTarget(name: "QuizTests", dependencies: ["Quiz"], exclude: ["Fixtures"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "Simulation"]),
+        .testTarget(
+            name: "ExperimentsTests", dependencies: ["Experiments", "Simulation"], exclude: ["Goldens"]),
         .testTarget(name: "LiveExperimentsTests", dependencies: ["LiveExperiments", "TestSupport"]),
         .testTarget(
             name: "ContentTests", dependencies: ["Content", "Simulation", "TestSupport", grdb, yams],
             exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["mqproof", "TestSupport", grdb]),
+        .testTarget(name: "CLITests", dependencies: ["mqproof", "TestSupport", grdb], exclude: ["Goldens"]),
     ],
     swiftLanguageModes: [.v6]
 )
