@@ -318,6 +318,20 @@ public enum ScenarioFile {
                 scenario.consumers[index].listener = listener
             }
         }
+        // Fault rules name message kinds; a kind this broker never sends would match nothing.
+        for scripted in scenario.steps {
+            let kind: MessageKind? =
+                switch scripted.step {
+                case .drop(let kind, _, _, _), .delay(let kind, _, _, _): kind
+                default: nil
+                }
+            if let kind, !kind.isSent(in: scenario.system) {
+                report(
+                    scripted.line,
+                    "'\(kind.rawValue)' is not a message this broker sends (it sends: "
+                        + MessageKind.sent(in: scenario.system).map(\.rawValue).joined(separator: ", ") + ")")
+            }
+        }
         do {
             _ = try scenario.resolvedConfig()
         } catch {

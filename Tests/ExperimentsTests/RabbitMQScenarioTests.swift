@@ -178,3 +178,37 @@ struct RabbitMQScenarioTests {
         #expect(others.contains { $0 != first.world.traceHash })
     }
 }
+
+@Suite("Fault rules speak the broker's own messages")
+struct MessageKindScopeTests {
+    @Test("A RabbitMQ scenario cannot name a Kafka message kind; its own kinds pass")
+    func rabbitScenarioRefusesKafkaKinds() {
+        let text = """
+            name: wrong kind
+            rabbitmq: "4.2"
+            nodes: 1
+            steps:
+              - drop 50% of fetch
+              - publish m
+            """
+        guard case .failure(let problems) = ScenarioFile.parse(text, file: "inline.yaml") else {
+            Issue.record("drop fetch in a RabbitMQ scenario must be refused")
+            return
+        }
+        #expect(
+            problems.problems.contains {
+                $0.line == 5
+                    && $0.reason.hasPrefix("'fetch' is not a message this broker sends (it sends: publish")
+            })
+        let own = text.replacingOccurrences(of: "of fetch", with: "of confirm")
+        #expect((try? ScenarioFile.parse(own, file: "inline.yaml").get()) != nil)
+    }
+
+    @Test("Every kind is sent by at least one broker, and the four lists cover them all")
+    func kindsCovered() {
+        let systems: [BrokerSystem] = [.kafka(.v37), .rabbitmq(.v40), .rocketmq(.v4), .activemq(.classic)]
+        for kind in MessageKind.allCases {
+            #expect(systems.contains { kind.isSent(in: $0) }, "\(kind.rawValue) belongs to no broker")
+        }
+    }
+}

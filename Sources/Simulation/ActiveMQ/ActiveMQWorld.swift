@@ -59,10 +59,10 @@ enum AMQPayload: WirePayload {
     }
 }
 
-public struct ActiveMQWorld: ScenarioWorld {
+public struct ActiveMQWorld: ScenarioWorld, EngineHosted {
     public let config: ActiveMQConfig
     public let seed: UInt64
-    private var engine: WorldEngine<AMQPayload, Timer>
+    var engine: WorldEngine<AMQPayload, Timer>
 
     enum Timer: Sendable {
         case storeTask(copy: Int)
@@ -180,23 +180,22 @@ public struct ActiveMQWorld: ScenarioWorld {
 
     // MARK: - The event loop
 
-    public mutating func step(until limit: Millis) -> Bool {
-        guard let event = engine.next(until: limit) else { return false }
-        switch consume event {
-        case .deliver(let from, let to, let payload): arrive(payload, from: from, to: to)
-        case .timer(let node, let incarnation, let timer): fire(timer, at: node, incarnation: incarnation)
-        case .action(let action): perform(action)
-        case .pacedTick(let index):
-            let paced = engine.pacedMessage(index)
-            send([paced.message], producer: paced.producer)
-            engine.advancePaced(index)
-        }
-        return true
-    }
+    public mutating func step(until limit: Millis) -> Bool { stepEngine(until: limit) }
 
-    public mutating func run(until time: Millis) {
-        while step(until: time) {}
-        engine.advance(to: time)
+    public mutating func run(until time: Millis) { runEngine(until: time) }
+
+    mutating func sendPaced(_ message: MessageID, producer: Int) { send([message], producer: producer) }
+
+    /// After every event. Cheap checks only: the loop runs them millions of times in a sweep.
+    func checkInvariants() {
+        precondition(
+            broker.awaitingSync.allSatisfy { $0.record < broker.journal.count },
+            "invariant broken (seed \(seed)): a sync send waits for a journal record that does not exist")
+        precondition(
+            !broker.isUp || broker.inFlight.keys.allSatisfy { $0 >= 1 && $0 <= consumers.count },
+            "invariant broken (seed \(seed)): messages dispatched to a consumer that does not exist")
+        precondition(
+            broker.queues["q"] != nil, "invariant broken (seed \(seed)): the queue q disappeared")
     }
 
     public mutating func schedule(_ action: WorldAction, at time: Millis) {
@@ -207,11 +206,7 @@ public struct ActiveMQWorld: ScenarioWorld {
         engine.producePaced(messages, producer: producer, every: every)
     }
 
-    private mutating func setTimer(_ timer: Timer, for node: NodeID, after delay: Millis) {
-        engine.setTimer(timer, for: node, incarnation: incarnation(of: node), after: delay)
-    }
-
-    private func incarnation(of node: NodeID) -> Int {
+    func incarnation(of node: NodeID) -> Int {
         switch node {
         case .broker: broker.incarnation
         case .producer(let index): producers[index - 1].incarnation
@@ -220,12 +215,12 @@ public struct ActiveMQWorld: ScenarioWorld {
         }
     }
 
-    private func pausedUntil(_ node: NodeID) -> Millis? {
+    func pausedUntil(_ node: NodeID) -> Millis? {
         if case .broker = node { return broker.pausedUntil }
         return nil
     }
 
-    private func isUp(_ node: NodeID) -> Bool {
+    func isUp(_ node: NodeID) -> Bool {
         switch node {
         case .broker: broker.isUp
         case .producer(let index): producers[index - 1].isUp
@@ -234,9 +229,7 @@ public struct ActiveMQWorld: ScenarioWorld {
         }
     }
 
-    private mutating func arrive(_ payload: AMQPayload, from: NodeID, to: NodeID) {
-        guard engine.admits(payload, from: from, to: to, receiverUp: isUp(to), pausedUntil: pausedUntil(to))
-        else { return }
+    mutating func receive(_ payload: AMQPayload, from: NodeID, at to: NodeID) {
         switch to {
         case .broker: brokerReceive(payload, from: from)
         case .producer(let index): producerReceive(index - 1, payload)
@@ -245,12 +238,7 @@ public struct ActiveMQWorld: ScenarioWorld {
         }
     }
 
-    private mutating func fire(_ timer: Timer, at node: NodeID, incarnation: Int) {
-        guard
-            engine.admits(
-                timer, at: node, setIn: incarnation, current: self.incarnation(of: node), up: isUp(node),
-                pausedUntil: pausedUntil(node))
-        else { return }
+    mutating func fire(_ timer: Timer, at node: NodeID) {
         switch (node, timer) {
         case (.broker, .storeTask(let copy)): runStoreTask(copy)
         case (.broker, .fsyncDone(let upTo)): fsyncDone(upTo: upTo)

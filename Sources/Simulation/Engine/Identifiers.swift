@@ -97,3 +97,10 @@ struct PackedNode: Equatable, Sendable {
         }
     }
 }
+
+/// An application message, named as the scenario names it (`m`, `n`, `m1`); records carry its id.
+public struct MessageID: Hashable, Comparable, Sendable {
+    public let value: Int
+    public init(_ value: Int) { self.value = value }
+    public static func < (a: MessageID, b: MessageID) -> Bool { a.value < b.value }
+}

@@ -37,13 +37,6 @@ public enum KafkaVersion: String, CaseIterable, Sendable {
     }
 }
 
-/// Why a configuration was refused, as Kafka would refuse it or as a typo deserves.
-public struct ConfigError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var key: String
-    public var reason: String
-    public var description: String { "\(key): \(reason)" }
-}
-
 /// A fully resolved Kafka configuration: broker, topic, producer and consumer settings, plus the
 /// simulator's own knobs.
 public struct KafkaConfig: Sendable, Equatable {

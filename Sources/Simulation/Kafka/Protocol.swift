@@ -1,10 +1,3 @@
-/// An application message, named as the scenario names it (`m`, `n`, `m1`); records carry its id.
-public struct MessageID: Hashable, Comparable, Sendable {
-    public let value: Int
-    public init(_ value: Int) { self.value = value }
-    public static func < (a: MessageID, b: MessageID) -> Bool { a.value < b.value }
-}
-
 /// One record in a partition's log.
 ///
 /// Stored as 32-bit numbers: every fetch response copies a slice of the log, and a record half
@@ -133,52 +126,4 @@ public enum Payload: Sendable {
         case .offsetCommitResponse: .offsetCommitResponse
         }
     }
-}
-
-/// Message kinds as fault rules and scenario files name them.
-public enum MessageKind: String, CaseIterable, Sendable {
-    case produce
-    case produceResponse = "produce-response"
-    case fetch
-    case fetchResponse = "fetch-response"
-    case heartbeat
-    case partitionState = "partition-state"
-    case alterPartition = "alter-partition"
-    case consumerFetch = "consumer-fetch"
-    case consumerFetchResponse = "consumer-fetch-response"
-    case group
-    case offsetCommit = "offset-commit"
-    case offsetCommitResponse = "offset-commit-response"
-    // RabbitMQ (AMQP 0-9-1 methods and the quorum queue's Raft messages).
-    case publish
-    /// A publisher confirm: `basic.ack` or `basic.nack` from the broker.
-    case confirm
-    /// `basic.return` of an unroutable mandatory message.
-    case `return`
-    case deliver
-    /// A consumer's `basic.ack`, `basic.nack` or `basic.reject`.
-    case ack
-    case consume
-    case raftAppend = "raft-append"
-    case raftAppendResponse = "raft-append-response"
-    case raftVote = "raft-vote"
-    // RocketMQ remoting commands.
-    /// SEND_MESSAGE from a producer; also a transactional half message.
-    case send
-    case sendResult = "send-result"
-    /// END_TRANSACTION, a oneway commit or rollback of a half message.
-    case endTransaction = "end-transaction"
-    /// CHECK_TRANSACTION_STATE, the broker's check-back.
-    case checkTransaction = "check-transaction"
-    /// The master's commit log pushed to its slave (HAConnection).
-    case haTransfer = "ha-transfer"
-    /// The slave's reported offset (HAClient).
-    case haReport = "ha-report"
-    case pull
-    case pullResult = "pull-result"
-    /// CONSUMER_SEND_MSG_BACK: a failed message handed back for a retry.
-    case sendBack = "send-back"
-    // ActiveMQ OpenWire.
-    /// The broker's receipt for a synchronous send.
-    case receipt
 }

@@ -112,10 +112,10 @@ enum RabbitPayload: WirePayload {
     }
 }
 
-public struct RabbitWorld: ScenarioWorld {
+public struct RabbitWorld: ScenarioWorld, EngineHosted {
     public let config: RabbitConfig
     public let seed: UInt64
-    private var engine: WorldEngine<RabbitPayload, Timer>
+    var engine: WorldEngine<RabbitPayload, Timer>
 
     enum Timer: Sendable {
         case storeSync
@@ -247,25 +247,11 @@ public struct RabbitWorld: ScenarioWorld {
 
     // MARK: - The event loop
 
-    public mutating func step(until limit: Millis) -> Bool {
-        guard let event = engine.next(until: limit) else { return false }
-        switch consume event {
-        case .deliver(let from, let to, let payload): arrive(payload, from: from, to: to)
-        case .timer(let node, let incarnation, let timer): fire(timer, at: node, incarnation: incarnation)
-        case .action(let action): perform(action)
-        case .pacedTick(let index):
-            let paced = engine.pacedMessage(index)
-            publish([paced.message], publisher: paced.producer)
-            engine.advancePaced(index)
-        }
-        checkInvariants()
-        return true
-    }
+    public mutating func step(until limit: Millis) -> Bool { stepEngine(until: limit) }
 
-    public mutating func run(until time: Millis) {
-        while step(until: time) {}
-        engine.advance(to: time)
-    }
+    public mutating func run(until time: Millis) { runEngine(until: time) }
+
+    mutating func sendPaced(_ message: MessageID, producer: Int) { publish([message], publisher: producer) }
 
     public mutating func schedule(_ action: WorldAction, at time: Millis) {
         engine.schedule(action, at: time)
@@ -275,11 +261,7 @@ public struct RabbitWorld: ScenarioWorld {
         engine.producePaced(messages, producer: producer, every: every)
     }
 
-    private mutating func setTimer(_ timer: Timer, for node: NodeID, after delay: Millis) {
-        engine.setTimer(timer, for: node, incarnation: incarnation(of: node), after: delay)
-    }
-
-    private func incarnation(of node: NodeID) -> Int {
+    func incarnation(of node: NodeID) -> Int {
         switch node {
         case .broker(let id): nodes[id.value - 1].incarnation
         case .producer(let index): publishers[index - 1].incarnation
@@ -288,7 +270,7 @@ public struct RabbitWorld: ScenarioWorld {
         }
     }
 
-    private func isUp(_ node: NodeID) -> Bool {
+    func isUp(_ node: NodeID) -> Bool {
         switch node {
         case .broker(let id): nodes[id.value - 1].isUp
         case .producer(let index): publishers[index - 1].isUp
@@ -297,14 +279,12 @@ public struct RabbitWorld: ScenarioWorld {
         }
     }
 
-    private func pausedUntil(_ node: NodeID) -> Millis? {
+    func pausedUntil(_ node: NodeID) -> Millis? {
         if case .broker(let id) = node { return nodes[id.value - 1].pausedUntil }
         return nil
     }
 
-    private mutating func arrive(_ payload: RabbitPayload, from: NodeID, to: NodeID) {
-        guard engine.admits(payload, from: from, to: to, receiverUp: isUp(to), pausedUntil: pausedUntil(to))
-        else { return }
+    mutating func receive(_ payload: RabbitPayload, from: NodeID, at to: NodeID) {
         switch to {
         case .broker(let id): nodeReceive(id.value - 1, payload, from: from)
         case .producer(let index): publisherReceive(index - 1, payload)
@@ -313,12 +293,7 @@ public struct RabbitWorld: ScenarioWorld {
         }
     }
 
-    private mutating func fire(_ timer: Timer, at node: NodeID, incarnation: Int) {
-        guard
-            engine.admits(
-                timer, at: node, setIn: incarnation, current: self.incarnation(of: node), up: isUp(node),
-                pausedUntil: pausedUntil(node))
-        else { return }
+    mutating func fire(_ timer: Timer, at node: NodeID) {
         switch (node, timer) {
         case (.broker(let id), .storeSync): storeSync(id.value - 1)
         case (.broker(let id), .storeSyncDone(let upTo)): storeSyncDone(id.value - 1, upTo: upTo)
@@ -1386,7 +1361,7 @@ public struct RabbitWorld: ScenarioWorld {
     }
 
     /// After every event, so it reads the nodes in place: copying a node copies its log.
-    private func checkInvariants() {
+    func checkInvariants() {
         guard isQuorum else { return }
         for index in nodes.indices {
             precondition(

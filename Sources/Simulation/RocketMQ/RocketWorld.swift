@@ -110,10 +110,10 @@ struct RocketQueue: Hashable, Sendable {
     var retry: Bool
 }
 
-public struct RocketWorld: ScenarioWorld {
+public struct RocketWorld: ScenarioWorld, EngineHosted {
     public let config: RocketConfig
     public let seed: UInt64
-    private var engine: WorldEngine<RocketPayload, Timer>
+    var engine: WorldEngine<RocketPayload, Timer>
 
     enum Timer: Sendable {
         case flushTick
@@ -270,25 +270,11 @@ public struct RocketWorld: ScenarioWorld {
 
     // MARK: - The event loop
 
-    public mutating func step(until limit: Millis) -> Bool {
-        guard let event = engine.next(until: limit) else { return false }
-        switch consume event {
-        case .deliver(let from, let to, let payload): arrive(payload, from: from, to: to)
-        case .timer(let node, let incarnation, let timer): fire(timer, at: node, incarnation: incarnation)
-        case .action(let action): perform(action)
-        case .pacedTick(let index):
-            let paced = engine.pacedMessage(index)
-            send([paced.message], producer: paced.producer)
-            engine.advancePaced(index)
-        }
-        checkInvariants()
-        return true
-    }
+    public mutating func step(until limit: Millis) -> Bool { stepEngine(until: limit) }
 
-    public mutating func run(until time: Millis) {
-        while step(until: time) {}
-        engine.advance(to: time)
-    }
+    public mutating func run(until time: Millis) { runEngine(until: time) }
+
+    mutating func sendPaced(_ message: MessageID, producer: Int) { send([message], producer: producer) }
 
     public mutating func schedule(_ action: WorldAction, at time: Millis) {
         engine.schedule(action, at: time)
@@ -298,11 +284,7 @@ public struct RocketWorld: ScenarioWorld {
         engine.producePaced(messages, producer: producer, every: every)
     }
 
-    private mutating func setTimer(_ timer: Timer, for node: NodeID, after delay: Millis) {
-        engine.setTimer(timer, for: node, incarnation: incarnation(of: node), after: delay)
-    }
-
-    private func incarnation(of node: NodeID) -> Int {
+    func incarnation(of node: NodeID) -> Int {
         switch node {
         case .broker(let id): nodes[id.value - 1].incarnation
         case .producer(let index): producers[index - 1].incarnation
@@ -311,7 +293,7 @@ public struct RocketWorld: ScenarioWorld {
         }
     }
 
-    private func isUp(_ node: NodeID) -> Bool {
+    func isUp(_ node: NodeID) -> Bool {
         switch node {
         case .broker(let id): nodes[id.value - 1].isUp
         case .producer(let index): producers[index - 1].isUp
@@ -320,14 +302,12 @@ public struct RocketWorld: ScenarioWorld {
         }
     }
 
-    private func pausedUntil(_ node: NodeID) -> Millis? {
+    func pausedUntil(_ node: NodeID) -> Millis? {
         if case .broker(let id) = node { return nodes[id.value - 1].pausedUntil }
         return nil
     }
 
-    private mutating func arrive(_ payload: RocketPayload, from: NodeID, to: NodeID) {
-        guard engine.admits(payload, from: from, to: to, receiverUp: isUp(to), pausedUntil: pausedUntil(to))
-        else { return }
+    mutating func receive(_ payload: RocketPayload, from: NodeID, at to: NodeID) {
         switch to {
         case .broker(let id): brokerReceive(id.value - 1, payload, from: from)
         case .producer(let index): producerReceive(index - 1, payload)
@@ -336,12 +316,7 @@ public struct RocketWorld: ScenarioWorld {
         }
     }
 
-    private mutating func fire(_ timer: Timer, at node: NodeID, incarnation: Int) {
-        guard
-            engine.admits(
-                timer, at: node, setIn: incarnation, current: self.incarnation(of: node), up: isUp(node),
-                pausedUntil: pausedUntil(node))
-        else { return }
+    mutating func fire(_ timer: Timer, at node: NodeID) {
         switch (node, timer) {
         case (.broker(let id), .flushTick): flushTick(id.value - 1)
         case (.broker(let id), .flushDone(let upTo)): flushDone(id.value - 1, upTo: upTo)
@@ -1212,7 +1187,7 @@ public struct RocketWorld: ScenarioWorld {
             witness: { Checker.witness(for: $0, trace: trace, recordsTrace: recordsTrace) })
     }
 
-    private func checkInvariants() {
+    func checkInvariants() {
         for node in nodes {
             precondition(
                 node.flushed <= node.log.count, "invariant broken (seed \(seed)): flushed beyond the log")

@@ -1,0 +1,26 @@
+/// A change the scenario (or the random fault schedule) makes to the world.
+public enum WorldAction: Sendable, Equatable {
+    case crash(BrokerID, Fault)
+    case restart(BrokerID)
+    case pause(NodeID, Millis)
+    /// Cuts every link from each node of one side to each of the other (both ways unless one-way).
+    case partition([NodeID], [NodeID], oneWay: Bool)
+    case isolate(NodeID)
+    case heal
+    case drop(DropRule)
+    case delay(DelayRule)
+    case produce([MessageID], producer: Int)
+    case crashApplication(producer: Int)
+    case resendUnacknowledged(producer: Int)
+    case startConsumer(Int)
+    case crashConsumer(Int)
+    case stopConsumer(Int)
+}
+
+/// A send spread over time: `produce 100 every 5ms`.
+struct PacedSend: Sendable {
+    var producer: Int
+    var messages: [MessageID]
+    var next: Int
+    var every: Millis
+}
