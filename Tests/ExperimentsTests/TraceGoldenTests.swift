@@ -108,3 +108,15 @@ struct TraceGoldenTests {
         }
     }
 }
+
+extension TraceGoldenTests {
+    @Test("Keeping the trace or not gives the same hash, for every catalogue experiment")
+    func hashWithoutTrace() throws {
+        for experiment in ExperimentCatalogue.all {
+            let config = try experiment.scenario.resolvedConfig()
+            let kept = ScenarioRunner.run(experiment.scenario, config: config, seed: 3, recordTrace: true)
+            let hashed = ScenarioRunner.run(experiment.scenario, config: config, seed: 3, recordTrace: false)
+            #expect(kept.world.traceHash == hashed.world.traceHash, "\(experiment.id)")
+        }
+    }
+}

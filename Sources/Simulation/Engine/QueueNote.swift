@@ -74,35 +74,4 @@ public enum QueueNote: Equatable, Sendable {
         case .fact(let m, _): m == message
         }
     }
-
-    var hashCode: Int {
-        func ids(_ messages: [MessageID]) -> Int { messages.reduce(messages.count) { $0 &* 31 &+ $1.value } }
-        switch self {
-        case .enqueued(let node, _, let m, let persistent):
-            return 101 &+ node.value &* 7 &+ m.value &* 13 &+ (persistent ? 1 : 0)
-        case .unroutable(let node, let m, let returned):
-            return 102 &+ node.value &* 7 &+ m.value &* 13 &+ (returned ? 1 : 0)
-        case .returned(let producer, let m): return 103 &+ producer &* 7 &+ m.value
-        case .confirmed(let producer, let m, let node):
-            return 111 &+ producer &* 7 &+ m.value &* 13 &+ node.value
-        case .fsynced(let node, let count): return 104 &+ node.value &* 7 &+ count
-        case .raftAppended(let node, let index, let term, let m, let leader):
-            return 112 &+ node.value &* 7 &+ index &* 13 &+ term &* 17 &+ m.value &* 19 &+ (leader ? 1 : 0)
-        case .delivered(let node, let consumer, let m, let tag, let redelivered, let count):
-            return 105 &+ node.value &* 7 &+ consumer &* 11 &+ m.value &* 13 &+ tag &* 17
-                &+ (redelivered ? 1 : 0) &+ count
-        case .settled(let consumer, let m, let settlement):
-            return 106 &+ consumer &* 7 &+ m.value &* 13 &+ settlement.rawValue.count
-        case .requeued(let node, let messages, _): return 107 &+ node.value &* 7 &+ ids(messages)
-        case .deadLettered(let node, let m, _, _): return 108 &+ node.value &* 7 &+ m.value
-        case .discarded(let node, let m, _): return 109 &+ node.value &* 7 &+ m.value
-        case .recovered(let node, _, let kept, let lost, _):
-            return 110 &+ node.value &* 7 &+ ids(kept) &* 3 &+ ids(lost)
-        case .fact(let m, let text):
-            // FNV-1a over the bytes: String.hashValue is seeded per process.
-            var hash = 113 &+ (m?.value ?? -1)
-            for byte in text.utf8 { hash = (hash ^ Int(byte)) &* 16_777_619 }
-            return hash
-        }
-    }
 }

@@ -263,22 +263,21 @@ public struct KafkaWorld: ScenarioWorld {
     // MARK: - Trace
 
     public mutating func note(_ note: Note, at node: NodeID) {
-        mixIntoTraceHash(note.hashCode, at: node)
-        if recordsTrace { trace.append(TraceEvent(time: now, node: node, note: note)) }
-    }
-
-    private mutating func mixIntoTraceHash(_ noteHashCode: Int, at node: NodeID) {
         hasher.mix(now)
         hasher.mix(node.hashValueForTrace)
-        hasher.mix(noteHashCode)
+        note.encode(into: &hasher)
+        if recordsTrace { trace.append(TraceEvent(time: now, node: node, note: note)) }
     }
 
     /// A follower copied `records`: the `.replicated` note, built only when the trace is kept.
     mutating func noteReplicated(_ records: [Record], broker: BrokerID, from offset: Offset, at node: NodeID)
     {
         guard recordsTrace else {
-            return mixIntoTraceHash(
-                Note.replicatedHashCode(broker: broker, from: offset, records: records), at: node)
+            hasher.mix(now)
+            hasher.mix(node.hashValueForTrace)
+            Note.encodeReplicated(
+                broker: broker, from: offset, messages: records.lazy.map(\.message), into: &hasher)
+            return
         }
         note(.replicated(broker: broker, from: offset, messages: records.map(\.message)), at: node)
     }

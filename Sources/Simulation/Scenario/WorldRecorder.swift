@@ -26,7 +26,7 @@ struct WorldRecorder: Sendable {
     mutating func note(_ note: Note, at node: NodeID, time: Millis) {
         hasher.mix(time)
         hasher.mix(node.hashValueForTrace)
-        hasher.mix(note.hashCode)
+        note.encode(into: &hasher)
         if recordsTrace { trace.append(TraceEvent(time: time, node: node, note: note)) }
     }
 

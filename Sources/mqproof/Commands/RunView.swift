@@ -165,6 +165,8 @@ struct RunReport: Encodable {
         var node: String
         var kind: String
         var text: String
+        /// Every field of the note, by name: the same encoding the trace hash reads.
+        var fields: [String: String]
     }
 
     struct Finding: Encodable {
@@ -207,7 +209,7 @@ struct RunReport: Encodable {
         func event(_ trace: TraceEvent) -> Event {
             Event(
                 time: trace.time, node: trace.node.description, kind: trace.note.kind,
-                text: trace.note.text(world.name(of:)))
+                text: trace.note.text(world.name(of:)), fields: trace.note.fields(world.name(of:)))
         }
         func text(_ value: Expectation.Value) -> String {
             switch value {
