@@ -270,31 +270,29 @@ extension QueueNote {
 
 extension TraceHasher: NoteFieldSink {
     mutating func kind(_ tag: Int, _ name: StaticString) { mix(tag) }
-    mutating func number(_ name: StaticString, _ value: Int) { mix(value) }
-    mutating func flag(_ name: StaticString, _ value: Bool) { mix(value ? 1 : 0) }
-    mutating func node(_ name: StaticString, _ value: NodeID) { mix(value.hashValueForTrace) }
+    mutating func number(_ name: StaticString, _ value: Int) { fold(value) }
+    mutating func flag(_ name: StaticString, _ value: Bool) { fold(value ? 1 : 0) }
+    mutating func node(_ name: StaticString, _ value: NodeID) { fold(value.hashValueForTrace) }
 
-    /// The length, then FNV-1a over the bytes, mixed once: String.hashValue is seeded per process.
+    /// The length, then the bytes: String.hashValue is seeded per process.
     mutating func text(_ name: StaticString, _ value: String) {
-        var hash = 0xcbf2_9ce4_8422_2325 as UInt64
         var count = 0
         for byte in value.utf8 {
-            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            fold(Int(byte))
             count += 1
         }
-        mix(count)
-        mix(Int(bitPattern: UInt(hash)))
+        fold(count)
     }
 
-    /// The count, then the ids folded and mixed once: a fetch can copy thousands of records.
+    /// The count, then the ids folded once: a fetch can copy thousands of records.
     mutating func messages<Messages: Collection<MessageID>>(_ name: StaticString, _ value: Messages) {
-        mix(value.count)
-        mix(value.reduce(0) { $0 &* 31 &+ $1.value })
+        fold(value.count)
+        fold(value.reduce(0) { $0 &* 31 &+ $1.value })
     }
 
     mutating func brokers(_ name: StaticString, _ value: [BrokerID]) {
-        mix(value.count)
-        for broker in value { mix(broker.value) }
+        fold(value.count)
+        for broker in value { fold(broker.value) }
     }
 }
 
