@@ -1,4 +1,4 @@
-/// A world that runs on the shared engine: RabbitMQ, RocketMQ and ActiveMQ.
+/// A world that runs on the shared engine: Kafka, RabbitMQ, RocketMQ and ActiveMQ.
 ///
 /// The world keeps its nodes and says what a delivery, a timer or a paced send does to them. The
 /// loop is written once, here: the engine pops the next event; a delivery reaches its receiver only
@@ -19,6 +19,9 @@ protocol EngineHosted {
 
     /// A delivery the network and the receiver admitted.
     mutating func receive(_ payload: Payload, from: NodeID, at node: NodeID)
+    /// A delivery to a node whose process is down. By default it is dropped (noted at the
+    /// sender); Kafka's host refuses the connection instead, so the client learns at once.
+    mutating func receiverDown(_ payload: Payload, from: NodeID, to: NodeID)
     /// A timer of the node's current incarnation, with the node up and running.
     mutating func fire(_ timer: Timer, at node: NodeID)
     /// The next message of a paced send (`produce 100 every 5ms`).
@@ -33,10 +36,13 @@ extension EngineHosted {
     mutating func stepEngine(until limit: Millis) -> Bool {
         guard let event = engine.next(until: limit) else { return false }
         switch consume event {
-        case .deliver(let from, let to, let payload):
-            if engine.admits(payload, from: from, to: to, receiverUp: isUp(to), pausedUntil: pausedUntil(to))
-            {
-                receive(payload, from: from, at: to)
+        case .deliver(let payload, let packedFrom, let packedTo):
+            let from = packedFrom.node
+            let to = packedTo.node
+            switch engine.admission(payload, from: from, to: to, receiverUp: isUp(to), pausedUntil: pausedUntil(to)) {
+            case .admitted: receive(payload, from: from, at: to)
+            case .receiverDown: receiverDown(payload, from: from, to: to)
+            case .cut, .deferred: break
             }
         case .timer(let node, let incarnation, let timer):
             if engine.admits(
@@ -58,6 +64,10 @@ extension EngineHosted {
     mutating func runEngine(until time: Millis) {
         while stepEngine(until: time) {}
         engine.advance(to: time)
+    }
+
+    mutating func receiverDown(_ payload: Payload, from: NodeID, to: NodeID) {
+        engine.note(.dropped(kind: payload.kind, from: from, to: to, reason: .deadNode), at: from)
     }
 
     mutating func setTimer(_ timer: Timer, for node: NodeID, after delay: Millis) {

@@ -304,6 +304,7 @@ extension KafkaWorld {
                     .produceResponse(request: pending.request, error: .requestTimedOut, baseOffset: nil),
                     from: node, to: pending.producer)
             }
+            let now = self.now
             brokers[index].purgatory.removeAll { $0.deadline <= now }
             armPurgatoryWatchdog(index)
         default:

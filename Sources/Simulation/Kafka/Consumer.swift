@@ -72,7 +72,7 @@ extension KafkaWorld {
         guard !consumers[index].isUp else { return }
         consumers[index].isUp = true
         consumers[index].incarnation += 1
-        network.resetConnections(of: .consumer(consumer))
+        engine.resetConnections(of: .consumer(consumer))
         consumers[index].phase = .joining
         consumers[index].lastPoll = now
         consumers[index].lastAutoCommit = now

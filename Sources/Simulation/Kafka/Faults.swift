@@ -7,11 +7,12 @@ extension KafkaWorld {
 
     /// Schedules `action` at an absolute time (random fault schedules).
     public mutating func schedule(_ action: WorldAction, at time: Millis) {
-        schedule(.action(action), at: time)
+        engine.schedule(action, at: time)
     }
 
     /// Applies `action` now.
     public mutating func perform(_ action: WorldAction) {
+        if engine.applyNetworkFault(action, allNodes: allNodes) { return }
         switch action {
         case .crash(let broker, let fault):
             crashBroker(broker.value - 1, fault)
@@ -24,28 +25,8 @@ extension KafkaWorld {
             case .consumer(let index): consumers[index - 1].pausedUntil = now + milliseconds
             default: break
             }
-        case .partition(let sideA, let sideB, let oneWay):
-            for a in sideA {
-                for b in sideB where a != b {
-                    network.block(a, b)
-                    if !oneWay { network.block(b, a) }
-                }
-            }
-            let arrow = oneWay ? " -> " : " | "
-            note(
-                .partitioned(
-                    description: sideA.map(\.description).joined(separator: " ") + arrow
-                        + sideB.map(\.description).joined(separator: " ")),
-                at: .controller)
-        case .isolate(let node):
-            perform(.partition([node], allNodes.filter { $0 != node }, oneWay: false))
-        case .heal:
-            network.heal()
-            note(.healed, at: .controller)
-        case .drop(let rule):
-            network.addDropRule(rule)
-        case .delay(let rule):
-            network.addDelayRule(rule)
+        case .partition, .isolate, .heal, .drop, .delay:
+            break  // The engine's: applyNetworkFault above.
         case .produce(let messages, let producer):
             produce(messages, producer: producer)
         case .crashApplication(let producer):
@@ -109,7 +90,7 @@ extension KafkaWorld {
 
     private mutating func restartBroker(_ index: Int) {
         guard !brokers[index].isUp else { return }
-        network.resetConnections(of: brokerNode(index))
+        engine.resetConnections(of: brokerNode(index))
         brokers[index].isUp = true
         brokers[index].incarnation += 1
         brokers[index].rebuildProducerStates()
@@ -176,17 +157,6 @@ extension KafkaWorld {
     /// The application sends one message every `every` ms: one pending event at a time, not
     /// one per message, so the event queue stays small.
     public mutating func producePaced(_ messages: [MessageID], producer: Int, every: Millis) {
-        guard !messages.isEmpty else { return }
-        pacedSends.append(PacedSend(producer: producer, messages: messages, next: 0, every: max(0, every)))
-        schedule(.pacedTick(pacedSends.count - 1), after: 0)
-    }
-
-    mutating func pacedTick(_ index: Int) {
-        let next = pacedSends[index].next
-        pacedSends[index].next += 1
-        produceOne(pacedSends[index].messages[next], producer: pacedSends[index].producer)
-        if next + 1 < pacedSends[index].messages.count {
-            schedule(.pacedTick(index), after: pacedSends[index].every)
-        }
+        engine.producePaced(messages, producer: producer, every: every)
     }
 }

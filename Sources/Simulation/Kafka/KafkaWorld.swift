@@ -2,10 +2,10 @@
 //
 // A KafkaWorld is one partition (P0) replicated on N brokers, a controller that is an oracle for
 // leadership and ISR (and, for simplicity, the consumer group's coordinator), and any number of
-// producers and consumers. Everything happens as events on one queue ordered by (time, sequence):
-// network deliveries, node timers and scheduled faults. The world owns every source of
-// nondeterminism: simulated time, the network's latencies, and a seeded generator with one child
-// per component, so the same seed and scenario give the same trace in any process.
+// producers and consumers. It runs on the shared engine (WorldEngine, EngineHosted), like every
+// broker: one queue of events ordered by (time, sequence), the network and its faults, simulated
+// time and a seeded generator with one child per component, so the same seed and scenario give
+// the same trace in any process.
 //
 // Nodes do not call each other. A broker, the controller and the clients react to a delivered
 // message or a timer by changing their own state and sending messages through `send`, which asks
@@ -15,45 +15,22 @@
 // and stops the run with the seed in the message.
 
 /// The simulated Kafka world: brokers, controller, clients, network, history and trace.
-public struct KafkaWorld: ScenarioWorld {
+public struct KafkaWorld: ScenarioWorld, EngineHosted {
     public let config: KafkaConfig
     public let seed: UInt64
-    public private(set) var now: Millis = 0
-
-    var queue = EventQueue<Event>()
-    var network: Network
-    var networkRandom: SeededRandom
+    var engine: WorldEngine<Payload, Timer>
 
     var brokers: [BrokerState]
     var controller: ControllerState
     var producers: [ProducerState] = []
     var consumers: [ConsumerState] = []
 
-    public internal(set) var history = History()
-    public private(set) var trace: [TraceEvent] = []
-    /// Keeping every trace event costs memory; sweeps only hash them.
-    public let recordsTrace: Bool
-    var hasher = TraceHasher()
-    public private(set) var eventCount = 0
-    /// Messages put on the network, for `mqproof compare`.
-    public private(set) var networkMessages = 0
     /// Kafka leaves flushing to the operating system (flush.messages is unset): no fsync is on
     /// the write path, so the simulator counts none.
     public var fsyncs: Int { 0 }
 
-    var messageNames = MessageNames()
     var nextRequest = 1
-    var pacedSends: [PacedSend] = []
     var nextProducerID = 7
-
-    enum Event: Sendable {
-        /// The payload first and the nodes packed: the event is copied in and out of the queue,
-        /// and this keeps it at 60 bytes instead of 89.
-        case deliver(Payload, from: PackedNode, to: PackedNode)
-        case timer(node: NodeID, incarnation: Int, timer: Timer)
-        case action(WorldAction)
-        case pacedTick(Int)
-    }
 
     enum Timer: Sendable {
         case brokerHeartbeat
@@ -80,10 +57,7 @@ public struct KafkaWorld: ScenarioWorld {
     public init(config: KafkaConfig, seed: UInt64, recordsTrace: Bool = true) {
         self.config = config
         self.seed = seed
-        self.recordsTrace = recordsTrace
-        let root = SeededRandom(seed: seed)
-        networkRandom = root.child("network")
-        network = Network(delay: config.networkDelayMs)
+        engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
         let replicas = (1...config.replicationFactor).map(BrokerID.init)
         brokers = (1...config.brokers).map { BrokerState(id: BrokerID($0)) }
         controller = ControllerState(replicas: replicas)
@@ -93,91 +67,66 @@ public struct KafkaWorld: ScenarioWorld {
         }
         for index in brokers.indices {
             brokers[index].lastKnownAlive = true
-            schedule(
-                .timer(node: .broker(brokers[index].id), incarnation: 0, timer: .brokerHeartbeat), after: 0)
-            schedule(
-                .timer(node: .broker(brokers[index].id), incarnation: 0, timer: .writeback),
-                after: config.osWritebackMs)
+            engine.setTimer(.brokerHeartbeat, for: .broker(brokers[index].id), incarnation: 0, after: 0)
+            engine.setTimer(.writeback, for: .broker(brokers[index].id), incarnation: 0, after: config.osWritebackMs)
             if brokers[index].isLeader {
-                schedule(
-                    .timer(node: .broker(brokers[index].id), incarnation: 0, timer: .isrExpiration),
-                    after: config.replicaLagTimeMaxMs / 2)
+                engine.setTimer(.isrExpiration, for: .broker(brokers[index].id), incarnation: 0, after: config.replicaLagTimeMaxMs / 2)
             }
         }
         for replica in replicas where replica != initial.leader {
             startFetching(replica.value - 1)
         }
-        schedule(.timer(node: .controller, incarnation: 0, timer: .fencingCheck), after: 1_000)
-        schedule(.timer(node: .controller, incarnation: 0, timer: .groupCheck), after: 1_000)
+        engine.setTimer(.fencingCheck, for: .controller, incarnation: 0, after: 1_000)
+        engine.setTimer(.groupCheck, for: .controller, incarnation: 0, after: 1_000)
     }
 
-    // MARK: - Names
+    // MARK: - ScenarioWorld plumbing
 
-    public var messageCount: Int { messageNames.count }
-
-    /// The id for an application message name, creating it on first use.
-    public mutating func message(named name: String) -> MessageID { messageNames.id(forName: name) }
-
-    /// Ids for `count` new messages with automatic names `#first`, `#first+1`, ...
+    public var now: Millis { engine.now }
+    public var eventCount: Int { engine.eventCount }
+    public var networkMessages: Int { engine.networkMessages }
+    public var recordsTrace: Bool { engine.recorder.recordsTrace }
+    public var trace: [TraceEvent] { engine.recorder.trace }
+    public var traceHash: UInt64 { engine.recorder.traceHash }
+    public var messageCount: Int { engine.recorder.messageNames.count }
+    public func name(of message: MessageID) -> String { engine.recorder.name(of: message) }
+    public mutating func message(named name: String) -> MessageID { engine.recorder.message(named: name) }
     public mutating func automaticMessages(count: Int, first: Int) -> [MessageID] {
-        messageNames.numbered(count: count, first: first)
+        engine.recorder.automaticMessages(count: count, first: first)
+    }
+    public mutating func note(_ note: Note, at node: NodeID) { engine.note(note, at: node) }
+    public func messageID(named name: String) -> MessageID? { engine.recorder.existingMessage(named: name) }
+
+    public var history: History {
+        get { engine.recorder.history }
+        _modify { yield &engine.recorder.history }
     }
 
-    public func name(of message: MessageID) -> String { messageNames[message] }
-
-    public func messageID(named name: String) -> MessageID? { messageNames.id(of: name) }
+    /// A follower copied `records`: the `.replicated` note, built only when the trace is kept.
+    mutating func noteReplicated(_ records: [Record], broker: BrokerID, from offset: Offset, at node: NodeID) {
+        guard recordsTrace else {
+            engine.recorder.hash(at: node, time: engine.now) { hasher in
+                Note.encodeReplicated(
+                    broker: broker, from: offset, messages: records.lazy.map(\.message), into: &hasher)
+            }
+            return
+        }
+        note(.replicated(broker: broker, from: offset, messages: records.map(\.message)), at: node)
+    }
 
     // MARK: - The event loop
 
-    mutating func schedule(_ event: Event, after delay: Millis) {
-        queue.schedule(event, at: now + max(0, delay))
-    }
+    public mutating func step(until limit: Millis) -> Bool { stepEngine(until: limit) }
 
-    mutating func schedule(_ event: Event, at time: Millis) {
-        queue.schedule(event, at: max(now, time))
-    }
+    public mutating func run(until time: Millis) { runEngine(until: time) }
 
-    /// Processes the next event, if any is due at or before `limit`. Returns false when none is.
-    public mutating func step(until limit: Millis) -> Bool {
-        guard let (time, event) = queue.pop(dueBy: limit) else { return false }
-        now = time
-        eventCount += 1
-        switch consume event {
-        case .deliver(let payload, let from, let to): deliver(payload, from: from.node, to: to.node)
-        case .timer(let node, let incarnation, let timer): fire(timer, at: node, incarnation: incarnation)
-        case .action(let action): perform(action)
-        case .pacedTick(let index): pacedTick(index)
-        }
-        checkInvariants()
-        return true
-    }
-
-    /// Runs until simulated time reaches `time` (or nothing is left to happen).
-    public mutating func run(until time: Millis) {
-        while step(until: time) {}
-        now = max(now, time)
-    }
-
-    // MARK: - Messages and timers
+    mutating func sendPaced(_ message: MessageID, producer: Int) { produceOne(message, producer: producer) }
 
     mutating func send(_ payload: Payload, from: NodeID, to: NodeID) {
-        networkMessages += 1
-        switch network.route(payload.kind, from: from, to: to, now: now, random: &networkRandom) {
-        case .arrives(let arrival, let twice):
-            queue.schedule(.deliver(payload, from: PackedNode(from), to: PackedNode(to)), at: arrival)
-            if twice {
-                queue.schedule(.deliver(payload, from: PackedNode(from), to: PackedNode(to)), at: arrival + 1)
-            }
-        case .dropped(let reason):
-            note(.dropped(kind: payload.kind, from: from, to: to, reason: reason), at: from)
-        }
+        engine.transmit(payload, from: from, to: to)
     }
 
-    mutating func setTimer(_ timer: Timer, for node: NodeID, after delay: Millis) {
-        schedule(.timer(node: node, incarnation: incarnation(of: node), timer: timer), after: delay)
-    }
-
-    private func incarnation(of node: NodeID) -> Int {
+    func incarnation(of node: NodeID) -> Int {
         switch node {
         case .controller: 0
         case .broker(let id): brokers[id.value - 1].incarnation
@@ -186,8 +135,7 @@ public struct KafkaWorld: ScenarioWorld {
         }
     }
 
-    /// Until when a node is paused, if it is.
-    private func pausedUntil(_ node: NodeID) -> Millis? {
+    func pausedUntil(_ node: NodeID) -> Millis? {
         switch node {
         case .controller: nil
         case .broker(let id): brokers[id.value - 1].pausedUntil
@@ -196,7 +144,7 @@ public struct KafkaWorld: ScenarioWorld {
         }
     }
 
-    private func isUp(_ node: NodeID) -> Bool {
+    func isUp(_ node: NodeID) -> Bool {
         switch node {
         case .controller: true
         case .broker(let id): brokers[id.value - 1].isUp
@@ -205,21 +153,7 @@ public struct KafkaWorld: ScenarioWorld {
         }
     }
 
-    private mutating func deliver(_ payload: Payload, from: NodeID, to: NodeID) {
-        // A partition that began while the message was in flight cuts it too.
-        if network.isBlocked(from, to) {
-            note(.dropped(kind: payload.kind, from: from, to: to, reason: .partition), at: from)
-            return
-        }
-        guard isUp(to) else {
-            refuseConnection(payload, from: from, to: to)
-            return
-        }
-        if let until = pausedUntil(to), until > now {
-            // A paused process reads its socket when it wakes up.
-            queue.schedule(.deliver(payload, from: PackedNode(from), to: PackedNode(to)), at: until)
-            return
-        }
+    mutating func receive(_ payload: Payload, from: NodeID, at to: NodeID) {
         switch to {
         case .broker(let id): brokerReceive(id.value - 1, payload, from: from)
         case .controller: controllerReceive(payload, from: from)
@@ -230,7 +164,7 @@ public struct KafkaWorld: ScenarioWorld {
 
     /// A crashed process's host still answers: the connection is refused, and the client learns
     /// at once instead of waiting for its request timeout. (A partitioned host answers nothing.)
-    private mutating func refuseConnection(_ payload: Payload, from: NodeID, to: NodeID) {
+    mutating func receiverDown(_ payload: Payload, from: NodeID, to: NodeID) {
         switch payload {
         case .produce(let request, _, let acks) where acks != 0:
             send(
@@ -246,12 +180,7 @@ public struct KafkaWorld: ScenarioWorld {
         }
     }
 
-    private mutating func fire(_ timer: Timer, at node: NodeID, incarnation: Int) {
-        guard incarnation == self.incarnation(of: node), isUp(node) else { return }
-        if let until = pausedUntil(node), until > now {
-            queue.schedule(.timer(node: node, incarnation: incarnation, timer: timer), at: until)
-            return
-        }
+    mutating func fire(_ timer: Timer, at node: NodeID) {
         switch node {
         case .broker(let id): brokerTimer(id.value - 1, timer)
         case .controller: controllerTimer(timer)
@@ -260,34 +189,9 @@ public struct KafkaWorld: ScenarioWorld {
         }
     }
 
-    // MARK: - Trace
-
-    public mutating func note(_ note: Note, at node: NodeID) {
-        hasher.mix(now)
-        hasher.mix(node.hashValueForTrace)
-        note.encode(into: &hasher)
-        if recordsTrace { trace.append(TraceEvent(time: now, node: node, note: note)) }
-    }
-
-    /// A follower copied `records`: the `.replicated` note, built only when the trace is kept.
-    mutating func noteReplicated(_ records: [Record], broker: BrokerID, from offset: Offset, at node: NodeID)
-    {
-        guard recordsTrace else {
-            hasher.mix(now)
-            hasher.mix(node.hashValueForTrace)
-            Note.encodeReplicated(
-                broker: broker, from: offset, messages: records.lazy.map(\.message), into: &hasher)
-            return
-        }
-        note(.replicated(broker: broker, from: offset, messages: records.map(\.message)), at: node)
-    }
-
-    /// A hash of every event noted so far: equal in two runs exactly when their traces are.
-    public var traceHash: UInt64 { hasher.value }
-
     // MARK: - Invariants
 
-    private func checkInvariants() {
+    func checkInvariants() {
         for broker in brokers {
             precondition(
                 broker.highWatermark <= broker.log.count,

@@ -138,7 +138,7 @@ extension KafkaWorld {
         producers[index].requestWatchdogArmed = false
         producers[index].deliveryWatchdogArmed = false
         producers[index].incarnation += 1
-        network.resetConnections(of: .producer(producer))
+        engine.resetConnections(of: .producer(producer))
         startProducerSession(index)
     }
 
@@ -247,8 +247,9 @@ extension KafkaWorld {
             // request.timeout.ms: a request with no answer fails client side as a timeout; the
             // broker may still have appended it.
             producers[index].requestWatchdogArmed = false
-            let expired = producers[index].inFlight.filter { now - $0.sentAt >= config.requestTimeoutMs }
-            producers[index].inFlight.removeAll { now - $0.sentAt >= config.requestTimeoutMs }
+            let (now, timeout) = (self.now, config.requestTimeoutMs)
+            let expired = producers[index].inFlight.filter { now - $0.sentAt >= timeout }
+            producers[index].inFlight.removeAll { now - $0.sentAt >= timeout }
             for entry in expired {
                 handleOutcome(
                     index, batch: entry.batch, broker: entry.broker, error: .requestTimedOut, baseOffset: nil)
@@ -260,8 +261,9 @@ extension KafkaWorld {
             // Only a batch still waiting in the queue expires here; one in flight expires when its
             // request completes.
             producers[index].deliveryWatchdogArmed = false
-            let expired = producers[index].queue.filter { now - $0.createdAt >= config.deliveryTimeoutMs }
-            producers[index].queue.removeAll { now - $0.createdAt >= config.deliveryTimeoutMs }
+            let (now, timeout) = (self.now, config.deliveryTimeoutMs)
+            let expired = producers[index].queue.filter { now - $0.createdAt >= timeout }
+            producers[index].queue.removeAll { now - $0.createdAt >= timeout }
             for batch in expired {
                 expire(index, batch, error: "TimeoutException: delivery.timeout.ms expired")
             }

@@ -127,3 +127,5 @@ public enum Payload: Sendable {
         }
     }
 }
+
+extension Payload: WirePayload {}

@@ -30,6 +30,14 @@ struct WorldRecorder: Sendable {
         if recordsTrace { trace.append(TraceEvent(time: time, node: node, note: note)) }
     }
 
+    /// Mixes an event into the hash without keeping it: for a note whose list of messages is
+    /// costly to build and is only needed when the trace is kept (KafkaWorld.noteReplicated).
+    mutating func hash(at node: NodeID, time: Millis, encode: (inout TraceHasher) -> Void) {
+        hasher.mix(time)
+        hasher.mix(node.hashValueForTrace)
+        encode(&hasher)
+    }
+
     /// Whether every named message has an acknowledged send.
     func acknowledged(_ names: [String]) -> Bool {
         names.allSatisfy { name in messageNames.id(of: name).map(history.isAcknowledged) ?? false }
