@@ -6,9 +6,9 @@ import Testing
 @Suite("Trace encoding")
 struct TraceEncodingTests {
     func hash(_ note: Note) -> UInt64 {
-        var hasher = TraceHasher()
-        note.encode(into: &hasher)
-        return hasher.value
+        var hash = NoteHash()
+        note.encode(into: &hash)
+        return hash.value
     }
 
     /// Pairs of notes that differ in one field, each a field the old hash left out.
@@ -77,10 +77,10 @@ struct TraceEncodingTests {
 
     @Test("A follower's copy hashes the same whether or not the trace is kept")
     func replicatedWithoutTrace() {
-        var built = TraceHasher()
+        var built = NoteHash()
         Note.replicated(broker: BrokerID(2), from: Offset(3), messages: [MessageID(5), MessageID(6)]).encode(
             into: &built)
-        var lazy = TraceHasher()
+        var lazy = NoteHash()
         Note.encodeReplicated(
             broker: BrokerID(2), from: Offset(3), messages: [MessageID(5), MessageID(6)].lazy.map { $0 },
             into: &lazy)

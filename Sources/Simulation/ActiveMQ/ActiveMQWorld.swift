@@ -206,6 +206,7 @@ public struct ActiveMQWorld: ScenarioWorld, EngineHosted {
         engine.producePaced(messages, producer: producer, every: every)
     }
 
+    @inline(__always)
     func incarnation(of node: NodeID) -> Int {
         switch node {
         case .broker: broker.incarnation
@@ -215,11 +216,13 @@ public struct ActiveMQWorld: ScenarioWorld, EngineHosted {
         }
     }
 
+    @inline(__always)
     func pausedUntil(_ node: NodeID) -> Millis? {
         if case .broker = node { return broker.pausedUntil }
         return nil
     }
 
+    @inline(__always)
     func isUp(_ node: NodeID) -> Bool {
         switch node {
         case .broker: broker.isUp

@@ -33,13 +33,16 @@ protocol EngineHosted {
 
 extension EngineHosted {
     /// Processes the next event due at or before `limit`; false when none is.
+    @inline(__always)
     mutating func stepEngine(until limit: Millis) -> Bool {
         guard let event = engine.next(until: limit) else { return false }
         switch consume event {
         case .deliver(let payload, let packedFrom, let packedTo):
             let from = packedFrom.node
             let to = packedTo.node
-            switch engine.admission(payload, from: from, to: to, receiverUp: isUp(to), pausedUntil: pausedUntil(to)) {
+            switch engine.admission(
+                payload, from: from, to: to, receiverUp: isUp(to), pausedUntil: pausedUntil(to))
+            {
             case .admitted: receive(payload, from: from, at: to)
             case .receiverDown: receiverDown(payload, from: from, to: to)
             case .cut, .deferred: break

@@ -92,6 +92,7 @@ struct EventQueue<Event: Sendable>: Sendable {
     }
 
     /// Removes and returns the earliest event and its time, if one is due at or before `limit`.
+    @inline(__always)
     mutating func pop(dueBy limit: Millis = .max) -> (time: Millis, event: Event)? {
         let time: Millis
         if inRing > 0 {

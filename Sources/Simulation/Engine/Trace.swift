@@ -78,10 +78,4 @@ struct TraceHasher {
         value = (value ^ UInt64(bitPattern: Int64(number))) &* 0x0000_0100_0000_01b3
         value ^= value >> 29
     }
-
-    /// A note's fields after its kind: FNV-1a steps without the shift, which `mix` applies once
-    /// per event, time and node and kind. Half the work per field, and fields are most of it.
-    mutating func fold(_ number: Int) {
-        value = (value ^ UInt64(bitPattern: Int64(number))) &* 0x0000_0100_0000_01b3
-    }
 }

@@ -268,31 +268,55 @@ extension QueueNote {
     }
 }
 
-extension TraceHasher: NoteFieldSink {
-    mutating func kind(_ tag: Int, _ name: StaticString) { mix(tag) }
-    mutating func number(_ name: StaticString, _ value: Int) { fold(value) }
-    mutating func flag(_ name: StaticString, _ value: Bool) { fold(value ? 1 : 0) }
-    mutating func node(_ name: StaticString, _ value: NodeID) { fold(value.hashValueForTrace) }
+/// A note's hash: every field weighted by its position and summed, then mixed into the trace's
+/// running hash once (TraceHasher.mix). The weights are independent of the values, so the
+/// multiplications run side by side; a chain of hash steps per field cost Kafka sweeps 8%.
+struct NoteHash: NoteFieldSink {
+    private(set) var value: UInt64 = 0
+    private var position: UInt64 = 0
 
-    /// The length, then the bytes: String.hashValue is seeded per process.
-    mutating func text(_ name: StaticString, _ value: String) {
-        var count = 0
-        for byte in value.utf8 {
-            fold(Int(byte))
-            count += 1
-        }
-        fold(count)
+    private mutating func add(_ number: Int) {
+        position &+= 1
+        // An odd weight per position (the golden ratio's odd multiples): a field in another
+        // position, or a value moved between fields, weighs differently.
+        value &+= UInt64(bitPattern: Int64(number)) &* (0x9E37_79B9_7F4A_7C15 &* (2 &* position &+ 1))
     }
 
-    /// The count, then the ids folded once: a fetch can copy thousands of records.
+    mutating func kind(_ tag: Int, _ name: StaticString) { add(tag) }
+    mutating func number(_ name: StaticString, _ value: Int) { add(value) }
+    mutating func flag(_ name: StaticString, _ value: Bool) { add(value ? 1 : 0) }
+    mutating func node(_ name: StaticString, _ value: NodeID) { add(value.hashValueForTrace) }
+
+    /// The length, then FNV-1a over the bytes: String.hashValue is seeded per process.
+    mutating func text(_ name: StaticString, _ value: String) {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        var count = 0
+        for byte in value.utf8 {
+            hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3
+            count += 1
+        }
+        add(count)
+        add(Int(bitPattern: UInt(hash)))
+    }
+
+    /// The count, then the ids folded: a fetch can copy thousands of records.
     mutating func messages<Messages: Collection<MessageID>>(_ name: StaticString, _ value: Messages) {
-        fold(value.count)
-        fold(value.reduce(0) { $0 &* 31 &+ $1.value })
+        add(value.count)
+        add(value.reduce(0) { $0 &* 31 &+ $1.value })
     }
 
     mutating func brokers(_ name: StaticString, _ value: [BrokerID]) {
-        fold(value.count)
-        for broker in value { fold(broker.value) }
+        add(value.count)
+        for broker in value { add(broker.value) }
+    }
+}
+
+extension TraceHasher {
+    /// Mixes one note in: its hash over every field, as one number.
+    mutating func mix(_ note: Note) {
+        var hash = NoteHash()
+        note.encode(into: &hash)
+        mix(Int(bitPattern: UInt(hash.value)))
     }
 }
 

@@ -41,6 +41,9 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
     // MARK: - Time and events
 
     /// The next event due at or before `limit`, with the clock moved to it; nil when none is.
+    // Inlined into each world's loop, as it was when every world had its own: popping an event
+    // is most of what a step costs.
+    @inline(__always)
     mutating func next(until limit: Millis) -> Event? {
         guard let (time, event) = events.pop(dueBy: limit) else { return nil }
         now = time
@@ -94,7 +97,8 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
         case .arrives(let arrival, let twice):
             events.schedule(.deliver(payload, from: PackedNode(from), to: PackedNode(to)), at: arrival)
             if twice {
-                events.schedule(.deliver(payload, from: PackedNode(from), to: PackedNode(to)), at: arrival + 1)
+                events.schedule(
+                    .deliver(payload, from: PackedNode(from), to: PackedNode(to)), at: arrival + 1)
             }
         case .dropped(let reason):
             note(.dropped(kind: payload.kind, from: from, to: to, reason: reason), at: from)
@@ -112,6 +116,7 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
     }
 
     /// Whether a delivery arriving now reaches its receiver.
+    @inline(__always)
     mutating func admission(
         _ payload: Payload, from: NodeID, to: NodeID, receiverUp: Bool, pausedUntil: Millis?
     ) -> Admission {

@@ -68,9 +68,12 @@ public struct KafkaWorld: ScenarioWorld, EngineHosted {
         for index in brokers.indices {
             brokers[index].lastKnownAlive = true
             engine.setTimer(.brokerHeartbeat, for: .broker(brokers[index].id), incarnation: 0, after: 0)
-            engine.setTimer(.writeback, for: .broker(brokers[index].id), incarnation: 0, after: config.osWritebackMs)
+            engine.setTimer(
+                .writeback, for: .broker(brokers[index].id), incarnation: 0, after: config.osWritebackMs)
             if brokers[index].isLeader {
-                engine.setTimer(.isrExpiration, for: .broker(brokers[index].id), incarnation: 0, after: config.replicaLagTimeMaxMs / 2)
+                engine.setTimer(
+                    .isrExpiration, for: .broker(brokers[index].id), incarnation: 0,
+                    after: config.replicaLagTimeMaxMs / 2)
             }
         }
         for replica in replicas where replica != initial.leader {
@@ -103,7 +106,8 @@ public struct KafkaWorld: ScenarioWorld, EngineHosted {
     }
 
     /// A follower copied `records`: the `.replicated` note, built only when the trace is kept.
-    mutating func noteReplicated(_ records: [Record], broker: BrokerID, from offset: Offset, at node: NodeID) {
+    mutating func noteReplicated(_ records: [Record], broker: BrokerID, from offset: Offset, at node: NodeID)
+    {
         guard recordsTrace else {
             engine.recorder.hash(at: node, time: engine.now) { hasher in
                 Note.encodeReplicated(
@@ -126,6 +130,7 @@ public struct KafkaWorld: ScenarioWorld, EngineHosted {
         engine.transmit(payload, from: from, to: to)
     }
 
+    @inline(__always)
     func incarnation(of node: NodeID) -> Int {
         switch node {
         case .controller: 0
@@ -135,6 +140,7 @@ public struct KafkaWorld: ScenarioWorld, EngineHosted {
         }
     }
 
+    @inline(__always)
     func pausedUntil(_ node: NodeID) -> Millis? {
         switch node {
         case .controller: nil
@@ -144,6 +150,7 @@ public struct KafkaWorld: ScenarioWorld, EngineHosted {
         }
     }
 
+    @inline(__always)
     func isUp(_ node: NodeID) -> Bool {
         switch node {
         case .controller: true
@@ -191,15 +198,18 @@ public struct KafkaWorld: ScenarioWorld, EngineHosted {
 
     // MARK: - Invariants
 
+    @inline(__always)
     func checkInvariants() {
-        for broker in brokers {
+        // By index, reading fields in place: a copy of a broker would retain its log, every event.
+        for index in brokers.indices {
+            let logEnd = brokers[index].log.count
             precondition(
-                broker.highWatermark <= broker.log.count,
-                "invariant broken (seed \(seed)): \(broker.id) HW \(broker.highWatermark) > LEO \(broker.log.count)"
+                brokers[index].highWatermark <= logEnd,
+                "invariant broken (seed \(seed)): \(brokers[index].id) HW \(brokers[index].highWatermark) > LEO \(logEnd)"
             )
             precondition(
-                broker.flushedOffset <= broker.log.count,
-                "invariant broken (seed \(seed)): \(broker.id) flushed offset beyond LEO")
+                brokers[index].flushedOffset <= logEnd,
+                "invariant broken (seed \(seed)): \(brokers[index].id) flushed offset beyond LEO")
         }
         if let leader = controller.partition.leader {
             precondition(

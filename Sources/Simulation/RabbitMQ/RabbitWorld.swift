@@ -261,6 +261,7 @@ public struct RabbitWorld: ScenarioWorld, EngineHosted {
         engine.producePaced(messages, producer: producer, every: every)
     }
 
+    @inline(__always)
     func incarnation(of node: NodeID) -> Int {
         switch node {
         case .broker(let id): nodes[id.value - 1].incarnation
@@ -270,6 +271,7 @@ public struct RabbitWorld: ScenarioWorld, EngineHosted {
         }
     }
 
+    @inline(__always)
     func isUp(_ node: NodeID) -> Bool {
         switch node {
         case .broker(let id): nodes[id.value - 1].isUp
@@ -279,6 +281,7 @@ public struct RabbitWorld: ScenarioWorld, EngineHosted {
         }
     }
 
+    @inline(__always)
     func pausedUntil(_ node: NodeID) -> Millis? {
         if case .broker(let id) = node { return nodes[id.value - 1].pausedUntil }
         return nil

@@ -284,6 +284,7 @@ public struct RocketWorld: ScenarioWorld, EngineHosted {
         engine.producePaced(messages, producer: producer, every: every)
     }
 
+    @inline(__always)
     func incarnation(of node: NodeID) -> Int {
         switch node {
         case .broker(let id): nodes[id.value - 1].incarnation
@@ -293,6 +294,7 @@ public struct RocketWorld: ScenarioWorld, EngineHosted {
         }
     }
 
+    @inline(__always)
     func isUp(_ node: NodeID) -> Bool {
         switch node {
         case .broker(let id): nodes[id.value - 1].isUp
@@ -302,6 +304,7 @@ public struct RocketWorld: ScenarioWorld, EngineHosted {
         }
     }
 
+    @inline(__always)
     func pausedUntil(_ node: NodeID) -> Millis? {
         if case .broker(let id) = node { return nodes[id.value - 1].pausedUntil }
         return nil

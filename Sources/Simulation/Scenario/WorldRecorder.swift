@@ -26,16 +26,18 @@ struct WorldRecorder: Sendable {
     mutating func note(_ note: Note, at node: NodeID, time: Millis) {
         hasher.mix(time)
         hasher.mix(node.hashValueForTrace)
-        note.encode(into: &hasher)
+        hasher.mix(note)
         if recordsTrace { trace.append(TraceEvent(time: time, node: node, note: note)) }
     }
 
     /// Mixes an event into the hash without keeping it: for a note whose list of messages is
     /// costly to build and is only needed when the trace is kept (KafkaWorld.noteReplicated).
-    mutating func hash(at node: NodeID, time: Millis, encode: (inout TraceHasher) -> Void) {
+    mutating func hash(at node: NodeID, time: Millis, encode: (inout NoteHash) -> Void) {
         hasher.mix(time)
         hasher.mix(node.hashValueForTrace)
-        encode(&hasher)
+        var hash = NoteHash()
+        encode(&hash)
+        hasher.mix(Int(bitPattern: UInt(hash.value)))
     }
 
     /// Whether every named message has an acknowledged send.
