@@ -71,6 +71,19 @@ struct TidyTests {
         #expect(found.isEmpty, "\(found.joined(separator: "\n"))")
     }
 
+    @Test("No file of the simulator is over 600 lines: a broker's folder is small state machines")
+    func smallFiles() throws {
+        let folder = Self.packageRoot.appending(path: "Sources/Simulation")
+        let files = try #require(FileManager.default.enumerator(atPath: folder.path))
+            .compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+        #expect(files.count > 30)
+        for file in files {
+            let lines = try String(contentsOf: folder.appending(path: file), encoding: .utf8)
+                .split(separator: "\n", omittingEmptySubsequences: false).count
+            #expect(lines <= 600, "Sources/Simulation/\(file): \(lines) lines")
+        }
+    }
+
     @Test("The checker itself catches a violation")
     func detectsViolations() throws {
         // Guard against a vacuous pass: the same scan over the CLI target, which legitimately

@@ -52,7 +52,7 @@ struct ProducerStateEntry: Sendable {
     var epoch: Int
     /// Oldest first. It holds up to twice the retained batches and drops the surplus at once,
     /// so that a new batch does not shift the whole window every time (once per record batch).
-    private var window: [Batch] = []
+    var window: [Batch] = []
 
     init(epoch: Int) {
         self.epoch = epoch
@@ -314,7 +314,7 @@ extension KafkaWorld {
 
     // MARK: - Leader: produce
 
-    private mutating func handleProduce(
+    mutating func handleProduce(
         _ index: Int, request: Int, batch: ProduceBatch, acks: Int, from producer: NodeID
     ) {
         let node = brokerNode(index)
@@ -374,7 +374,7 @@ extension KafkaWorld {
         maybeIncrementHighWatermark(index)
     }
 
-    private mutating func respondToAppend(
+    mutating func respondToAppend(
         _ index: Int, request: Int, producer: NodeID, acks: Int, baseOffset: Int, requiredOffset: Int
     ) {
         let node = brokerNode(index)
@@ -395,7 +395,7 @@ extension KafkaWorld {
         }
     }
 
-    private mutating func armPurgatoryWatchdog(_ index: Int) {
+    mutating func armPurgatoryWatchdog(_ index: Int) {
         guard !brokers[index].purgatoryWatchdogArmed,
             let first = brokers[index].purgatory.lazy.map(\.deadline).min()
         else { return }
@@ -404,7 +404,7 @@ extension KafkaWorld {
     }
 
     /// fsync when `flush.messages` says so; otherwise the bytes sit in the page cache (K-REP-12).
-    private mutating func afterAppend(_ index: Int, count: Int) {
+    mutating func afterAppend(_ index: Int, count: Int) {
         brokers[index].unflushedMessages += count
         if let every = config.flushMessages, brokers[index].unflushedMessages >= every {
             brokers[index].flushedOffset = brokers[index].logEndOffset
@@ -413,7 +413,7 @@ extension KafkaWorld {
     }
 
     /// K-REP-04(a): answer the acks=all requests the high watermark has passed.
-    private mutating func completePurgatory(_ index: Int) {
+    mutating func completePurgatory(_ index: Int) {
         let highWatermark = brokers[index].highWatermark
         guard brokers[index].purgatory.contains(where: { $0.requiredOffset <= highWatermark }) else { return }
         let enough = maximalIsr(index).count >= config.effectiveMinInsyncReplicas
@@ -430,7 +430,7 @@ extension KafkaWorld {
     }
 
     /// The committed ISR plus any addition the leader has proposed (Partition.maximalIsr).
-    private func maximalIsr(_ index: Int) -> [BrokerID] {
+    func maximalIsr(_ index: Int) -> [BrokerID] {
         var isr = brokers[index].isr
         if let proposal = brokers[index].proposedIsr {
             for replica in proposal.isr where !isr.contains(replica) { isr.append(replica) }
@@ -466,276 +466,9 @@ extension KafkaWorld {
         answerParkedConsumerFetches(index)
     }
 
-    // MARK: - Leader: followers and the ISR
-
-    private mutating func handleReplicaFetch(
-        _ index: Int, request: Int, replica: BrokerID, fetchOffset: Int, lastFetchedEpoch: Epoch?,
-        currentLeaderEpoch: Epoch
-    ) {
-        let node = brokerNode(index)
-        guard brokers[index].isLeader, currentLeaderEpoch == brokers[index].leaderEpoch else {
-            send(
-                .fetchResponse(
-                    request: request, from: Offset(fetchOffset), records: [], highWatermark: Offset(0),
-                    diverging: nil,
-                    notLeader: true),
-                from: node, to: .broker(replica))
-            return
-        }
-        // K-REP-10: a follower whose last epoch ends earlier in the leader's log has diverged.
-        if let lastFetchedEpoch {
-            let end = brokers[index].endOffset(forEpoch: lastFetchedEpoch) ?? (Epoch(-1), 0)
-            if end.epoch != lastFetchedEpoch || end.endOffset < fetchOffset {
-                send(
-                    .fetchResponse(
-                        request: request, from: Offset(fetchOffset), records: [],
-                        highWatermark: Offset(brokers[index].highWatermark),
-                        diverging: (end.epoch, Offset(end.endOffset)), notLeader: false),
-                    from: node, to: .broker(replica))
-                return
-            }
-        }
-        // K-REP-06 (ii), 07a: the fetch offset acknowledges everything before it.
-        var follower = brokers[index].followers[replica.value] ?? FollowerState(logEndOffset: -1)
-        if fetchOffset >= brokers[index].logEndOffset {
-            follower.lastCaughtUpTime = now
-        } else if fetchOffset >= follower.lastFetchLeaderLogEnd {
-            follower.lastCaughtUpTime = follower.lastFetchTime
-        }
-        follower.lastFetchLeaderLogEnd = brokers[index].logEndOffset
-        follower.lastFetchTime = now
-        follower.logEndOffset = fetchOffset
-        brokers[index].followers[replica.value] = follower
-        maybeExpandIsr(index, replica)
-        maybeIncrementHighWatermark(index)
-        if fetchOffset < brokers[index].logEndOffset {
-            answerReplicaFetch(index, request: request, replica: .broker(replica), offset: fetchOffset)
-        } else {
-            brokers[index].parkedFetches.append(
-                ParkedFetch(
-                    request: request, from: .broker(replica), offset: fetchOffset, isConsumer: false,
-                    maxRecords: 0))
-            setTimer(.parkedFetchExpired(request: request), for: node, after: config.replicaFetchWaitMaxMs)
-        }
-    }
-
-    private mutating func answerReplicaFetch(_ index: Int, request: Int, replica: NodeID, offset: Int) {
-        let end = min(brokers[index].logEndOffset, offset + maxRecordsPerFetch)
-        let records = offset < end ? Array(brokers[index].log[offset..<end]) : []
-        send(
-            .fetchResponse(
-                request: request, from: Offset(offset), records: records,
-                highWatermark: Offset(brokers[index].highWatermark),
-                diverging: nil, notLeader: false),
-            from: brokerNode(index), to: replica)
-    }
-
-    /// replica.fetch.max.bytes (1 MiB) in records.
-    private var maxRecordsPerFetch: Int { max(1, 1_048_576 / config.recordBytes) }
-
-    private mutating func answerParkedReplicaFetches(_ index: Int) {
-        let parked = brokers[index].parkedFetches.filter { !$0.isConsumer }
-        guard !parked.isEmpty else { return }
-        brokers[index].parkedFetches.removeAll { !$0.isConsumer }
-        for fetch in parked {
-            answerReplicaFetch(index, request: fetch.request, replica: fetch.from, offset: fetch.offset)
-        }
-    }
-
-    private mutating func answerParkedFetch(_ index: Int, request: Int) {
-        guard let position = brokers[index].parkedFetches.firstIndex(where: { $0.request == request }) else {
-            return
-        }
-        let fetch = brokers[index].parkedFetches.remove(at: position)
-        if fetch.isConsumer {
-            answerConsumerFetch(
-                index, request: fetch.request, offset: fetch.offset, maxRecords: fetch.maxRecords,
-                to: fetch.from)
-        } else {
-            answerReplicaFetch(index, request: fetch.request, replica: fetch.from, offset: fetch.offset)
-        }
-    }
-
-    /// K-REP-07b: every replica.lag.time.max.ms / 2, propose dropping followers that are not caught up.
-    private mutating func maybeShrinkIsr(_ index: Int) {
-        let broker = brokers[index]
-        if let proposal = broker.proposedIsr, now - proposal.sentAt < config.replicaLagTimeMaxMs / 2 {
-            return
-        }
-        let outOfSync = broker.isr.filter { replica in
-            guard replica != broker.id else { return false }
-            let follower = broker.followers[replica.value] ?? FollowerState(logEndOffset: -1)
-            let caughtUp =
-                follower.logEndOffset == broker.logEndOffset
-                || now - follower.lastCaughtUpTime <= config.replicaLagTimeMaxMs
-            return !caughtUp
-        }
-        guard !outOfSync.isEmpty else { return }
-        proposeIsr(index, broker.isr.filter { !outOfSync.contains($0) })
-    }
-
-    /// K-REP-07c: a follower that has reached the high watermark and the current epoch rejoins.
-    /// Called on every fetch, so it reads the leader's state in place instead of copying it.
-    private mutating func maybeExpandIsr(_ index: Int, _ replica: BrokerID) {
-        guard brokers[index].proposedIsr == nil, !brokers[index].isr.contains(replica),
-            let follower = brokers[index].followers[replica.value]
-        else { return }
-        let leaderEpoch = brokers[index].leaderEpoch
-        let epochStart = brokers[index].epochCache.last(where: { $0.epoch == leaderEpoch })?.start ?? 0
-        guard follower.logEndOffset >= brokers[index].highWatermark, follower.logEndOffset >= epochStart
-        else {
-            return
-        }
-        let isr = brokers[index].isr
-        proposeIsr(index, controller.replicas.filter { isr.contains($0) || $0 == replica })
-    }
-
-    private mutating func proposeIsr(_ index: Int, _ isr: [BrokerID]) {
-        brokers[index].proposedIsr = (isr, now)
-        send(
-            .alterPartition(leader: brokers[index].id, leaderEpoch: brokers[index].leaderEpoch, isr: isr),
-            from: brokerNode(index), to: .controller)
-    }
-
-    // MARK: - Role changes
-
-    mutating func applyPartitionState(_ index: Int, _ state: PartitionState) {
-        let node = brokerNode(index)
-        let wasLeader = brokers[index].isLeader
-        switch brokers[index].apply(state, now: now) {
-        case .none:
-            return
-        case .isrChanged:
-            maybeIncrementHighWatermark(index)
-            completePurgatory(index)
-        case .becameLeader:
-            note(.becameLeader(broker: brokers[index].id, epoch: state.leaderEpoch), at: node)
-            brokers[index].fetchInFlight = nil
-            setTimer(.isrExpiration, for: node, after: max(1, config.replicaLagTimeMaxMs / 2))
-            maybeIncrementHighWatermark(index)
-        case .becameFollower:
-            if wasLeader { failPurgatory(index) }
-            brokers[index].parkedFetches = []
-            brokers[index].followers = [FollowerState?](repeating: nil, count: 10)
-            note(
-                .becameFollower(broker: brokers[index].id, leader: state.leader, epoch: state.leaderEpoch),
-                at: node)
-            if config.legacyHighWatermarkTruncation {
-                // K-REP-10L (pre-0.11): truncate to the local high watermark, then fetch.
-                let removed = brokers[index].truncate(to: brokers[index].highWatermark)
-                if !removed.isEmpty {
-                    note(
-                        .truncated(
-                            broker: brokers[index].id, to: Offset(brokers[index].logEndOffset),
-                            removed: removed,
-                            reason: .highWatermark), at: node)
-                }
-            }
-            brokers[index].fetchInFlight = nil
-            if state.leader != nil { sendFetch(index) }
-        }
-    }
-
-    /// K-REP-04(b): a leader that loses leadership answers its waiting acks=all requests with
-    /// NOT_LEADER_OR_FOLLOWER; the records stay in its log for later events to decide.
-    private mutating func failPurgatory(_ index: Int) {
-        for pending in brokers[index].purgatory {
-            send(
-                .produceResponse(request: pending.request, error: .notLeaderOrFollower, baseOffset: nil),
-                from: brokerNode(index), to: pending.producer)
-        }
-        brokers[index].purgatory = []
-    }
-
-    // MARK: - Follower
-
-    mutating func startFetching(_ index: Int) {
-        brokers[index].fetchInFlight = nil
-        sendFetch(index)
-    }
-
-    mutating func sendFetch(_ index: Int) {
-        guard brokers[index].isUp, let leader = brokers[index].leader, leader != brokers[index].id,
-            brokers[index].fetchInFlight == nil
-        else {
-            return
-        }
-        let request = nextRequest
-        nextRequest += 1
-        brokers[index].fetchInFlight = request
-        send(
-            .fetch(
-                request: request, replica: brokers[index].id,
-                fetchOffset: Offset(brokers[index].logEndOffset),
-                lastFetchedEpoch: config.legacyHighWatermarkTruncation ? nil : brokers[index].latestEpoch,
-                currentLeaderEpoch: brokers[index].leaderEpoch),
-            from: brokerNode(index), to: .broker(leader))
-        brokers[index].fetchSentAt = now
-        if !brokers[index].fetchWatchdogArmed {
-            brokers[index].fetchWatchdogArmed = true
-            setTimer(.fetchWatchdog, for: brokerNode(index), after: config.replicaSocketTimeoutMs)
-        }
-    }
-
-    private mutating func handleFetchResponse(
-        _ index: Int, request: Int, from offset: Int, records: [Record], highWatermark: Int,
-        diverging: (epoch: Epoch, endOffset: Offset)?, notLeader: Bool, sender: NodeID
-    ) {
-        guard brokers[index].fetchInFlight == request,
-            .broker(brokers[index].leader ?? brokers[index].id) == sender,
-            !brokers[index].isLeader
-        else { return }
-        brokers[index].fetchInFlight = nil
-        let node = brokerNode(index)
-        if notLeader {
-            // The follower's metadata is behind or ahead of the leader's; retry after the fetch
-            // backoff (replica.fetch.backoff.ms, 1 s) while the controller catches it up.
-            setTimer(.fetchRetry, for: node, after: 1_000)
-            return
-        }
-        if let diverging {
-            // K-REP-10: truncate to where this replica's log stops agreeing with the leader's.
-            let broker = brokers[index]
-            let target: Int
-            if let ownIndex = broker.epochCache.lastIndex(where: { $0.epoch == diverging.epoch }) {
-                let ownEnd =
-                    ownIndex + 1 < broker.epochCache.count
-                    ? broker.epochCache[ownIndex + 1].start : broker.logEndOffset
-                target = min(diverging.endOffset.value, ownEnd, broker.logEndOffset)
-            } else {
-                target =
-                    broker.epochCache.first(where: { $0.epoch > diverging.epoch })?.start
-                    ?? min(diverging.endOffset.value, broker.logEndOffset)
-            }
-            let removed = brokers[index].truncate(to: target)
-            if !removed.isEmpty {
-                note(
-                    .truncated(
-                        broker: broker.id, to: Offset(target), removed: removed, reason: .divergingEpoch),
-                    at: node)
-            }
-            sendFetch(index)
-            return
-        }
-        guard offset == brokers[index].logEndOffset else {
-            sendFetch(index)
-            return
-        }
-        if !records.isEmpty {
-            brokers[index].appendReplicated(records)
-            afterAppend(index, count: records.count)
-            noteReplicated(records, broker: brokers[index].id, from: Offset(offset), at: node)
-        }
-        let newHighWatermark = min(highWatermark, brokers[index].logEndOffset)
-        if newHighWatermark > brokers[index].highWatermark {
-            brokers[index].highWatermark = newHighWatermark
-        }
-        sendFetch(index)
-    }
-
     // MARK: - Consumers
 
-    private mutating func handleConsumerFetch(
+    mutating func handleConsumerFetch(
         _ index: Int, request: Int, offset: Int, maxRecords: Int, from consumer: NodeID
     ) {
         guard brokers[index].isLeader else {
@@ -758,7 +491,7 @@ extension KafkaWorld {
     }
 
     /// K-REP-11: consumers (read_uncommitted) see only records below the high watermark.
-    private mutating func answerConsumerFetch(
+    mutating func answerConsumerFetch(
         _ index: Int, request: Int, offset: Int, maxRecords: Int, to consumer: NodeID
     ) {
         let broker = brokers[index]
@@ -774,7 +507,7 @@ extension KafkaWorld {
             from: brokerNode(index), to: consumer)
     }
 
-    private mutating func answerParkedConsumerFetches(_ index: Int) {
+    mutating func answerParkedConsumerFetches(_ index: Int) {
         let ready = brokers[index].parkedFetches.filter {
             $0.isConsumer && $0.offset < brokers[index].highWatermark
         }

@@ -1,0 +1,248 @@
+// The ActiveMQ broker: dispatch, the KahaDB journal and its syncs, and what a crash or power
+// loss leaves of it.
+
+extension ActiveMQWorld {
+    // MARK: - Broker
+
+    mutating func brokerReceive(_ payload: AMQPayload, from: NodeID) {
+        switch payload {
+        case .send(let message, let queue, let receipt):
+            guard case .producer(let producer) = from else { return }
+            enqueue(message, queue: queue, producer: producer, receipt: receipt)
+        case .commit(let sends, let acks):
+            fact("B1 commits a transaction: \(sends.count) sent, \(acks.count) acked", at: Self.brokerNode)
+            for message in sends { enqueue(message, queue: "out", producer: nil, receipt: nil) }
+            if case .consumer(let consumer) = from { acknowledge(acks, consumer: consumer, poison: false) }
+        case .subscribe(let consumer):
+            if !broker.consumers.contains(consumer) { broker.consumers.append(consumer) }
+            dispatch()
+        case .ack(let copies, let poison):
+            guard case .consumer(let consumer) = from else { return }
+            acknowledge(copies, consumer: consumer, poison: poison)
+        case .closed(let consumer):
+            broker.consumers.removeAll { $0 == consumer }
+            let returned = broker.inFlight.removeValue(forKey: consumer) ?? []
+            for var message in returned {
+                message.redeliveryCounter += 1
+                requeue(message, queue: "q")
+            }
+            if !returned.isEmpty {
+                note(
+                    .queue(
+                        .requeued(
+                            node: Self.brokerID, messages: returned.map(\.message),
+                            reason: "consumer connection closed")),
+                    at: Self.brokerNode)
+            }
+            dispatch()
+        case .receipt, .dispatch:
+            preconditionFailure("the broker got \(payload.kind)")
+        }
+    }
+
+    mutating func enqueue(_ message: AMQMessage, queue: String, producer: Int?, receipt: Int?) {
+        broker.queues[queue, default: []].append(message)
+        note(
+            .queue(
+                .enqueued(
+                    node: Self.brokerID, queue: queueName(queue), message: message.message,
+                    persistent: message.persistent)),
+            at: Self.brokerNode)
+        if message.persistent {
+            // The store task runs beside dispatch (KahaDB concurrentStoreAndDispatch for queues).
+            broker.pendingStores[message.copy] = (queue, producer, receipt)
+            setTimer(.storeTask(copy: message.copy), for: Self.brokerNode, after: 1)
+        } else if let producer, let receipt {
+            engine.transmit(.receipt(receipt), from: Self.brokerNode, to: .producer(producer))
+        }
+        if queue == "q" { dispatch() }
+    }
+
+    func queueName(_ queue: String) -> String { queue == "dlq" ? "ActiveMQ.DLQ" : queue }
+
+    mutating func requeue(_ message: AMQMessage, queue: String) {
+        var messages = broker.queues[queue, default: []]
+        let index = messages.firstIndex { $0.position > message.position } ?? messages.count
+        messages.insert(message, at: index)
+        broker.queues[queue] = messages
+    }
+
+    mutating func runStoreTask(_ copy: Int) {
+        guard let pending = broker.pendingStores.removeValue(forKey: copy) else { return }
+        let stillQueued =
+            broker.queues[pending.queue, default: []].first { $0.copy == copy }
+            ?? broker.inFlight.values.joined().first { $0.copy == copy }
+        guard let message = stillQueued else {
+            // Acked before the store ran: the task is cancelled and the message never touches disk.
+            fact("B1 cancels the store of an already acknowledged message", at: Self.brokerNode)
+            if let producer = pending.producer, let receipt = pending.receipt {
+                engine.transmit(.receipt(receipt), from: Self.brokerNode, to: .producer(producer))
+            }
+            return
+        }
+        broker.journal.append(JournalRecord(kind: .add(message, queue: pending.queue)))
+        if let producer = pending.producer, let receipt = pending.receipt {
+            if config.journalDiskSyncStrategy == .always {
+                broker.awaitingSync.append((broker.journal.count - 1, producer, receipt))
+            } else {
+                engine.transmit(.receipt(receipt), from: Self.brokerNode, to: .producer(producer))
+            }
+        }
+        journalWritten()
+    }
+
+    mutating func journalWritten() {
+        switch config.journalDiskSyncStrategy {
+        case .always: startFsync()
+        case .periodic: break
+        case .never:
+            setTimer(
+                .writeback(upTo: broker.journal.count), for: Self.brokerNode, after: config.osWritebackMs)
+        }
+    }
+
+    mutating func startFsync() {
+        guard !broker.fsyncInFlight, broker.journal.contains(where: { !$0.synced }) else { return }
+        broker.fsyncInFlight = true
+        fsyncs += 1
+        setTimer(.fsyncDone(upTo: broker.journal.count), for: Self.brokerNode, after: config.fsyncMs)
+    }
+
+    mutating func fsyncDone(upTo: Int) {
+        broker.fsyncInFlight = false
+        markSynced(upTo: upTo)
+        let ready = broker.awaitingSync.filter { $0.record < upTo }
+        broker.awaitingSync.removeAll { $0.record < upTo }
+        for waiting in ready {
+            engine.transmit(.receipt(waiting.receipt), from: Self.brokerNode, to: .producer(waiting.producer))
+        }
+        if config.journalDiskSyncStrategy == .always { startFsync() }
+    }
+
+    mutating func markSynced(upTo: Int) {
+        var count = 0
+        for index in 0..<min(upTo, broker.journal.count) where !broker.journal[index].synced {
+            broker.journal[index].synced = true
+            count += 1
+        }
+        if count > 0 { note(.queue(.fsynced(node: Self.brokerID, messages: count)), at: Self.brokerNode) }
+    }
+
+    mutating func dispatch() {
+        for consumer in broker.consumers {
+            while broker.inFlight[consumer, default: []].count < max(1, config.prefetch),
+                let message = broker.queues["q"]?.first
+            {
+                broker.queues["q"]?.removeFirst()
+                broker.inFlight[consumer, default: []].append(message)
+                note(
+                    .queue(
+                        .delivered(
+                            node: Self.brokerID, consumer: consumer, message: message.message,
+                            tag: message.copy,
+                            redelivered: message.redeliveryCounter > 0,
+                            deliveryCount: message.redeliveryCounter + 1)),
+                    at: Self.brokerNode)
+                engine.transmit(.dispatch(message), from: Self.brokerNode, to: .consumer(consumer))
+            }
+        }
+    }
+
+    mutating func acknowledge(_ copies: [Int], consumer: Int, poison: Bool) {
+        for copy in copies {
+            guard let position = broker.inFlight[consumer, default: []].firstIndex(where: { $0.copy == copy })
+            else {
+                continue
+            }
+            let message = broker.inFlight[consumer, default: []].remove(at: position)
+            if broker.pendingStores[copy] == nil && message.persistent {
+                broker.journal.append(JournalRecord(kind: .remove(copy: copy)))
+                journalWritten()
+            }
+            guard poison else { continue }
+            if message.persistent || config.processNonPersistent {
+                note(
+                    .queue(
+                        .deadLettered(
+                            node: Self.brokerID, message: message.message, exchange: "ActiveMQ.DLQ",
+                            reason: "poison ack after \(message.redeliveryCounter) redeliveries")),
+                    at: Self.brokerNode)
+                nextPosition += 1
+                var dead = message
+                dead.position = nextPosition
+                enqueue(dead, queue: "dlq", producer: nil, receipt: nil)
+            } else {
+                note(
+                    .queue(
+                        .discarded(
+                            node: Self.brokerID, message: message.message,
+                            reason: "poison ack for a non-persistent message (processNonPersistent=false)")),
+                    at: Self.brokerNode)
+            }
+        }
+        dispatch()
+    }
+
+    // MARK: - Broker faults
+
+    mutating func crashBroker(_ fault: Fault) {
+        guard broker.isUp else { return }
+        note(.crashed(node: Self.brokerNode, fault: fault), at: Self.brokerNode)
+        broker.isUp = false
+        broker.incarnation += 1
+        broker.pausedUntil = nil
+        broker.fsyncInFlight = false
+        broker.awaitingSync = []
+        broker.pendingStores = [:]
+        engine.resetConnections(of: Self.brokerNode)
+        switch fault {
+        case .crash, .applicationCrash: break
+        case .powerLoss: broker.journal.removeAll { !$0.synced }
+        case .diskLoss: broker.journal = []
+        }
+        for producer in producers.indices { producerLostConnection(producer) }
+        for consumer in consumers.indices where consumers[consumer].connected {
+            consumers[consumer].connected = false
+            consumers[consumer].inbox = []
+            consumers[consumer].consumed = []
+            if consumers[consumer].active && consumers[consumer].isUp {
+                setTimer(.reconnect, for: .consumer(consumer + 1), after: config.reconnectMs)
+            }
+        }
+    }
+
+    mutating func restartBroker() {
+        guard !broker.isUp else { return }
+        broker.isUp = true
+        note(.restarted(node: Self.brokerNode), at: Self.brokerNode)
+        var before = broker.queues
+        before["q", default: []] += broker.inFlight.keys.sorted().flatMap { broker.inFlight[$0] ?? [] }
+        var removed = Set<Int>()
+        var recovered: [String: [AMQMessage]] = ["q": [], "dlq": [], "out": []]
+        for record in broker.journal.reversed() {
+            switch record.kind {
+            case .remove(let copy): removed.insert(copy)
+            case .add(let message, let queue) where !removed.contains(message.copy):
+                recovered[queue, default: []].insert(message, at: 0)
+            case .add: break
+            }
+        }
+        broker.queues = recovered
+        broker.inFlight = [:]
+        broker.consumers = []
+        for queue in ["q", "dlq", "out"] {
+            let kept = Set(recovered[queue, default: []].map(\.copy))
+            let lost = (before[queue] ?? []).filter { !kept.contains($0.copy) }.map(\.message)
+            guard !kept.isEmpty || !lost.isEmpty else { continue }
+            note(
+                .queue(
+                    .recovered(
+                        node: Self.brokerID, queue: queueName(queue),
+                        kept: recovered[queue, default: []].map(\.message),
+                        lost: lost, durable: true)), at: Self.brokerNode)
+        }
+        if config.journalDiskSyncStrategy == .periodic {
+            setTimer(.periodicSync, for: Self.brokerNode, after: config.journalDiskSyncInterval)
+        }
+    }
+}

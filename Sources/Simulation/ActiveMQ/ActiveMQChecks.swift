@@ -1,0 +1,65 @@
+// What `wait until` asks of an ActiveMQ world and what the checker reads.
+
+extension ActiveMQWorld {
+    // MARK: - Conditions, checks and final state
+
+    public func holds(_ condition: Condition) -> Bool {
+        switch condition {
+        case .acknowledged(let names): return engine.recorder.acknowledged(names)
+        case .allCompleted: return history.pendingSends == 0
+        case .processed(let consumer, let count):
+            return consumer <= consumers.count && consumers[consumer - 1].processedCount >= count
+        case .polled(let consumer, let count):
+            return consumer <= consumers.count && consumers[consumer - 1].deliveredCount >= count
+        case .replicated, .leaderIs, .offline, .isr, .committed:
+            return false
+        }
+    }
+
+    public func resolve(_ reference: NodeReference) -> NodeID? {
+        switch reference {
+        case .broker(let id): return id.value == 1 ? Self.brokerNode : nil
+        case .leader: return Self.brokerNode
+        case .follower, .controller: return nil
+        case .producer(let index): return .producer(index)
+        case .consumer(let index): return .consumer(index)
+        }
+    }
+
+    /// A queue's messages at the end: the broker's memory, or what a restart would recover.
+    func finalMessages(_ queue: String) -> [AMQMessage] {
+        guard broker.isUp else {
+            var removed = Set<Int>()
+            var kept: [AMQMessage] = []
+            for record in broker.journal.reversed() {
+                switch record.kind {
+                case .remove(let copy): removed.insert(copy)
+                case .add(let message, let name) where name == queue && !removed.contains(message.copy):
+                    kept.insert(message, at: 0)
+                case .add: break
+                }
+            }
+            return kept
+        }
+        let inFlight = queue == "q" ? broker.inFlight.keys.sorted().flatMap { broker.inFlight[$0] ?? [] } : []
+        return (broker.queues[queue, default: []] + inFlight).sorted { $0.position < $1.position }
+    }
+
+    public func finalContents(ofQueue name: String) -> [MessageID]? {
+        guard ["q", "dlq", "out"].contains(name) else { return nil }
+        return finalMessages(name).map(\.message)
+    }
+
+    public func check() -> CheckerReport {
+        let held = (finalMessages("q") + finalMessages("dlq")).map { message in
+            QueuedMessage(
+                copy: MessageCopy(
+                    id: message.copy, message: message.message, persistent: message.persistent, publisher: 0),
+                position: message.position)
+        }
+        return QueueChecker.check(
+            history: history, messageCount: messageCount, held: held,
+            queueOrder: finalMessages("q").map(\.message), deliveryLimit: nil,
+            witness: { Checker.witness(for: $0, trace: trace, recordsTrace: recordsTrace) })
+    }
+}

@@ -1,0 +1,89 @@
+// What `wait until` asks of a RabbitMQ world, what the checker reads, and the invariants.
+
+extension RabbitWorld {
+    // MARK: - Conditions, checks and final state
+
+    public func holds(_ condition: Condition) -> Bool {
+        switch condition {
+        case .acknowledged(let names):
+            return engine.recorder.acknowledged(names)
+        case .allCompleted:
+            return history.pendingSends == 0
+        case .leaderIs(let broker):
+            return currentLeader == broker
+        case .offline:
+            return isQuorum && currentLeader == nil
+        case .processed(let consumer, let count):
+            return consumer <= consumers.count && consumers[consumer - 1].processedCount >= count
+        case .polled(let consumer, let count):
+            return consumer <= consumers.count && consumers[consumer - 1].deliveredCount >= count
+        case .replicated(let name, let broker):
+            guard let id = engine.recorder.existingMessage(named: name) else { return false }
+            return nodes[broker.value - 1].log.contains { $0.enqueued == id }
+        case .isr, .committed:
+            return false
+        }
+    }
+
+    public func resolve(_ reference: NodeReference) -> NodeID? {
+        switch reference {
+        case .broker(let id): return .broker(id)
+        case .leader: return (isQuorum ? currentLeader : BrokerID(1)).map(NodeID.broker)
+        case .follower:
+            guard isQuorum, let leader = currentLeader else { return nil }
+            return nodes.first { $0.isUp && $0.id != leader }.map { .broker($0.id) }
+        case .controller: return nil
+        case .producer(let index): return .producer(index)
+        case .consumer(let index): return .consumer(index)
+        }
+    }
+
+    /// Where the queue's messages are authoritatively held at the end: B1 for classic queues,
+    /// the leader (or the most up-to-date live member) for a quorum queue.
+    func finalCopies(ofQueue name: String) -> [QueuedMessage] {
+        if isQuorum && name == "q" {
+            let holder =
+                currentLeader.map { nodes[$0.value - 1] }
+                ?? nodes.filter(\.isUp).max { $0.applied < $1.applied }
+            return holder?.quorum ?? []
+        }
+        guard nodes[0].isUp else {
+            // A node that is down still has its disk: what a restart would recover.
+            return nodes[0].store.filter { $0.queue == name && !$0.deleted }.map(\.message)
+        }
+        return nodes[0].queues[name]?.all ?? []
+    }
+
+    public func finalContents(ofQueue name: String) -> [MessageID]? {
+        guard queueNames.contains(name) else { return nil }
+        return finalCopies(ofQueue: name).map(\.copy.message)
+    }
+
+    public func check() -> CheckerReport {
+        QueueChecker.check(
+            history: history, messageCount: messageCount,
+            held: queueNames.flatMap { finalCopies(ofQueue: $0) },
+            queueOrder: finalCopies(ofQueue: "q").map(\.copy.message), deliveryLimit: config.deliveryLimit,
+            witness: { Checker.witness(for: $0, trace: trace, recordsTrace: recordsTrace) })
+    }
+
+    /// After every event, so it reads the nodes in place: copying a node copies its log.
+    func checkInvariants() {
+        guard isQuorum else { return }
+        for index in nodes.indices {
+            precondition(
+                nodes[index].applied <= nodes[index].commitIndex,
+                "invariant broken (seed \(seed)): applied beyond commit")
+            precondition(
+                nodes[index].fsyncedUpTo <= nodes[index].log.count,
+                "invariant broken (seed \(seed)): fsynced beyond the log")
+        }
+        for a in nodes.indices where nodes[a].isUp && nodes[a].isLeader {
+            for b in nodes.indices where b > a && nodes[b].isUp && nodes[b].isLeader {
+                precondition(
+                    nodes[a].term != nodes[b].term,
+                    "invariant broken (seed \(seed)): two leaders in term \(nodes[a].term)")
+            }
+        }
+    }
+}
