@@ -335,10 +335,13 @@ public enum ScenarioFile {
         do {
             _ = try scenario.resolvedConfig()
         } catch {
-            let line = mapping.first { $0.key.string == "config" }?.value.mapping?.first {
-                $0.key.string == error.key
-            }?.key.mark?.line
-            report(line ?? 1, "config \(error)")
+            // Every problem, each at the line of its key.
+            for problem in error.problems {
+                let line = mapping.first { $0.key.string == "config" }?.value.mapping?.first {
+                    $0.key.string == problem.key
+                }?.key.mark?.line
+                report(line ?? 1, "config \(problem)")
+            }
         }
         if let problem = checkReferences(scenario) { report(problem.line, problem.reason) }
         return problems.isEmpty

@@ -17,7 +17,8 @@ struct MQProof: ParsableCommand {
         subcommands: [
             Home.self, Topics.self, List.self, Show.self, Search.self, ExperimentsCommand.self, Run.self,
             Verify.self,
-            Compare.self, Study.self, QuizCommand.self, Stats.self, ProgressCommand.self, ExportCommand.self,
+            Compare.self, Configs.self, Study.self, QuizCommand.self, Stats.self, ProgressCommand.self,
+            ExportCommand.self,
             Live.self,
             Scenarios.self,
             ContentCommand.self,

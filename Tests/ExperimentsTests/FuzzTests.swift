@@ -104,7 +104,7 @@ struct FuzzTests {
     }
 
     static let keys =
-        KafkaConfig.knownKeys + [
+        KafkaConfig.table.keys.map(\.name) + [
             "confirm.select", "delivery_mode", "prefetch", "x-delivery-limit", "x-queue-type",
             "sim.network.delay.ms",
             "sim.fsync.ms", "sim.processing.ms", "sim.election.timeout.ms", "sim.message.bytes",

@@ -87,13 +87,13 @@ struct RabbitMQScenarioTests {
 
     @Test("A quorum queue needs three nodes, and classic queues have no delivery limit")
     func configErrors() throws {
-        #expect(throws: ConfigError.self) {
+        #expect(throws: ConfigProblems.self) {
             try RabbitConfig.resolve(version: .v40, nodes: 1, settings: [("x-queue-type", "quorum")])
         }
-        #expect(throws: ConfigError.self) {
+        #expect(throws: ConfigProblems.self) {
             try RabbitConfig.resolve(version: .v40, nodes: 1, settings: [("x-delivery-limit", "5")])
         }
-        #expect(throws: ConfigError.self) {
+        #expect(throws: ConfigProblems.self) {
             try RabbitConfig.resolve(version: .v40, nodes: 1, settings: [("acks", "all")])
         }
         let quorum = try RabbitConfig.resolve(version: .v43, nodes: 3, settings: [("x-queue-type", "quorum")])
@@ -135,13 +135,13 @@ struct RabbitMQScenarioTests {
 
     @Test("Exchange settings that cannot work are refused with the key and the reason")
     func exchangeConfigErrors() {
-        #expect(throws: ConfigError.self) {
+        #expect(throws: ConfigProblems.self) {
             try RabbitConfig.resolve(version: .v40, nodes: 1, settings: [("binding.audit", "#")])
         }
-        #expect(throws: ConfigError.self) {
+        #expect(throws: ConfigProblems.self) {
             try RabbitConfig.resolve(version: .v40, nodes: 1, settings: [("exchange.type", "headers")])
         }
-        #expect(throws: ConfigError.self) {
+        #expect(throws: ConfigProblems.self) {
             try RabbitConfig.resolve(
                 version: .v40, nodes: 3,
                 settings: [("x-queue-type", "quorum"), ("exchange", "events"), ("binding.audit", "#")])

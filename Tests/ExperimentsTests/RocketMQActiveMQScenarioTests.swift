@@ -141,16 +141,16 @@ struct RocketMQActiveMQScenarioTests {
 
     @Test("Configuration errors name the key and the reason")
     func configErrors() throws {
-        #expect(throws: ConfigError.self) {
+        #expect(throws: ConfigProblems.self) {
             try RocketConfig.resolve(version: .v4, nodes: 2, settings: [("brokerRole", "SLAVE")])
         }
-        #expect(throws: ConfigError.self) {
+        #expect(throws: ConfigProblems.self) {
             try RocketConfig.resolve(version: .v4, nodes: 2, settings: [("flushDiskType", "SOMETIMES")])
         }
-        #expect(throws: ConfigError.self) {
+        #expect(throws: ConfigProblems.self) {
             try ActiveMQConfig.resolve(version: .classic, nodes: 2, settings: [])
         }
-        #expect(throws: ConfigError.self) {
+        #expect(throws: ConfigProblems.self) {
             try ActiveMQConfig.resolve(version: .classic, nodes: 1, settings: [("sim.forward", "true")])
         }
         let defaults = try RocketConfig.resolve(version: .v4, nodes: 2, settings: [])
@@ -209,5 +209,56 @@ struct RocketMQActiveMQScenarioTests {
             activemq.lost == 0 && activemq.rejectedOrTimedOut > 0, "one broker: nothing lost, sends refused")
         let kafka = try #require(rows.first { $0.system == .kafka && $0.profile == .common })
         #expect(kafka.fsyncsPerMessage == 0)
+    }
+}
+
+@Suite("Config key tables")
+struct ConfigTableTests {
+    @Test("Every problem is reported, each naming its key, not just the first")
+    func everyProblem() {
+        do {
+            _ = try KafkaConfig.resolve(
+                version: .v37, brokers: 3,
+                settings: [("acks", "2"), ("min.insync.replicas", "0"), ("retries", "x"), ("linger.ms", "5")])
+            Issue.record("three bad settings must be refused")
+        } catch {
+            #expect(error.problems.map(\.key) == ["acks", "min.insync.replicas", "retries"])
+        }
+    }
+
+    @Test("Did you mean: only for a near name")
+    func nearNamesOnly() {
+        do {
+            _ = try KafkaConfig.resolve(
+                version: .v37, brokers: 3, settings: [("min.insync.replica", "2"), ("colour", "blue")])
+            Issue.record("unknown keys must be refused")
+        } catch {
+            #expect(error.problems[0].reason.hasSuffix("(did you mean min.insync.replicas?)"))
+            #expect(!error.problems[1].reason.contains("did you mean"))
+            #expect(error.problems[1].reason.contains("mqproof configs kafka lists them"))
+        }
+    }
+
+    @Test("Each broker's table names every key once, with a source and a default")
+    func tablesAreComplete() throws {
+        let kafka = KafkaConfig.defaults(version: .v37, brokers: 3)
+        let tables: [(String, [String], [String])] = [
+            (
+                "Kafka", KafkaConfig.table.keys.map(\.name),
+                KafkaConfig.table.keys.map { $0.defaultValue(kafka) }
+            ),
+            ("RabbitMQ", RabbitConfig.table.keys.map(\.name), RabbitConfig.table.keys.map(\.source)),
+            ("RocketMQ", RocketConfig.table.keys.map(\.name), RocketConfig.table.keys.map(\.source)),
+            ("ActiveMQ", ActiveMQConfig.table.keys.map(\.name), ActiveMQConfig.table.keys.map(\.source)),
+        ]
+        for (system, names, other) in tables {
+            #expect(Set(names).count == names.count, "\(system): a key listed twice")
+            #expect(!other.contains(""), "\(system): an empty source or default")
+        }
+        #expect(KafkaConfig.table.key(named: "acks")?.defaultValue(kafka) == "all")
+        #expect(
+            KafkaConfig.table.key(named: "acks")?.defaultValue(KafkaConfig.defaults(version: .v2, brokers: 3))
+                == "1")
+        #expect(RabbitConfig.table.key(named: "binding.audit") != nil)
     }
 }

@@ -80,11 +80,79 @@ public struct ActiveMQConfig: Sendable, Equatable {
         alwaysSyncSend || (deliveryMode == .persistent && !useAsyncSend)
     }
 
+    /// Every config key a scenario may set, with its values, default and documentation.
+    public static var table: ConfigTable<ActiveMQConfig> {
+        ConfigTable(
+            system: "ActiveMQ",
+            keys: [
+                .choice(
+                    "deliveryMode", \.deliveryMode, [DeliveryMode.persistent, .nonPersistent],
+                    source:
+                        "https://jakarta.ee/specifications/messaging/3.1/apidocs/jakarta.messaging/jakarta/jms/deliverymode"
+                ),
+                .boolean(
+                    "useAsyncSend", \.useAsyncSend,
+                    source: "https://activemq.apache.org/components/classic/documentation/async-sends"),
+                .boolean(
+                    "alwaysSyncSend", \.alwaysSyncSend,
+                    source: "https://activemq.apache.org/components/classic/documentation/async-sends"),
+                .choice(
+                    "journalDiskSyncStrategy", \.journalDiskSyncStrategy,
+                    [SyncStrategy.always, .periodic, .never],
+                    source: "https://activemq.apache.org/components/classic/documentation/kahadb"),
+                .integer(
+                    "journalDiskSyncInterval", \.journalDiskSyncInterval, 1...600_000,
+                    source: "https://activemq.apache.org/components/classic/documentation/kahadb"),
+                .choice(
+                    "acknowledgeMode", \.acknowledgeMode, AcknowledgeMode.allCases,
+                    source:
+                        "https://jakarta.ee/specifications/messaging/3.1/apidocs/jakarta.messaging/jakarta/jms/session"
+                ),
+                .integer(
+                    "maximumRedeliveries", \.maximumRedeliveries, -1...1_000,
+                    source: "https://activemq.apache.org/components/classic/documentation/redelivery-policy"),
+                .integer(
+                    "initialRedeliveryDelay", \.initialRedeliveryDelay, 0...3_600_000,
+                    source: "https://activemq.apache.org/components/classic/documentation/redelivery-policy"),
+                .integer(
+                    "redeliveryDelay", \.redeliveryDelay, 0...3_600_000,
+                    source: "https://activemq.apache.org/components/classic/documentation/redelivery-policy"),
+                .boolean(
+                    "useExponentialBackOff", \.useExponentialBackOff,
+                    source: "https://activemq.apache.org/components/classic/documentation/redelivery-policy"),
+                .integer(
+                    "backOffMultiplier", \.backOffMultiplier, 1...100,
+                    source: "https://activemq.apache.org/components/classic/documentation/redelivery-policy"),
+                .boolean(
+                    "processNonPersistent", \.processNonPersistent,
+                    source:
+                        "https://activemq.apache.org/components/classic/documentation/message-redelivery-and-dlq-handling"
+                ),
+                .integer(
+                    "prefetch", \.prefetch, 0...32_767,
+                    source:
+                        "https://activemq.apache.org/components/classic/documentation/what-is-the-prefetch-limit-for"
+                ),
+                .milliseconds("sim.network.delay.ms", \.networkDelayMs),
+                .integer(
+                    "sim.fsync.ms", \.fsyncMs, 0...600_000, source: ConfigTable<ActiveMQConfig>.simulator),
+                .integer(
+                    "sim.processing.ms", \.processingMs, 0...3_600_000,
+                    source: ConfigTable<ActiveMQConfig>.simulator),
+                .integer(
+                    "sim.os.writeback.ms", \.osWritebackMs, 1...3_600_000,
+                    source: ConfigTable<ActiveMQConfig>.simulator),
+                .boolean("sim.forward", \.forward, source: ConfigTable<ActiveMQConfig>.simulator),
+            ])
+    }
+
+    /// The defaults with `settings` applied; every problem is reported, and the checks across
+    /// keys run once each key is valid on its own.
     public static func resolve(version: ActiveMQVersion, nodes: Int, settings: [(key: String, value: String)])
-        throws(ConfigError) -> ActiveMQConfig
+        throws(ConfigProblems) -> ActiveMQConfig
     {
         guard nodes == 1 else {
-            throw ConfigError(
+            throw ConfigProblems.one(
                 key: "nodes", reason: "ActiveMQ here is one broker (HA is out of scope): use 1 node")
         }
         var config = ActiveMQConfig(
@@ -95,42 +163,10 @@ public struct ActiveMQConfig: Sendable, Equatable {
             backOffMultiplier: 5, processNonPersistent: false, prefetch: 1_000, networkDelayMs: 1...3,
             fsyncMs: 5,
             processingMs: 10, osWritebackMs: 30_000, forward: false, reconnectMs: 500)
-        for (key, value) in settings {
-            let setting = SettingValue(key: key, value: value)
-            func integer(_ range: ClosedRange<Int>) throws(ConfigError) -> Int { try setting.integer(range) }
-            func choice<T: RawRepresentable<String>>(_ options: [T]) throws(ConfigError) -> T {
-                try setting.choice(options)
-            }
-            switch key {
-            case "deliveryMode": config.deliveryMode = try choice([DeliveryMode.persistent, .nonPersistent])
-            case "useAsyncSend": config.useAsyncSend = try setting.boolean()
-            case "alwaysSyncSend": config.alwaysSyncSend = try setting.boolean()
-            case "journalDiskSyncStrategy":
-                config.journalDiskSyncStrategy = try choice([SyncStrategy.always, .periodic, .never])
-            case "journalDiskSyncInterval": config.journalDiskSyncInterval = try integer(1...600_000)
-            case "acknowledgeMode": config.acknowledgeMode = try choice(AcknowledgeMode.allCases)
-            case "maximumRedeliveries": config.maximumRedeliveries = try integer(-1...1_000)
-            case "initialRedeliveryDelay": config.initialRedeliveryDelay = try integer(0...3_600_000)
-            case "redeliveryDelay": config.redeliveryDelay = try integer(0...3_600_000)
-            case "useExponentialBackOff": config.useExponentialBackOff = try setting.boolean()
-            case "backOffMultiplier": config.backOffMultiplier = try integer(1...100)
-            case "processNonPersistent": config.processNonPersistent = try setting.boolean()
-            case "prefetch": config.prefetch = try integer(0...32_767)
-            case "sim.network.delay.ms": config.networkDelayMs = try setting.millisecondRange()
-            case "sim.fsync.ms": config.fsyncMs = try integer(0...600_000)
-            case "sim.processing.ms": config.processingMs = try integer(0...3_600_000)
-            case "sim.os.writeback.ms": config.osWritebackMs = try integer(1...3_600_000)
-            case "sim.forward": config.forward = try setting.boolean()
-            default:
-                throw ConfigError(
-                    key: key,
-                    reason:
-                        "not an ActiveMQ setting the simulator models (deliveryMode, useAsyncSend, alwaysSyncSend, journalDiskSyncStrategy, journalDiskSyncInterval, acknowledgeMode, maximumRedeliveries, initialRedeliveryDelay, redeliveryDelay, useExponentialBackOff, backOffMultiplier, processNonPersistent, prefetch, sim.*)"
-                )
-            }
-        }
+        let problems = table.apply(settings, to: &config)
+        guard problems.isEmpty else { throw ConfigProblems(problems) }
         if config.forward && config.acknowledgeMode != .transacted {
-            throw ConfigError(
+            throw ConfigProblems.one(
                 key: "sim.forward", reason: "only a SESSION_TRANSACTED consumer forwards in its transaction")
         }
         return config

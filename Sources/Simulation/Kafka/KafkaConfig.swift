@@ -91,92 +91,129 @@ public struct KafkaConfig: Sendable, Equatable {
         version == .v37 ? min(minInsyncReplicas, replicationFactor) : minInsyncReplicas
     }
 
-    /// Every config name a scenario may set, in the order `mqproof run --help` lists them.
-    public static let knownKeys: [String] = [
-        "replication.factor", "min.insync.replicas", "unclean.leader.election.enable",
-        "replica.lag.time.max.ms",
-        "replica.fetch.wait.max.ms", "replica.socket.timeout.ms", "broker.session.timeout.ms",
-        "broker.heartbeat.interval.ms", "flush.messages", "acks", "enable.idempotence", "retries",
-        "delivery.timeout.ms", "request.timeout.ms", "max.in.flight.requests.per.connection",
-        "retry.backoff.ms",
-        "batch.size", "linger.ms", "enable.auto.commit", "auto.commit.interval.ms", "max.poll.interval.ms",
-        "session.timeout.ms", "max.poll.records", "auto.offset.reset", "sim.network.delay.ms",
-        "sim.os.writeback.ms", "sim.record.bytes", "sim.processing.ms",
-    ]
-
-    /// The defaults of `version` with `settings` applied, checked as Kafka checks them.
-    public static func resolve(version: KafkaVersion, brokers: Int, settings: [(key: String, value: String)])
-        throws(ConfigError) -> KafkaConfig
-    {
-        let modern = version == .v30 || version == .v37
-        var config = KafkaConfig(
-            version: version, brokers: brokers, replicationFactor: brokers, minInsyncReplicas: 1,
-            uncleanLeaderElectionEnable: version == .pre011,
-            replicaLagTimeMaxMs: version == .pre011 ? 10_000 : 30_000, replicaFetchWaitMaxMs: 500,
-            replicaSocketTimeoutMs: 30_000, brokerSessionTimeoutMs: 9_000, brokerHeartbeatIntervalMs: 2_000,
-            flushMessages: nil, acks: modern ? -1 : 1, enableIdempotence: modern,
-            retries: version == .pre011 ? 0 : Int(Int32.max), deliveryTimeoutMs: 120_000,
-            requestTimeoutMs: 30_000,
-            maxInFlightRequestsPerConnection: 5, retryBackoffMs: 100, batchSize: 16_384, lingerMs: 0,
-            enableAutoCommit: true, autoCommitIntervalMs: 5_000, maxPollIntervalMs: 300_000,
-            sessionTimeoutMs: modern ? 45_000 : 10_000, maxPollRecords: 500, autoOffsetReset: "latest",
-            networkDelayMs: 1...3, osWritebackMs: 5_000, recordBytes: 100, processingMs: 1)
-        var idempotenceSetExplicitly = false
-        for (key, value) in settings {
-            let setting = SettingValue(key: key, value: value)
-            func integer(_ range: ClosedRange<Int> = 0...Int(Int32.max)) throws(ConfigError) -> Int {
-                try setting.integer(range)
-            }
-            func boolean() throws(ConfigError) -> Bool { try setting.boolean() }
-            switch key {
-            case "replication.factor": config.replicationFactor = try integer(1...brokers)
-            case "min.insync.replicas": config.minInsyncReplicas = try integer(1...64)
-            case "unclean.leader.election.enable": config.uncleanLeaderElectionEnable = try boolean()
-            case "replica.lag.time.max.ms": config.replicaLagTimeMaxMs = try integer(1...Int(Int32.max))
-            case "replica.fetch.wait.max.ms": config.replicaFetchWaitMaxMs = try integer()
-            case "replica.socket.timeout.ms": config.replicaSocketTimeoutMs = try integer(1...Int(Int32.max))
-            case "broker.session.timeout.ms": config.brokerSessionTimeoutMs = try integer(1...Int(Int32.max))
-            case "broker.heartbeat.interval.ms":
-                config.brokerHeartbeatIntervalMs = try integer(1...Int(Int32.max))
-            case "flush.messages": config.flushMessages = try integer(1...Int(Int32.max))
-            case "acks":
-                switch value {
-                case "0": config.acks = 0
-                case "1": config.acks = 1
-                case "all", "-1": config.acks = -1
-                default: throw ConfigError(key: key, reason: "expected 0, 1, all or -1, got '\(value)'")
-                }
-            case "enable.idempotence":
-                config.enableIdempotence = try boolean()
-                idempotenceSetExplicitly = true
-            case "retries": config.retries = try integer()
-            case "delivery.timeout.ms": config.deliveryTimeoutMs = try integer(1...Int(Int32.max))
-            case "request.timeout.ms": config.requestTimeoutMs = try integer(1...Int(Int32.max))
-            case "max.in.flight.requests.per.connection":
-                config.maxInFlightRequestsPerConnection = try integer(1...100)
-            case "retry.backoff.ms": config.retryBackoffMs = try integer()
-            case "batch.size": config.batchSize = try integer(1...Int(Int32.max))
-            case "linger.ms": config.lingerMs = try integer()
-            case "enable.auto.commit": config.enableAutoCommit = try boolean()
-            case "auto.commit.interval.ms": config.autoCommitIntervalMs = try integer(1...Int(Int32.max))
-            case "max.poll.interval.ms": config.maxPollIntervalMs = try integer(1...Int(Int32.max))
-            case "session.timeout.ms": config.sessionTimeoutMs = try integer(1...Int(Int32.max))
-            case "max.poll.records": config.maxPollRecords = try integer(1...100_000)
-            case "auto.offset.reset":
-                guard ["earliest", "latest", "none"].contains(value) else {
-                    throw ConfigError(key: key, reason: "expected earliest, latest or none, got '\(value)'")
-                }
-                config.autoOffsetReset = value
-            case "sim.network.delay.ms": config.networkDelayMs = try setting.millisecondRange()
-            case "sim.os.writeback.ms": config.osWritebackMs = try integer(1...Int(Int32.max))
-            case "sim.record.bytes": config.recordBytes = try integer(1...1_000_000)
-            case "sim.processing.ms": config.processingMs = try integer()
-            default:
-                let suggestion = knownKeys.min { editDistance($0, key) < editDistance($1, key) }
-                throw ConfigError(
-                    key: key, reason: "unknown config" + (suggestion.map { " (did you mean \($0)?)" } ?? ""))
-            }
+    /// Every config key a scenario may set, with its values, default and documentation.
+    public static var table: ConfigTable<KafkaConfig> {
+        func producer(_ key: String) -> String {
+            "https://kafka.apache.org/documentation/#producerconfigs_\(key)"
         }
+        func consumer(_ key: String) -> String {
+            "https://kafka.apache.org/documentation/#consumerconfigs_\(key)"
+        }
+        func topic(_ key: String) -> String { "https://kafka.apache.org/documentation/#topicconfigs_\(key)" }
+        func broker(_ key: String) -> String {
+            "https://kafka.apache.org/documentation/#brokerconfigs_\(key)"
+        }
+        let most = Int(Int32.max)
+        return ConfigTable(
+            system: "Kafka",
+            keys: [
+                ConfigKey(
+                    "replication.factor", values: "1 to the number of brokers",
+                    source: "https://kafka.apache.org/documentation/#replication",
+                    default: { String($0.replicationFactor) },
+                    apply: { config, setting throws(ConfigError) in
+                        config.replicationFactor = try setting.integer(1...config.brokers)
+                    }),
+                .integer(
+                    "min.insync.replicas", \.minInsyncReplicas, 1...64, source: topic("min.insync.replicas")),
+                .boolean(
+                    "unclean.leader.election.enable", \.uncleanLeaderElectionEnable,
+                    source: topic("unclean.leader.election.enable")),
+                .integer(
+                    "replica.lag.time.max.ms", \.replicaLagTimeMaxMs, 1...most,
+                    source: broker("replica.lag.time.max.ms")),
+                .integer(
+                    "replica.fetch.wait.max.ms", \.replicaFetchWaitMaxMs, 0...most,
+                    source: broker("replica.fetch.wait.max.ms")),
+                .integer(
+                    "replica.socket.timeout.ms", \.replicaSocketTimeoutMs, 1...most,
+                    source: broker("replica.socket.timeout.ms")),
+                .integer(
+                    "broker.session.timeout.ms", \.brokerSessionTimeoutMs, 1...most,
+                    source: broker("broker.session.timeout.ms")),
+                .integer(
+                    "broker.heartbeat.interval.ms", \.brokerHeartbeatIntervalMs, 1...most,
+                    source: broker("broker.heartbeat.interval.ms")),
+                ConfigKey(
+                    "flush.messages", values: "1 to \(most) (unset: the OS flushes)",
+                    source: topic("flush.messages"),
+                    default: { $0.flushMessages.map(String.init) ?? "unset" },
+                    apply: { config, setting throws(ConfigError) in
+                        config.flushMessages = try setting.integer(1...most)
+                    }),
+                ConfigKey(
+                    "acks", values: "0, 1, all or -1", source: producer("acks"),
+                    default: { $0.acks == -1 ? "all" : String($0.acks) },
+                    apply: { config, setting throws(ConfigError) in
+                        switch setting.value {
+                        case "0": config.acks = 0
+                        case "1": config.acks = 1
+                        case "all", "-1": config.acks = -1
+                        default:
+                            throw ConfigError(
+                                key: setting.key, reason: "expected 0, 1, all or -1, got '\(setting.value)'")
+                        }
+                    }),
+                .boolean("enable.idempotence", \.enableIdempotence, source: producer("enable.idempotence")),
+                .integer("retries", \.retries, 0...most, source: producer("retries")),
+                .integer(
+                    "delivery.timeout.ms", \.deliveryTimeoutMs, 1...most,
+                    source: producer("delivery.timeout.ms")),
+                .integer(
+                    "request.timeout.ms", \.requestTimeoutMs, 1...most, source: producer("request.timeout.ms")
+                ),
+                .integer(
+                    "max.in.flight.requests.per.connection", \.maxInFlightRequestsPerConnection, 1...100,
+                    source: producer("max.in.flight.requests.per.connection")),
+                .integer(
+                    "retry.backoff.ms", \.retryBackoffMs, 0...most, source: producer("retry.backoff.ms")),
+                .integer("batch.size", \.batchSize, 1...most, source: producer("batch.size")),
+                .integer("linger.ms", \.lingerMs, 0...most, source: producer("linger.ms")),
+                .boolean("enable.auto.commit", \.enableAutoCommit, source: consumer("enable.auto.commit")),
+                .integer(
+                    "auto.commit.interval.ms", \.autoCommitIntervalMs, 1...most,
+                    source: consumer("auto.commit.interval.ms")),
+                .integer(
+                    "max.poll.interval.ms", \.maxPollIntervalMs, 1...most,
+                    source: consumer("max.poll.interval.ms")),
+                .integer(
+                    "session.timeout.ms", \.sessionTimeoutMs, 1...most, source: consumer("session.timeout.ms")
+                ),
+                .integer(
+                    "max.poll.records", \.maxPollRecords, 1...100_000, source: consumer("max.poll.records")),
+                ConfigKey(
+                    "auto.offset.reset", values: "earliest, latest or none",
+                    source: consumer("auto.offset.reset"),
+                    default: { $0.autoOffsetReset },
+                    apply: { config, setting throws(ConfigError) in
+                        guard ["earliest", "latest", "none"].contains(setting.value) else {
+                            throw ConfigError(
+                                key: setting.key,
+                                reason: "expected earliest, latest or none, got '\(setting.value)'")
+                        }
+                        config.autoOffsetReset = setting.value
+                    }),
+                .milliseconds("sim.network.delay.ms", \.networkDelayMs),
+                .integer(
+                    "sim.os.writeback.ms", \.osWritebackMs, 1...most,
+                    source: ConfigTable<KafkaConfig>.simulator),
+                .integer(
+                    "sim.record.bytes", \.recordBytes, 1...1_000_000,
+                    source: ConfigTable<KafkaConfig>.simulator),
+                .integer(
+                    "sim.processing.ms", \.processingMs, 0...most, source: ConfigTable<KafkaConfig>.simulator),
+            ])
+    }
+
+    /// The defaults of `version` with `settings` applied, checked as Kafka checks them. Every
+    /// problem is reported; the checks across keys run once each key is valid on its own.
+    public static func resolve(version: KafkaVersion, brokers: Int, settings: [(key: String, value: String)])
+        throws(ConfigProblems) -> KafkaConfig
+    {
+        var config = defaults(version: version, brokers: brokers)
+        let problems = table.apply(settings, to: &config)
+        guard problems.isEmpty else { throw ConfigProblems(problems) }
+        let idempotenceSetExplicitly = settings.contains { $0.key == "enable.idempotence" }
         // K-PRD-02: idempotence needs acks=all, retries > 0 and at most 5 requests in flight. Unset,
         // a conflict silently turns it off; set explicitly, the producer refuses to start.
         let conflict =
@@ -188,33 +225,38 @@ public struct KafkaConfig: Sendable, Equatable {
                     ? "max.in.flight.requests.per.connection <= 5" : nil
         if let conflict, config.enableIdempotence {
             if idempotenceSetExplicitly {
-                throw ConfigError(
-                    key: "enable.idempotence", reason: "ConfigException: idempotence requires \(conflict)")
+                throw ConfigProblems([
+                    ConfigError(
+                        key: "enable.idempotence", reason: "ConfigException: idempotence requires \(conflict)"
+                    )
+                ])
             }
             config.enableIdempotence = false
         }
         if config.version == .pre011 && config.enableIdempotence {
-            throw ConfigError(
-                key: "enable.idempotence", reason: "the idempotent producer arrived in 0.11 (KIP-98)")
+            throw ConfigProblems([
+                ConfigError(
+                    key: "enable.idempotence", reason: "the idempotent producer arrived in 0.11 (KIP-98)")
+            ])
         }
         return config
     }
-}
 
-/// Levenshtein distance, for "did you mean" on config names.
-func editDistance(_ a: String, _ b: String) -> Int {
-    let a = Array(a.utf8)
-    let b = Array(b.utf8)
-    if a.isEmpty { return b.count }
-    var previous = Array(0...b.count)
-    var current = previous
-    for i in 1...a.count {
-        current[0] = i
-        for j in stride(from: 1, through: b.count, by: 1) {
-            current[j] = min(
-                previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-        }
-        swap(&previous, &current)
+    /// What `version` does when nothing is set.
+    public static func defaults(version: KafkaVersion, brokers: Int) -> KafkaConfig {
+        let modern = version == .v30 || version == .v37
+        return KafkaConfig(
+
+            version: version, brokers: brokers, replicationFactor: brokers, minInsyncReplicas: 1,
+            uncleanLeaderElectionEnable: version == .pre011,
+            replicaLagTimeMaxMs: version == .pre011 ? 10_000 : 30_000, replicaFetchWaitMaxMs: 500,
+            replicaSocketTimeoutMs: 30_000, brokerSessionTimeoutMs: 9_000, brokerHeartbeatIntervalMs: 2_000,
+            flushMessages: nil, acks: modern ? -1 : 1, enableIdempotence: modern,
+            retries: version == .pre011 ? 0 : Int(Int32.max), deliveryTimeoutMs: 120_000,
+            requestTimeoutMs: 30_000,
+            maxInFlightRequestsPerConnection: 5, retryBackoffMs: 100, batchSize: 16_384, lingerMs: 0,
+            enableAutoCommit: true, autoCommitIntervalMs: 5_000, maxPollIntervalMs: 300_000,
+            sessionTimeoutMs: modern ? 45_000 : 10_000, maxPollRecords: 500, autoOffsetReset: "latest",
+            networkDelayMs: 1...3, osWritebackMs: 5_000, recordBytes: 100, processingMs: 1)
     }
-    return previous[b.count]
 }

@@ -129,8 +129,99 @@ public struct RabbitConfig: Sendable, Equatable {
         return prefetchCount
     }
 
+    /// Every config key a scenario may set, with its values, default and documentation.
+    public static var table: ConfigTable<RabbitConfig> {
+        let docs = "https://www.rabbitmq.com/docs/"
+        let simulator = ConfigTable<RabbitConfig>.simulator
+        return ConfigTable(
+            system: "RabbitMQ",
+            keys: [
+                ConfigKey(
+                    "x-queue-type", values: "classic or quorum (streams are out of scope)",
+                    source: docs + "quorum-queues",
+                    default: { $0.queueType.rawValue },
+                    apply: { config, setting throws(ConfigError) in
+                        guard let type = QueueType(rawValue: setting.value) else {
+                            throw ConfigError(
+                                key: setting.key,
+                                reason:
+                                    "expected classic or quorum, got '\(setting.value)' (streams are out of scope)"
+                            )
+                        }
+                        config.queueType = type
+                    }),
+                .boolean("durable", \.durable, source: docs + "queues#durability"),
+                .integer("delivery_mode", \.deliveryMode, 1...2, source: docs + "persistence-conf"),
+                .boolean("confirm.select", \.publisherConfirms, source: docs + "confirms#publisher-confirms"),
+                .boolean("mandatory", \.mandatory, source: docs + "publishers#unroutable"),
+                ConfigKey(
+                    "routing_key", values: "any text",
+                    source: "https://www.rabbitmq.com/tutorials/amqp-concepts",
+                    default: { $0.routingKey },
+                    apply: { config, setting in config.routingKey = setting.value }),
+                ConfigKey(
+                    "exchange", values: "an exchange name; empty: the default exchange",
+                    source: "https://www.rabbitmq.com/tutorials/amqp-concepts",
+                    default: { $0.exchange.isEmpty ? "(default exchange)" : $0.exchange },
+                    apply: { config, setting in config.exchange = setting.value }),
+                ConfigKey(
+                    "exchange.type", values: "direct, fanout or topic (headers is not modelled)",
+                    source: docs + "exchanges", default: { $0.exchangeType.rawValue },
+                    apply: { config, setting throws(ConfigError) in
+                        guard let type = ExchangeType(rawValue: setting.value) else {
+                            throw ConfigError(
+                                key: setting.key,
+                                reason:
+                                    "expected direct, fanout or topic, got '\(setting.value)' (headers is not modelled)"
+                            )
+                        }
+                        config.exchangeType = type
+                    }),
+                ConfigKey(
+                    "binding.", values: "binding.<queue>: binding keys, comma-separated",
+                    source: "https://www.rabbitmq.com/tutorials/amqp-concepts", isPrefix: true,
+                    default: { _ in "none" },
+                    apply: { config, setting throws(ConfigError) in
+                        let queue = String(setting.key.dropFirst("binding.".count))
+                        guard !queue.isEmpty, queue != "dlq",
+                            !config.bindings.contains(where: { $0.queue == queue })
+                        else {
+                            throw ConfigError(
+                                key: setting.key,
+                                reason: "name a queue once, and not dlq (the dead-letter exchange's queue)")
+                        }
+                        let keys = setting.value.split(separator: ",").map { String($0.filter { $0 != " " }) }
+                        config.bindings.append(QueueBinding(queue: queue, keys: keys.isEmpty ? [""] : keys))
+                    }),
+                .boolean("no-ack", \.noAck, source: docs + "confirms#acknowledgement-modes"),
+                .integer("prefetch-count", \.prefetchCount, 0...65_535, source: docs + "consumer-prefetch"),
+                ConfigKey(
+                    "x-dead-letter-exchange", values: "an exchange name; empty: none", source: docs + "dlx",
+                    default: { $0.deadLetterExchange ?? "none" },
+                    apply: { config, setting in
+                        config.deadLetterExchange = setting.value.isEmpty ? nil : setting.value
+                    }),
+                ConfigKey(
+                    "x-delivery-limit", values: "-1 (off) to \(Int32.max); quorum queues only",
+                    source: docs + "quorum-queues#poison-message-handling",
+                    default: { _ in "20 for quorum queues (4.0+); classic queues have none" },
+                    apply: { config, setting throws(ConfigError) in
+                        config.deliveryLimit = try setting.integer(-1...Int(Int32.max))
+                    }),
+                .milliseconds("sim.network.delay.ms", \.networkDelayMs),
+                .integer("sim.store.sync.interval.ms", \.storeSyncIntervalMs, 1...60_000, source: simulator),
+                .integer("sim.fsync.ms", \.fsyncMs, 0...60_000, source: simulator),
+                .integer("sim.confirm.timeout.ms", \.confirmTimeoutMs, 1...3_600_000, source: simulator),
+                .integer("sim.processing.ms", \.processingMs, 0...3_600_000, source: simulator),
+                .integer("sim.reconnect.ms", \.reconnectMs, 1...3_600_000, source: simulator),
+                .integer("sim.election.timeout.ms", \.electionTimeoutMs, 10...60_000, source: simulator),
+            ])
+    }
+
+    /// The defaults with `settings` applied; every problem is reported, and the checks across
+    /// keys run once each key is valid on its own.
     public static func resolve(version: RabbitVersion, nodes: Int, settings: [(key: String, value: String)])
-        throws(ConfigError) -> RabbitConfig
+        throws(ConfigProblems) -> RabbitConfig
     {
         var config = RabbitConfig(
             version: version, nodes: nodes, queueType: .classic, durable: true, deliveryMode: 1,
@@ -139,65 +230,12 @@ public struct RabbitConfig: Sendable, Equatable {
             deadLetterExchange: nil, deliveryLimit: nil, networkDelayMs: 1...3, storeSyncIntervalMs: 200,
             fsyncMs: 5, confirmTimeoutMs: 5_000, processingMs: 10, reconnectMs: 500, electionTimeoutMs: 1_000,
             heartbeatMs: 100)
-        var deliveryLimitSet = false
-        for (key, value) in settings {
-            let setting = SettingValue(key: key, value: value)
-            func integer(_ range: ClosedRange<Int>) throws(ConfigError) -> Int { try setting.integer(range) }
-            func boolean() throws(ConfigError) -> Bool { try setting.boolean() }
-            switch key {
-            case "x-queue-type":
-                guard let type = QueueType(rawValue: value) else {
-                    throw ConfigError(
-                        key: key,
-                        reason: "expected classic or quorum, got '\(value)' (streams are out of scope)")
-                }
-                config.queueType = type
-            case "durable": config.durable = try boolean()
-            case "delivery_mode": config.deliveryMode = try integer(1...2)
-            case "confirm.select": config.publisherConfirms = try boolean()
-            case "mandatory": config.mandatory = try boolean()
-            case "routing_key": config.routingKey = value
-            case "exchange": config.exchange = value
-            case "exchange.type":
-                guard let type = ExchangeType(rawValue: value) else {
-                    throw ConfigError(
-                        key: key,
-                        reason: "expected direct, fanout or topic, got '\(value)' (headers is not modelled)")
-                }
-                config.exchangeType = type
-            case _ where key.hasPrefix("binding."):
-                let queue = String(key.dropFirst("binding.".count))
-                guard !queue.isEmpty, queue != "dlq", !config.bindings.contains(where: { $0.queue == queue })
-                else {
-                    throw ConfigError(
-                        key: key, reason: "name a queue once, and not dlq (the dead-letter exchange's queue)")
-                }
-                let keys = value.split(separator: ",").map { String($0.filter { $0 != " " }) }
-                config.bindings.append(QueueBinding(queue: queue, keys: keys.isEmpty ? [""] : keys))
-            case "no-ack": config.noAck = try boolean()
-            case "prefetch-count": config.prefetchCount = try integer(0...65_535)
-            case "x-dead-letter-exchange": config.deadLetterExchange = value.isEmpty ? nil : value
-            case "x-delivery-limit":
-                config.deliveryLimit = try integer(-1...Int(Int32.max))
-                deliveryLimitSet = true
-            case "sim.network.delay.ms": config.networkDelayMs = try setting.millisecondRange()
-            case "sim.store.sync.interval.ms": config.storeSyncIntervalMs = try integer(1...60_000)
-            case "sim.fsync.ms": config.fsyncMs = try integer(0...60_000)
-            case "sim.confirm.timeout.ms": config.confirmTimeoutMs = try integer(1...3_600_000)
-            case "sim.processing.ms": config.processingMs = try integer(0...3_600_000)
-            case "sim.reconnect.ms": config.reconnectMs = try integer(1...3_600_000)
-            case "sim.election.timeout.ms": config.electionTimeoutMs = try integer(10...60_000)
-            default:
-                throw ConfigError(
-                    key: key,
-                    reason:
-                        "not a RabbitMQ setting the simulator models (x-queue-type, durable, delivery_mode, confirm.select, mandatory, routing_key, exchange, exchange.type, binding.<queue>, no-ack, prefetch-count, x-dead-letter-exchange, x-delivery-limit, sim.*)"
-                )
-            }
-        }
+        let problems = table.apply(settings, to: &config)
+        guard problems.isEmpty else { throw ConfigProblems(problems) }
+        let deliveryLimitSet = settings.contains { $0.key == "x-delivery-limit" }
         if config.exchange.isEmpty {
             guard config.bindings.isEmpty else {
-                throw ConfigError(
+                throw ConfigProblems.one(
                     key: "binding.\(config.bindings[0].queue)",
                     reason:
                         "bindings need a named exchange: the default exchange binds every queue by its name")
@@ -206,23 +244,24 @@ public struct RabbitConfig: Sendable, Equatable {
             config.bindings.insert(QueueBinding(queue: "q", keys: ["q"]), at: 0)
         }
         if config.queueType == .quorum && config.bindings.contains(where: { $0.queue != "q" }) {
-            throw ConfigError(
+            throw ConfigProblems.one(
                 key: "x-queue-type",
                 reason: "more bound queues are modelled for classic queues; q is the quorum queue")
         }
         if config.queueType == .quorum {
             guard config.durable else {
-                throw ConfigError(key: "durable", reason: "quorum queues are always durable (RMQ-05)")
+                throw ConfigProblems.one(key: "durable", reason: "quorum queues are always durable (RMQ-05)")
             }
             guard nodes >= 3 else {
-                throw ConfigError(
+                throw ConfigProblems.one(
                     key: "x-queue-type", reason: "a quorum queue here has three members: use 3 nodes")
             }
             // The default delivery limit is 20 from 4.0 (RMQ-07); -1 turns it off.
             if !deliveryLimitSet { config.deliveryLimit = 20 }
             if config.deliveryLimit == -1 { config.deliveryLimit = nil }
         } else if deliveryLimitSet {
-            throw ConfigError(key: "x-delivery-limit", reason: "only quorum queues have a delivery limit")
+            throw ConfigProblems.one(
+                key: "x-delivery-limit", reason: "only quorum queues have a delivery limit")
         }
         return config
     }

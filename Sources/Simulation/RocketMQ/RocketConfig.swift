@@ -115,11 +115,122 @@ public struct RocketConfig: Sendable, Equatable {
     /// Retries before `%DLQ%`: -1 means 16 (RKT-09).
     public var effectiveMaxReconsumeTimes: Int { maxReconsumeTimes == -1 ? 16 : maxReconsumeTimes }
 
+    /// Every config key a scenario may set, with its values, default and documentation.
+    public static var table: ConfigTable<RocketConfig> {
+        ConfigTable(
+            system: "RocketMQ",
+            keys: [
+                ConfigKey(
+                    "brokerRole",
+                    values: "ASYNC_MASTER or SYNC_MASTER (the masters' role; B2 and B4 are slaves)",
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/store/src/main/java/org/apache/rocketmq/store/config/MessageStoreConfig.java",
+                    default: { $0.brokerRole.rawValue },
+                    apply: { config, setting throws(ConfigError) in
+                        if setting.value == "SLAVE" {
+                            throw ConfigError(
+                                key: setting.key,
+                                reason: "B2 and B4 are the slaves; set the masters' role here")
+                        }
+                        config.brokerRole = try setting.choice([BrokerRole.asyncMaster, .syncMaster])
+                    }),
+                .choice(
+                    "flushDiskType", \.flushDiskType, [FlushDiskType.asyncFlush, .syncFlush],
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/store/src/main/java/org/apache/rocketmq/store/config/MessageStoreConfig.java"
+                ),
+                .integer(
+                    "syncFlushTimeout", \.syncFlushTimeout, 1...600_000,
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/store/src/main/java/org/apache/rocketmq/store/config/MessageStoreConfig.java"
+                ),
+                .integer(
+                    "slaveTimeout", \.slaveTimeout, 1...600_000,
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/store/src/main/java/org/apache/rocketmq/store/config/MessageStoreConfig.java"
+                ),
+                .integer(
+                    "flushIntervalCommitLog", \.flushIntervalCommitLog, 1...600_000,
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/store/src/main/java/org/apache/rocketmq/store/config/MessageStoreConfig.java"
+                ),
+                .integer(
+                    "flushCommitLogLeastPages", \.flushCommitLogLeastPages, 0...1_000_000,
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/store/src/main/java/org/apache/rocketmq/store/config/MessageStoreConfig.java"
+                ),
+                .integer(
+                    "flushCommitLogThoroughInterval", \.flushCommitLogThoroughInterval, 1...3_600_000,
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/store/src/main/java/org/apache/rocketmq/store/config/MessageStoreConfig.java"
+                ),
+                .integer(
+                    "transactionTimeOut", \.transactionTimeOut, 0...3_600_000,
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/common/src/main/java/org/apache/rocketmq/common/BrokerConfig.java"
+                ),
+                .integer(
+                    "transactionCheckInterval", \.transactionCheckInterval, 1_000...3_600_000,
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/common/src/main/java/org/apache/rocketmq/common/BrokerConfig.java"
+                ),
+                .integer(
+                    "transactionCheckMax", \.transactionCheckMax, 1...1_000,
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/common/src/main/java/org/apache/rocketmq/common/BrokerConfig.java"
+                ),
+                .integer(
+                    "sendMsgTimeout", \.sendMsgTimeout, 1...600_000,
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/client/src/main/java/org/apache/rocketmq/client/producer/DefaultMQProducer.java"
+                ),
+                .integer(
+                    "retryTimesWhenSendFailed", \.retryTimesWhenSendFailed, 0...16,
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/client/src/main/java/org/apache/rocketmq/client/producer/DefaultMQProducer.java"
+                ),
+                .boolean(
+                    "retryAnotherBrokerWhenNotStoreOK", \.retryAnotherBrokerWhenNotStoreOK,
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/client/src/main/java/org/apache/rocketmq/client/producer/DefaultMQProducer.java"
+                ),
+                .boolean(
+                    "transactional", \.transactional,
+                    source: "https://rocketmq.apache.org/docs/4.x/producer/06message5"),
+                .choice(
+                    "sim.local-transaction", \.localTransaction, LocalTransaction.allCases,
+                    source: ConfigTable<RocketConfig>.simulator),
+                .choice(
+                    "messageModel", \.messageModel, [MessageModel.clustering, .broadcasting],
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/client/src/main/java/org/apache/rocketmq/client/consumer/DefaultMQPushConsumer.java"
+                ),
+                .integer(
+                    "maxReconsumeTimes", \.maxReconsumeTimes, -1...32,
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/client/src/main/java/org/apache/rocketmq/client/consumer/DefaultMQPushConsumer.java"
+                ),
+                .milliseconds("sim.network.delay.ms", \.networkDelayMs),
+                .integer("sim.fsync.ms", \.fsyncMs, 0...600_000, source: ConfigTable<RocketConfig>.simulator),
+                .integer(
+                    "sim.message.bytes", \.messageBytes, 1...4_194_304,
+                    source: ConfigTable<RocketConfig>.simulator),
+                .integer(
+                    "sim.processing.ms", \.processingMs, 0...3_600_000,
+                    source: ConfigTable<RocketConfig>.simulator),
+                .integer(
+                    "sim.local-transaction.ms", \.localTransactionMs, 0...3_600_000,
+                    source: ConfigTable<RocketConfig>.simulator),
+            ])
+    }
+
+    /// The defaults with `settings` applied; every problem is reported, and the checks across
+    /// keys run once each key is valid on its own.
     public static func resolve(version: RocketVersion, nodes: Int, settings: [(key: String, value: String)])
-        throws(ConfigError) -> RocketConfig
+        throws(ConfigProblems) -> RocketConfig
     {
         guard (1...4).contains(nodes) else {
-            throw ConfigError(
+            throw ConfigProblems.one(
                 key: "nodes",
                 reason: "RocketMQ runs 1 to 4 nodes: B1 master, B2 its slave, B3 and B4 a second group")
         }
@@ -135,50 +246,8 @@ public struct RocketConfig: Sendable, Equatable {
             messageBytes: 1_024,
             processingMs: 10, localTransactionMs: 20, haHeartbeatMs: 5_000, haHousekeepingMs: 20_000,
             persistOffsetMs: 5_000)
-        for (key, value) in settings {
-            let setting = SettingValue(key: key, value: value)
-            func integer(_ range: ClosedRange<Int>) throws(ConfigError) -> Int { try setting.integer(range) }
-            func choice<T: RawRepresentable<String>>(_ options: [T]) throws(ConfigError) -> T {
-                try setting.choice(options)
-            }
-            switch key {
-            case "brokerRole":
-                if value == "SLAVE" {
-                    throw ConfigError(
-                        key: key, reason: "B2 and B4 are the slaves; set the masters' role here")
-                }
-                config.brokerRole = try choice([BrokerRole.asyncMaster, .syncMaster])
-            case "flushDiskType": config.flushDiskType = try choice([FlushDiskType.asyncFlush, .syncFlush])
-            case "syncFlushTimeout": config.syncFlushTimeout = try integer(1...600_000)
-            case "slaveTimeout": config.slaveTimeout = try integer(1...600_000)
-            case "flushIntervalCommitLog": config.flushIntervalCommitLog = try integer(1...600_000)
-            case "flushCommitLogLeastPages": config.flushCommitLogLeastPages = try integer(0...1_000_000)
-            case "flushCommitLogThoroughInterval":
-                config.flushCommitLogThoroughInterval = try integer(1...3_600_000)
-            case "transactionTimeOut": config.transactionTimeOut = try integer(0...3_600_000)
-            case "transactionCheckInterval": config.transactionCheckInterval = try integer(1_000...3_600_000)
-            case "transactionCheckMax": config.transactionCheckMax = try integer(1...1_000)
-            case "sendMsgTimeout": config.sendMsgTimeout = try integer(1...600_000)
-            case "retryTimesWhenSendFailed": config.retryTimesWhenSendFailed = try integer(0...16)
-            case "retryAnotherBrokerWhenNotStoreOK":
-                config.retryAnotherBrokerWhenNotStoreOK = try setting.boolean()
-            case "transactional": config.transactional = try setting.boolean()
-            case "sim.local-transaction": config.localTransaction = try choice(LocalTransaction.allCases)
-            case "messageModel": config.messageModel = try choice([MessageModel.clustering, .broadcasting])
-            case "maxReconsumeTimes": config.maxReconsumeTimes = try integer(-1...32)
-            case "sim.network.delay.ms": config.networkDelayMs = try setting.millisecondRange()
-            case "sim.fsync.ms": config.fsyncMs = try integer(0...600_000)
-            case "sim.message.bytes": config.messageBytes = try integer(1...4_194_304)
-            case "sim.processing.ms": config.processingMs = try integer(0...3_600_000)
-            case "sim.local-transaction.ms": config.localTransactionMs = try integer(0...3_600_000)
-            default:
-                throw ConfigError(
-                    key: key,
-                    reason:
-                        "not a RocketMQ setting the simulator models (brokerRole, flushDiskType, syncFlushTimeout, slaveTimeout, flushIntervalCommitLog, flushCommitLogLeastPages, flushCommitLogThoroughInterval, transactionTimeOut, transactionCheckInterval, transactionCheckMax, sendMsgTimeout, retryTimesWhenSendFailed, retryAnotherBrokerWhenNotStoreOK, transactional, messageModel, maxReconsumeTimes, sim.*)"
-                )
-            }
-        }
+        let problems = table.apply(settings, to: &config)
+        guard problems.isEmpty else { throw ConfigProblems(problems) }
         return config
     }
 }

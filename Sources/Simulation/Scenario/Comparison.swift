@@ -67,7 +67,7 @@ public struct ComparisonRow: Equatable, Sendable {
 }
 
 public enum Comparison {
-    public static func run(_ workload: ComparisonWorkload) throws(ConfigError) -> [ComparisonRow] {
+    public static func run(_ workload: ComparisonWorkload) throws(ConfigProblems) -> [ComparisonRow] {
         var rows: [ComparisonRow] = []
         for system in ComparedSystem.allCases {
             for profile in ComparisonProfile.allCases {

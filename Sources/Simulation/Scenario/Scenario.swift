@@ -196,7 +196,8 @@ public struct Scenario: Equatable, Sendable {
         self.settleMs = settleMs
     }
 
-    public func resolvedConfig() throws(ConfigError) -> ResolvedConfig {
+    /// The scenario's config for its broker, or every problem with it.
+    public func resolvedConfig() throws(ConfigProblems) -> ResolvedConfig {
         let pairs = settings.map { ($0.key, $0.value) }
         if let rabbitmq {
             return .rabbitmq(try RabbitConfig.resolve(version: rabbitmq, nodes: brokers, settings: pairs))

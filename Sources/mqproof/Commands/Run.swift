@@ -76,7 +76,8 @@ struct Run: ParsableCommand {
         do {
             config = try scenario.resolvedConfig()
         } catch {
-            throw Failure(message: "config \(error)", exitCode: 64)
+            for problem in error.problems.dropLast() { Output.error("mqproof: config \(problem)") }
+            throw Failure(message: "config \(error.problems.last.map(\.description) ?? "")", exitCode: 64)
         }
         let experiment =
             ExperimentCatalogue.experiment(reference)

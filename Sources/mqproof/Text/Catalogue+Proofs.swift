@@ -255,3 +255,16 @@ extension UIText {
             + "sent; Kafka has none on its write path and relies on replication. rtt/msg: network messages "
             + "per message sent, halved; it includes replication, consumer traffic and heartbeats.")
 }
+
+/// `mqproof configs`.
+extension UIText {
+    static func configsTitle(system: String, version: String) -> UIText {
+        UIText(
+            zh: "\(system) \(version) 场景可设置的配置项（run --set 同样适用）",
+            en: "What a \(system) \(version) scenario may set (and run --set)")
+    }
+
+    static func configDefault(_ value: String) -> UIText {
+        UIText(zh: "默认 \(value)", en: "default \(value)")
+    }
+}
