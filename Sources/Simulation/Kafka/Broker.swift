@@ -315,20 +315,20 @@ extension KafkaWorld {
     // MARK: - Leader: produce
 
     mutating func handleProduce(
-        _ index: Int, request: Int, batch: ProduceBatch, acks: Int, from producer: NodeID
+        _ index: Int, request: Int, batch: ProduceBatch, acks: Acks, from producer: NodeID
     ) {
         let node = brokerNode(index)
         func reject(_ error: KafkaError) {
             note(.rejected(broker: brokers[index].id, messages: batch.messages, error: error), at: node)
             // acks=0: the broker answers nothing; it closes the connection (K-REP-04).
-            if acks != 0 {
+            if acks != .none {
                 send(
                     .produceResponse(request: request, error: error, baseOffset: nil), from: node,
                     to: producer)
             }
         }
         guard brokers[index].isLeader else { return reject(.notLeaderOrFollower) }
-        if acks == -1 && brokers[index].isr.count < config.effectiveMinInsyncReplicas {
+        if acks == .all && brokers[index].isr.count < config.effectiveMinInsyncReplicas {
             return reject(.notEnoughReplicas)  // K-REP-02: nothing is appended.
         }
         if let producerID = batch.producer, let entry = brokers[index].producerState(producerID) {
@@ -375,17 +375,17 @@ extension KafkaWorld {
     }
 
     mutating func respondToAppend(
-        _ index: Int, request: Int, producer: NodeID, acks: Int, baseOffset: Int, requiredOffset: Int
+        _ index: Int, request: Int, producer: NodeID, acks: Acks, baseOffset: Int, requiredOffset: Int
     ) {
         let node = brokerNode(index)
         switch acks {
-        case 0:
+        case .none:
             return
-        case 1:
+        case .leader:
             send(
                 .produceResponse(request: request, error: nil, baseOffset: Offset(baseOffset)), from: node,
                 to: producer)
-        default:
+        case .all:
             brokers[index].purgatory.append(
                 PendingProduce(
                     request: request, deadline: now + config.requestTimeoutMs, producer: producer,

@@ -37,6 +37,25 @@ public enum KafkaVersion: String, CaseIterable, Sendable {
     }
 }
 
+/// What a produce request waits for before the leader answers (`acks`).
+public enum Acks: String, Sendable, Equatable {
+    /// acks=0: no answer at all; the producer counts the send as done once it is on the wire.
+    case none = "0"
+    /// acks=1: the leader's own append.
+    case leader = "1"
+    /// acks=all (-1): every replica in the current ISR.
+    case all
+
+    /// As a config file or `--set` spells it: 0, 1, all or -1.
+    public init?(setting: String) {
+        if setting == "-1" {
+            self = .all
+        } else {
+            self.init(rawValue: setting)
+        }
+    }
+}
+
 /// A fully resolved Kafka configuration: broker, topic, producer and consumer settings, plus the
 /// simulator's own knobs.
 public struct KafkaConfig: Sendable, Equatable {
@@ -56,7 +75,7 @@ public struct KafkaConfig: Sendable, Equatable {
     public var flushMessages: Int?
 
     // Producer.
-    public var acks: Int  // 0, 1, or -1 for all
+    public var acks: Acks
     public var enableIdempotence: Bool
     public var retries: Int
     public var deliveryTimeoutMs: Millis
@@ -143,16 +162,13 @@ public struct KafkaConfig: Sendable, Equatable {
                     }),
                 ConfigKey(
                     "acks", values: "0, 1, all or -1", source: producer("acks"),
-                    default: { $0.acks == -1 ? "all" : String($0.acks) },
+                    default: { $0.acks.rawValue },
                     apply: { config, setting throws(ConfigError) in
-                        switch setting.value {
-                        case "0": config.acks = 0
-                        case "1": config.acks = 1
-                        case "all", "-1": config.acks = -1
-                        default:
+                        guard let acks = Acks(setting: setting.value) else {
                             throw ConfigError(
                                 key: setting.key, reason: "expected 0, 1, all or -1, got '\(setting.value)'")
                         }
+                        config.acks = acks
                     }),
                 .boolean("enable.idempotence", \.enableIdempotence, source: producer("enable.idempotence")),
                 .integer("retries", \.retries, 0...most, source: producer("retries")),
@@ -217,7 +233,7 @@ public struct KafkaConfig: Sendable, Equatable {
         // K-PRD-02: idempotence needs acks=all, retries > 0 and at most 5 requests in flight. Unset,
         // a conflict silently turns it off; set explicitly, the producer refuses to start.
         let conflict =
-            config.acks != -1
+            config.acks != .all
             ? "acks=all"
             : config.retries == 0
                 ? "retries > 0"
@@ -251,7 +267,7 @@ public struct KafkaConfig: Sendable, Equatable {
             uncleanLeaderElectionEnable: version == .pre011,
             replicaLagTimeMaxMs: version == .pre011 ? 10_000 : 30_000, replicaFetchWaitMaxMs: 500,
             replicaSocketTimeoutMs: 30_000, brokerSessionTimeoutMs: 9_000, brokerHeartbeatIntervalMs: 2_000,
-            flushMessages: nil, acks: modern ? -1 : 1, enableIdempotence: modern,
+            flushMessages: nil, acks: modern ? .all : .leader, enableIdempotence: modern,
             retries: version == .pre011 ? 0 : Int(Int32.max), deliveryTimeoutMs: 120_000,
             requestTimeoutMs: 30_000,
             maxInFlightRequestsPerConnection: 5, retryBackoffMs: 100, batchSize: 16_384, lingerMs: 0,

@@ -173,7 +173,7 @@ public struct KafkaWorld: ScenarioWorld, EngineHosted {
     /// at once instead of waiting for its request timeout. (A partitioned host answers nothing.)
     mutating func receiverDown(_ payload: Payload, from: NodeID, to: NodeID) {
         switch payload {
-        case .produce(let request, _, let acks) where acks != 0:
+        case .produce(let request, _, let acks) where acks != .none:
             send(
                 .produceResponse(request: request, error: .networkException, baseOffset: nil), from: to,
                 to: from)

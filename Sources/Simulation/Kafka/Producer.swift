@@ -201,7 +201,7 @@ extension KafkaWorld {
             send(
                 .produce(request: request, batch: wireBatch, acks: config.acks), from: node,
                 to: .broker(leader))
-            if config.acks == 0 {
+            if config.acks == .none {
                 // acks=0: written to the socket counts as sent; the offset is unknown (-1).
                 complete(batch, .ok(offset: nil, broker: leader, time: now))
                 continue

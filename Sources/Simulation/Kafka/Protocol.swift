@@ -89,7 +89,7 @@ public struct PartitionState: Equatable, Sendable {
 
 /// What travels over the simulated network.
 public enum Payload: Sendable {
-    case produce(request: Int, batch: ProduceBatch, acks: Int)
+    case produce(request: Int, batch: ProduceBatch, acks: Acks)
     case produceResponse(request: Int, error: KafkaError?, baseOffset: Offset?)
     case fetch(
         request: Int, replica: BrokerID, fetchOffset: Offset, lastFetchedEpoch: Epoch?,
