@@ -138,10 +138,16 @@ public struct RocketWorld: ScenarioWorld, EngineHosted {
         var replicaStatus: SendStatus?
     }
 
+    /// A node's role in its broker group.
+    enum Role: Sendable { case master, slave }
+
     struct Node: Sendable {
         var id: BrokerID
         var index: Int
-        var isMaster: Bool
+        /// A master takes writes; its slave (the next node) copies them. Fixed for the run: 4.x
+        /// classic master/slave has no automatic failover (RKT-05).
+        let role: Role
+        var isMaster: Bool { role == .master }
         var isUp = true
         var incarnation = 0
         var startedAt: Millis = 0
@@ -215,7 +221,7 @@ public struct RocketWorld: ScenarioWorld, EngineHosted {
         self.seed = seed
         engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
         nodes = (0..<config.nodes).map { index in
-            Node(id: BrokerID(index + 1), index: index, isMaster: index % 2 == 0)
+            Node(id: BrokerID(index + 1), index: index, role: index % 2 == 0 ? .master : .slave)
         }
         for index in nodes.indices {
             if nodes[index].isMaster {
