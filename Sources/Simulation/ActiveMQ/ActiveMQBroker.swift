@@ -80,7 +80,7 @@ extension ActiveMQWorld {
             }
             return
         }
-        broker.journal.append(JournalRecord(kind: .add(message, queue: pending.queue)))
+        broker.journal.append(.add(message, queue: pending.queue))
         if let producer = pending.producer, let receipt = pending.receipt {
             if config.journalDiskSyncStrategy == .always {
                 broker.awaitingSync.append((broker.journal.count - 1, producer, receipt))
@@ -102,7 +102,7 @@ extension ActiveMQWorld {
     }
 
     mutating func startFsync() {
-        guard !broker.fsyncInFlight, broker.journal.contains(where: { !$0.synced }) else { return }
+        guard !broker.fsyncInFlight, broker.journal.hasUnsynced else { return }
         broker.fsyncInFlight = true
         fsyncs += 1
         setTimer(.fsyncDone(upTo: broker.journal.count), for: Self.brokerNode, after: config.fsyncMs)
@@ -120,11 +120,7 @@ extension ActiveMQWorld {
     }
 
     mutating func markSynced(upTo: Int) {
-        var count = 0
-        for index in 0..<min(upTo, broker.journal.count) where !broker.journal[index].synced {
-            broker.journal[index].synced = true
-            count += 1
-        }
+        let count = broker.journal.sync(upTo: upTo)
         if count > 0 { note(.queue(.fsynced(node: Self.brokerID, messages: count)), at: Self.brokerNode) }
     }
 
@@ -156,7 +152,7 @@ extension ActiveMQWorld {
             }
             let message = broker.inFlight[consumer, default: []].remove(at: position)
             if broker.pendingStores[copy] == nil && message.persistent {
-                broker.journal.append(JournalRecord(kind: .remove(copy: copy)))
+                broker.journal.append(.remove(copy: copy))
                 journalWritten()
             }
             guard poison else { continue }
@@ -185,6 +181,21 @@ extension ActiveMQWorld {
 
     // MARK: - Broker faults
 
+    /// Every queue as replaying the journal rebuilds it: each added message not removed later.
+    func recoveredFromJournal() -> [String: [AMQMessage]] {
+        var removed = Set<Int>()
+        var recovered: [String: [AMQMessage]] = ["q": [], "dlq": [], "out": []]
+        for record in broker.journal.records.reversed() {
+            switch record {
+            case .remove(let copy): removed.insert(copy)
+            case .add(let message, let queue) where !removed.contains(message.copy):
+                recovered[queue, default: []].insert(message, at: 0)
+            case .add: break
+            }
+        }
+        return recovered
+    }
+
     mutating func crashBroker(_ fault: Fault) {
         guard broker.isUp else { return }
         note(.crashed(node: Self.brokerNode, fault: fault), at: Self.brokerNode)
@@ -195,11 +206,7 @@ extension ActiveMQWorld {
         broker.awaitingSync = []
         broker.pendingStores = [:]
         engine.resetConnections(of: Self.brokerNode)
-        switch fault {
-        case .crash, .applicationCrash: break
-        case .powerLoss: broker.journal.removeAll { !$0.synced }
-        case .diskLoss: broker.journal = []
-        }
+        broker.journal.survive(fault)
         for producer in producers.indices { producerLostConnection(producer) }
         for consumer in consumers.indices where consumers[consumer].connected {
             consumers[consumer].connected = false
@@ -217,16 +224,7 @@ extension ActiveMQWorld {
         note(.restarted(node: Self.brokerNode), at: Self.brokerNode)
         var before = broker.queues
         before["q", default: []] += broker.inFlight.keys.sorted().flatMap { broker.inFlight[$0] ?? [] }
-        var removed = Set<Int>()
-        var recovered: [String: [AMQMessage]] = ["q": [], "dlq": [], "out": []]
-        for record in broker.journal.reversed() {
-            switch record.kind {
-            case .remove(let copy): removed.insert(copy)
-            case .add(let message, let queue) where !removed.contains(message.copy):
-                recovered[queue, default: []].insert(message, at: 0)
-            case .add: break
-            }
-        }
+        let recovered = recoveredFromJournal()
         broker.queues = recovered
         broker.inFlight = [:]
         broker.consumers = []

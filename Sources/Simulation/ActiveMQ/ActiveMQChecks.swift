@@ -29,17 +29,7 @@ extension ActiveMQWorld {
     /// A queue's messages at the end: the broker's memory, or what a restart would recover.
     func finalMessages(_ queue: String) -> [AMQMessage] {
         guard broker.isUp else {
-            var removed = Set<Int>()
-            var kept: [AMQMessage] = []
-            for record in broker.journal.reversed() {
-                switch record.kind {
-                case .remove(let copy): removed.insert(copy)
-                case .add(let message, let name) where name == queue && !removed.contains(message.copy):
-                    kept.insert(message, at: 0)
-                case .add: break
-                }
-            }
-            return kept
+            return recoveredFromJournal()[queue, default: []]
         }
         let inFlight = queue == "q" ? broker.inFlight.keys.sorted().flatMap { broker.inFlight[$0] ?? [] } : []
         return (broker.queues[queue, default: []] + inFlight).sorted { $0.position < $1.position }

@@ -74,13 +74,10 @@ public struct ActiveMQWorld: ScenarioWorld, EngineHosted {
         case reconnect
     }
 
-    struct JournalRecord: Sendable {
-        enum Kind: Sendable {
-            case add(AMQMessage, queue: String)
-            case remove(copy: Int)
-        }
-        var kind: Kind
-        var synced = false
+    /// A KahaDB journal record: a message added to a queue, or one removed (acknowledged).
+    enum JournalRecord: Sendable {
+        case add(AMQMessage, queue: String)
+        case remove(copy: Int)
     }
 
     struct Broker: Sendable {
@@ -91,7 +88,7 @@ public struct ActiveMQWorld: ScenarioWorld, EngineHosted {
         /// Dispatched and not yet acked, per consumer.
         var inFlight: [Int: [AMQMessage]] = [:]
         var consumers: [Int] = []
-        var journal: [JournalRecord] = []
+        var journal = DurableLog<JournalRecord>()
         var fsyncInFlight = false
         var syncScheduled = false
         /// Sync sends waiting for their journal write to be synced: (journal index, producer, receipt).

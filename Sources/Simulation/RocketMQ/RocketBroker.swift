@@ -159,12 +159,10 @@ extension RocketWorld {
 
     mutating func flushDone(_ index: Int, upTo: Int) {
         nodes[index].flushInFlight = false
-        let before = nodes[index].flushed
-        nodes[index].flushed = max(before, min(upTo, nodes[index].log.count))
-        if nodes[index].flushed > before {
+        let newlyFlushed = nodes[index].log.sync(upTo: upTo)
+        if newlyFlushed > 0 {
             note(
-                .queue(.fsynced(node: nodes[index].id, messages: nodes[index].flushed - before)),
-                at: .broker(nodes[index].id))
+                .queue(.fsynced(node: nodes[index].id, messages: newlyFlushed)), at: .broker(nodes[index].id))
         }
         completePuts(index)
         if config.flushDiskType == .syncFlush {

@@ -64,9 +64,8 @@ extension RocketWorld {
                 engine.transmit(.haClosed, from: .broker(id), to: .broker(nodes[index - 1].id))
             }
         case .powerLoss:
-            let removed = nodes[index].log[nodes[index].flushed...].filter { $0.topic == .topic }.map(
-                \.message)
-            nodes[index].log.removeSubrange(nodes[index].flushed...)
+            let removed = nodes[index].log.unsynced.filter { $0.topic == .topic }.map(\.message)
+            nodes[index].log.survive(fault)
             if !removed.isEmpty {
                 note(
                     .truncated(
@@ -74,11 +73,10 @@ extension RocketWorld {
                     at: .broker(id))
             }
         case .diskLoss:
-            nodes[index].log = []
+            nodes[index].log.survive(fault)
             nodes[index].persistedOffsets = [:]
         }
         // A crash keeps the page cache, still dirty: the restarted node flushes it.
-        nodes[index].flushed = min(nodes[index].flushed, nodes[index].log.count)
     }
 
     mutating func restartNode(_ index: Int) {

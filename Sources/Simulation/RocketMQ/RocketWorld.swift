@@ -152,8 +152,9 @@ public struct RocketWorld: ScenarioWorld, EngineHosted {
         var incarnation = 0
         var startedAt: Millis = 0
         var pausedUntil: Millis?
-        var log: [CommitLogEntry] = []
-        var flushed = 0
+        var log = DurableLog<CommitLogEntry>()
+        /// How much of the commit log is on disk.
+        var flushed: Int { log.syncedCount }
         var flushInFlight = false
         var flushTickScheduled = false
         /// SYNC_FLUSH: a put is waiting for the group commit.
