@@ -45,3 +45,13 @@ struct DurableLogTests {
         #expect(log.syncedCount == 4)
     }
 }
+
+extension DurableLogTests {
+    @Test("Truncating a follower's log shrinks the synced prefix with it")
+    func truncate() {
+        var log = log(written: 5, synced: 4)
+        log.truncate(from: 2)
+        #expect(Array(log) == [0, 1])
+        #expect(log.syncedCount == 2)
+    }
+}

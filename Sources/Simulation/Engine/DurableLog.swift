@@ -28,6 +28,13 @@ struct DurableLog<Record: Sendable>: Sendable, RandomAccessCollection {
         return target - syncedCount
     }
 
+    /// Removes everything from `position` on (a follower dropping entries its leader does not
+    /// have); the synced prefix shrinks with it.
+    mutating func truncate(from position: Int) {
+        records.removeSubrange(position...)
+        syncedCount = Swift.min(syncedCount, position)
+    }
+
     /// What power loss would take: the records written since the last sync.
     var unsynced: ArraySlice<Record> { records[syncedCount...] }
 

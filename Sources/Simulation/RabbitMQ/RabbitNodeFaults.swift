@@ -28,9 +28,9 @@ extension RabbitWorld {
                 if !stored.deleteSynced { kept.deleted = false }
                 return kept
             }
-            if nodes[index].log.count > nodes[index].fsyncedUpTo {
-                let removed = nodes[index].log[nodes[index].fsyncedUpTo...].compactMap(\.enqueued)
-                nodes[index].log.removeSubrange(nodes[index].fsyncedUpTo...)
+            if nodes[index].log.hasUnsynced {
+                let removed = nodes[index].log.unsynced.compactMap(\.enqueued)
+                nodes[index].log.survive(fault)
                 if !removed.isEmpty {
                     note(
                         .truncated(
@@ -40,8 +40,7 @@ extension RabbitWorld {
             }
         case .diskLoss:
             nodes[index].store = []
-            nodes[index].log = []
-            nodes[index].fsyncedUpTo = 0
+            nodes[index].log.survive(fault)
             nodes[index].term = 0
             nodes[index].votedFor = nil
         }
@@ -70,7 +69,6 @@ extension RabbitWorld {
             nodes[index].quorum = []
             nodes[index].leader = nil
             nodes[index].verifiedUpTo = 0
-            nodes[index].fsyncedUpTo = min(nodes[index].fsyncedUpTo, nodes[index].log.count)
             nodes[index].lastHeard = now
             nodes[index].electionJitter = electionRandom.next(in: 0...config.electionTimeoutMs)
             setTimer(.electionCheck, for: .broker(id), after: config.heartbeatMs)

@@ -28,7 +28,7 @@ extension RabbitWorld {
 
     mutating func raftFsyncDone(_ index: Int, upTo: Int) {
         nodes[index].fsyncInFlight = false
-        nodes[index].fsyncedUpTo = max(nodes[index].fsyncedUpTo, min(upTo, nodes[index].log.count))
+        nodes[index].log.sync(upTo: upTo)
         if nodes[index].isLeader {
             advanceCommit(index)
         } else if let leader = nodes[index].leader {
@@ -114,8 +114,7 @@ extension RabbitWorld {
             if position < nodes[index].log.count {
                 guard nodes[index].log[position].term != entry.term else { continue }
                 let removed = nodes[index].log[position...].compactMap(\.enqueued)
-                nodes[index].log.removeSubrange(position...)
-                nodes[index].fsyncedUpTo = min(nodes[index].fsyncedUpTo, position)
+                nodes[index].log.truncate(from: position)
                 precondition(
                     position >= nodes[index].applied, "Raft: a committed entry was overwritten (seed \(seed))"
                 )

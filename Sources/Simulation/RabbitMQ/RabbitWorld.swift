@@ -144,8 +144,9 @@ public struct RabbitWorld: ScenarioWorld, EngineHosted {
         // Quorum queue member.
         var term = 0
         var votedFor: BrokerID?
-        var log: [RaftEntry] = []
-        var fsyncedUpTo = 0
+        var log = DurableLog<RaftEntry>()
+        /// How much of the Raft log is on disk: what this member may acknowledge.
+        var fsyncedUpTo: Int { log.syncedCount }
         var fsyncInFlight = false
         var commitIndex = 0
         var applied = 0
