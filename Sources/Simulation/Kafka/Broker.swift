@@ -87,10 +87,11 @@ struct BrokerState: Sendable {
     var lastKnownAlive = false
 
     // Durable: the log and what is checkpointed with it.
-    var log: [Record] = []
+    var log = DurableLog<Record>()
     var epochCache: [(epoch: Epoch, start: Int)] = []
     var highWatermark = 0
-    var flushedOffset = 0
+    /// What the page cache has written back, or `flush.messages` fsynced: what power loss keeps.
+    var flushedOffset: Int { log.syncedCount }
     var unflushedMessages = 0
 
     // Memory: learned from the controller.
@@ -184,11 +185,10 @@ struct BrokerState: Sendable {
     /// consistent; returns the messages removed.
     mutating func truncate(to offset: Int) -> [MessageID] {
         guard offset < log.count else { return [] }
-        let removed = log[offset...].map(\.message)
-        log.removeSubrange(offset...)
+        let removed = log.records[offset...].map(\.message)
+        log.truncate(from: offset)
         epochCache.removeAll { $0.start >= offset }
         highWatermark = min(highWatermark, log.count)
-        flushedOffset = min(flushedOffset, log.count)
         rebuildProducerStates()
         return removed
     }
@@ -272,7 +272,7 @@ extension KafkaWorld {
             setTimer(.brokerHeartbeat, for: node, after: config.brokerHeartbeatIntervalMs)
         case .writeback:
             // The operating system writes dirty pages back; fsync is not on Kafka's write path.
-            brokers[index].flushedOffset = brokers[index].logEndOffset
+            brokers[index].log.sync(upTo: brokers[index].logEndOffset)
             brokers[index].unflushedMessages = 0
             setTimer(.writeback, for: node, after: config.osWritebackMs)
         case .isrExpiration:
@@ -407,7 +407,7 @@ extension KafkaWorld {
     mutating func afterAppend(_ index: Int, count: Int) {
         brokers[index].unflushedMessages += count
         if let every = config.flushMessages, brokers[index].unflushedMessages >= every {
-            brokers[index].flushedOffset = brokers[index].logEndOffset
+            brokers[index].log.sync(upTo: brokers[index].logEndOffset)
             brokers[index].unflushedMessages = 0
         }
     }
@@ -496,7 +496,7 @@ extension KafkaWorld {
     ) {
         let broker = brokers[index]
         let end = min(broker.highWatermark, offset + maxRecords)
-        let records = offset < end ? Array(broker.log[offset..<end]) : []
+        let records = offset < end ? Array(broker.log.records[offset..<end]) : []
         precondition(
             records.isEmpty || offset + records.count <= broker.highWatermark,
             "invariant broken (seed \(seed)): read above the HW")

@@ -107,7 +107,7 @@ extension KafkaWorld {
     public var replicas: [BrokerID] { controller.replicas }
 
     public func isUp(_ broker: BrokerID) -> Bool { brokers[broker.value - 1].isUp }
-    public func log(of broker: BrokerID) -> [Record] { brokers[broker.value - 1].log }
+    public func log(of broker: BrokerID) -> [Record] { brokers[broker.value - 1].log.records }
     public func highWatermark(of broker: BrokerID) -> Int { brokers[broker.value - 1].highWatermark }
 
     /// Whether every send of `message` has completed and one was acknowledged.

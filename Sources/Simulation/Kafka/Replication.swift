@@ -57,7 +57,7 @@ extension KafkaWorld {
 
     mutating func answerReplicaFetch(_ index: Int, request: Int, replica: NodeID, offset: Int) {
         let end = min(brokers[index].logEndOffset, offset + maxRecordsPerFetch)
-        let records = offset < end ? Array(brokers[index].log[offset..<end]) : []
+        let records = offset < end ? Array(brokers[index].log.records[offset..<end]) : []
         send(
             .fetchResponse(
                 request: request, from: Offset(offset), records: records,
