@@ -84,7 +84,7 @@ public enum ScenarioFile {
         var scenario = Scenario(name: "")
         var info = ExperimentInfo()
         var seenName = false
-        var settles: [(consumer: Int, settle: String, line: Int)] = []
+        var consumerFields: [(line: Int, spec: Node)] = []
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
             let line = keyNode.mark?.line ?? 1
@@ -201,23 +201,8 @@ public enum ScenarioFile {
                         report(specLine, "consumers are named c1, c2, ... in order; expected c\(offset + 1)")
                         continue
                     }
-                    let commit = spec.mapping?["commit"]?.string ?? "auto"
-                    let processing = spec.mapping?["processing"]?.string ?? "sync"
-                    if let settle = spec.mapping?["settle"]?.string {
-                        settles.append((offset, settle, specLine))
-                    }
-                    guard let policy = CommitPolicy(rawValue: commit) else {
-                        report(
-                            specLine,
-                            "commit must be \(CommitPolicy.allCases.map(\.rawValue).joined(separator: ", ")), not '\(commit)'"
-                        )
-                        continue
-                    }
-                    guard let mode = ProcessingMode(rawValue: processing) else {
-                        report(specLine, "processing must be sync or async, not '\(processing)'")
-                        continue
-                    }
-                    scenario.consumers.append(ConsumerSpec(commit: policy, processing: mode))
+                    // What a consumer does is named per product, so it is read once the product is known.
+                    consumerFields.append((specLine, spec))
                 }
             case "random-faults":
                 scenario.randomFaults = parseRandomFaults(value, line: line, report: report)
@@ -292,30 +277,9 @@ public enum ScenarioFile {
                 break
             }
         }
-        // What a consumer answers is named per product, so it is read once the product is known.
-        for (index, settle, line) in settles where index < scenario.consumers.count {
-            func unknown(_ options: [String]) {
-                report(line, "settle must be \(options.joined(separator: ", ")), not '\(settle)'")
-            }
-            switch scenario.system {
-            case .kafka, .rabbitmq:
-                guard let settlement = Settlement(rawValue: settle) else {
-                    unknown(Settlement.allCases.map(\.rawValue))
-                    continue
-                }
-                scenario.consumers[index].settlement = settlement
-            case .rocketmq:
-                guard let status = ConsumeStatus(rawValue: settle) else {
-                    unknown(ConsumeStatus.allCases.map(\.rawValue))
-                    continue
-                }
-                scenario.consumers[index].consumeStatus = status
-            case .activemq:
-                guard let listener = ListenerOutcome(rawValue: settle) else {
-                    unknown(ListenerOutcome.allCases.map(\.rawValue))
-                    continue
-                }
-                scenario.consumers[index].listener = listener
+        for (line, spec) in consumerFields {
+            if let consumer = consumer(spec, for: scenario.system, line: line, report: report) {
+                scenario.consumers.append(consumer)
             }
         }
         // Fault rules name message kinds; a kind this broker never sends would match nothing.
@@ -382,6 +346,64 @@ public enum ScenarioFile {
         case "deliveries": return .deliveries
         case _ where name.hasPrefix("queue "): return .queue(String(name.dropFirst("queue ".count)))
         default: return nil
+        }
+    }
+
+    /// One consumer, in the words of the scenario's product: Kafka's `commit` and `processing`,
+    /// or the queue brokers' `settle`. A field of another product is refused, not ignored.
+    private static func consumer(
+        _ spec: Node, for system: BrokerSystem, line: Int, report: (Int, String) -> Void
+    )
+        -> ConsumerSpec?
+    {
+        let fields = Dictionary(
+            (spec.mapping ?? [:]).compactMap { key, value in key.string.map { ($0, value.string ?? "") } },
+            uniquingKeysWith: { first, _ in first })
+        func only(_ allowed: [String]) -> Bool {
+            let others = fields.keys.filter { !allowed.contains($0) }.sorted()
+            guard others.isEmpty else {
+                report(
+                    line,
+                    "a consumer here takes \(allowed.joined(separator: " and ")), not \(others.joined(separator: ", "))"
+                )
+                return false
+            }
+            return true
+        }
+        func choice<Value: RawRepresentable<String> & CaseIterable>(_ field: String, default: Value) -> Value?
+        {
+            guard let text = fields[field] else { return `default` }
+            guard let value = Value(rawValue: text) else {
+                report(
+                    line,
+                    "\(field) must be \(Value.allCases.map(\.rawValue).joined(separator: ", ")), not '\(text)'"
+                )
+                return nil
+            }
+            return value
+        }
+        switch system {
+        case .kafka:
+            guard only(["commit", "processing"]),
+                let commit = choice("commit", default: CommitPolicy.auto),
+                let processing = choice("processing", default: ProcessingMode.sync)
+            else { return nil }
+            return .kafka(commit: commit, processing: processing)
+        case .rabbitmq:
+            guard only(["settle"]), let settlement = choice("settle", default: Settlement.ack) else {
+                return nil
+            }
+            return .rabbitmq(settlement)
+        case .rocketmq:
+            guard only(["settle"]), let status = choice("settle", default: ConsumeStatus.success) else {
+                return nil
+            }
+            return .rocketmq(status)
+        case .activemq:
+            guard only(["settle"]), let listener = choice("settle", default: ListenerOutcome.returns) else {
+                return nil
+            }
+            return .activemq(listener)
         }
     }
 

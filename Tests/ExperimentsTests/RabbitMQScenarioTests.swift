@@ -212,3 +212,43 @@ struct MessageKindScopeTests {
         }
     }
 }
+
+extension MessageKindScopeTests {
+    @Test("A consumer speaks its broker's words: Kafka's commit, the queue brokers' settle")
+    func consumerFieldsPerBroker() {
+        let rabbit = """
+            name: kafka words in a rabbit
+            rabbitmq: "4.2"
+            nodes: 1
+            consumers:
+              c1: {commit: after-processing}
+            steps:
+              - publish m
+            """
+        guard case .failure(let problems) = ScenarioFile.parse(rabbit, file: "inline.yaml") else {
+            Issue.record("a RabbitMQ consumer with commit must be refused")
+            return
+        }
+        #expect(
+            problems.problems.contains {
+                $0.line == 5 && $0.reason == "a consumer here takes settle, not commit"
+            })
+        let kafka = try? ScenarioFile.parse(
+            """
+            name: settle in kafka
+            kafka: "3.7"
+            brokers: 3
+            consumers:
+              c1: {commit: auto, settle: ack}
+            steps:
+              - produce m
+            """, file: "inline.yaml"
+        ).get()
+        #expect(kafka == nil)
+        let good = try? ScenarioFile.parse(
+            rabbit.replacingOccurrences(of: "commit: after-processing", with: "settle: reject"),
+            file: "inline.yaml"
+        ).get()
+        #expect(good?.consumers == [.rabbitmq(.reject)])
+    }
+}

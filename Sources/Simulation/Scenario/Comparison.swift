@@ -114,7 +114,7 @@ public enum Comparison {
                 safest
                     ? [("acks", "all"), ("min.insync.replicas", "2")]
                     : [("acks", "all"), ("min.insync.replicas", "1")])
-            scenario.consumers = [ConsumerSpec(commit: safest ? .afterProcessing : .auto, processing: .sync)]
+            scenario.consumers = [.kafka(commit: safest ? .afterProcessing : .auto, processing: .sync)]
         case .rabbitmq:
             scenario.rabbitmq = .v40
             scenario.brokers = 3
@@ -122,7 +122,7 @@ public enum Comparison {
                 safest
                     ? [("x-queue-type", "quorum"), ("confirm.select", "true"), ("delivery_mode", "2")]
                     : [("x-queue-type", "classic"), ("durable", "true"), ("delivery_mode", "2")])
-            scenario.consumers = [ConsumerSpec(commit: .auto, processing: .sync)]
+            scenario.consumers = [.rabbitmq(.ack)]
         case .rocketmq:
             scenario.rocketmq = .v4
             scenario.brokers = 4
@@ -130,13 +130,13 @@ public enum Comparison {
                 safest
                     ? [("brokerRole", "SYNC_MASTER"), ("flushDiskType", "SYNC_FLUSH")]
                     : [("brokerRole", "ASYNC_MASTER"), ("flushDiskType", "ASYNC_FLUSH")])
-            scenario.consumers = [ConsumerSpec(commit: .auto, processing: .sync)]
+            scenario.consumers = [.rocketmq(.success)]
         case .activemq:
             scenario.activemq = .classic
             scenario.brokers = 1
             // The default already syncs every persistent send; the safest adds the re-send.
             set([("deliveryMode", "PERSISTENT"), ("journalDiskSyncStrategy", "always")])
-            scenario.consumers = [ConsumerSpec(commit: .auto, processing: .sync)]
+            scenario.consumers = [.activemq(.returns)]
         }
         var steps: [Step] = [
             .startConsumer(1),

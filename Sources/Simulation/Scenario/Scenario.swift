@@ -124,25 +124,24 @@ public struct Expectation: Equatable, Sendable {
 }
 
 /// The consumer application a scenario runs.
-public struct ConsumerSpec: Equatable, Sendable {
-    public var commit: CommitPolicy
-    public var processing: ProcessingMode
-    /// RabbitMQ: what the application answers to each delivery.
-    public var settlement: Settlement
-    /// RocketMQ: what the listener returns.
-    public var consumeStatus: ConsumeStatus
-    /// ActiveMQ: what onMessage does.
-    public var listener: ListenerOutcome
+public enum ConsumerSpec: Equatable, Sendable {
+    /// When offsets are committed, and whether processing is handed to another thread.
+    case kafka(commit: CommitPolicy, processing: ProcessingMode)
+    /// What the application answers to each delivery.
+    case rabbitmq(Settlement)
+    /// What the listener returns.
+    case rocketmq(ConsumeStatus)
+    /// What onMessage does.
+    case activemq(ListenerOutcome)
 
-    public init(
-        commit: CommitPolicy, processing: ProcessingMode, settlement: Settlement = .ack,
-        consumeStatus: ConsumeStatus = .success, listener: ListenerOutcome = .returns
-    ) {
-        self.commit = commit
-        self.processing = processing
-        self.settlement = settlement
-        self.consumeStatus = consumeStatus
-        self.listener = listener
+    /// The consumer a scenario gets when its file says nothing of it, for `system`.
+    public static func plain(for system: BrokerSystem) -> ConsumerSpec {
+        switch system {
+        case .kafka: .kafka(commit: .auto, processing: .sync)
+        case .rabbitmq: .rabbitmq(.ack)
+        case .rocketmq: .rocketmq(.success)
+        case .activemq: .activemq(.returns)
+        }
     }
 }
 

@@ -51,23 +51,28 @@ public enum ScenarioRunner {
             var world = KafkaWorld(config: config, seed: seed, recordsTrace: recordTrace)
             for _ in 0..<max(1, scenario.producers) { _ = world.addProducer() }
             for consumer in scenario.consumers {
-                _ = world.addConsumer(commit: consumer.commit, processing: consumer.processing)
+                guard case .kafka(let commit, let processing) = consumer else { continue }
+                _ = world.addConsumer(commit: commit, processing: processing)
             }
             return play(scenario, in: world, nodes: config.brokers, seed: seed)
         case .rabbitmq(let config):
             var world = RabbitWorld(config: config, seed: seed, recordsTrace: recordTrace)
             for _ in 0..<max(1, scenario.producers) { _ = world.addPublisher() }
-            for consumer in scenario.consumers { _ = world.addConsumer(settlement: consumer.settlement) }
+            for case .rabbitmq(let settlement) in scenario.consumers {
+                _ = world.addConsumer(settlement: settlement)
+            }
             return play(scenario, in: world, nodes: config.nodes, seed: seed)
         case .rocketmq(let config):
             var world = RocketWorld(config: config, seed: seed, recordsTrace: recordTrace)
             for _ in 0..<max(1, scenario.producers) { _ = world.addProducer() }
-            for consumer in scenario.consumers { _ = world.addConsumer(status: consumer.consumeStatus) }
+            for case .rocketmq(let status) in scenario.consumers { _ = world.addConsumer(status: status) }
             return play(scenario, in: world, nodes: config.nodes, seed: seed)
         case .activemq(let config):
             var world = ActiveMQWorld(config: config, seed: seed, recordsTrace: recordTrace)
             for _ in 0..<max(1, scenario.producers) { _ = world.addProducer() }
-            for consumer in scenario.consumers { _ = world.addConsumer(listener: consumer.listener) }
+            for case .activemq(let listener) in scenario.consumers {
+                _ = world.addConsumer(listener: listener)
+            }
             return play(scenario, in: world, nodes: 1, seed: seed)
         }
     }
