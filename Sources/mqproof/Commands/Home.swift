@@ -73,7 +73,7 @@ struct Home: ParsableCommand {
                     question: next.question[app.primaryLanguage]))
             Output.lines(
                 app.terminal.hanging(
-                    step + style.dim("  (\(next.position)/\(plan.steps.count))"),
+                    step + "  (\(next.position)/\(plan.steps.count))",
                     first: style.bold(ui.label(.nextStep, width: labelWidth))))
             Output.line(String(repeating: " ", count: labelWidth) + style.code("mqproof study"))
         } else {
