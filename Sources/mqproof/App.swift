@@ -64,14 +64,16 @@ enum LanguageChoice: String, ExpressibleByArgument, CaseIterable {
 struct App {
     let store: ContentStore
     let languages: [Language]
-    let terminal: Terminal
+    let environment: Environment
+
+    var terminal: Terminal { environment.terminal }
+    var clock: WallClock { environment.clock }
 
     /// The language for single-language lines (titles, lists) when both are shown.
     var primaryLanguage: Language { languages[0] }
 
-    static func open(_ options: GlobalOptions) throws -> App {
-        let environment = ProcessInfo.processInfo.environment
-        let path = try databasePath(options, environment: environment)
+    static func open(_ options: GlobalOptions, in environment: Environment) throws -> App {
+        let path = try databasePath(options, environment: environment.variables)
         let store: ContentStore
         do {
             store = try ContentStore(path: path)
@@ -81,8 +83,8 @@ struct App {
         try importContent(into: store, from: options.content)
         return App(
             store: store,
-            languages: (options.lang ?? LanguageChoice.fromEnvironment(environment)).languages,
-            terminal: Terminal.current(environment: environment))
+            languages: (options.lang ?? LanguageChoice.fromEnvironment(environment.variables)).languages,
+            environment: environment)
     }
 
     static func databasePath(_ options: GlobalOptions, environment: [String: String]) throws -> String {
@@ -174,9 +176,4 @@ struct App {
         }
         return Failure(message: message)
     }
-}
-
-/// The process environment, read only at the edge.
-enum ProcessEnvironment {
-    static var values: [String: String] { ProcessInfo.processInfo.environment }
 }

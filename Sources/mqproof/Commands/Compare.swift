@@ -3,7 +3,7 @@ import Foundation
 import Simulation
 
 /// One workload and one fault schedule against the four brokers, default against safest.
-struct Compare: ParsableCommand {
+struct Compare: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Run one workload and one power loss against Kafka, RabbitMQ, RocketMQ and ActiveMQ.",
@@ -59,7 +59,7 @@ struct Compare: ParsableCommand {
         var rows: [Row]
     }
 
-    func run() throws {
+    func run(in environment: Environment) throws {
         let rows = try Comparison.run(workload)
         if output.json {
             try Output.json(
@@ -77,8 +77,8 @@ struct Compare: ParsableCommand {
                     }))
             return
         }
-        let style = Terminal.current().style
-        let ui = language.ui
+        let style = environment.terminal.style
+        let ui = language.ui(environment)
         Output.line(
             style.bold(ui(.compareTitle(messages: messages, every: every, faultAt: faultAt, down: down))))
         Output.line(style.dim(ui(.compareDeterministic(seed: seed))))
@@ -107,7 +107,7 @@ struct Compare: ParsableCommand {
         }
         Output.line()
         Output.lines(
-            Terminal.current().hanging(
+            environment.terminal.hanging(
                 ui(.compareLegend),
                 first: style.dim(ui.label(.legend, width: 10))))
     }

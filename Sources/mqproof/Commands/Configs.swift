@@ -2,7 +2,7 @@ import ArgumentParser
 import Simulation
 
 /// Lists the config keys a scenario may set for one broker: values, default, source.
-struct Configs: ParsableCommand {
+struct Configs: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "configs",
         abstract:
@@ -62,15 +62,15 @@ struct Configs: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run(in environment: Environment) throws {
         let (version, rows) = try rows()
         if output.json {
             try Output.json(rows)
             return
         }
-        let terminal = Terminal.current()
+        let terminal = environment.terminal
         let style = terminal.style
-        let ui = language.ui
+        let ui = language.ui(environment)
         let name =
             ["kafka": "Kafka", "rabbitmq": "RabbitMQ", "rocketmq": "RocketMQ", "activemq": "ActiveMQ"][
                 system.rawValue] ?? system.rawValue

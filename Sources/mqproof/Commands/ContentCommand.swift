@@ -9,7 +9,7 @@ struct ContentCommand: ParsableCommand {
         subcommands: [Check.self])
 
     /// Validates a content tree without touching the database.
-    struct Check: ParsableCommand {
+    struct Check: EnvironmentCommand {
         static let configuration = CommandConfiguration(
             commandName: "check",
             abstract: "Validate the content and list every problem as file:line: reason.",
@@ -46,7 +46,7 @@ struct ContentCommand: ParsableCommand {
             var warnings: [String] = []
         }
 
-        func run() throws {
+        func run(in environment: Environment) throws {
             let tree = try App.contentFiles(content)
             let report: Report
             switch App.parser.parse(tree) {
@@ -72,7 +72,7 @@ struct ContentCommand: ParsableCommand {
             if output.json {
                 try Output.json(report)
             } else if report.ok {
-                let ui = language.ui
+                let ui = language.ui(environment)
                 Output.line(
                     ui(
                         .contentOK(
@@ -96,7 +96,8 @@ struct ContentCommand: ParsableCommand {
                 for warning in report.warnings { Output.line(ui(.warning) + warning) }
             } else {
                 for problem in report.problems { Output.line("\(problem)") }
-                Output.error(language.ui(.problemsIn(report.problems.count, origin: report.origin)))
+                Output.error(
+                    language.ui(environment)(.problemsIn(report.problems.count, origin: report.origin)))
             }
             if !report.ok { throw ExitCode.failure }
         }

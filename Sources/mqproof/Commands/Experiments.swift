@@ -3,7 +3,7 @@ import Experiments
 import Simulation
 
 /// Lists the experiment catalogue: every executable proof an answer can link to.
-struct ExperimentsCommand: ParsableCommand {
+struct ExperimentsCommand: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "experiments",
         abstract: "List the experiments (executable proofs) answers link to, with their claims.")
@@ -21,7 +21,7 @@ struct ExperimentsCommand: ParsableCommand {
         var claim: [String: String]
     }
 
-    func run() throws {
+    func run(in environment: Environment) throws {
         let items = ExperimentCatalogue.all.map { experiment in
             Item(
                 id: experiment.id, scenario: experiment.scenarioID, proves: experiment.info.kind?.rawValue,
@@ -33,10 +33,10 @@ struct ExperimentsCommand: ParsableCommand {
             try Output.json(items)
             return
         }
-        let terminal = Terminal.current()
-        let languages = language.languages
+        let terminal = environment.terminal
+        let languages = language.languages(environment)
         for experiment in ExperimentCatalogue.all {
-            let kind = experiment.info.kind.map { language.ui(.kind($0)) } ?? ""
+            let kind = experiment.info.kind.map { language.ui(environment)(.kind($0)) } ?? ""
             let pair = experiment.info.contrast.map { " ↔ \($0)" } ?? ""
             Output.line(
                 terminal.style.accent(experiment.id.rightPadded(to: 5))
@@ -50,7 +50,7 @@ struct ExperimentsCommand: ParsableCommand {
 }
 
 /// Runs every claim's experiments and says whether each claim still holds.
-struct Verify: ParsableCommand {
+struct Verify: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract:
@@ -82,9 +82,9 @@ struct Verify: ParsableCommand {
         if let seeds, seeds < 1 { throw ValidationError("--seeds must be at least 1") }
     }
 
-    func run() throws {
-        let terminal = Terminal.current()
-        let ui = language.ui
+    func run(in environment: Environment) throws {
+        let terminal = environment.terminal
+        let ui = language.ui(environment)
         var rows: [Row] = []
         for experiment in ExperimentCatalogue.all {
             let config = try experiment.scenario.resolvedConfig()
@@ -137,7 +137,7 @@ struct Verify: ParsableCommand {
                 let restIndent = String(repeating: " ", count: 36)
                 // With --lang both, each claim in both languages, under each other.
                 let experiment = ExperimentCatalogue.experiment(row.id)
-                let claims = language.languages.map { language in
+                let claims = language.languages(environment).map { language in
                     (language == .zh ? experiment?.titleZH : experiment?.titleEN) ?? row.claim
                 }
                 for (index, claim) in claims.enumerated() {

@@ -8,7 +8,7 @@ struct ExportCommand: ParsableCommand {
         commandName: "export", abstract: "Export the questions as an Anki deck (.apkg) or CSV.",
         subcommands: [Anki.self, CSV.self])
 
-    struct Anki: ParsableCommand {
+    struct Anki: EnvironmentCommand {
         static let configuration = CommandConfiguration(
             commandName: "anki",
             abstract:
@@ -20,8 +20,8 @@ struct ExportCommand: ParsableCommand {
         @Flag(help: "Replace the file if it exists.") var force = false
         @Argument(help: "The .apkg file to write.") var file: String
 
-        func run() throws {
-            let app = try App.open(options)
+        func run(in environment: Environment) throws {
+            let app = try App.open(options, in: environment)
             let entries = try app.store.allEntries()
             let languages = app.languages
             let notes = entries.map { entry in
@@ -40,7 +40,8 @@ struct ExportCommand: ParsableCommand {
             }
             let package: Data
             do {
-                package = try AnkiPackage.package(notes, nowMilliseconds: Clock.now.millisecondsSinceEpoch)
+                package = try AnkiPackage.package(
+                    notes, nowMilliseconds: app.clock.now().millisecondsSinceEpoch)
             } catch {
                 throw Failure(message: "\(error)")
             }
@@ -49,7 +50,7 @@ struct ExportCommand: ParsableCommand {
         }
     }
 
-    struct CSV: ParsableCommand {
+    struct CSV: EnvironmentCommand {
         static let configuration = CommandConfiguration(
             commandName: "csv",
             abstract: "Write the questions as CSV (RFC 4180): id, topic, tags, questions and answers.")
@@ -57,8 +58,8 @@ struct ExportCommand: ParsableCommand {
         @Flag(help: "Replace the file if it exists.") var force = false
         @Argument(help: "The .csv file to write (- for standard output).") var file: String
 
-        func run() throws {
-            let app = try App.open(options)
+        func run(in environment: Environment) throws {
+            let app = try App.open(options, in: environment)
             var rows = [
                 ["id", "topic", "difficulty", "tags", "question_zh", "question_en", "answer_zh", "answer_en"]
             ]

@@ -2,7 +2,7 @@ import ArgumentParser
 import Content
 
 /// The home screen: what is here and what to try next.
-struct Home: ParsableCommand {
+struct Home: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "home",
         abstract: "Show the topics, how much content there is, and what to try next.")
@@ -23,8 +23,8 @@ struct Home: ParsableCommand {
         var tryNext: [String]
     }
 
-    func run() throws {
-        let app = try App.open(options)
+    func run(in environment: Environment) throws {
+        let app = try App.open(options, in: environment)
         let counts = try app.store.counts()
         let topics = try app.store.topics()
         // Where a learner starts: the entry from the seed document's first heading (why introduce

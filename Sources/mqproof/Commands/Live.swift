@@ -4,7 +4,7 @@ import LiveExperiments
 import Simulation
 
 /// The why-MQ experiments, measured live on this machine.
-struct Live: ParsableCommand {
+struct Live: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "live",
         abstract:
@@ -67,9 +67,9 @@ struct Live: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run(in environment: Environment) throws {
         if simulated {
-            try runSimulatedPeakShaving()
+            try runSimulatedPeakShaving(environment)
             return
         }
         let folder = FileManager.default.temporaryDirectory.appending(
@@ -89,8 +89,8 @@ struct Live: ParsableCommand {
             try Output.json(report)
             return
         }
-        let style = Terminal.current().style
-        let ui = language.ui
+        let style = environment.terminal.style
+        let ui = language.ui(environment)
         Output.line(style.dim(ui(.measuredOn(report.machine))))
         if let result = report.peakShaving {
             Output.line()
@@ -111,7 +111,7 @@ struct Live: ParsableCommand {
                         + "\(side.peakDatabaseConcurrency)".leftPadded(to: 14)
                         + String(format: "%.2f s", side.seconds).leftPadded(to: 10))
             }
-            Output.lines(Terminal.current().hanging(ui(.peakShavingMeaning), first: "").map(style.dim))
+            Output.lines(environment.terminal.hanging(ui(.peakShavingMeaning), first: "").map(style.dim))
         }
         if let result = report.asyncSignup {
             Output.line()
@@ -146,7 +146,7 @@ struct Live: ParsableCommand {
                                     to: 10),
                                 fsyncsPerMessage: String(format: "%.3f", side.fsyncsPerMessage))))
             }
-            Output.lines(Terminal.current().hanging(ui(.fsyncMeaning), first: "").map(style.dim))
+            Output.lines(environment.terminal.hanging(ui(.fsyncMeaning), first: "").map(style.dim))
         }
     }
 
@@ -162,7 +162,7 @@ struct Live: ParsableCommand {
         var queued: PeakShavingSide
     }
 
-    private func runSimulatedPeakShaving() throws {
+    private func runSimulatedPeakShaving(_ environment: Environment) throws {
         let setup = simulatedSetup
         let outcome = PeakShavingModel.run(setup, seed: seed)
         if output.json {
@@ -174,9 +174,9 @@ struct Live: ParsableCommand {
                     direct: outcome.direct, queued: outcome.queued))
             return
         }
-        let terminal = Terminal.current()
+        let terminal = environment.terminal
         let style = terminal.style
-        let ui = language.ui
+        let ui = language.ui(environment)
         Output.lines(
             terminal.hanging(
                 ui(

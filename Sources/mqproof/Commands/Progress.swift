@@ -10,15 +10,15 @@ struct ProgressCommand: ParsableCommand {
         abstract: "Export or import quiz progress (card states, every answer, settings) as JSON.",
         subcommands: [Export.self, Import.self])
 
-    struct Export: ParsableCommand {
+    struct Export: EnvironmentCommand {
         static let configuration = CommandConfiguration(
             commandName: "export", abstract: "Write all quiz progress to a JSON file.")
         @OptionGroup var options: GlobalOptions
         @Flag(help: "Replace the file if it exists.") var force = false
         @Argument(help: "The file to write (- for standard output).") var file: String
 
-        func run() throws {
-            let app = try App.open(options)
+        func run(in environment: Environment) throws {
+            let app = try App.open(options, in: environment)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let archive = try app.store.exportProgress()
@@ -30,7 +30,7 @@ struct ProgressCommand: ParsableCommand {
         }
     }
 
-    struct Import: ParsableCommand {
+    struct Import: EnvironmentCommand {
         static let configuration = CommandConfiguration(
             commandName: "import",
             abstract: "Merge quiz progress from a JSON file written by export. A bad file changes nothing.",
@@ -49,8 +49,8 @@ struct ProgressCommand: ParsableCommand {
         /// No real export comes near this: a year of daily study is about 5 MB.
         static let maximumSize = 64 << 20
 
-        func run() throws {
-            let app = try App.open(options)
+        func run(in environment: Environment) throws {
+            let app = try App.open(options, in: environment)
             let archive = try Self.read(file)
             let known = Set(QuizCards.make(from: try app.store.allEntries()).map(\.card.id))
             let problems = ProgressCheck.problems(in: archive, knownCards: known)
@@ -62,7 +62,8 @@ struct ProgressCommand: ParsableCommand {
                         + "; nothing was changed")
             }
             if replace {
-                let backup = app.store.path + ".progress-backup-\(Clock.now.millisecondsSinceEpoch).json"
+                let backup =
+                    app.store.path + ".progress-backup-\(app.clock.now().millisecondsSinceEpoch).json"
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 try OutputFile.write(
@@ -245,7 +246,7 @@ enum ProgressCheck {
 }
 
 /// Reviews today, streak, retention, cards by state, and what falls due over the next 30 days.
-struct Stats: ParsableCommand {
+struct Stats: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Show quiz statistics: today, streak, true retention, states, due forecast.")
@@ -263,12 +264,12 @@ struct Stats: ParsableCommand {
         var dueForecast: [Int]
     }
 
-    func run() throws {
-        let app = try App.open(options)
+    func run(in environment: Environment) throws {
+        let app = try App.open(options, in: environment)
         let states = try app.store.cardStates()
         let reviews = try app.store.reviews()
         let totalCards = QuizCards.make(from: try app.store.allEntries()).count
-        let dayStarts = (0...30).map { Clock.startOfDay(offset: $0).millisecondsSinceEpoch }
+        let dayStarts = (0...30).map { app.clock.startOfDay(offset: $0).millisecondsSinceEpoch }
         let todayStart = dayStarts[0]
         let reviewsToday = reviews.filter { $0.reviewedMs >= todayStart }.count
         // Streak: consecutive days, ending today (or yesterday), with at least one answer. Days
@@ -276,8 +277,8 @@ struct Stats: ParsableCommand {
         let times = reviews.map(\.reviewedMs).sorted(by: >)
         var next = 0
         func answered(daysAgo: Int) -> Bool {
-            let start = Clock.startOfDay(offset: -daysAgo).millisecondsSinceEpoch
-            let end = Clock.startOfDay(offset: 1 - daysAgo).millisecondsSinceEpoch
+            let start = app.clock.startOfDay(offset: -daysAgo).millisecondsSinceEpoch
+            let end = app.clock.startOfDay(offset: 1 - daysAgo).millisecondsSinceEpoch
             while next < times.count && times[next] >= end { next += 1 }
             return next < times.count && times[next] >= start
         }
@@ -287,7 +288,7 @@ struct Stats: ParsableCommand {
             streak += 1
             day += 1
         }
-        let monthAgo = Clock.startOfDay(offset: -30).millisecondsSinceEpoch
+        let monthAgo = app.clock.startOfDay(offset: -30).millisecondsSinceEpoch
         let matured = reviews.filter {
             $0.reviewedMs >= monthAgo && $0.stateBefore == Card.State.review.rawValue
         }

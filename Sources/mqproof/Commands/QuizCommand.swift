@@ -7,7 +7,7 @@ import Simulation
 
 /// A terminal quiz scheduled by FSRS-6: due reviews first, then new cards, every answer stored
 /// before the next card shows.
-struct QuizCommand: ParsableCommand {
+struct QuizCommand: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "quiz",
         abstract: "Drill with spaced repetition (FSRS-6): recall cards you grade, and auto-graded questions.",
@@ -40,8 +40,8 @@ struct QuizCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
-        let app = try App.open(options)
+    func run(in environment: Environment) throws {
+        let app = try App.open(options, in: environment)
         let store = app.store
         for (key, value) in [
             ("new_per_day", newPerDay.map(String.init)), ("reviews_per_day", reviewsPerDay.map(String.init)),
@@ -57,23 +57,6 @@ struct QuizCommand: ParsableCommand {
         let deck = try QuizDeck.open(app, filter: CardFilter(topic: topic, tag: tag, difficulty: difficulty))
         var runner = deck.runner(app)
         runner.run()
-    }
-}
-
-/// The wall clock, read here at the edge and handed to the quiz as instants.
-enum Clock {
-    static var now: Instant { Instant(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)) }
-
-    static var startOfToday: Instant {
-        Instant(
-            millisecondsSinceEpoch: Int64(
-                Calendar.current.startOfDay(for: Date()).timeIntervalSince1970 * 1000))
-    }
-
-    static func startOfDay(offset days: Int) -> Instant {
-        let start = Calendar.current.date(
-            byAdding: .day, value: days, to: Calendar.current.startOfDay(for: Date()))!
-        return Instant(millisecondsSinceEpoch: Int64(start.timeIntervalSince1970 * 1000))
     }
 }
 

@@ -9,6 +9,7 @@ struct QuizDeck {
     let cards: [QuizCards.Content]
     let entries: [String: Entry]
     let stored: [String: StoredCardState]
+    let clock: WallClock
 
     static func open(_ app: App, filter: CardFilter = CardFilter(), reportImpossible: Bool = true) throws
         -> QuizDeck
@@ -38,8 +39,8 @@ struct QuizDeck {
         if stored.count < allStored.count && reportImpossible {
             Output.error(app.ui(.impossibleStates(allStored.count - stored.count)))
         }
-        let now = Clock.now
-        let today = Clock.startOfToday
+        let now = app.clock.now()
+        let today = app.clock.startOfToday
         let todays = try store.reviews(sinceMs: today.millisecondsSinceEpoch)
         let everReviewedBefore = Set(
             try store.reviews().filter { $0.reviewedMs < today.millisecondsSinceEpoch }.map(\.cardID))
@@ -50,12 +51,13 @@ struct QuizDeck {
             limits: limits, newToday: newToday, reviewsToday: reviewsToday, now: now, scheduler: scheduler)
         return QuizDeck(
             session: session, cards: cards,
-            entries: Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0) }), stored: stored)
+            entries: Dictionary(uniqueKeysWithValues: entries.map { ($0.id, $0) }), stored: stored,
+            clock: app.clock)
     }
 
     /// Cards due now or soon (learning and review) and new cards left today.
     var today: (due: Int, new: Int) {
-        let counts = session.remaining(now: Clock.now)
+        let counts = session.remaining(now: clock.now())
         return (counts.learning + counts.review, counts.new)
     }
 

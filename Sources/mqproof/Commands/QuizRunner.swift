@@ -52,7 +52,7 @@ struct QuizRunner {
     }
 
     mutating func run() {
-        let counts = session.remaining(now: Clock.now)
+        let counts = session.remaining(now: app.clock.now())
         if session.current == nil {
             Output.line(ui(.nothingDue))
             return
@@ -64,11 +64,11 @@ struct QuizRunner {
         )
         while let card = session.current {
             guard let item = content[card.id], let entry = entries[item.entry] else {
-                _ = session.bury(now: Clock.now)
+                _ = session.bury(now: app.clock.now())
                 continue
             }
             Output.line()
-            let left = session.remaining(now: Clock.now)
+            let left = session.remaining(now: app.clock.now())
             Output.line(
                 style.dim(
                     "[" + ui(.cardCounts(learning: left.learning, review: left.review, new: left.new)) + "]  "
@@ -147,7 +147,7 @@ struct QuizRunner {
                     show({ options[correct][$0] }, first: ui(.theAnswer))
                 }
                 show({ item.explanation[$0] }, first: "  ")
-                record(session.answer(graded.rating, at: Clock.now, fuzzFactor: fuzz(card)))
+                record(session.answer(graded.rating, at: app.clock.now(), fuzzFactor: fuzz(card)))
                 return true
             }
         }
@@ -159,7 +159,7 @@ struct QuizRunner {
         guard let experiment = ExperimentCatalogue.experiment(experimentID),
             let config = try? experiment.scenario.resolvedConfig()
         else {
-            _ = session.bury(now: Clock.now)
+            _ = session.bury(now: app.clock.now())
             return true
         }
         let scenario = experiment.scenario
@@ -208,7 +208,7 @@ struct QuizRunner {
                             : (experiment.info.claim?.en ?? experiment.titleEN)
                     }, first: "  ")
                 Output.line(style.dim("  mqproof run \(experiment.id) --trace"))
-                record(session.answer(graded.rating, at: Clock.now, fuzzFactor: fuzz(card)))
+                record(session.answer(graded.rating, at: app.clock.now(), fuzzFactor: fuzz(card)))
                 return true
             }
         }
@@ -216,7 +216,7 @@ struct QuizRunner {
 
     /// Self-grading for recall cards, with each button's next interval.
     private mutating func grade(_ card: QuizCard) -> Bool {
-        let now = Clock.now
+        let now = app.clock.now()
         let previews = session.previews(at: now, fuzzFactor: fuzz(card))
         let buttons = previews.enumerated().map { index, preview in
             "\(index + 1) \(ui(.rating(index + 1))) \(preview.intervalLabel)"
@@ -233,7 +233,7 @@ struct QuizRunner {
                     Output.line(style.dim(ui(.press1To4)))
                     continue
                 }
-                record(session.answer(rating, at: Clock.now, fuzzFactor: fuzz(card)))
+                record(session.answer(rating, at: app.clock.now(), fuzzFactor: fuzz(card)))
                 return true
             }
         }
@@ -247,9 +247,9 @@ struct QuizRunner {
             undo()
             return true
         case "b", "B":
-            if let id = session.bury(now: Clock.now) {
-                let tomorrow = Clock.startOfDay(offset: 1)
-                let current = stored[id].map(QuizCards.card) ?? Card(due: Clock.now)
+            if let id = session.bury(now: app.clock.now()) {
+                let tomorrow = app.clock.startOfDay(offset: 1)
+                let current = stored[id].map(QuizCards.card) ?? Card(due: app.clock.now())
                 let state = QuizCards.stored(
                     current, id: id, leech: stored[id]?.leech ?? false, buriedUntil: tomorrow)
                 save { try app.store.saveCardState(state) }
@@ -258,7 +258,7 @@ struct QuizRunner {
             }
             return true
         case "s", "S":
-            session.skip(now: Clock.now)
+            session.skip(now: app.clock.now())
             return true
         default:
             return nil
@@ -293,7 +293,7 @@ struct QuizRunner {
     }
 
     private mutating func undo() {
-        guard let last = answered.popLast(), session.undo(now: Clock.now) != nil else {
+        guard let last = answered.popLast(), session.undo(now: app.clock.now()) != nil else {
             Output.line(style.dim(ui(.nothingToUndo)))
             return
         }

@@ -4,7 +4,7 @@ import Foundation
 import Simulation
 
 /// Runs a scenario file or a built-in scenario and reports what the checker found.
-struct Run: ParsableCommand {
+struct Run: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract:
@@ -61,7 +61,7 @@ struct Run: ParsableCommand {
         }
     }
 
-    func run() throws {
+    func run(in environment: Environment) throws {
         let reference = scenario
         var scenario = try Self.load(scenario)
         for setting in settings {
@@ -82,8 +82,8 @@ struct Run: ParsableCommand {
         let experiment =
             ExperimentCatalogue.experiment(reference)
             ?? ExperimentCatalogue.all.first { $0.scenarioID == reference }
-        let languages = language.languages
-        let ui = language.ui
+        let languages = language.languages(environment)
+        let ui = language.ui(environment)
         if let seeds {
             let sweep = SeedSweep.run(
                 scenario, config: config, seeds: seed...(seed + UInt64(seeds - 1)), progress: !output.json,
@@ -91,7 +91,7 @@ struct Run: ParsableCommand {
             if output.json {
                 try Output.json(sweep.report(scenario: reference))
             } else {
-                sweep.print(reference: reference, terminal: Terminal.current(), ui: ui)
+                sweep.print(reference: reference, terminal: environment.terminal, ui: ui)
             }
             if !sweep.allPassed { throw ExitCode.failure }
             return
@@ -116,7 +116,7 @@ struct Run: ParsableCommand {
         } else {
             RunView(
                 scenario: scenario, experiment: experiment, languages: languages, run: run,
-                terminal: Terminal.current(),
+                terminal: environment.terminal,
                 showTrace: trace, showRoutine: allEvents
             ).print()
         }
@@ -162,7 +162,7 @@ struct Run: ParsableCommand {
 }
 
 /// Lists the built-in scenarios.
-struct Scenarios: ParsableCommand {
+struct Scenarios: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "scenarios",
         abstract: "List the built-in scenarios that `mqproof run` knows by id.")
@@ -176,7 +176,7 @@ struct Scenarios: ParsableCommand {
         var claim: String?
     }
 
-    func run() throws {
+    func run(in environment: Environment) throws {
         let items = ScenarioLibrary.all.compactMap { entry -> Item? in
             guard case .success(let scenario) = ScenarioLibrary.scenario(entry) else { return nil }
             return Item(id: entry.id, name: scenario.name, claim: scenario.claim)
@@ -185,12 +185,12 @@ struct Scenarios: ParsableCommand {
             try Output.json(items)
             return
         }
-        let terminal = Terminal.current()
+        let terminal = environment.terminal
         let width = items.map(\.id.count).max() ?? 0
         for item in items {
             // A scenario file's name is English; in Chinese, its experiment's title says the same.
             let experiment = ExperimentCatalogue.all.first { $0.scenarioID == item.id }
-            let name = language.ui.isChinese ? (experiment?.titleZH ?? item.name) : item.name
+            let name = language.ui(environment).isChinese ? (experiment?.titleZH ?? item.name) : item.name
             Output.lines(
                 terminal.hanging(
                     name, first: terminal.style.accent(item.id.rightPadded(to: width)) + "  ",

@@ -3,7 +3,7 @@ import Content
 import Foundation
 
 /// Ranked search over both languages, for questions typed the way people ask them.
-struct Search: ParsableCommand {
+struct Search: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract: "Search questions and answers in Chinese and English.",
@@ -47,9 +47,9 @@ struct Search: ParsableCommand {
         var results: [Result]
     }
 
-    func run() throws {
+    func run(in environment: Environment) throws {
         let text = terms.joined(separator: " ")
-        let app = try App.open(options)
+        let app = try App.open(options, in: environment)
         guard let found = try app.store.search(text, limit: limit) else {
             throw Failure(
                 message: text.isEmpty

@@ -3,7 +3,7 @@ import Content
 import Experiments
 
 /// Shows one question with its answer, key points, misconceptions, sources and experiments.
-struct Show: ParsableCommand {
+struct Show: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Show a question and its answer.")
 
@@ -15,8 +15,8 @@ struct Show: ParsableCommand {
         completion: .none)
     var id: String
 
-    func run() throws {
-        let app = try App.open(options)
+    func run(in environment: Environment) throws {
+        let app = try App.open(options, in: environment)
         var entry = try app.store.entry(id: id)
         if entry == nil, let number = Int(id) {
             guard let found = LastSearch.result(number, store: app.store) else {

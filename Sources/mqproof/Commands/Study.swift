@@ -7,7 +7,7 @@ import Simulation
 
 /// Walks the study path: for each question in turn, read the answer, run its proof, quiz its
 /// cards. Each call takes the next step and says what comes after it.
-struct Study: ParsableCommand {
+struct Study: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",
         abstract: "Take the next step on the study path: read an answer, run its proof, quiz its cards.",
@@ -27,8 +27,8 @@ struct Study: ParsableCommand {
     @Option(help: "Take the next step of this question instead of the first unfinished one.")
     var entry: String?
 
-    func run() throws {
-        let app = try App.open(options)
+    func run(in environment: Environment) throws {
+        let app = try App.open(options, in: environment)
         let plan = try StudyPlan.load(app)
         if path {
             if output.json {
@@ -65,7 +65,7 @@ struct Study: ParsableCommand {
                     ui(.pathPosition(step.position, of: plan.steps.count)) + " · "
                         + step.stageTitle[app.primaryLanguage]))
         Output.line()
-        let now = Clock.now.millisecondsSinceEpoch
+        let now = app.clock.now().millisecondsSinceEpoch
         switch plan.nextAction(for: step) {
         case .read:
             guard let entry = try app.store.entry(id: step.entryID) else { return }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Content
 
 /// Lists the topic groups with their entry counts.
-struct Topics: ParsableCommand {
+struct Topics: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "topics",
         abstract: "List the topics with how many questions each holds.")
@@ -10,8 +10,8 @@ struct Topics: ParsableCommand {
     @OptionGroup var options: GlobalOptions
     @OptionGroup var output: JSONOption
 
-    func run() throws {
-        let app = try App.open(options)
+    func run(in environment: Environment) throws {
+        let app = try App.open(options, in: environment)
         let topics = try app.store.topics()
         if output.json {
             try Output.json(topics)
@@ -22,7 +22,7 @@ struct Topics: ParsableCommand {
 }
 
 /// Lists questions, all or one topic's.
-struct List: ParsableCommand {
+struct List: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List the questions, grouped by topic.")
 
@@ -32,8 +32,8 @@ struct List: ParsableCommand {
     @Option(help: "Only this topic's questions (an id from `mqproof topics`).")
     var topic: String?
 
-    func run() throws {
-        let app = try App.open(options)
+    func run(in environment: Environment) throws {
+        let app = try App.open(options, in: environment)
         let topics = try app.store.topics()
         if let topic, !topics.contains(where: { $0.topic.id == topic }) {
             throw app.unknown("topic", topic, among: topics.map(\.topic.id), searchHint: false)

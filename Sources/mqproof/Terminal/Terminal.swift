@@ -12,7 +12,7 @@ struct Terminal {
     var style: Style
 
     /// Colour only on a terminal, never with `NO_COLOR` set (https://no-color.org) or a dumb `TERM`.
-    static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> Terminal {
+    static func current(environment: [String: String]) -> Terminal {
         let isTerminal = isatty(STDOUT_FILENO) == 1
         let noColor = environment["NO_COLOR"].map { !$0.isEmpty } ?? false
         let dumb = environment["TERM"] == nil || environment["TERM"] == "dumb"

@@ -24,10 +24,6 @@ struct UI: Sendable {
 
     init(_ languages: [Language]) { language = languages.first ?? .en }
 
-    init(_ choice: LanguageChoice?, environment: [String: String] = ProcessEnvironment.values) {
-        self.init((choice ?? LanguageChoice.fromEnvironment(environment)).languages)
-    }
-
     func callAsFunction(_ text: UIText) -> String { text[language] }
 
     /// A label padded to `width` display columns, for aligned label columns.
@@ -45,11 +41,11 @@ struct LanguageOption: ParsableArguments {
                 "Default: $MQPROOF_LANG, else zh when $LC_ALL, $LC_MESSAGES or $LANG is Chinese, else en."))
     var lang: LanguageChoice?
 
-    var languages: [Language] {
-        (lang ?? LanguageChoice.fromEnvironment(ProcessEnvironment.values)).languages
+    func languages(_ environment: Environment) -> [Language] {
+        (lang ?? LanguageChoice.fromEnvironment(environment.variables)).languages
     }
 
-    var ui: UI { UI(languages) }
+    func ui(_ environment: Environment) -> UI { UI(languages(environment)) }
 }
 
 extension App {

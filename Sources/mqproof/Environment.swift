@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import Quiz
+
+/// What a command reads from the world it runs in: environment variables, the terminal and the
+/// clock. A command's `run()` builds it once from the process (`Environment.process()`) and hands
+/// it down; nothing below reads a global, and a test can run a command with its own (a fixed
+/// clock, a narrow pipe, other variables). Output still goes to the process's standard streams.
+struct Environment {
+    var variables: [String: String]
+    var terminal: Terminal
+    var clock: WallClock
+
+    static func process() -> Environment {
+        let variables = ProcessInfo.processInfo.environment
+        return Environment(
+            variables: variables, terminal: Terminal.current(environment: variables), clock: .system)
+    }
+}
+
+/// A command that runs in an Environment: its `run()` is the edge that reads the process.
+protocol EnvironmentCommand: ParsableCommand {
+    func run(in environment: Environment) throws
+}
+
+extension EnvironmentCommand {
+    func run() throws { try run(in: .process()) }
+}
+
+/// The wall clock as instants, in the local calendar. `system` reads the real one; `fixed`
+/// stands still, for tests.
+struct WallClock: Sendable {
+    let now: @Sendable () -> Instant
+    let calendar: Calendar
+
+    static let system = WallClock(
+        now: { Instant(millisecondsSinceEpoch: Int64(Date().timeIntervalSince1970 * 1000)) },
+        calendar: .current)
+
+    static func fixed(_ instant: Instant, calendar: Calendar = .current) -> WallClock {
+        WallClock(now: { instant }, calendar: calendar)
+    }
+
+    var startOfToday: Instant { startOfDay(offset: 0) }
+
+    /// The start of the day `days` from today (negative: before).
+    func startOfDay(offset days: Int) -> Instant {
+        let today = Date(timeIntervalSince1970: Double(now().millisecondsSinceEpoch) / 1000)
+        let start = calendar.date(byAdding: .day, value: days, to: calendar.startOfDay(for: today))!
+        return Instant(millisecondsSinceEpoch: Int64(start.timeIntervalSince1970 * 1000))
+    }
+}
