@@ -59,7 +59,7 @@ enum AMQPayload: WirePayload {
     }
 }
 
-public struct ActiveMQWorld: ScenarioWorld, EngineHosted {
+public struct ActiveMQWorld: ScenarioWorld, CountsConsumers {
     public let config: ActiveMQConfig
     public let seed: UInt64
     var engine: WorldEngine<AMQPayload, Timer>

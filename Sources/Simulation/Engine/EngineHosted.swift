@@ -77,3 +77,29 @@ extension EngineHosted {
         engine.setTimer(timer, for: node, incarnation: incarnation(of: node), after: delay)
     }
 }
+
+/// A world whose consumers count what they were delivered and what they processed: the queue
+/// brokers answer the client-side `wait until` conditions alike.
+protocol CountsConsumers: EngineHosted {
+    /// Consumer `consumer` (from 1): messages delivered to it and processed by it; nil if it
+    /// does not exist.
+    func counts(ofConsumer consumer: Int) -> (delivered: Int, processed: Int)?
+}
+
+extension CountsConsumers {
+    /// `acknowledged`, `all-completed`, `processed` and `polled`, as every queue broker answers them.
+    func holdsOnClients(_ condition: Condition) -> Bool {
+        switch condition {
+        case .acknowledged(let names): return engine.recorder.acknowledged(names)
+        case .allCompleted: return engine.recorder.history.pendingSends == 0
+        // A missing consumer reaches no count, not even 0.
+        case .processed(let consumer, let count):
+            guard let counts = counts(ofConsumer: consumer) else { return false }
+            return counts.processed >= count
+        case .polled(let consumer, let count):
+            guard let counts = counts(ofConsumer: consumer) else { return false }
+            return counts.delivered >= count
+        default: preconditionFailure("\(condition) is not a client-side condition")
+        }
+    }
+}

@@ -3,20 +3,18 @@
 extension RabbitWorld {
     // MARK: - Conditions, checks and final state
 
+    func counts(ofConsumer consumer: Int) -> (delivered: Int, processed: Int)? {
+        guard consumer <= consumers.count else { return nil }
+        return (consumers[consumer - 1].deliveredCount, consumers[consumer - 1].processedCount)
+    }
+
     public func holds(_ condition: Condition) -> Bool {
         switch condition {
-        case .acknowledged(let names):
-            return engine.recorder.acknowledged(names)
-        case .allCompleted:
-            return history.pendingSends == 0
+        case .acknowledged, .allCompleted, .processed, .polled: return holdsOnClients(condition)
         case .leaderIs(let broker):
             return currentLeader == broker
         case .offline:
             return isQuorum && currentLeader == nil
-        case .processed(let consumer, let count):
-            return consumer <= consumers.count && consumers[consumer - 1].processedCount >= count
-        case .polled(let consumer, let count):
-            return consumer <= consumers.count && consumers[consumer - 1].deliveredCount >= count
         case .replicated(let name, let broker):
             guard let id = engine.recorder.existingMessage(named: name) else { return false }
             return nodes[broker.value - 1].log.contains { $0.enqueued == id }

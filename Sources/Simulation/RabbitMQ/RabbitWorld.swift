@@ -112,7 +112,7 @@ enum RabbitPayload: WirePayload {
     }
 }
 
-public struct RabbitWorld: ScenarioWorld, EngineHosted {
+public struct RabbitWorld: ScenarioWorld, CountsConsumers {
     public let config: RabbitConfig
     public let seed: UInt64
     var engine: WorldEngine<RabbitPayload, Timer>

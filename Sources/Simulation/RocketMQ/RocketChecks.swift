@@ -3,14 +3,14 @@
 extension RocketWorld {
     // MARK: - Conditions, checks and final state
 
+    func counts(ofConsumer consumer: Int) -> (delivered: Int, processed: Int)? {
+        guard consumer <= consumers.count else { return nil }
+        return (consumers[consumer - 1].deliveredCount, consumers[consumer - 1].processedCount)
+    }
+
     public func holds(_ condition: Condition) -> Bool {
         switch condition {
-        case .acknowledged(let names): return engine.recorder.acknowledged(names)
-        case .allCompleted: return history.pendingSends == 0
-        case .processed(let consumer, let count):
-            return consumer <= consumers.count && consumers[consumer - 1].processedCount >= count
-        case .polled(let consumer, let count):
-            return consumer <= consumers.count && consumers[consumer - 1].deliveredCount >= count
+        case .acknowledged, .allCompleted, .processed, .polled: return holdsOnClients(condition)
         case .replicated(let name, let broker):
             guard let id = engine.recorder.existingMessage(named: name) else { return false }
             return nodes[broker.value - 1].log.contains { $0.message == id }

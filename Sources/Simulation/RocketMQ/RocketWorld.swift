@@ -110,7 +110,7 @@ struct RocketQueue: Hashable, Sendable {
     var retry: Bool
 }
 
-public struct RocketWorld: ScenarioWorld, EngineHosted {
+public struct RocketWorld: ScenarioWorld, CountsConsumers {
     public let config: RocketConfig
     public let seed: UInt64
     var engine: WorldEngine<RocketPayload, Timer>
