@@ -33,17 +33,26 @@ public final class ContentStore: Sendable {
                 try db.execute(sql: "PRAGMA journal_mode = WAL")
             }
         }
-        do {
-            database = try DatabaseQueue(path: path, configuration: configuration)
-        } catch {
-            throw .cannotOpen(path, reason: Self.reason(error))
-        }
-        do {
-            try Self.migrate(database, path: path)
-        } catch let error as StoreError {
-            throw error
-        } catch {
-            throw .cannotOpen(path, reason: Self.reason(error))
+        // Several processes may create the store at once (a first run, or the quiz in one terminal
+        // and search in another). Switching a new file to WAL takes a lock that SQLite reports as
+        // busy at once instead of waiting for: open again, up to two seconds, before giving up.
+        var attempt = 0
+        while true {
+            do {
+                let opened = try DatabaseQueue(path: path, configuration: configuration)
+                try Self.migrate(opened, path: path)
+                database = opened
+                return
+            } catch let error as StoreError {
+                throw error
+            } catch let error as DatabaseError
+                where (error.resultCode == .SQLITE_BUSY || error.resultCode == .SQLITE_LOCKED) && attempt < 40
+            {
+                attempt += 1
+                usleep(50_000)
+            } catch {
+                throw .cannotOpen(path, reason: Self.reason(error))
+            }
         }
     }
 

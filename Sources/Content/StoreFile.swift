@@ -82,14 +82,19 @@ enum StoreFile {
         guard sqlite3_open_v2(path, &database, SQLITE_OPEN_READONLY, nil) == SQLITE_OK else {
             throw .cannotOpen(path, reason: "the file cannot be read as an SQLite database")
         }
+        // Another mqproof may be creating the store this moment (a first run often starts several
+        // at once): wait for its lock as the store itself does, rather than call the file foreign.
+        sqlite3_busy_timeout(database, 10_000)
         var statement: OpaquePointer?
         defer { sqlite3_finalize(statement) }
-        guard
-            sqlite3_prepare_v2(
-                database, "SELECT name FROM sqlite_master WHERE type = 'table'", -1, &statement, nil)
-                == SQLITE_OK
-        else {
-            throw .cannotOpen(path, reason: "the file is not an SQLite database; nothing was changed")
+        let prepared = sqlite3_prepare_v2(
+            database, "SELECT name FROM sqlite_master WHERE type = 'table'", -1, &statement, nil)
+        guard prepared == SQLITE_OK else {
+            let reason =
+                prepared == SQLITE_NOTADB
+                ? "the file is not an SQLite database"
+                : "the file cannot be read (\(String(cString: sqlite3_errmsg(database))))"
+            throw .cannotOpen(path, reason: reason + "; nothing was changed")
         }
         var names: Set<String> = []
         while sqlite3_step(statement) == SQLITE_ROW {
