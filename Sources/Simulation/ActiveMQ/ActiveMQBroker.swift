@@ -4,7 +4,7 @@
 extension ActiveMQWorld {
     // MARK: - Broker
 
-    mutating func brokerReceive(_ payload: AMQPayload, from: NodeID) {
+    mutating func brokerReceive(_: Int, _ payload: AMQPayload, from: NodeID) {
         switch payload {
         case .send(let message, let queue, let receipt):
             guard case .producer(let producer) = from else { return }
@@ -196,12 +196,8 @@ extension ActiveMQWorld {
         return recovered
     }
 
-    mutating func crashBroker(_ fault: Fault) {
-        guard broker.isUp else { return }
-        note(.crashed(node: Self.brokerNode, fault: fault), at: Self.brokerNode)
-        broker.isUp = false
-        broker.incarnation += 1
-        broker.pausedUntil = nil
+    mutating func crashBroker(_: BrokerID, _ fault: Fault) {
+        guard engine.crash(Self.brokerNode, fault) else { return }
         broker.fsyncInFlight = false
         broker.awaitingSync = []
         broker.pendingStores = [:]
@@ -212,16 +208,14 @@ extension ActiveMQWorld {
             consumers[consumer].connected = false
             consumers[consumer].inbox = []
             consumers[consumer].consumed = []
-            if consumers[consumer].active && consumers[consumer].isUp {
+            if consumers[consumer].active && engine.isUp(.consumer(consumer + 1)) {
                 setTimer(.reconnect, for: .consumer(consumer + 1), after: config.reconnectMs)
             }
         }
     }
 
-    mutating func restartBroker() {
-        guard !broker.isUp else { return }
-        broker.isUp = true
-        note(.restarted(node: Self.brokerNode), at: Self.brokerNode)
+    mutating func restartBroker(_: BrokerID) {
+        guard engine.restart(Self.brokerNode) else { return }
         var before = broker.queues
         before["q", default: []] += broker.inFlight.keys.sorted().flatMap { broker.inFlight[$0] ?? [] }
         let recovered = recoveredFromJournal()

@@ -8,7 +8,7 @@ extension ActiveMQWorld {
         return (consumers[consumer - 1].deliveredCount, consumers[consumer - 1].processedCount)
     }
 
-    public func holds(_ condition: Condition) -> Bool {
+    func holds(_ condition: Condition) -> Bool {
         switch condition {
         case .acknowledged, .allCompleted, .processed, .polled: return holdsOnClients(condition)
         case .replicated, .leaderIs, .offline, .isr, .committed:
@@ -16,7 +16,7 @@ extension ActiveMQWorld {
         }
     }
 
-    public func resolve(_ reference: NodeReference) -> NodeID? {
+    func resolve(_ reference: NodeReference) -> NodeID? {
         switch reference {
         case .broker(let id): return id.value == 1 ? Self.brokerNode : nil
         case .leader: return Self.brokerNode
@@ -28,19 +28,19 @@ extension ActiveMQWorld {
 
     /// A queue's messages at the end: the broker's memory, or what a restart would recover.
     func finalMessages(_ queue: String) -> [AMQMessage] {
-        guard broker.isUp else {
+        guard engine.isUp(Self.brokerNode) else {
             return recoveredFromJournal()[queue, default: []]
         }
         let inFlight = queue == "q" ? broker.inFlight.keys.sorted().flatMap { broker.inFlight[$0] ?? [] } : []
         return (broker.queues[queue, default: []] + inFlight).sorted { $0.position < $1.position }
     }
 
-    public func finalContents(ofQueue name: String) -> [MessageID]? {
+    func finalContents(ofQueue name: String) -> [MessageID]? {
         guard ["q", "dlq", "out"].contains(name) else { return nil }
         return finalMessages(name).map(\.message)
     }
 
-    public func check() -> CheckerReport {
+    func check() -> CheckerReport {
         let held = (finalMessages("q") + finalMessages("dlq")).map { message in
             QueuedMessage(
                 copy: MessageCopy(

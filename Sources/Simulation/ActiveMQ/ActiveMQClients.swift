@@ -4,15 +4,14 @@
 extension ActiveMQWorld {
     // MARK: - Producers
 
-    mutating func send(_ messages: [MessageID], producer: Int) {
+    mutating func produce(_ messages: [MessageID], producer: Int) {
         let index = producer - 1
         let node = NodeID.producer(producer)
-        guard producers[index].isUp else { return }
         for message in messages {
             let send = engine.recorder.history.invoke(
                 History.Send(
                     message: message, producer: producer, session: 0, invoked: now, outcome: .pending))
-            guard broker.isUp else {
+            guard engine.isUp(Self.brokerNode) else {
                 note(
                     .failed(
                         producer: producer, messages: [message], error: "JMSException: connection refused",
@@ -45,7 +44,7 @@ extension ActiveMQWorld {
         }
     }
 
-    mutating func producerReceive(_ index: Int, _ payload: AMQPayload) {
+    mutating func producerReceive(_ index: Int, _ payload: AMQPayload, from _: NodeID) {
         guard case .receipt(let receipt) = payload else {
             preconditionFailure("a producer got \(payload.kind)")
         }
@@ -71,18 +70,26 @@ extension ActiveMQWorld {
         }
     }
 
-    mutating func crashProducer(_ index: Int) {
+    mutating func crashProducer(_ producer: Int) {
+        let index = producer - 1
         note(.crashed(node: .producer(index + 1), fault: .applicationCrash), at: .producer(index + 1))
         producerLostConnection(index)
         producers[index].unacknowledged = []
-        producers[index].incarnation += 1
+        engine.replaceProcess(.producer(index + 1))
     }
 
     // MARK: - Consumers
 
+    mutating func beginConsuming(_ consumer: Int) {
+        consumers[consumer - 1].active = true
+        connect(consumer - 1)
+    }
+
     mutating func connect(_ index: Int) {
-        guard consumers[index].active, consumers[index].isUp, !consumers[index].connected else { return }
-        guard broker.isUp else {
+        guard consumers[index].active, engine.isUp(.consumer(index + 1)), !consumers[index].connected else {
+            return
+        }
+        guard engine.isUp(Self.brokerNode) else {
             setTimer(.reconnect, for: .consumer(index + 1), after: config.reconnectMs)
             return
         }
@@ -91,7 +98,7 @@ extension ActiveMQWorld {
     }
 
     mutating func closeConsumer(_ index: Int) {
-        consumers[index].incarnation += 1
+        engine.cancelTimers(of: .consumer(index + 1))
         consumers[index].busy = false
         consumers[index].waitingForRedelivery = false
         consumers[index].inbox = []
@@ -101,7 +108,7 @@ extension ActiveMQWorld {
         engine.transmit(.closed(consumer: index + 1), from: .consumer(index + 1), to: Self.brokerNode)
     }
 
-    mutating func consumerReceive(_ index: Int, _ payload: AMQPayload) {
+    mutating func consumerReceive(_ index: Int, _ payload: AMQPayload, from _: NodeID) {
         guard case .dispatch(let message) = payload else {
             preconditionFailure("a consumer got \(payload.kind)")
         }

@@ -59,9 +59,9 @@ enum AMQPayload: WirePayload {
     }
 }
 
-public struct ActiveMQWorld: ScenarioWorld, CountsConsumers {
-    public let config: ActiveMQConfig
-    public let seed: UInt64
+struct ActiveMQWorld: QueueBrokerWorld {
+    let config: ActiveMQConfig
+    let seed: UInt64
     var engine: WorldEngine<AMQPayload, Timer>
 
     enum Timer: Sendable {
@@ -81,9 +81,6 @@ public struct ActiveMQWorld: ScenarioWorld, CountsConsumers {
     }
 
     struct Broker: Sendable {
-        var isUp = true
-        var incarnation = 0
-        var pausedUntil: Millis?
         var queues: [String: [AMQMessage]] = ["q": [], "dlq": [], "out": []]
         /// Dispatched and not yet acked, per consumer.
         var inFlight: [Int: [AMQMessage]] = [:]
@@ -98,8 +95,6 @@ public struct ActiveMQWorld: ScenarioWorld, CountsConsumers {
     }
 
     struct Producer: Sendable {
-        var isUp = true
-        var incarnation = 0
         var nextReceipt = 1
         var awaiting: [Int: (send: Int, message: MessageID)] = [:]
         var unacknowledged: [MessageID] = []
@@ -107,8 +102,6 @@ public struct ActiveMQWorld: ScenarioWorld, CountsConsumers {
 
     struct Consumer: Sendable {
         var listener: ListenerOutcome
-        var isUp = true
-        var incarnation = 0
         var active = false
         var connected = false
         var inbox: [AMQMessage] = []
@@ -125,12 +118,12 @@ public struct ActiveMQWorld: ScenarioWorld, CountsConsumers {
     var consumers: [Consumer] = []
     var nextCopy = 0
     var nextPosition = 0
-    public internal(set) var fsyncs = 0
+    internal(set) var fsyncs = 0
 
     static let brokerID = BrokerID(1)
     static let brokerNode = NodeID.broker(BrokerID(1))
 
-    public init(config: ActiveMQConfig, seed: UInt64, recordsTrace: Bool = true) {
+    init(config: ActiveMQConfig, seed: UInt64, recordsTrace: Bool = true) {
         self.config = config
         self.seed = seed
         engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
@@ -139,34 +132,19 @@ public struct ActiveMQWorld: ScenarioWorld, CountsConsumers {
         }
     }
 
-    public mutating func addProducer() -> Int {
+    mutating func addProducer() -> Int {
         producers.append(Producer())
         return producers.count
     }
 
-    public mutating func addConsumer(listener: ListenerOutcome) -> Int {
+    mutating func addConsumer(listener: ListenerOutcome) -> Int {
         consumers.append(Consumer(listener: listener))
         return consumers.count
     }
 
     // MARK: - ScenarioWorld plumbing
 
-    public var now: Millis { engine.now }
-    public var eventCount: Int { engine.eventCount }
-    public var networkMessages: Int { engine.networkMessages }
-    public var recordsTrace: Bool { engine.recorder.recordsTrace }
-    public var trace: [TraceEvent] { engine.recorder.trace }
-    public var traceHash: UInt64 { engine.recorder.traceHash }
-    public var history: History { engine.recorder.history }
-    public var messageCount: Int { engine.recorder.messageNames.count }
-    public func name(of message: MessageID) -> String { engine.recorder.name(of: message) }
-    public mutating func message(named name: String) -> MessageID { engine.recorder.message(named: name) }
-    public mutating func automaticMessages(count: Int, first: Int) -> [MessageID] {
-        engine.recorder.automaticMessages(count: count, first: first)
-    }
-    public mutating func note(_ note: Note, at node: NodeID) { engine.note(note, at: node) }
-
-    public var allNodes: [NodeID] {
+    var allNodes: [NodeID] {
         [Self.brokerNode] + producers.indices.map { .producer($0 + 1) }
             + consumers.indices.map { .consumer($0 + 1) }
     }
@@ -177,65 +155,17 @@ public struct ActiveMQWorld: ScenarioWorld, CountsConsumers {
 
     // MARK: - The event loop
 
-    public mutating func step(until limit: Millis) -> Bool { stepEngine(until: limit) }
-
-    public mutating func run(until time: Millis) { runEngine(until: time) }
-
-    mutating func sendPaced(_ message: MessageID, producer: Int) { send([message], producer: producer) }
-
     /// After every event. Cheap checks only: the loop runs them millions of times in a sweep.
     func checkInvariants() {
         precondition(
             broker.awaitingSync.allSatisfy { $0.record < broker.journal.count },
             "invariant broken (seed \(seed)): a sync send waits for a journal record that does not exist")
         precondition(
-            !broker.isUp || broker.inFlight.keys.allSatisfy { $0 >= 1 && $0 <= consumers.count },
+            !engine.isUp(Self.brokerNode)
+                || broker.inFlight.keys.allSatisfy { $0 >= 1 && $0 <= consumers.count },
             "invariant broken (seed \(seed)): messages dispatched to a consumer that does not exist")
         precondition(
             broker.queues["q"] != nil, "invariant broken (seed \(seed)): the queue q disappeared")
-    }
-
-    public mutating func schedule(_ action: WorldAction, at time: Millis) {
-        engine.schedule(action, at: time)
-    }
-
-    public mutating func producePaced(_ messages: [MessageID], producer: Int, every: Millis) {
-        engine.producePaced(messages, producer: producer, every: every)
-    }
-
-    @inline(__always)
-    func incarnation(of node: NodeID) -> Int {
-        switch node {
-        case .broker: broker.incarnation
-        case .producer(let index): producers[index - 1].incarnation
-        case .consumer(let index): consumers[index - 1].incarnation
-        case .controller: 0
-        }
-    }
-
-    @inline(__always)
-    func pausedUntil(_ node: NodeID) -> Millis? {
-        if case .broker = node { return broker.pausedUntil }
-        return nil
-    }
-
-    @inline(__always)
-    func isUp(_ node: NodeID) -> Bool {
-        switch node {
-        case .broker: broker.isUp
-        case .producer(let index): producers[index - 1].isUp
-        case .consumer(let index): consumers[index - 1].isUp
-        case .controller: true
-        }
-    }
-
-    mutating func receive(_ payload: AMQPayload, from: NodeID, at to: NodeID) {
-        switch to {
-        case .broker: brokerReceive(payload, from: from)
-        case .producer(let index): producerReceive(index - 1, payload)
-        case .consumer(let index): consumerReceive(index - 1, payload)
-        case .controller: break
-        }
     }
 
     mutating func fire(_ timer: Timer, at node: NodeID) {
@@ -257,37 +187,19 @@ public struct ActiveMQWorld: ScenarioWorld, CountsConsumers {
 
     // MARK: - Actions
 
-    public mutating func perform(_ action: WorldAction) {
-        if engine.applyNetworkFault(action, allNodes: allNodes) { return }
-        switch action {
-        case .crash(_, let fault): crashBroker(fault)
-        case .restart: restartBroker()
-        case .pause(let node, let milliseconds):
-            note(.paused(node: node, milliseconds: milliseconds), at: node)
-            if case .broker = node { broker.pausedUntil = now + milliseconds }
-        case .partition, .isolate, .heal, .drop, .delay: break
-        case .produce(let messages, let producer): send(messages, producer: producer)
-        case .crashApplication(let producer): crashProducer(producer - 1)
-        case .resendUnacknowledged(let producer):
-            let messages = producers[producer - 1].unacknowledged
-            producers[producer - 1].unacknowledged = []
-            send(messages, producer: producer)
-        case .startConsumer(let index):
-            if !consumers[index - 1].isUp {
-                consumers[index - 1].isUp = true
-                note(.restarted(node: .consumer(index)), at: .consumer(index))
-            }
-            consumers[index - 1].active = true
-            connect(index - 1)
-        case .crashConsumer(let index):
-            guard consumers[index - 1].isUp else { return }
-            note(.crashed(node: .consumer(index), fault: .applicationCrash), at: .consumer(index))
-            consumers[index - 1].isUp = false
-            closeConsumer(index - 1)
-        case .stopConsumer(let index):
-            consumers[index - 1].active = false
-            closeConsumer(index - 1)
-        }
+    mutating func takeUnacknowledged(_ producer: Int) -> [MessageID] {
+        defer { producers[producer - 1].unacknowledged = [] }
+        return producers[producer - 1].unacknowledged
+    }
+
+    mutating func crashConsumer(_ consumer: Int) {
+        guard engine.crash(.consumer(consumer), .applicationCrash) else { return }
+        closeConsumer(consumer - 1)
+    }
+
+    mutating func stopConsumer(_ consumer: Int) {
+        consumers[consumer - 1].active = false
+        closeConsumer(consumer - 1)
     }
 
 }

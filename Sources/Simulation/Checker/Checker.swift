@@ -52,7 +52,7 @@ public struct CheckerReport: Sendable {
 }
 
 public enum Checker {
-    public static func check(_ world: KafkaWorld) -> CheckerReport {
+    static func check(_ world: KafkaWorld) -> CheckerReport {
         let history = world.history
         let finalLog = world.authoritativeLog.map(\.message)
         // Message ids are dense (0, 1, 2, ...), so per-message facts live in arrays, not hashes:

@@ -5,20 +5,18 @@
 /// if the network and the receiver let it (a partition or a dead node drops it, a paused node gets
 /// it when the pause ends); a timer fires only in the incarnation of the node that set it; after
 /// every event the world's invariants are checked.
-protocol EngineHosted {
+protocol EngineHosted: ScenarioWorld {
     associatedtype Payload: WirePayload
     associatedtype Timer: Sendable
 
     var engine: WorldEngine<Payload, Timer> { get set }
 
-    /// How often `node` has restarted: a timer set before a restart never fires.
-    func incarnation(of node: NodeID) -> Int
-    func isUp(_ node: NodeID) -> Bool
-    /// Until when `node` is paused (SIGSTOP), if it is.
-    func pausedUntil(_ node: NodeID) -> Millis?
-
-    /// A delivery the network and the receiver admitted.
-    mutating func receive(_ payload: Payload, from: NodeID, at node: NodeID)
+    // A delivery the network and the receiver admitted, at a broker, client (from 1) or the
+    // controller (nothing by default: queue brokers have none).
+    mutating func brokerReceive(_ index: Int, _ payload: Payload, from: NodeID)
+    mutating func producerReceive(_ index: Int, _ payload: Payload, from: NodeID)
+    mutating func consumerReceive(_ index: Int, _ payload: Payload, from: NodeID)
+    mutating func controllerReceive(_ payload: Payload, from: NodeID)
     /// A delivery to a node whose process is down. By default it is dropped (noted at the
     /// sender); Kafka's host refuses the connection instead, so the client learns at once.
     mutating func receiverDown(_ payload: Payload, from: NodeID, to: NodeID)
@@ -26,7 +24,21 @@ protocol EngineHosted {
     mutating func fire(_ timer: Timer, at node: NodeID)
     /// The next message of a paced send (`produce 100 every 5ms`).
     mutating func sendPaced(_ message: MessageID, producer: Int)
-    mutating func perform(_ action: WorldAction)
+
+    // What a scenario's actions mean for this broker's nodes (producers and consumers from 1).
+    // The engine has already stopped or started the process where the action is a crash or a
+    // restart of a broker; the world decides what the node keeps and who notices.
+    mutating func crashBroker(_ broker: BrokerID, _ fault: Fault)
+    mutating func restartBroker(_ broker: BrokerID)
+    mutating func produce(_ messages: [MessageID], producer: Int)
+    /// The producer's application dies and its supervisor starts it again at once.
+    mutating func crashProducer(_ producer: Int)
+    /// The application sends again every message it never saw acknowledged.
+    mutating func resendUnacknowledged(_ producer: Int)
+    mutating func startConsumer(_ consumer: Int)
+    mutating func crashConsumer(_ consumer: Int)
+    /// A clean shutdown: the consumer closes its connection.
+    mutating func stopConsumer(_ consumer: Int)
     /// Stops the run with the seed in the message when the model broke one of its own rules.
     func checkInvariants()
 }
@@ -40,18 +52,19 @@ extension EngineHosted {
         case .deliver(let payload, let packedFrom, let packedTo):
             let from = packedFrom.node
             let to = packedTo.node
-            switch engine.admission(
-                payload, from: from, to: to, receiverUp: isUp(to), pausedUntil: pausedUntil(to))
-            {
-            case .admitted: receive(payload, from: from, at: to)
+            switch engine.admission(payload, from: from, to: to) {
+            case .admitted:
+                switch to {
+                case .broker(let id): brokerReceive(id.value - 1, payload, from: from)
+                case .producer(let index): producerReceive(index - 1, payload, from: from)
+                case .consumer(let index): consumerReceive(index - 1, payload, from: from)
+                case .controller: controllerReceive(payload, from: from)
+                }
             case .receiverDown: receiverDown(payload, from: from, to: to)
             case .cut, .deferred: break
             }
         case .timer(let node, let incarnation, let timer):
-            if engine.admits(
-                timer, at: node, setIn: incarnation, current: self.incarnation(of: node), up: isUp(node),
-                pausedUntil: pausedUntil(node))
-            {
+            if engine.admits(timer, at: node, setIn: incarnation) {
                 fire(timer, at: node)
             }
         case .action(let action): perform(action)
@@ -69,24 +82,43 @@ extension EngineHosted {
         engine.advance(to: time)
     }
 
+    mutating func controllerReceive(_ payload: Payload, from: NodeID) {}
+
+    mutating func sendPaced(_ message: MessageID, producer: Int) { produce([message], producer: producer) }
+
     mutating func receiverDown(_ payload: Payload, from: NodeID, to: NodeID) {
         engine.note(.dropped(kind: payload.kind, from: from, to: to, reason: .deadNode), at: from)
     }
 
     mutating func setTimer(_ timer: Timer, for node: NodeID, after delay: Millis) {
-        engine.setTimer(timer, for: node, incarnation: incarnation(of: node), after: delay)
+        engine.setTimer(timer, for: node, after: delay)
     }
 }
 
-/// A world whose consumers count what they were delivered and what they processed: the queue
-/// brokers answer the client-side `wait until` conditions alike.
-protocol CountsConsumers: EngineHosted {
+/// RabbitMQ, RocketMQ and ActiveMQ: consumers exist from the start and consume once started,
+/// and count what they were delivered and processed; they answer the client-side `wait until`
+/// conditions alike.
+protocol QueueBrokerWorld: EngineHosted {
     /// Consumer `consumer` (from 1): messages delivered to it and processed by it; nil if it
     /// does not exist.
     func counts(ofConsumer consumer: Int) -> (delivered: Int, processed: Int)?
+    /// The consumer (from 1) is told to consume: it connects, subscribes or starts pulling.
+    mutating func beginConsuming(_ consumer: Int)
+    /// What the producer (from 1) sent and never saw acknowledged, forgotten as it is returned.
+    mutating func takeUnacknowledged(_ producer: Int) -> [MessageID]
 }
 
-extension CountsConsumers {
+extension QueueBrokerWorld {
+    /// A consumer that crashed comes back as a new process; one that was stopped starts again.
+    mutating func startConsumer(_ consumer: Int) {
+        engine.restart(.consumer(consumer))
+        beginConsuming(consumer)
+    }
+
+    mutating func resendUnacknowledged(_ producer: Int) {
+        produce(takeUnacknowledged(producer), producer: producer)
+    }
+
     /// `acknowledged`, `all-completed`, `processed` and `polled`, as every queue broker answers them.
     func holdsOnClients(_ condition: Condition) -> Bool {
         switch condition {
@@ -100,6 +132,44 @@ extension CountsConsumers {
             guard let counts = counts(ofConsumer: consumer) else { return false }
             return counts.delivered >= count
         default: preconditionFailure("\(condition) is not a client-side condition")
+        }
+    }
+}
+
+/// What every world answers the same way, written once: the run record, the loop, and the
+/// actions and paced sends a scenario schedules.
+extension EngineHosted {
+    var record: RunRecord {
+        get { engine.record }
+        _modify { yield &engine.record }
+    }
+
+    mutating func step(until limit: Millis) -> Bool { stepEngine(until: limit) }
+
+    mutating func run(until time: Millis) { runEngine(until: time) }
+
+    mutating func schedule(_ action: WorldAction, at time: Millis) {
+        engine.schedule(action, at: time)
+    }
+
+    mutating func producePaced(_ messages: [MessageID], producer: Int, every: Millis) {
+        engine.producePaced(messages, producer: producer, every: every)
+    }
+
+    /// Applies `action` now: the engine's part (network faults, pauses) here, the rest by the
+    /// broker's rules.
+    mutating func perform(_ action: WorldAction) {
+        if engine.applyEngineFault(action, allNodes: allNodes) { return }
+        switch action {
+        case .crash(let broker, let fault): crashBroker(broker, fault)
+        case .restart(let broker): restartBroker(broker)
+        case .partition, .isolate, .heal, .drop, .delay, .pause: break  // applyEngineFault's
+        case .produce(let messages, let producer): produce(messages, producer: producer)
+        case .crashApplication(let producer): crashProducer(producer)
+        case .resendUnacknowledged(let producer): resendUnacknowledged(producer)
+        case .startConsumer(let consumer): startConsumer(consumer)
+        case .crashConsumer(let consumer): crashConsumer(consumer)
+        case .stopConsumer(let consumer): stopConsumer(consumer)
         }
     }
 }

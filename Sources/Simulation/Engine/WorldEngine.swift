@@ -22,20 +22,28 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
         case pacedTick(Int)
     }
 
-    private(set) var now: Millis = 0
-    private(set) var eventCount = 0
-    var recorder: WorldRecorder
+    /// Time, event count and the recorder: what every world shows of its run (ScenarioWorld).
+    var record: RunRecord
+    /// Whether each node's process runs, and which incarnation it is.
+    private(set) var processes = Processes()
     private var events = EventQueue<Event>()
     private var network: Network
     private var networkRandom: SeededRandom
     private var pacedSends: [PacedSend] = []
-    /// Messages put on the network, for `mqproof compare`.
-    private(set) var networkMessages = 0
 
     init(seed: UInt64, networkDelay: ClosedRange<Millis>, recordsTrace: Bool) {
-        recorder = WorldRecorder(recordsTrace: recordsTrace)
+        record = RunRecord(recorder: WorldRecorder(recordsTrace: recordsTrace))
         network = Network(delay: networkDelay)
         networkRandom = SeededRandom(seed: seed).child("network")
+    }
+
+    var now: Millis { record.now }
+    var eventCount: Int { record.eventCount }
+    /// Messages put on the network, for `mqproof compare`.
+    var networkMessages: Int { record.networkMessages }
+    var recorder: WorldRecorder {
+        get { record.recorder }
+        _modify { yield &record.recorder }
     }
 
     // MARK: - Time and events
@@ -46,22 +54,25 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
     @inline(__always)
     mutating func next(until limit: Millis) -> Event? {
         guard let (time, event) = events.pop(dueBy: limit) else { return nil }
-        now = time
-        eventCount += 1
+        record.now = time
+        record.eventCount += 1
         return event
     }
 
     /// After a run to `time` with nothing left to happen before it.
     mutating func advance(to time: Millis) {
-        now = max(now, time)
+        record.now = max(record.now, time)
     }
 
     mutating func schedule(_ action: WorldAction, at time: Millis) {
         events.schedule(.action(action), at: max(now, time))
     }
 
-    mutating func setTimer(_ timer: Timer, for node: NodeID, incarnation: Int, after delay: Millis) {
-        events.schedule(.timer(node: node, incarnation: incarnation, timer: timer), at: now + max(0, delay))
+    /// A timer of the node's current incarnation: it dies with the process.
+    mutating func setTimer(_ timer: Timer, for node: NodeID, after delay: Millis) {
+        events.schedule(
+            .timer(node: node, incarnation: processes[node].incarnation, timer: timer),
+            at: now + max(0, delay))
     }
 
     mutating func note(_ note: Note, at node: NodeID) {
@@ -92,7 +103,7 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
     // MARK: - The network
 
     mutating func transmit(_ payload: Payload, from: NodeID, to: NodeID) {
-        networkMessages += 1
+        record.networkMessages += 1
         switch network.route(payload.kind, from: from, to: to, now: now, random: &networkRandom) {
         case .arrives(let arrival, let twice):
             events.schedule(.deliver(payload, from: PackedNode(from), to: PackedNode(to)), at: arrival)
@@ -117,15 +128,14 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
 
     /// Whether a delivery arriving now reaches its receiver.
     @inline(__always)
-    mutating func admission(
-        _ payload: Payload, from: NodeID, to: NodeID, receiverUp: Bool, pausedUntil: Millis?
-    ) -> Admission {
+    mutating func admission(_ payload: Payload, from: NodeID, to: NodeID) -> Admission {
         if network.isBlocked(from, to) {
             note(.dropped(kind: payload.kind, from: from, to: to, reason: .partition), at: from)
             return .cut
         }
-        guard receiverUp else { return .receiverDown }
-        if let pausedUntil, pausedUntil > now {
+        let receiver = processes[to]
+        guard receiver.isUp else { return .receiverDown }
+        if let pausedUntil = receiver.pausedUntil, pausedUntil > now {
             events.schedule(.deliver(payload, from: PackedNode(from), to: PackedNode(to)), at: pausedUntil)
             return .deferred
         }
@@ -134,20 +144,19 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
 
     /// Whether a timer fires now: never for a node that is down or has restarted since it was
     /// set; a paused node's timer waits for the pause to end.
-    mutating func admits(
-        _ timer: Timer, at node: NodeID, setIn incarnation: Int, current: Int, up: Bool, pausedUntil: Millis?
-    ) -> Bool {
-        guard incarnation == current, up else { return false }
-        if let pausedUntil, pausedUntil > now {
+    mutating func admits(_ timer: Timer, at node: NodeID, setIn incarnation: Int) -> Bool {
+        let process = processes[node]
+        guard incarnation == process.incarnation, process.isUp else { return false }
+        if let pausedUntil = process.pausedUntil, pausedUntil > now {
             events.schedule(.timer(node: node, incarnation: incarnation, timer: timer), at: pausedUntil)
             return false
         }
         return true
     }
 
-    /// The network's share of a world action: partitions, heal, drop and delay rules. Returns
-    /// false for an action the world handles itself.
-    mutating func applyNetworkFault(_ action: WorldAction, allNodes: [NodeID]) -> Bool {
+    /// The engine's share of a world action: partitions, heal, drop and delay rules, and pauses.
+    /// Returns false for an action the world handles itself.
+    mutating func applyEngineFault(_ action: WorldAction, allNodes: [NodeID]) -> Bool {
         switch action {
         case .partition(let sideA, let sideB, let oneWay):
             for a in sideA {
@@ -161,11 +170,12 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
                     description: sideA.map(\.description).joined(separator: " ") + (oneWay ? " -> " : " | ")
                         + sideB.map(\.description).joined(separator: " ")), at: .controller)
         case .isolate(let node):
-            return applyNetworkFault(
+            return applyEngineFault(
                 .partition([node], allNodes.filter { $0 != node }, oneWay: false), allNodes: allNodes)
         case .heal:
             network.heal()
             note(.healed, at: .controller)
+        case .pause(let node, let milliseconds): pause(node, for: milliseconds)
         case .drop(let rule): network.addDropRule(rule)
         case .delay(let rule): network.addDelayRule(rule)
         default: return false
@@ -173,9 +183,51 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
         return true
     }
 
+    // MARK: - Processes
+
+    func isUp(_ node: NodeID) -> Bool { processes[node].isUp }
+
+    /// See `Processes`: each returns false when the process was already in that state.
+    mutating func crashProcess(_ node: NodeID) -> Bool { processes.crash(node) }
+    mutating func startProcess(_ node: NodeID) -> Bool { processes.start(node) }
+
+    /// The process dies, noted in the trace; false (and no note) if it was not running.
+    mutating func crash(_ node: NodeID, _ fault: Fault) -> Bool {
+        guard processes.crash(node) else { return false }
+        note(.crashed(node: node, fault: fault), at: node)
+        return true
+    }
+
+    /// A new process starts, noted in the trace; false (and no note) if one was running.
+    @discardableResult
+    mutating func restart(_ node: NodeID) -> Bool {
+        guard processes.start(node) else { return false }
+        note(.restarted(node: node), at: node)
+        return true
+    }
+    mutating func replaceProcess(_ node: NodeID) { processes.replace(node) }
+    /// Every timer the node has set never fires: a client that closed its session forgets them.
+    mutating func cancelTimers(of node: NodeID) { processes.replace(node) }
+    mutating func notStarted(_ node: NodeID) { processes.notStarted(node) }
+
+    /// SIGSTOP for `milliseconds`: the node's deliveries and timers wait until it resumes.
+    mutating func pause(_ node: NodeID, for milliseconds: Millis) {
+        note(.paused(node: node, milliseconds: milliseconds), at: node)
+        processes.pause(node, until: now + milliseconds)
+    }
+
     /// A node that crashed opens new connections when it restarts: what travelled on the old ones
     /// no longer holds up new messages on the same links.
     mutating func resetConnections(of node: NodeID) {
         network.resetConnections(of: node)
     }
+}
+
+/// The part of a run every world shows the same way (ScenarioWorld): virtual time, how many events
+/// and network messages there were, and the recorder with the trace and the history.
+public struct RunRecord: Sendable {
+    var now: Millis = 0
+    var eventCount = 0
+    var networkMessages = 0
+    var recorder: WorldRecorder
 }

@@ -81,9 +81,6 @@ struct ProducerStateEntry: Sendable {
 
 struct BrokerState: Sendable {
     let id: BrokerID
-    var isUp = true
-    var incarnation = 0
-    var pausedUntil: Millis?
     var lastKnownAlive = false
 
     // Durable: the log and what is checkpointed with it.

@@ -38,9 +38,6 @@ struct ConsumerState: Sendable {
     let index: Int
     let commitPolicy: CommitPolicy
     let processing: ProcessingMode
-    var isUp = false
-    var incarnation = 0
-    var pausedUntil: Millis?
     var phase = Phase.stopped
     var generation = 0
     var assigned = false
@@ -56,22 +53,21 @@ struct ConsumerState: Sendable {
 
 extension KafkaWorld {
     /// Adds a consumer (c1, c2, ...) to the group, not yet started.
-    public mutating func addConsumer(commit: CommitPolicy, processing: ProcessingMode) -> Int {
+    mutating func addConsumer(commit: CommitPolicy, processing: ProcessingMode) -> Int {
         consumers.append(
             ConsumerState(index: consumers.count + 1, commitPolicy: commit, processing: processing))
+        engine.notStarted(.consumer(consumers.count))
         return consumers.count
     }
 
-    public func processedCount(_ consumer: Int) -> Int { consumers[consumer - 1].processed }
+    func processedCount(_ consumer: Int) -> Int { consumers[consumer - 1].processed }
     /// The group's committed offset, as the coordinator stores it.
-    public var committedOffset: Offset? { controller.committed }
-    public func polledCount(_ consumer: Int) -> Int { consumers[consumer - 1].polled }
+    var committedOffset: Offset? { controller.committed }
+    func polledCount(_ consumer: Int) -> Int { consumers[consumer - 1].polled }
 
-    public mutating func startConsumer(_ consumer: Int) {
+    mutating func startConsumer(_ consumer: Int) {
         let index = consumer - 1
-        guard !consumers[index].isUp else { return }
-        consumers[index].isUp = true
-        consumers[index].incarnation += 1
+        guard engine.startProcess(.consumer(consumer)) else { return }
         engine.resetConnections(of: .consumer(consumer))
         consumers[index].phase = .joining
         consumers[index].lastPoll = now
@@ -81,21 +77,22 @@ extension KafkaWorld {
     }
 
     /// The process dies: position, fetched records and the worker's queue are gone.
-    public mutating func crashConsumer(_ consumer: Int) {
+    mutating func crashConsumer(_ consumer: Int) {
         let index = consumer - 1
         note(.crashed(node: .consumer(consumer), fault: .applicationCrash), at: .consumer(consumer))
         let fresh = ConsumerState(
             index: consumer, commitPolicy: consumers[index].commitPolicy,
             processing: consumers[index].processing)
-        let counts = (consumers[index].polled, consumers[index].processed, consumers[index].incarnation + 1)
+        _ = engine.crashProcess(.consumer(consumer))
+        let counts = (consumers[index].polled, consumers[index].processed)
         consumers[index] = fresh
-        (consumers[index].polled, consumers[index].processed, consumers[index].incarnation) = counts
+        (consumers[index].polled, consumers[index].processed) = counts
     }
 
     /// A clean shutdown: with auto-commit, close() commits the position first (K-CON-03).
-    public mutating func stopConsumer(_ consumer: Int) {
+    mutating func stopConsumer(_ consumer: Int) {
         let index = consumer - 1
-        guard consumers[index].isUp else { return }
+        guard engine.isUp(.consumer(consumer)) else { return }
         if consumers[index].commitPolicy == .auto, consumers[index].assigned,
             let position = consumers[index].position
         {
@@ -105,8 +102,7 @@ extension KafkaWorld {
                 from: .consumer(consumer), to: .controller)
         }
         send(.leaveGroup(consumer: consumer), from: .consumer(consumer), to: .controller)
-        consumers[index].isUp = false
-        consumers[index].incarnation += 1
+        _ = engine.crashProcess(.consumer(consumer))
         consumers[index].phase = .stopped
     }
 
@@ -150,7 +146,7 @@ extension KafkaWorld {
             consumers[index].position = from.value + records.count
             consumers[index].polled += records.count
             for (record, offset) in batch {
-                history.polls.append(
+                engine.recorder.history.polls.append(
                     History.Delivery(
                         consumer: consumer, message: record.message, offset: Offset(offset), time: now))
             }
@@ -264,7 +260,7 @@ extension KafkaWorld {
 
     private mutating func process(_ index: Int, _ item: (Record, Int)) {
         consumers[index].processed += 1
-        history.processed.append(
+        engine.recorder.history.processed.append(
             History.Delivery(consumer: index + 1, message: item.0.message, offset: Offset(item.1), time: now))
         note(
             .processed(consumer: index + 1, message: item.0.message, offset: Offset(item.1)),

@@ -92,7 +92,7 @@ extension KafkaWorld {
 
     private mutating func handleHeartbeat(_ broker: BrokerID) {
         controller.lastHeartbeat[broker] = now
-        if brokers[broker.value - 1].incarnation > 0, !brokers[broker.value - 1].lastKnownAlive {
+        if engine.processes[.broker(broker)].incarnation > 0, !brokers[broker.value - 1].lastKnownAlive {
             brokers[broker.value - 1].lastKnownAlive = true
             if config.version == .v37 {
                 // KRaft: a restarted broker registers again, fenced until its next heartbeat.

@@ -15,9 +15,9 @@
 // and stops the run with the seed in the message.
 
 /// The simulated Kafka world: brokers, controller, clients, network, history and trace.
-public struct KafkaWorld: ScenarioWorld, EngineHosted {
-    public let config: KafkaConfig
-    public let seed: UInt64
+struct KafkaWorld: EngineHosted {
+    let config: KafkaConfig
+    let seed: UInt64
     var engine: WorldEngine<Payload, Timer>
 
     var brokers: [BrokerState]
@@ -27,7 +27,7 @@ public struct KafkaWorld: ScenarioWorld, EngineHosted {
 
     /// Kafka leaves flushing to the operating system (flush.messages is unset): no fsync is on
     /// the write path, so the simulator counts none.
-    public var fsyncs: Int { 0 }
+    var fsyncs: Int { 0 }
 
     var nextRequest = 1
     var nextProducerID = 7
@@ -54,7 +54,7 @@ public struct KafkaWorld: ScenarioWorld, EngineHosted {
     }
 
     /// Creates the world with every broker up, B1 the leader at epoch 0 and every replica in sync.
-    public init(config: KafkaConfig, seed: UInt64, recordsTrace: Bool = true) {
+    init(config: KafkaConfig, seed: UInt64, recordsTrace: Bool = true) {
         self.config = config
         self.seed = seed
         engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
@@ -67,43 +67,25 @@ public struct KafkaWorld: ScenarioWorld, EngineHosted {
         }
         for index in brokers.indices {
             brokers[index].lastKnownAlive = true
-            engine.setTimer(.brokerHeartbeat, for: .broker(brokers[index].id), incarnation: 0, after: 0)
+            engine.setTimer(.brokerHeartbeat, for: .broker(brokers[index].id), after: 0)
             engine.setTimer(
-                .writeback, for: .broker(brokers[index].id), incarnation: 0, after: config.osWritebackMs)
+                .writeback, for: .broker(brokers[index].id), after: config.osWritebackMs)
             if brokers[index].isLeader {
                 engine.setTimer(
-                    .isrExpiration, for: .broker(brokers[index].id), incarnation: 0,
+                    .isrExpiration, for: .broker(brokers[index].id),
                     after: config.replicaLagTimeMaxMs / 2)
             }
         }
         for replica in replicas where replica != initial.leader {
             startFetching(replica.value - 1)
         }
-        engine.setTimer(.fencingCheck, for: .controller, incarnation: 0, after: 1_000)
-        engine.setTimer(.groupCheck, for: .controller, incarnation: 0, after: 1_000)
+        engine.setTimer(.fencingCheck, for: .controller, after: 1_000)
+        engine.setTimer(.groupCheck, for: .controller, after: 1_000)
     }
 
     // MARK: - ScenarioWorld plumbing
 
-    public var now: Millis { engine.now }
-    public var eventCount: Int { engine.eventCount }
-    public var networkMessages: Int { engine.networkMessages }
-    public var recordsTrace: Bool { engine.recorder.recordsTrace }
-    public var trace: [TraceEvent] { engine.recorder.trace }
-    public var traceHash: UInt64 { engine.recorder.traceHash }
-    public var messageCount: Int { engine.recorder.messageNames.count }
-    public func name(of message: MessageID) -> String { engine.recorder.name(of: message) }
-    public mutating func message(named name: String) -> MessageID { engine.recorder.message(named: name) }
-    public mutating func automaticMessages(count: Int, first: Int) -> [MessageID] {
-        engine.recorder.automaticMessages(count: count, first: first)
-    }
-    public mutating func note(_ note: Note, at node: NodeID) { engine.note(note, at: node) }
-    public func messageID(named name: String) -> MessageID? { engine.recorder.existingMessage(named: name) }
-
-    public var history: History {
-        get { engine.recorder.history }
-        _modify { yield &engine.recorder.history }
-    }
+    func messageID(named name: String) -> MessageID? { engine.recorder.existingMessage(named: name) }
 
     /// A follower copied `records`: the `.replicated` note, built only when the trace is kept.
     mutating func noteReplicated(_ records: [Record], broker: BrokerID, from offset: Offset, at node: NodeID)
@@ -120,53 +102,10 @@ public struct KafkaWorld: ScenarioWorld, EngineHosted {
 
     // MARK: - The event loop
 
-    public mutating func step(until limit: Millis) -> Bool { stepEngine(until: limit) }
-
-    public mutating func run(until time: Millis) { runEngine(until: time) }
-
     mutating func sendPaced(_ message: MessageID, producer: Int) { produceOne(message, producer: producer) }
 
     mutating func send(_ payload: Payload, from: NodeID, to: NodeID) {
         engine.transmit(payload, from: from, to: to)
-    }
-
-    @inline(__always)
-    func incarnation(of node: NodeID) -> Int {
-        switch node {
-        case .controller: 0
-        case .broker(let id): brokers[id.value - 1].incarnation
-        case .producer(let index): producers[index - 1].incarnation
-        case .consumer(let index): consumers[index - 1].incarnation
-        }
-    }
-
-    @inline(__always)
-    func pausedUntil(_ node: NodeID) -> Millis? {
-        switch node {
-        case .controller: nil
-        case .broker(let id): brokers[id.value - 1].pausedUntil
-        case .producer: nil
-        case .consumer(let index): consumers[index - 1].pausedUntil
-        }
-    }
-
-    @inline(__always)
-    func isUp(_ node: NodeID) -> Bool {
-        switch node {
-        case .controller: true
-        case .broker(let id): brokers[id.value - 1].isUp
-        case .producer(let index): producers[index - 1].isUp
-        case .consumer(let index): consumers[index - 1].isUp
-        }
-    }
-
-    mutating func receive(_ payload: Payload, from: NodeID, at to: NodeID) {
-        switch to {
-        case .broker(let id): brokerReceive(id.value - 1, payload, from: from)
-        case .controller: controllerReceive(payload, from: from)
-        case .producer(let index): producerReceive(index - 1, payload, from: from)
-        case .consumer(let index): consumerReceive(index - 1, payload, from: from)
-        }
     }
 
     /// A crashed process's host still answers: the connection is refused, and the client learns

@@ -35,8 +35,6 @@ struct InFlightRequest: Sendable {
 
 struct ProducerState: Sendable {
     let index: Int
-    var isUp = true
-    var incarnation = 0
     var session = 0
     var producerID: ProducerID?
     var producerEpoch = 0
@@ -54,7 +52,7 @@ struct ProducerState: Sendable {
 
 extension KafkaWorld {
     /// Adds a producer (p1, p2, ...) and returns its index.
-    public mutating func addProducer() -> Int {
+    mutating func addProducer() -> Int {
         let index = producers.count + 1
         producers.append(ProducerState(index: index))
         startProducerSession(index - 1)
@@ -76,9 +74,8 @@ extension KafkaWorld {
     }
 
     /// The application sends `messages` now; they are batched together up to batch.size.
-    public mutating func produce(_ messages: [MessageID], producer: Int) {
+    mutating func produce(_ messages: [MessageID], producer: Int) {
         let index = producer - 1
-        guard producers[index].isUp else { return }
         for message in messages { accumulate(message, producer: index) }
         drain(index)
     }
@@ -87,7 +84,7 @@ extension KafkaWorld {
     private mutating func accumulate(_ message: MessageID, producer index: Int) {
         let perBatch = max(1, config.batchSize / config.recordBytes)
         let producer = index + 1
-        let historyIndex = history.invoke(
+        let historyIndex = engine.recorder.history.invoke(
             History.Send(
                 message: message, producer: producer, session: producers[index].session, invoked: now,
                 outcome: .pending))
@@ -114,14 +111,13 @@ extension KafkaWorld {
     /// The paced application's next send: one message, sent at once.
     mutating func produceOne(_ message: MessageID, producer: Int) {
         let index = producer - 1
-        guard producers[index].isUp else { return }
         accumulate(message, producer: index)
         drain(index)
     }
 
     /// The application crashes and comes back as a new instance: what was buffered or in
     /// flight is gone, and nothing in it was acknowledged to the application.
-    public mutating func crashProducerApplication(_ producer: Int) {
+    mutating func crashProducer(_ producer: Int) {
         let index = producer - 1
         note(.crashed(node: .producer(producer), fault: .applicationCrash), at: .producer(producer))
         for batch in producers[index].queue {
@@ -137,13 +133,13 @@ extension KafkaWorld {
         producers[index].inFlight = []
         producers[index].requestWatchdogArmed = false
         producers[index].deliveryWatchdogArmed = false
-        producers[index].incarnation += 1
+        engine.replaceProcess(.producer(producer))
         engine.resetConnections(of: .producer(producer))
         startProducerSession(index)
     }
 
     /// The application sends again every message it never saw acknowledged (K-PRD-10a, b).
-    public mutating func resendUnacknowledged(_ producer: Int) {
+    mutating func resendUnacknowledged(_ producer: Int) {
         let pending = Set(
             producers[producer - 1].queue.flatMap(\.messages)
                 + producers[producer - 1].inFlight.flatMap(\.batch.messages))
@@ -151,7 +147,7 @@ extension KafkaWorld {
     }
 
     /// Messages this producer's application sent and never saw acknowledged, in send order.
-    public func unacknowledgedMessages(_ producer: Int) -> [MessageID] {
+    func unacknowledgedMessages(_ producer: Int) -> [MessageID] {
         var seen: Set<MessageID> = []
         return history.sends.compactMap { send in
             guard send.producer == producer, !history.isAcknowledged(send.message),
@@ -162,7 +158,7 @@ extension KafkaWorld {
     }
 
     /// Whether the producer has nothing buffered or in flight.
-    public func producerIsIdle(_ producer: Int) -> Bool {
+    func producerIsIdle(_ producer: Int) -> Bool {
         producers[producer - 1].queue.isEmpty && producers[producer - 1].inFlight.isEmpty
     }
 
@@ -340,7 +336,7 @@ extension KafkaWorld {
             if case .ok(let offset?, let broker, let time) = outcome {
                 messageOutcome = .ok(offset: offset + position, broker: broker, time: time)
             }
-            history.complete(historyIndex, messageOutcome)
+            engine.recorder.history.complete(historyIndex, messageOutcome)
         }
     }
 }

@@ -191,7 +191,7 @@ extension KafkaWorld {
     }
 
     mutating func sendFetch(_ index: Int) {
-        guard brokers[index].isUp, let leader = brokers[index].leader, leader != brokers[index].id,
+        guard isUp(brokers[index].id), let leader = brokers[index].leader, leader != brokers[index].id,
             brokers[index].fetchInFlight == nil
         else {
             return

@@ -8,7 +8,7 @@ extension RabbitWorld {
         return (consumers[consumer - 1].deliveredCount, consumers[consumer - 1].processedCount)
     }
 
-    public func holds(_ condition: Condition) -> Bool {
+    func holds(_ condition: Condition) -> Bool {
         switch condition {
         case .acknowledged, .allCompleted, .processed, .polled: return holdsOnClients(condition)
         case .leaderIs(let broker):
@@ -23,13 +23,13 @@ extension RabbitWorld {
         }
     }
 
-    public func resolve(_ reference: NodeReference) -> NodeID? {
+    func resolve(_ reference: NodeReference) -> NodeID? {
         switch reference {
         case .broker(let id): return .broker(id)
         case .leader: return (isQuorum ? currentLeader : BrokerID(1)).map(NodeID.broker)
         case .follower:
             guard isQuorum, let leader = currentLeader else { return nil }
-            return nodes.first { $0.isUp && $0.id != leader }.map { .broker($0.id) }
+            return nodes.first { engine.isUp(.broker($0.id)) && $0.id != leader }.map { .broker($0.id) }
         case .controller: return nil
         case .producer(let index): return .producer(index)
         case .consumer(let index): return .consumer(index)
@@ -42,22 +42,22 @@ extension RabbitWorld {
         if isQuorum && name == "q" {
             let holder =
                 currentLeader.map { nodes[$0.value - 1] }
-                ?? nodes.filter(\.isUp).max { $0.applied < $1.applied }
+                ?? nodes.filter { engine.isUp(.broker($0.id)) }.max { $0.applied < $1.applied }
             return holder?.quorum ?? []
         }
-        guard nodes[0].isUp else {
+        guard engine.isUp(.broker(nodes[0].id)) else {
             // A node that is down still has its disk: what a restart would recover.
             return nodes[0].store.filter { $0.queue == name && !$0.deleted }.map(\.message)
         }
         return nodes[0].queues[name]?.all ?? []
     }
 
-    public func finalContents(ofQueue name: String) -> [MessageID]? {
+    func finalContents(ofQueue name: String) -> [MessageID]? {
         guard queueNames.contains(name) else { return nil }
         return finalCopies(ofQueue: name).map(\.copy.message)
     }
 
-    public func check() -> CheckerReport {
+    func check() -> CheckerReport {
         QueueChecker.check(
             history: history, messageCount: messageCount,
             held: queueNames.flatMap { finalCopies(ofQueue: $0) },
@@ -76,8 +76,8 @@ extension RabbitWorld {
                 nodes[index].fsyncedUpTo <= nodes[index].log.count,
                 "invariant broken (seed \(seed)): fsynced beyond the log")
         }
-        for a in nodes.indices where nodes[a].isUp && nodes[a].isLeader {
-            for b in nodes.indices where b > a && nodes[b].isUp && nodes[b].isLeader {
+        for a in nodes.indices where engine.isUp(.broker(nodes[a].id)) && nodes[a].isLeader {
+            for b in nodes.indices where b > a && engine.isUp(.broker(nodes[b].id)) && nodes[b].isLeader {
                 precondition(
                     nodes[a].term != nodes[b].term,
                     "invariant broken (seed \(seed)): two leaders in term \(nodes[a].term)")

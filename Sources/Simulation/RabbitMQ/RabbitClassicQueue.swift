@@ -4,7 +4,7 @@
 extension RabbitWorld {
     // MARK: - Broker: routing and classic queues
 
-    mutating func nodeReceive(_ index: Int, _ payload: RabbitPayload, from: NodeID) {
+    mutating func brokerReceive(_ index: Int, _ payload: RabbitPayload, from: NodeID) {
         switch payload {
         case .publish(let copy):
             receivePublish(index, copy)
@@ -273,7 +273,7 @@ extension RabbitWorld {
             .queue(
                 .deadLettered(node: id, message: message.copy.message, exchange: exchange, reason: reason)),
             at: .broker(id))
-        guard nodes[0].isUp else { return }
+        guard engine.isUp(.broker(nodes[0].id)) else { return }
         nextPosition += 1
         var dead = message
         dead.position = nextPosition

@@ -9,19 +9,19 @@ extension RabbitWorld {
     /// The node a client talks to: B1 for a classic queue; for a quorum queue the leader if one
     /// is known, else the first live node (which hands the publish to the leader when one exists).
     func entryNode() -> BrokerID? {
-        if !isQuorum { return nodes[0].isUp ? BrokerID(1) : nil }
+        if !isQuorum { return engine.isUp(.broker(nodes[0].id)) ? BrokerID(1) : nil }
         if let leader = currentLeader { return leader }
-        return nodes.first { $0.isUp }?.id
+        return nodes.first { engine.isUp(.broker($0.id)) }?.id
     }
 
     var currentLeader: BrokerID? {
-        nodes.filter { $0.isUp && $0.isLeader }.max { $0.term < $1.term }?.id
+        nodes.filter { engine.isUp(.broker($0.id)) && $0.isLeader }.max { $0.term < $1.term }?.id
     }
 
     mutating func publish(_ messages: [MessageID], publisher: Int) {
         let index = publisher - 1
         let node = NodeID.producer(publisher)
-        guard publishers[index].isUp else { return }
+        guard engine.isUp(.producer(index + 1)) else { return }
         for message in messages {
             let send = engine.recorder.history.invoke(
                 History.Send(
@@ -58,7 +58,7 @@ extension RabbitWorld {
         }
     }
 
-    mutating func publisherReceive(_ index: Int, _ payload: RabbitPayload) {
+    mutating func producerReceive(_ index: Int, _ payload: RabbitPayload, from _: NodeID) {
         let node = NodeID.producer(index + 1)
         switch payload {
         case .confirm(let sequence, let nack):
@@ -120,27 +120,35 @@ extension RabbitWorld {
     }
 
     /// RMQ-11: after a connection failure a publisher re-sends what was never confirmed.
-    mutating func republishUnconfirmed(_ index: Int) {
+    mutating func takeUnacknowledged(_ producer: Int) -> [MessageID] {
+        let index = producer - 1
         let messages = publishers[index].unconfirmed + publishers[index].outstanding.map(\.message)
         publishers[index].unconfirmed = []
         publishers[index].outstanding = []
-        publish(messages, publisher: index + 1)
+        return messages
     }
 
-    mutating func crashPublisher(_ index: Int) {
+    mutating func crashProducer(_ producer: Int) {
+        let index = producer - 1
         note(.crashed(node: .producer(index + 1), fault: .applicationCrash), at: .producer(index + 1))
         publisherLostConnection(index)
-        publishers[index].incarnation += 1
+        engine.replaceProcess(.producer(index + 1))
         publishers[index].unconfirmed = []
     }
 
     // MARK: - Consumers
 
+    mutating func beginConsuming(_ consumer: Int) {
+        consumers[consumer - 1].active = true
+        connectConsumer(consumer - 1)
+    }
+
     mutating func connectConsumer(_ index: Int) {
-        guard consumers[index].active, consumers[index].isUp, consumers[index].connectedTo == nil else {
+        guard consumers[index].active, engine.isUp(.consumer(index + 1)), consumers[index].connectedTo == nil
+        else {
             return
         }
-        let target = isQuorum ? currentLeader : (nodes[0].isUp ? BrokerID(1) : nil)
+        let target = isQuorum ? currentLeader : (engine.isUp(.broker(nodes[0].id)) ? BrokerID(1) : nil)
         guard let target else {
             setTimer(.reconnect, for: .consumer(index + 1), after: config.reconnectMs)
             return
@@ -204,11 +212,9 @@ extension RabbitWorld {
         startProcessing(index)
     }
 
-    mutating func crashConsumer(_ index: Int) {
-        guard consumers[index].isUp else { return }
-        note(.crashed(node: .consumer(index + 1), fault: .applicationCrash), at: .consumer(index + 1))
-        consumers[index].isUp = false
-        consumers[index].incarnation += 1
+    mutating func crashConsumer(_ consumer: Int) {
+        let index = consumer - 1
+        guard engine.crash(.consumer(index + 1), .applicationCrash) else { return }
         consumers[index].busy = false
         closeConsumerConnection(index)
     }

@@ -4,13 +4,10 @@
 extension RabbitWorld {
     // MARK: - Node faults
 
-    mutating func crashNode(_ index: Int, _ fault: Fault) {
-        guard nodes[index].isUp else { return }
+    mutating func crashBroker(_ broker: BrokerID, _ fault: Fault) {
+        let index = broker.value - 1
         let id = nodes[index].id
-        note(.crashed(node: .broker(id), fault: fault), at: .broker(id))
-        nodes[index].isUp = false
-        nodes[index].incarnation += 1
-        nodes[index].pausedUntil = nil
+        guard engine.crash(.broker(id), fault) else { return }
         nodes[index].syncScheduled = false
         nodes[index].awaitingSync = []
         nodes[index].consumers = [:]
@@ -51,17 +48,16 @@ extension RabbitWorld {
         for consumer in consumers.indices where consumers[consumer].connectedTo == id {
             consumers[consumer].connectedTo = nil
             consumers[consumer].inbox = []
-            if consumers[consumer].active && consumers[consumer].isUp {
+            if consumers[consumer].active && engine.isUp(.consumer(consumer + 1)) {
                 setTimer(.reconnect, for: .consumer(consumer + 1), after: config.reconnectMs)
             }
         }
     }
 
-    mutating func restartNode(_ index: Int) {
-        guard !nodes[index].isUp else { return }
+    mutating func restartBroker(_ broker: BrokerID) {
+        let index = broker.value - 1
         let id = nodes[index].id
-        nodes[index].isUp = true
-        note(.restarted(node: .broker(id)), at: .broker(id))
+        guard engine.restart(.broker(id)) else { return }
         if isQuorum {
             // Raft state on disk survives; what was applied is rebuilt as the commit index is relearned.
             nodes[index].commitIndex = 0

@@ -112,9 +112,9 @@ enum RabbitPayload: WirePayload {
     }
 }
 
-public struct RabbitWorld: ScenarioWorld, CountsConsumers {
-    public let config: RabbitConfig
-    public let seed: UInt64
+struct RabbitWorld: QueueBrokerWorld {
+    let config: RabbitConfig
+    let seed: UInt64
     var engine: WorldEngine<RabbitPayload, Timer>
 
     enum Timer: Sendable {
@@ -130,9 +130,6 @@ public struct RabbitWorld: ScenarioWorld, CountsConsumers {
 
     struct Node: Sendable {
         var id: BrokerID
-        var isUp = true
-        var incarnation = 0
-        var pausedUntil: Millis?
         // Classic queues (q on B1, and dlq on B1).
         var queues: [String: QueueState] = [:]
         var store: [StoredCopy] = []
@@ -165,8 +162,6 @@ public struct RabbitWorld: ScenarioWorld, CountsConsumers {
     }
 
     struct Publisher: Sendable {
-        var isUp = true
-        var incarnation = 0
         var nextSequence = 1
         var connectedTo: BrokerID?
         /// Publishes awaiting their confirm: (sequence, history index, message).
@@ -176,8 +171,6 @@ public struct RabbitWorld: ScenarioWorld, CountsConsumers {
 
     struct Consumer: Sendable {
         var settlement: Settlement
-        var isUp = true
-        var incarnation = 0
         var active = false
         var connectedTo: BrokerID?
         var inbox: [(tag: Int, message: QueuedMessage)] = []
@@ -193,9 +186,9 @@ public struct RabbitWorld: ScenarioWorld, CountsConsumers {
     var nextCopy = 0
     var nextPosition = 0
     /// Costs, for `mqproof compare`.
-    public internal(set) var fsyncs = 0
+    internal(set) var fsyncs = 0
 
-    public init(config: RabbitConfig, seed: UInt64, recordsTrace: Bool = true) {
+    init(config: RabbitConfig, seed: UInt64, recordsTrace: Bool = true) {
         self.config = config
         self.seed = seed
         engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
@@ -219,83 +212,17 @@ public struct RabbitWorld: ScenarioWorld, CountsConsumers {
         }
     }
 
-    public mutating func addPublisher() -> Int {
+    mutating func addPublisher() -> Int {
         publishers.append(Publisher())
         return publishers.count
     }
 
-    public mutating func addConsumer(settlement: Settlement) -> Int {
+    mutating func addConsumer(settlement: Settlement) -> Int {
         consumers.append(Consumer(settlement: settlement))
         return consumers.count
     }
 
-    // MARK: - ScenarioWorld plumbing
-
-    public var now: Millis { engine.now }
-    public var eventCount: Int { engine.eventCount }
-    public var networkMessages: Int { engine.networkMessages }
-    public var recordsTrace: Bool { engine.recorder.recordsTrace }
-    public var trace: [TraceEvent] { engine.recorder.trace }
-    public var traceHash: UInt64 { engine.recorder.traceHash }
-    public var history: History { engine.recorder.history }
-    public var messageCount: Int { engine.recorder.messageNames.count }
-    public func name(of message: MessageID) -> String { engine.recorder.name(of: message) }
-    public mutating func message(named name: String) -> MessageID { engine.recorder.message(named: name) }
-    public mutating func automaticMessages(count: Int, first: Int) -> [MessageID] {
-        engine.recorder.automaticMessages(count: count, first: first)
-    }
-    public mutating func note(_ note: Note, at node: NodeID) { engine.note(note, at: node) }
-
     // MARK: - The event loop
-
-    public mutating func step(until limit: Millis) -> Bool { stepEngine(until: limit) }
-
-    public mutating func run(until time: Millis) { runEngine(until: time) }
-
-    mutating func sendPaced(_ message: MessageID, producer: Int) { publish([message], publisher: producer) }
-
-    public mutating func schedule(_ action: WorldAction, at time: Millis) {
-        engine.schedule(action, at: time)
-    }
-
-    public mutating func producePaced(_ messages: [MessageID], producer: Int, every: Millis) {
-        engine.producePaced(messages, producer: producer, every: every)
-    }
-
-    @inline(__always)
-    func incarnation(of node: NodeID) -> Int {
-        switch node {
-        case .broker(let id): nodes[id.value - 1].incarnation
-        case .producer(let index): publishers[index - 1].incarnation
-        case .consumer(let index): consumers[index - 1].incarnation
-        case .controller: 0
-        }
-    }
-
-    @inline(__always)
-    func isUp(_ node: NodeID) -> Bool {
-        switch node {
-        case .broker(let id): nodes[id.value - 1].isUp
-        case .producer(let index): publishers[index - 1].isUp
-        case .consumer(let index): consumers[index - 1].isUp
-        case .controller: true
-        }
-    }
-
-    @inline(__always)
-    func pausedUntil(_ node: NodeID) -> Millis? {
-        if case .broker(let id) = node { return nodes[id.value - 1].pausedUntil }
-        return nil
-    }
-
-    mutating func receive(_ payload: RabbitPayload, from: NodeID, at to: NodeID) {
-        switch to {
-        case .broker(let id): nodeReceive(id.value - 1, payload, from: from)
-        case .producer(let index): publisherReceive(index - 1, payload)
-        case .consumer(let index): consumerReceive(index - 1, payload, from: from)
-        case .controller: break
-        }
-    }
 
     mutating func fire(_ timer: Timer, at node: NodeID) {
         switch (node, timer) {
@@ -313,33 +240,14 @@ public struct RabbitWorld: ScenarioWorld, CountsConsumers {
 
     // MARK: - Actions
 
-    public mutating func perform(_ action: WorldAction) {
-        if engine.applyNetworkFault(action, allNodes: allNodes) { return }
-        switch action {
-        case .crash(let broker, let fault): crashNode(broker.value - 1, fault)
-        case .restart(let broker): restartNode(broker.value - 1)
-        case .pause(let node, let milliseconds):
-            note(.paused(node: node, milliseconds: milliseconds), at: node)
-            if case .broker(let id) = node { nodes[id.value - 1].pausedUntil = now + milliseconds }
-        case .partition, .isolate, .heal, .drop, .delay: break
-        case .produce(let messages, let producer): publish(messages, publisher: producer)
-        case .crashApplication(let producer): crashPublisher(producer - 1)
-        case .resendUnacknowledged(let producer): republishUnconfirmed(producer - 1)
-        case .startConsumer(let index):
-            if !consumers[index - 1].isUp {
-                consumers[index - 1].isUp = true
-                note(.restarted(node: .consumer(index)), at: .consumer(index))
-            }
-            consumers[index - 1].active = true
-            connectConsumer(index - 1)
-        case .crashConsumer(let index): crashConsumer(index - 1)
-        case .stopConsumer(let index):
-            consumers[index - 1].active = false
-            closeConsumerConnection(index - 1)
-        }
+    mutating func produce(_ messages: [MessageID], producer: Int) { publish(messages, publisher: producer) }
+
+    mutating func stopConsumer(_ consumer: Int) {
+        consumers[consumer - 1].active = false
+        closeConsumerConnection(consumer - 1)
     }
 
-    public var allNodes: [NodeID] {
+    var allNodes: [NodeID] {
         nodes.map { .broker($0.id) } + publishers.indices.map { .producer($0 + 1) }
             + consumers.indices.map { .consumer($0 + 1) }
     }

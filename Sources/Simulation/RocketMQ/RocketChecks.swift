@@ -8,7 +8,7 @@ extension RocketWorld {
         return (consumers[consumer - 1].deliveredCount, consumers[consumer - 1].processedCount)
     }
 
-    public func holds(_ condition: Condition) -> Bool {
+    func holds(_ condition: Condition) -> Bool {
         switch condition {
         case .acknowledged, .allCompleted, .processed, .polled: return holdsOnClients(condition)
         case .replicated(let name, let broker):
@@ -19,7 +19,7 @@ extension RocketWorld {
         }
     }
 
-    public func resolve(_ reference: NodeReference) -> NodeID? {
+    func resolve(_ reference: NodeReference) -> NodeID? {
         switch reference {
         case .broker(let id): return id.value <= nodes.count ? .broker(id) : nil
         case .leader: return .broker(BrokerID(1))
@@ -43,7 +43,7 @@ extension RocketWorld {
         return result
     }
 
-    public func finalContents(ofQueue name: String) -> [MessageID]? {
+    func finalContents(ofQueue name: String) -> [MessageID]? {
         switch name {
         case "q": stored { $0 == .topic }.map(\.message)
         case "dlq": stored { $0 == .dlq }.map(\.message)
@@ -51,7 +51,7 @@ extension RocketWorld {
         }
     }
 
-    public func check() -> CheckerReport {
+    func check() -> CheckerReport {
         QueueChecker.checkStore(
             history: history, messageCount: messageCount,
             stored: stored { [.topic, .retry, .schedule, .dlq].contains($0) },

@@ -3,9 +3,9 @@
 extension RocketWorld {
     // MARK: - Producers
 
-    mutating func send(_ messages: [MessageID], producer: Int) {
+    mutating func produce(_ messages: [MessageID], producer: Int) {
         let index = producer - 1
-        guard producers[index].isUp else { return }
+        guard engine.isUp(.producer(producer)) else { return }
         for message in messages {
             let send = engine.recorder.history.invoke(
                 History.Send(
@@ -23,7 +23,7 @@ extension RocketWorld {
         let node = NodeID.producer(index + 1)
         let master = masters[group]
         let total = 1 + config.retryTimesWhenSendFailed
-        guard nodes[master].isUp else {
+        guard engine.isUp(.broker(nodes[master].id)) else {
             // Connection refused: a RemotingConnectException, retried at once on the next group.
             let retrying = attempt < total
             note(
@@ -59,7 +59,7 @@ extension RocketWorld {
         setTimer(.sendTimeout(request: request), for: node, after: config.sendMsgTimeout - (now - startedAt))
     }
 
-    mutating func producerReceive(_ index: Int, _ payload: RocketPayload) {
+    mutating func producerReceive(_ index: Int, _ payload: RocketPayload, from _: NodeID) {
         let node = NodeID.producer(index + 1)
         switch payload {
         case .sendResult(let request, let status):
@@ -167,19 +167,22 @@ extension RocketWorld {
         engine.recorder.history.complete(pending.send, .info(error: error, time: now))
     }
 
-    mutating func crashProducer(_ index: Int) {
-        guard producers[index].isUp else { return }
-        note(.crashed(node: .producer(index + 1), fault: .applicationCrash), at: .producer(index + 1))
+    mutating func crashProducer(_ producer: Int) {
+        let index = producer - 1
+        guard engine.crash(.producer(index + 1), .applicationCrash) else { return }
         for pending in producers[index].requests.values {
             engine.recorder.history.complete(pending.send, .info(error: "producer crashed", time: now))
         }
         producers[index].requests = [:]
         producers[index].unacknowledged = []
-        producers[index].incarnation += 1
-        producers[index].isUp = false
     }
 
     // MARK: - Consumers
+
+    mutating func beginConsuming(_ consumer: Int) {
+        consumers[consumer - 1].active = true
+        startPulling(consumer - 1)
+    }
 
     /// AllocateMessageQueueAveragely, one queue per master and topic: in CLUSTERING each queue
     /// has one consumer; in BROADCASTING every consumer reads every queue.
@@ -188,7 +191,7 @@ extension RocketWorld {
             [RocketQueue(master: $0, retry: false), RocketQueue(master: $0, retry: true)]
         }
         if config.messageModel == .broadcasting { return all.filter { !$0.retry } }
-        let active = consumers.indices.filter { consumers[$0].active && consumers[$0].isUp }
+        let active = consumers.indices.filter { consumers[$0].active && engine.isUp(.consumer($0 + 1)) }
         guard let rank = active.firstIndex(of: consumer) else { return [] }
         return all.enumerated().filter { $0.offset % active.count == rank }.map(\.element)
     }
@@ -211,7 +214,7 @@ extension RocketWorld {
     static let pullTimeoutMs: Millis = 45_000
 
     mutating func pull(_ index: Int, _ queue: RocketQueue) {
-        guard consumers[index].active, consumers[index].isUp else { return }
+        guard consumers[index].active, engine.isUp(.consumer(index + 1)) else { return }
         let offset = consumers[index].pullOffsets[queue] ?? 0
         consumers[index].pullSentAt[queue] = now
         engine.transmit(
@@ -222,10 +225,10 @@ extension RocketWorld {
 
     /// persistConsumerOffsetInterval: the client commits what it has processed to each broker.
     mutating func commitOffsets(_ index: Int) {
-        guard consumers[index].active, consumers[index].isUp else { return }
+        guard consumers[index].active, engine.isUp(.consumer(index + 1)) else { return }
         if config.messageModel == .clustering {
             for (queue, offset) in consumers[index].committed.sorted(by: { $0.key.master < $1.key.master })
-            where nodes[queue.master].isUp {
+            where engine.isUp(.broker(nodes[queue.master].id)) {
                 engine.transmit(
                     .commitOffset(queue: queue, offset: offset), from: .consumer(index + 1),
                     to: .broker(nodes[queue.master].id))
@@ -275,7 +278,7 @@ extension RocketWorld {
                 fact(
                     "c\(index + 1): RECONSUME_LATER in BROADCASTING: \"the message consume failed, drop it\" (\(name(of: entry.message)))",
                     message: entry.message, at: node)
-            } else if nodes[queue.master].isUp {
+            } else if engine.isUp(.broker(nodes[queue.master].id)) {
                 fact(
                     "c\(index + 1): RECONSUME_LATER for \(name(of: entry.message)) (reconsumeTimes \(entry.reconsumeTimes)): sent back",
                     message: entry.message, at: node)

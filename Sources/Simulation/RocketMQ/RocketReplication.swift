@@ -44,13 +44,10 @@ extension RocketWorld {
 
     // MARK: - Node faults
 
-    mutating func crashNode(_ index: Int, _ fault: Fault) {
-        guard nodes[index].isUp else { return }
+    mutating func crashBroker(_ broker: BrokerID, _ fault: Fault) {
+        let index = broker.value - 1
         let id = nodes[index].id
-        note(.crashed(node: .broker(id), fault: fault), at: .broker(id))
-        nodes[index].isUp = false
-        nodes[index].incarnation += 1
-        nodes[index].pausedUntil = nil
+        guard engine.crash(.broker(id), fault) else { return }
         nodes[index].pending = []
         nodes[index].parkedPulls = []
         nodes[index].flushInFlight = false
@@ -79,12 +76,11 @@ extension RocketWorld {
         // A crash keeps the page cache, still dirty: the restarted node flushes it.
     }
 
-    mutating func restartNode(_ index: Int) {
-        guard !nodes[index].isUp else { return }
+    mutating func restartBroker(_ broker: BrokerID) {
+        let index = broker.value - 1
         let id = nodes[index].id
-        nodes[index].isUp = true
+        guard engine.restart(.broker(id)) else { return }
         nodes[index].startedAt = now
-        note(.restarted(node: .broker(id)), at: .broker(id))
         // The consume queues are rebuilt from the commit log; offsets come back as last persisted.
         nodes[index].topicQueue = nodes[index].log.indices.filter { nodes[index].log[$0].topic == .topic }
         nodes[index].retryQueue = nodes[index].log.indices.filter { nodes[index].log[$0].topic == .retry }
@@ -104,7 +100,8 @@ extension RocketWorld {
             connectSlave(index)
         }
         // Consumers reconnect and pull from the restored offsets.
-        for consumer in consumers.indices where consumers[consumer].active && consumers[consumer].isUp {
+        for consumer in consumers.indices
+        where consumers[consumer].active && engine.isUp(.consumer(consumer + 1)) {
             for queue in assignedQueues(consumer) where queue.master == index {
                 if config.messageModel == .clustering {
                     consumers[consumer].pullOffsets[queue] = nodes[index].offsets[queue] ?? 0

@@ -57,7 +57,7 @@ extension RocketWorld {
             // The half message is put back with its check count raised, then checked.
             half.checkTimes += 1
             append(index, half)
-            guard let producer = producers.indices.first(where: { producers[$0].isUp }) else {
+            guard let producer = producers.indices.first(where: { engine.isUp(.producer($0 + 1)) }) else {
                 fact(
                     "\(id): no live producer in the group to check \(name(of: half.message))",
                     message: half.message,

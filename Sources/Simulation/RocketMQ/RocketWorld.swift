@@ -110,9 +110,9 @@ struct RocketQueue: Hashable, Sendable {
     var retry: Bool
 }
 
-public struct RocketWorld: ScenarioWorld, CountsConsumers {
-    public let config: RocketConfig
-    public let seed: UInt64
+struct RocketWorld: QueueBrokerWorld {
+    let config: RocketConfig
+    let seed: UInt64
     var engine: WorldEngine<RocketPayload, Timer>
 
     enum Timer: Sendable {
@@ -148,10 +148,7 @@ public struct RocketWorld: ScenarioWorld, CountsConsumers {
         /// classic master/slave has no automatic failover (RKT-05).
         let role: Role
         var isMaster: Bool { role == .master }
-        var isUp = true
-        var incarnation = 0
         var startedAt: Millis = 0
-        var pausedUntil: Millis?
         var log = DurableLog<CommitLogEntry>()
         /// How much of the commit log is on disk.
         var flushed: Int { log.syncedCount }
@@ -173,8 +170,6 @@ public struct RocketWorld: ScenarioWorld, CountsConsumers {
     }
 
     struct Producer: Sendable {
-        var isUp = true
-        var incarnation = 0
         var nextGroup = 0
         /// Sends in flight, by request id.
         var requests: [Int: InFlightSend] = [:]
@@ -194,8 +189,6 @@ public struct RocketWorld: ScenarioWorld, CountsConsumers {
 
     struct Consumer: Sendable {
         var status: ConsumeStatus
-        var isUp = true
-        var incarnation = 0
         var active = false
         /// Next offset to pull, per queue; processed up to, per queue (what is committed).
         var pullOffsets: [RocketQueue: Int] = [:]
@@ -215,9 +208,9 @@ public struct RocketWorld: ScenarioWorld, CountsConsumers {
     var nextCopy = 0
     var nextRequest = 0
     /// Costs, for `mqproof compare`.
-    public internal(set) var fsyncs = 0
+    internal(set) var fsyncs = 0
 
-    public init(config: RocketConfig, seed: UInt64, recordsTrace: Bool = true) {
+    init(config: RocketConfig, seed: UInt64, recordsTrace: Bool = true) {
         self.config = config
         self.seed = seed
         engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
@@ -235,34 +228,19 @@ public struct RocketWorld: ScenarioWorld, CountsConsumers {
         }
     }
 
-    public mutating func addProducer() -> Int {
+    mutating func addProducer() -> Int {
         producers.append(Producer())
         return producers.count
     }
 
-    public mutating func addConsumer(status: ConsumeStatus) -> Int {
+    mutating func addConsumer(status: ConsumeStatus) -> Int {
         consumers.append(Consumer(status: status))
         return consumers.count
     }
 
     // MARK: - ScenarioWorld plumbing
 
-    public var now: Millis { engine.now }
-    public var eventCount: Int { engine.eventCount }
-    public var networkMessages: Int { engine.networkMessages }
-    public var recordsTrace: Bool { engine.recorder.recordsTrace }
-    public var trace: [TraceEvent] { engine.recorder.trace }
-    public var traceHash: UInt64 { engine.recorder.traceHash }
-    public var history: History { engine.recorder.history }
-    public var messageCount: Int { engine.recorder.messageNames.count }
-    public func name(of message: MessageID) -> String { engine.recorder.name(of: message) }
-    public mutating func message(named name: String) -> MessageID { engine.recorder.message(named: name) }
-    public mutating func automaticMessages(count: Int, first: Int) -> [MessageID] {
-        engine.recorder.automaticMessages(count: count, first: first)
-    }
-    public mutating func note(_ note: Note, at node: NodeID) { engine.note(note, at: node) }
-
-    public var allNodes: [NodeID] {
+    var allNodes: [NodeID] {
         nodes.map { .broker($0.id) } + producers.indices.map { .producer($0 + 1) }
             + consumers.indices.map { .consumer($0 + 1) }
     }
@@ -276,55 +254,6 @@ public struct RocketWorld: ScenarioWorld, CountsConsumers {
     }
 
     // MARK: - The event loop
-
-    public mutating func step(until limit: Millis) -> Bool { stepEngine(until: limit) }
-
-    public mutating func run(until time: Millis) { runEngine(until: time) }
-
-    mutating func sendPaced(_ message: MessageID, producer: Int) { send([message], producer: producer) }
-
-    public mutating func schedule(_ action: WorldAction, at time: Millis) {
-        engine.schedule(action, at: time)
-    }
-
-    public mutating func producePaced(_ messages: [MessageID], producer: Int, every: Millis) {
-        engine.producePaced(messages, producer: producer, every: every)
-    }
-
-    @inline(__always)
-    func incarnation(of node: NodeID) -> Int {
-        switch node {
-        case .broker(let id): nodes[id.value - 1].incarnation
-        case .producer(let index): producers[index - 1].incarnation
-        case .consumer(let index): consumers[index - 1].incarnation
-        case .controller: 0
-        }
-    }
-
-    @inline(__always)
-    func isUp(_ node: NodeID) -> Bool {
-        switch node {
-        case .broker(let id): nodes[id.value - 1].isUp
-        case .producer(let index): producers[index - 1].isUp
-        case .consumer(let index): consumers[index - 1].isUp
-        case .controller: true
-        }
-    }
-
-    @inline(__always)
-    func pausedUntil(_ node: NodeID) -> Millis? {
-        if case .broker(let id) = node { return nodes[id.value - 1].pausedUntil }
-        return nil
-    }
-
-    mutating func receive(_ payload: RocketPayload, from: NodeID, at to: NodeID) {
-        switch to {
-        case .broker(let id): brokerReceive(id.value - 1, payload, from: from)
-        case .producer(let index): producerReceive(index - 1, payload)
-        case .consumer(let index): consumerReceive(index - 1, payload, from: from)
-        case .controller: break
-        }
-    }
 
     mutating func fire(_ timer: Timer, at node: NodeID) {
         switch (node, timer) {
@@ -355,41 +284,22 @@ public struct RocketWorld: ScenarioWorld, CountsConsumers {
 
     // MARK: - Actions
 
-    public mutating func perform(_ action: WorldAction) {
-        if engine.applyNetworkFault(action, allNodes: allNodes) { return }
-        switch action {
-        case .crash(let broker, let fault): crashNode(broker.value - 1, fault)
-        case .restart(let broker): restartNode(broker.value - 1)
-        case .pause(let node, let milliseconds):
-            note(.paused(node: node, milliseconds: milliseconds), at: node)
-            if case .broker(let id) = node { nodes[id.value - 1].pausedUntil = now + milliseconds }
-        case .partition, .isolate, .heal, .drop, .delay: break
-        case .produce(let messages, let producer): send(messages, producer: producer)
-        case .crashApplication(let producer): crashProducer(producer - 1)
-        case .resendUnacknowledged(let producer):
-            let messages = producers[producer - 1].unacknowledged
-            producers[producer - 1].unacknowledged = []
-            send(messages, producer: producer)
-        case .startConsumer(let index):
-            if !consumers[index - 1].isUp {
-                consumers[index - 1].isUp = true
-                note(.restarted(node: .consumer(index)), at: .consumer(index))
-            }
-            consumers[index - 1].active = true
-            startPulling(index - 1)
-        case .crashConsumer(let index):
-            guard consumers[index - 1].isUp else { return }
-            note(.crashed(node: .consumer(index), fault: .applicationCrash), at: .consumer(index))
-            consumers[index - 1].isUp = false
-            consumers[index - 1].incarnation += 1
-            consumers[index - 1].busy = false
-            consumers[index - 1].inbox = []
-        case .stopConsumer(let index):
-            consumers[index - 1].active = false
-            consumers[index - 1].incarnation += 1
-            consumers[index - 1].busy = false
-            consumers[index - 1].inbox = []
-        }
+    mutating func takeUnacknowledged(_ producer: Int) -> [MessageID] {
+        defer { producers[producer - 1].unacknowledged = [] }
+        return producers[producer - 1].unacknowledged
+    }
+
+    mutating func crashConsumer(_ consumer: Int) {
+        guard engine.crash(.consumer(consumer), .applicationCrash) else { return }
+        consumers[consumer - 1].busy = false
+        consumers[consumer - 1].inbox = []
+    }
+
+    mutating func stopConsumer(_ consumer: Int) {
+        consumers[consumer - 1].active = false
+        engine.cancelTimers(of: .consumer(consumer))
+        consumers[consumer - 1].busy = false
+        consumers[consumer - 1].inbox = []
     }
 
 }

@@ -1,29 +1,16 @@
 /// What the scenario runner, the checker's witnesses and the command line need from a simulated
 /// world, whichever broker it models.
 public protocol ScenarioWorld: Sendable {
-    var now: Millis { get }
-    var eventCount: Int { get }
-    var recordsTrace: Bool { get }
-    var trace: [TraceEvent] { get }
-    /// A hash of every event noted so far: equal in two runs exactly when their traces are.
-    var traceHash: UInt64 { get }
-    var history: History { get }
-    /// How many messages the run has named or numbered; ids run from 0 to this, exclusive.
-    var messageCount: Int { get }
-    /// fsync calls on any node so far, and messages put on the network: what a message costs.
+    /// The engine's record of the run, which the members below read: the same for every world.
+    var record: RunRecord { get set }
+    /// fsync calls on any node so far: with `networkMessages`, what a message costs.
     var fsyncs: Int { get }
-    var networkMessages: Int { get }
     /// Every node, in lane order: brokers, then clients.
     var allNodes: [NodeID] { get }
-
-    func name(of message: MessageID) -> String
-    mutating func message(named name: String) -> MessageID
-    mutating func automaticMessages(count: Int, first: Int) -> [MessageID]
 
     mutating func perform(_ action: WorldAction)
     mutating func schedule(_ action: WorldAction, at time: Millis)
     mutating func producePaced(_ messages: [MessageID], producer: Int, every: Millis)
-    mutating func note(_ note: Note, at node: NodeID)
     /// Processes the next event due at or before `limit`; false when none is.
     mutating func step(until limit: Millis) -> Bool
     mutating func run(until time: Millis)
@@ -39,6 +26,27 @@ public protocol ScenarioWorld: Sendable {
 }
 
 extension ScenarioWorld {
+    public var now: Millis { record.now }
+    public var eventCount: Int { record.eventCount }
+    /// Messages put on the network so far.
+    public var networkMessages: Int { record.networkMessages }
+    public var recordsTrace: Bool { record.recorder.recordsTrace }
+    public var trace: [TraceEvent] { record.recorder.trace }
+    /// A hash of every event noted so far: equal in two runs exactly when their traces are.
+    public var traceHash: UInt64 { record.recorder.traceHash }
+    public var history: History { record.recorder.history }
+    /// How many messages the run has named or numbered; ids run from 0 to this, exclusive.
+    public var messageCount: Int { record.recorder.messageNames.count }
+
+    public func name(of message: MessageID) -> String { record.recorder.name(of: message) }
+    public mutating func message(named name: String) -> MessageID { record.recorder.message(named: name) }
+    public mutating func automaticMessages(count: Int, first: Int) -> [MessageID] {
+        record.recorder.automaticMessages(count: count, first: first)
+    }
+    public mutating func note(_ note: Note, at node: NodeID) {
+        record.recorder.note(note, at: node, time: record.now)
+    }
+
     /// Runs until `condition` holds, or `timeout` passes; returns whether it held.
     public mutating func run(untilHolds condition: Condition, timeout: Millis) -> Bool {
         let deadline = now + timeout
