@@ -12,7 +12,7 @@ extension RabbitWorld {
         nodes[index].awaitingSync = []
         nodes[index].consumers = [:]
         nodes[index].checkedOut = []
-        nodes[index].isLeader = false
+        nodes[index].role = .follower
         nodes[index].fsyncInFlight = false
         engine.resetConnections(of: .broker(id))
         // The disk as the fault leaves it.

@@ -69,9 +69,8 @@ extension RabbitWorld {
             nodes[index].votedFor = nil
             nodes[index].verifiedUpTo = 0
         }
-        nodes[index].isLeader = false
+        nodes[index].role = .follower
         nodes[index].leader = leader
-        nodes[index].votes = []
         if wasLeader {
             // Consumers follow the queue to its new leader.
             let registered = nodes[index].consumers.keys.sorted()
@@ -265,7 +264,7 @@ extension RabbitWorld {
         // Stand for election in a new term.
         nodes[index].term += 1
         nodes[index].votedFor = id
-        nodes[index].votes = [id.value]
+        nodes[index].role = .candidate(votes: [id.value])
         nodes[index].leader = nil
         nodes[index].lastHeard = now
         nodes[index].electionJitter = electionRandom.next(in: 0...config.electionTimeoutMs)
@@ -301,15 +300,14 @@ extension RabbitWorld {
             becomeFollower(index, term: term, leader: nil)
             return
         }
-        guard granted, term == nodes[index].term, !nodes[index].isLeader,
-            nodes[index].votedFor == nodes[index].id
-        else {
+        guard granted, term == nodes[index].term, case .candidate(var votes) = nodes[index].role else {
             return
         }
-        nodes[index].votes.insert(voter.value)
-        guard nodes[index].votes.count >= 2 else { return }
+        votes.insert(voter.value)
+        nodes[index].role = .candidate(votes: votes)
+        guard votes.count >= 2 else { return }
         let id = nodes[index].id
-        nodes[index].isLeader = true
+        nodes[index].role = .leader
         nodes[index].leader = id
         nodes[index].matchIndex = [0, 0, 0]
         nodes[index].nextIndex = [Int](repeating: nodes[index].log.count, count: 3)

@@ -128,6 +128,14 @@ struct RabbitWorld: QueueBrokerWorld {
         case reconnect
     }
 
+    /// A quorum queue member's Raft role. Memory only: a restarted member is a follower.
+    enum RaftRole: Equatable, Sendable {
+        case follower
+        /// Standing for election; the members (by broker number) that voted for it, itself included.
+        case candidate(votes: Set<Int>)
+        case leader
+    }
+
     struct Node: Sendable {
         var id: BrokerID
         // Classic queues (q on B1, and dlq on B1).
@@ -147,9 +155,9 @@ struct RabbitWorld: QueueBrokerWorld {
         var fsyncInFlight = false
         var commitIndex = 0
         var applied = 0
-        var isLeader = false
+        var role = RaftRole.follower
+        var isLeader: Bool { role == .leader }
         var leader: BrokerID?
-        var votes: Set<Int> = []
         var lastHeard: Millis = 0
         var electionJitter: Millis = 0
         var verifiedUpTo = 0
@@ -205,7 +213,7 @@ struct RabbitWorld: QueueBrokerWorld {
                 nodes[index].electionJitter = electionRandom.next(in: 0...config.electionTimeoutMs)
                 setTimer(.electionCheck, for: .broker(BrokerID(index + 1)), after: config.heartbeatMs)
             }
-            nodes[0].isLeader = true
+            nodes[0].role = .leader
             nodes[0].matchIndex = [0, 0, 0]
             nodes[0].nextIndex = [0, 0, 0]
             setTimer(.heartbeat, for: .broker(BrokerID(1)), after: config.heartbeatMs)
