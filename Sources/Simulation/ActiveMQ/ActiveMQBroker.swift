@@ -14,14 +14,14 @@ extension ActiveMQWorld {
             for message in sends { enqueue(message, queue: "out", producer: nil, receipt: nil) }
             if case .consumer(let consumer) = from { acknowledge(acks, consumer: consumer, poison: false) }
         case .subscribe(let consumer):
-            if !broker.consumers.contains(consumer) { broker.consumers.append(consumer) }
+            if !broker.memory.consumers.contains(consumer) { broker.memory.consumers.append(consumer) }
             dispatch()
         case .ack(let copies, let poison):
             guard case .consumer(let consumer) = from else { return }
             acknowledge(copies, consumer: consumer, poison: poison)
         case .closed(let consumer):
-            broker.consumers.removeAll { $0 == consumer }
-            let returned = broker.inFlight.removeValue(forKey: consumer) ?? []
+            broker.memory.consumers.removeAll { $0 == consumer }
+            let returned = broker.memory.inFlight.removeValue(forKey: consumer) ?? []
             for var message in returned {
                 message.redeliveryCounter += 1
                 requeue(message, queue: "q")
@@ -41,7 +41,7 @@ extension ActiveMQWorld {
     }
 
     mutating func enqueue(_ message: AMQMessage, queue: String, producer: Int?, receipt: Int?) {
-        broker.queues[queue, default: []].append(message)
+        broker.memory.queues[queue, default: []].append(message)
         note(
             .queue(
                 .enqueued(
@@ -50,7 +50,7 @@ extension ActiveMQWorld {
             at: Self.brokerNode)
         if message.persistent {
             // The store task runs beside dispatch (KahaDB concurrentStoreAndDispatch for queues).
-            broker.pendingStores[message.copy] = (queue, producer, receipt)
+            broker.memory.pendingStores[message.copy] = (queue, producer, receipt)
             setTimer(.storeTask(copy: message.copy), for: Self.brokerNode, after: 1)
         } else if let producer, let receipt {
             engine.transmit(.receipt(receipt), from: Self.brokerNode, to: .producer(producer))
@@ -61,17 +61,17 @@ extension ActiveMQWorld {
     func queueName(_ queue: String) -> String { queue == "dlq" ? "ActiveMQ.DLQ" : queue }
 
     mutating func requeue(_ message: AMQMessage, queue: String) {
-        var messages = broker.queues[queue, default: []]
+        var messages = broker.memory.queues[queue, default: []]
         let index = messages.firstIndex { $0.position > message.position } ?? messages.count
         messages.insert(message, at: index)
-        broker.queues[queue] = messages
+        broker.memory.queues[queue] = messages
     }
 
     mutating func runStoreTask(_ copy: Int) {
-        guard let pending = broker.pendingStores.removeValue(forKey: copy) else { return }
+        guard let pending = broker.memory.pendingStores.removeValue(forKey: copy) else { return }
         let stillQueued =
-            broker.queues[pending.queue, default: []].first { $0.copy == copy }
-            ?? broker.inFlight.values.joined().first { $0.copy == copy }
+            broker.memory.queues[pending.queue, default: []].first { $0.copy == copy }
+            ?? broker.memory.inFlight.values.joined().first { $0.copy == copy }
         guard let message = stillQueued else {
             // Acked before the store ran: the task is cancelled and the message never touches disk.
             fact("B1 cancels the store of an already acknowledged message", at: Self.brokerNode)
@@ -83,7 +83,7 @@ extension ActiveMQWorld {
         broker.journal.append(.add(message, queue: pending.queue))
         if let producer = pending.producer, let receipt = pending.receipt {
             if config.journalDiskSyncStrategy == .always {
-                broker.awaitingSync.append((broker.journal.count - 1, producer, receipt))
+                broker.memory.awaitingSync.append((broker.journal.count - 1, producer, receipt))
             } else {
                 engine.transmit(.receipt(receipt), from: Self.brokerNode, to: .producer(producer))
             }
@@ -102,17 +102,17 @@ extension ActiveMQWorld {
     }
 
     mutating func startFsync() {
-        guard !broker.fsyncInFlight, broker.journal.hasUnsynced else { return }
-        broker.fsyncInFlight = true
+        guard !broker.memory.fsyncInFlight, broker.journal.hasUnsynced else { return }
+        broker.memory.fsyncInFlight = true
         fsyncs += 1
         setTimer(.fsyncDone(upTo: broker.journal.count), for: Self.brokerNode, after: config.fsyncMs)
     }
 
     mutating func fsyncDone(upTo: Int) {
-        broker.fsyncInFlight = false
+        broker.memory.fsyncInFlight = false
         markSynced(upTo: upTo)
-        let ready = broker.awaitingSync.filter { $0.record < upTo }
-        broker.awaitingSync.removeAll { $0.record < upTo }
+        let ready = broker.memory.awaitingSync.filter { $0.record < upTo }
+        broker.memory.awaitingSync.removeAll { $0.record < upTo }
         for waiting in ready {
             engine.transmit(.receipt(waiting.receipt), from: Self.brokerNode, to: .producer(waiting.producer))
         }
@@ -125,12 +125,12 @@ extension ActiveMQWorld {
     }
 
     mutating func dispatch() {
-        for consumer in broker.consumers {
-            while broker.inFlight[consumer, default: []].count < max(1, config.prefetch),
-                let message = broker.queues["q"]?.first
+        for consumer in broker.memory.consumers {
+            while broker.memory.inFlight[consumer, default: []].count < max(1, config.prefetch),
+                let message = broker.memory.queues["q"]?.first
             {
-                broker.queues["q"]?.removeFirst()
-                broker.inFlight[consumer, default: []].append(message)
+                broker.memory.queues["q"]?.removeFirst()
+                broker.memory.inFlight[consumer, default: []].append(message)
                 note(
                     .queue(
                         .delivered(
@@ -146,12 +146,12 @@ extension ActiveMQWorld {
 
     mutating func acknowledge(_ copies: [Int], consumer: Int, poison: Bool) {
         for copy in copies {
-            guard let position = broker.inFlight[consumer, default: []].firstIndex(where: { $0.copy == copy })
+            guard let position = broker.memory.inFlight[consumer, default: []].firstIndex(where: { $0.copy == copy })
             else {
                 continue
             }
-            let message = broker.inFlight[consumer, default: []].remove(at: position)
-            if broker.pendingStores[copy] == nil && message.persistent {
+            let message = broker.memory.inFlight[consumer, default: []].remove(at: position)
+            if broker.memory.pendingStores[copy] == nil && message.persistent {
                 broker.journal.append(.remove(copy: copy))
                 journalWritten()
             }
@@ -198,11 +198,11 @@ extension ActiveMQWorld {
 
     mutating func crashBroker(_: BrokerID, _ fault: Fault) {
         guard engine.crash(Self.brokerNode, fault) else { return }
-        broker.fsyncInFlight = false
-        broker.awaitingSync = []
-        broker.pendingStores = [:]
+        var held = broker.memory.queues
+        held["q", default: []] += broker.memory.inFlight.keys.sorted().flatMap { broker.memory.inFlight[$0] ?? [] }
+        broker.heldAtCrash = held
+        broker.lose(fault)
         engine.resetConnections(of: Self.brokerNode)
-        broker.journal.survive(fault)
         for producer in producers.indices { producerLostConnection(producer) }
         for consumer in consumers.indices where consumers[consumer].connected {
             consumers[consumer].connected = false
@@ -216,12 +216,9 @@ extension ActiveMQWorld {
 
     mutating func restartBroker(_: BrokerID) {
         guard engine.restart(Self.brokerNode) else { return }
-        var before = broker.queues
-        before["q", default: []] += broker.inFlight.keys.sorted().flatMap { broker.inFlight[$0] ?? [] }
+        let before = broker.heldAtCrash
         let recovered = recoveredFromJournal()
-        broker.queues = recovered
-        broker.inFlight = [:]
-        broker.consumers = []
+        broker.memory.queues = recovered
         for queue in ["q", "dlq", "out"] {
             let kept = Set(recovered[queue, default: []].map(\.copy))
             let lost = (before[queue] ?? []).filter { !kept.contains($0.copy) }.map(\.message)

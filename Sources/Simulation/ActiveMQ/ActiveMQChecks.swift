@@ -31,8 +31,8 @@ extension ActiveMQWorld {
         guard engine.isUp(Self.brokerNode) else {
             return recoveredFromJournal()[queue, default: []]
         }
-        let inFlight = queue == "q" ? broker.inFlight.keys.sorted().flatMap { broker.inFlight[$0] ?? [] } : []
-        return (broker.queues[queue, default: []] + inFlight).sorted { $0.position < $1.position }
+        let inFlight = queue == "q" ? broker.memory.inFlight.keys.sorted().flatMap { broker.memory.inFlight[$0] ?? [] } : []
+        return (broker.memory.queues[queue, default: []] + inFlight).sorted { $0.position < $1.position }
     }
 
     func finalContents(ofQueue name: String) -> [MessageID]? {

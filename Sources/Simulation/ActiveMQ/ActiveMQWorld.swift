@@ -80,18 +80,30 @@ struct ActiveMQWorld: QueueBrokerWorld {
         case remove(copy: Int)
     }
 
-    struct Broker: Sendable {
-        var queues: [String: [AMQMessage]] = ["q": [], "dlq": [], "out": []]
-        /// Dispatched and not yet acked, per consumer.
-        var inFlight: [Int: [AMQMessage]] = [:]
-        var consumers: [Int] = []
+    struct Broker: CrashableNode {
+        /// On disk: the KahaDB journal.
         var journal = DurableLog<JournalRecord>()
-        var fsyncInFlight = false
-        var syncScheduled = false
-        /// Sync sends waiting for their journal write to be synced: (journal index, producer, receipt).
-        var awaitingSync: [(record: Int, producer: Int, receipt: Int)] = []
-        /// Store tasks not yet run, by copy, with the receipt to send once stored.
-        var pendingStores: [Int: (queue: String, producer: Int?, receipt: Int?)] = [:]
+        var memory = Memory()
+        /// Not the broker's: what its queues held when it crashed, for the trace to say what the
+        /// restart lost.
+        var heldAtCrash: [String: [AMQMessage]] = [:]
+
+        /// The broker's memory; the queues are rebuilt from the journal at restart.
+        struct Memory: Sendable {
+            var queues: [String: [AMQMessage]] = ["q": [], "dlq": [], "out": []]
+            /// Dispatched and not yet acked, per consumer.
+            var inFlight: [Int: [AMQMessage]] = [:]
+            var consumers: [Int] = []
+            var fsyncInFlight = false
+            /// Sync sends waiting for their journal write to be synced: (journal index, producer, receipt).
+            var awaitingSync: [(record: Int, producer: Int, receipt: Int)] = []
+            /// Store tasks not yet run, by copy, with the receipt to send once stored.
+            var pendingStores: [Int: (queue: String, producer: Int?, receipt: Int?)] = [:]
+        }
+
+        static var freshMemory: Memory { Memory() }
+
+        mutating func diskSurvives(_ fault: Fault) { journal.survive(fault) }
     }
 
     struct Producer: Sendable {
@@ -158,14 +170,14 @@ struct ActiveMQWorld: QueueBrokerWorld {
     /// After every event. Cheap checks only: the loop runs them millions of times in a sweep.
     func checkInvariants() {
         precondition(
-            broker.awaitingSync.allSatisfy { $0.record < broker.journal.count },
+            broker.memory.awaitingSync.allSatisfy { $0.record < broker.journal.count },
             "invariant broken (seed \(seed)): a sync send waits for a journal record that does not exist")
         precondition(
             !engine.isUp(Self.brokerNode)
-                || broker.inFlight.keys.allSatisfy { $0 >= 1 && $0 <= consumers.count },
+                || broker.memory.inFlight.keys.allSatisfy { $0 >= 1 && $0 <= consumers.count },
             "invariant broken (seed \(seed)): messages dispatched to a consumer that does not exist")
         precondition(
-            broker.queues["q"] != nil, "invariant broken (seed \(seed)): the queue q disappeared")
+            broker.memory.queues["q"] != nil, "invariant broken (seed \(seed)): the queue q disappeared")
     }
 
     mutating func fire(_ timer: Timer, at node: NodeID) {

@@ -48,3 +48,24 @@ struct Processes: Sendable {
         table[node.dense].pausedUntil = time
     }
 }
+
+/// A node's state split by what survives what. `memory` is everything the process holds; its
+/// disk is the node's durable logs (DurableLog: synced and unsynced writes). A process crash
+/// drops the memory; a power loss also drops the unsynced writes; a disk loss drops the disk too.
+/// Each broker says where its disk is; the rule is written here and in DurableLog, once.
+protocol CrashableNode: Sendable {
+    associatedtype Memory: Sendable
+    var memory: Memory { get set }
+    /// A fresh process's memory, before it has learned anything.
+    static var freshMemory: Memory { get }
+    /// The node's durable logs keep what `fault` leaves of them (DurableLog.survive).
+    mutating func diskSurvives(_ fault: Fault)
+}
+
+extension CrashableNode {
+    /// The process dies with `fault`: its memory is gone, its disk keeps what the fault leaves.
+    mutating func lose(_ fault: Fault) {
+        memory = Self.freshMemory
+        diskSurvives(fault)
+    }
+}

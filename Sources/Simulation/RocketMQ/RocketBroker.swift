@@ -13,20 +13,20 @@ extension RocketWorld {
         case .haTransfer(let from, let entries):
             slaveAppend(index, from: from, entries)
         case .haReport(let offset, let resync):
-            nodes[index].slaveOffset = offset
-            nodes[index].slaveConnected = true
-            nodes[index].slaveHeardAt = now
+            nodes[index].memory.slaveOffset = offset
+            nodes[index].memory.slaveConnected = true
+            nodes[index].memory.slaveHeardAt = now
             completePuts(index)
-            nodes[index].pushedUpTo = resync ? offset : max(nodes[index].pushedUpTo, offset)
+            nodes[index].memory.pushedUpTo = resync ? offset : max(nodes[index].memory.pushedUpTo, offset)
             pushToSlave(index)
         case .haClosed:
-            nodes[index].slaveConnected = false
+            nodes[index].memory.slaveConnected = false
             fact("\(nodes[index].id): the slave's connection closed", at: .broker(nodes[index].id))
         case .pull(let queue, let offset):
             guard case .consumer(let consumer) = from else { return }
             answerPull(index, consumer: consumer, queue: queue, offset: offset)
         case .commitOffset(let queue, let offset):
-            nodes[index].offsets[queue] = max(nodes[index].offsets[queue] ?? 0, offset)
+            nodes[index].memory.offsets[queue] = max(nodes[index].memory.offsets[queue] ?? 0, offset)
         case .sendBack(let entry):
             sendBack(index, entry)
         case .sendResult, .checkTransaction, .pullResult:
@@ -38,8 +38,8 @@ extension RocketWorld {
         nodes[index].log.append(entry)
         let position = nodes[index].log.count - 1
         switch entry.topic {
-        case .topic: nodes[index].topicQueue.append(position)
-        case .retry: nodes[index].retryQueue.append(position)
+        case .topic: nodes[index].memory.topicQueue.append(position)
+        case .retry: nodes[index].memory.retryQueue.append(position)
         default: break
         }
         if config.flushDiskType == .syncFlush {
@@ -67,7 +67,7 @@ extension RocketWorld {
             put.replicaStatus = .sendOK
         } else if slave(of: index) == nil || !slaveIsConnected(index) {
             put.replicaStatus = .slaveNotAvailable
-        } else if nodes[index].slaveOffset >= put.endOffset {
+        } else if nodes[index].memory.slaveOffset >= put.endOffset {
             put.replicaStatus = .sendOK
         }
         if put.flushStatus == nil {
@@ -79,12 +79,12 @@ extension RocketWorld {
             setTimer(
                 .putDeadline(request: request, slave: true), for: .broker(id), after: config.slaveTimeout)
         }
-        nodes[index].pending.append(put)
+        nodes[index].memory.pending.append(put)
         completePuts(index)
     }
 
     func slaveIsConnected(_ index: Int) -> Bool {
-        nodes[index].slaveConnected && now - nodes[index].slaveHeardAt <= config.haHousekeepingMs
+        nodes[index].memory.slaveConnected && now - nodes[index].memory.slaveHeardAt <= config.haHousekeepingMs
     }
 
     /// Settles what the flush and the slave's offset now allow, and answers finished puts.
@@ -93,25 +93,25 @@ extension RocketWorld {
         // Runs on every flush and slave report while puts wait (hundreds of them while a slave
         // is down): one pass that allocates nothing unless some put is done.
         let flushed = nodes[index].flushed
-        let slaveOffset = nodes[index].slaveOffset
+        let slaveOffset = nodes[index].memory.slaveOffset
         var anyDone = false
-        for position in nodes[index].pending.indices {
-            let endOffset = nodes[index].pending[position].endOffset
-            if nodes[index].pending[position].flushStatus == nil && flushed >= endOffset {
-                nodes[index].pending[position].flushStatus = .sendOK
+        for position in nodes[index].memory.pending.indices {
+            let endOffset = nodes[index].memory.pending[position].endOffset
+            if nodes[index].memory.pending[position].flushStatus == nil && flushed >= endOffset {
+                nodes[index].memory.pending[position].flushStatus = .sendOK
             }
-            if nodes[index].pending[position].replicaStatus == nil && slaveOffset >= endOffset {
-                nodes[index].pending[position].replicaStatus = .sendOK
+            if nodes[index].memory.pending[position].replicaStatus == nil && slaveOffset >= endOffset {
+                nodes[index].memory.pending[position].replicaStatus = .sendOK
             }
-            if nodes[index].pending[position].flushStatus != nil
-                && nodes[index].pending[position].replicaStatus != nil
+            if nodes[index].memory.pending[position].flushStatus != nil
+                && nodes[index].memory.pending[position].replicaStatus != nil
             {
                 anyDone = true
             }
         }
         guard anyDone else { return }
-        let done = nodes[index].pending.filter { $0.flushStatus != nil && $0.replicaStatus != nil }
-        nodes[index].pending.removeAll { $0.flushStatus != nil && $0.replicaStatus != nil }
+        let done = nodes[index].memory.pending.filter { $0.flushStatus != nil && $0.replicaStatus != nil }
+        nodes[index].memory.pending.removeAll { $0.flushStatus != nil && $0.replicaStatus != nil }
         for put in done { answer(index, put) }
     }
 
@@ -129,13 +129,13 @@ extension RocketWorld {
     }
 
     mutating func putDeadline(_ index: Int, request: Int, slave: Bool) {
-        guard let position = nodes[index].pending.firstIndex(where: { $0.request == request }) else { return }
+        guard let position = nodes[index].memory.pending.firstIndex(where: { $0.request == request }) else { return }
         if slave {
-            if nodes[index].pending[position].replicaStatus == nil {
-                nodes[index].pending[position].replicaStatus = .flushSlaveTimeout
+            if nodes[index].memory.pending[position].replicaStatus == nil {
+                nodes[index].memory.pending[position].replicaStatus = .flushSlaveTimeout
             }
-        } else if nodes[index].pending[position].flushStatus == nil {
-            nodes[index].pending[position].flushStatus = .flushDiskTimeout
+        } else if nodes[index].memory.pending[position].flushStatus == nil {
+            nodes[index].memory.pending[position].flushStatus = .flushDiskTimeout
         }
         completePuts(index)
     }
@@ -144,21 +144,21 @@ extension RocketWorld {
 
     /// SYNC_FLUSH: the group commit flushes everything appended so far, one flush at a time.
     mutating func requestFlush(_ index: Int) {
-        nodes[index].flushRequested = true
+        nodes[index].memory.flushRequested = true
         startFlush(index)
     }
 
     mutating func startFlush(_ index: Int) {
-        guard !nodes[index].flushInFlight, nodes[index].flushed < nodes[index].log.count else { return }
-        nodes[index].flushInFlight = true
-        nodes[index].flushRequested = false
+        guard !nodes[index].memory.flushInFlight, nodes[index].flushed < nodes[index].log.count else { return }
+        nodes[index].memory.flushInFlight = true
+        nodes[index].memory.flushRequested = false
         fsyncs += 1
         setTimer(
             .flushDone(upTo: nodes[index].log.count), for: .broker(nodes[index].id), after: config.fsyncMs)
     }
 
     mutating func flushDone(_ index: Int, upTo: Int) {
-        nodes[index].flushInFlight = false
+        nodes[index].memory.flushInFlight = false
         let newlyFlushed = nodes[index].log.sync(upTo: upTo)
         if newlyFlushed > 0 {
             note(
@@ -174,16 +174,16 @@ extension RocketWorld {
 
     /// ASYNC_FLUSH: FlushRealTimeService wakes every flushIntervalCommitLog from the node's start.
     mutating func scheduleFlushTick(_ index: Int) {
-        guard !nodes[index].flushTickScheduled, nodes[index].flushed < nodes[index].log.count else { return }
-        nodes[index].flushTickScheduled = true
+        guard !nodes[index].memory.flushTickScheduled, nodes[index].flushed < nodes[index].log.count else { return }
+        nodes[index].memory.flushTickScheduled = true
         let interval = config.flushIntervalCommitLog
-        let elapsed = now - nodes[index].startedAt
+        let elapsed = now - nodes[index].memory.startedAt
         setTimer(.flushTick, for: .broker(nodes[index].id), after: interval - elapsed % interval)
     }
 
     mutating func flushTick(_ index: Int) {
-        nodes[index].flushTickScheduled = false
-        let elapsed = now - nodes[index].startedAt
+        nodes[index].memory.flushTickScheduled = false
+        let elapsed = now - nodes[index].memory.startedAt
         let thorough = elapsed % config.flushCommitLogThoroughInterval < config.flushIntervalCommitLog
         let page = 4_096
         let dirtyPages =

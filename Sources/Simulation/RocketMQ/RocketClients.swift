@@ -199,7 +199,7 @@ extension RocketWorld {
     mutating func startPulling(_ index: Int) {
         for queue in assignedQueues(index) {
             if config.messageModel == .clustering {
-                consumers[index].pullOffsets[queue] = nodes[queue.master].offsets[queue] ?? 0
+                consumers[index].pullOffsets[queue] = nodes[queue.master].memory.offsets[queue] ?? 0
             } else if consumers[index].pullOffsets[queue] == nil {
                 // BROADCASTING keeps offsets in the client; scenarios start consumers first.
                 consumers[index].pullOffsets[queue] = 0

@@ -4,14 +4,14 @@ extension RocketWorld {
     // MARK: - Broker: consumption, retries and the DLQ
 
     func queueEntries(_ index: Int, _ queue: RocketQueue) -> [Int] {
-        queue.retry ? nodes[index].retryQueue : nodes[index].topicQueue
+        queue.retry ? nodes[index].memory.retryQueue : nodes[index].memory.topicQueue
     }
 
     mutating func answerPull(_ index: Int, consumer: Int, queue: RocketQueue, offset: Int) {
         let positions = queueEntries(index, queue)
         guard offset < positions.count else {
             // Long polling: the pull is held until a message arrives.
-            nodes[index].parkedPulls.append((consumer, queue, offset))
+            nodes[index].memory.parkedPulls.append((consumer, queue, offset))
             return
         }
         let entries = positions[offset..<min(positions.count, offset + 32)].map { nodes[index].log[$0] }
@@ -21,8 +21,8 @@ extension RocketWorld {
     }
 
     mutating func wakeParkedPulls(_ index: Int) {
-        let parked = nodes[index].parkedPulls
-        nodes[index].parkedPulls = []
+        let parked = nodes[index].memory.parkedPulls
+        nodes[index].memory.parkedPulls = []
         for pull in parked {
             answerPull(index, consumer: pull.consumer, queue: pull.queue, offset: pull.offset)
         }

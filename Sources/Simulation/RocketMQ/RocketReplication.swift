@@ -16,11 +16,11 @@ extension RocketWorld {
 
     mutating func pushToSlave(_ index: Int) {
         guard let slave = slave(of: index), slaveIsConnected(index),
-            nodes[index].pushedUpTo < nodes[index].log.count
+            nodes[index].memory.pushedUpTo < nodes[index].log.count
         else { return }
-        let from = nodes[index].pushedUpTo
+        let from = nodes[index].memory.pushedUpTo
         let entries = Array(nodes[index].log[from...])
-        nodes[index].pushedUpTo = nodes[index].log.count
+        nodes[index].memory.pushedUpTo = nodes[index].log.count
         engine.transmit(
             .haTransfer(from: from, entries: entries), from: .broker(nodes[index].id),
             to: .broker(nodes[slave].id))
@@ -48,12 +48,9 @@ extension RocketWorld {
         let index = broker.value - 1
         let id = nodes[index].id
         guard engine.crash(.broker(id), fault) else { return }
-        nodes[index].pending = []
-        nodes[index].parkedPulls = []
-        nodes[index].flushInFlight = false
-        nodes[index].flushTickScheduled = false
-        nodes[index].slaveConnected = false
         engine.resetConnections(of: .broker(id))
+        let removed = nodes[index].log.unsynced.filter { $0.topic == .topic }.map(\.message)
+        nodes[index].lose(fault)
         switch fault {
         case .crash, .applicationCrash:
             // The kernel closes the process's sockets: a slave's master sees it go at once.
@@ -61,17 +58,13 @@ extension RocketWorld {
                 engine.transmit(.haClosed, from: .broker(id), to: .broker(nodes[index - 1].id))
             }
         case .powerLoss:
-            let removed = nodes[index].log.unsynced.filter { $0.topic == .topic }.map(\.message)
-            nodes[index].log.survive(fault)
             if !removed.isEmpty {
                 note(
                     .truncated(
                         broker: id, to: Offset(nodes[index].flushed), removed: removed, reason: .powerLoss),
                     at: .broker(id))
             }
-        case .diskLoss:
-            nodes[index].log.survive(fault)
-            nodes[index].persistedOffsets = [:]
+        case .diskLoss: break
         }
         // A crash keeps the page cache, still dirty: the restarted node flushes it.
     }
@@ -80,13 +73,11 @@ extension RocketWorld {
         let index = broker.value - 1
         let id = nodes[index].id
         guard engine.restart(.broker(id)) else { return }
-        nodes[index].startedAt = now
+        nodes[index].memory.startedAt = now
         // The consume queues are rebuilt from the commit log; offsets come back as last persisted.
-        nodes[index].topicQueue = nodes[index].log.indices.filter { nodes[index].log[$0].topic == .topic }
-        nodes[index].retryQueue = nodes[index].log.indices.filter { nodes[index].log[$0].topic == .retry }
-        nodes[index].offsets = nodes[index].persistedOffsets
-        nodes[index].pushedUpTo = 0
-        nodes[index].slaveOffset = 0
+        nodes[index].memory.topicQueue = nodes[index].log.indices.filter { nodes[index].log[$0].topic == .topic }
+        nodes[index].memory.retryQueue = nodes[index].log.indices.filter { nodes[index].log[$0].topic == .retry }
+        nodes[index].memory.offsets = nodes[index].persistedOffsets
         if config.flushDiskType == .syncFlush { requestFlush(index) } else { scheduleFlushTick(index) }
         if nodes[index].isMaster {
             setTimer(.transactionCheck, for: .broker(id), after: config.transactionCheckInterval)
@@ -104,7 +95,7 @@ extension RocketWorld {
         where consumers[consumer].active && engine.isUp(.consumer(consumer + 1)) {
             for queue in assignedQueues(consumer) where queue.master == index {
                 if config.messageModel == .clustering {
-                    consumers[consumer].pullOffsets[queue] = nodes[index].offsets[queue] ?? 0
+                    consumers[consumer].pullOffsets[queue] = nodes[index].memory.offsets[queue] ?? 0
                 }
                 pull(consumer, queue)
             }

@@ -141,32 +141,46 @@ struct RocketWorld: QueueBrokerWorld {
     /// A node's role in its broker group.
     enum Role: Sendable { case master, slave }
 
-    struct Node: Sendable {
+    struct Node: CrashableNode {
         var id: BrokerID
         var index: Int
         /// A master takes writes; its slave (the next node) copies them. Fixed for the run: 4.x
         /// classic master/slave has no automatic failover (RKT-05).
         let role: Role
         var isMaster: Bool { role == .master }
-        var startedAt: Millis = 0
+        // On disk: the commit log, and the consumer offsets as last persisted
+        // (consumerOffset.json).
         var log = DurableLog<CommitLogEntry>()
+        var persistedOffsets: [RocketQueue: Int] = [:]
         /// How much of the commit log is on disk.
         var flushed: Int { log.syncedCount }
-        var flushInFlight = false
-        var flushTickScheduled = false
-        /// SYNC_FLUSH: a put is waiting for the group commit.
-        var flushRequested = false
-        // Master only.
-        var slaveOffset = 0
-        var slaveConnected = false
-        var slaveHeardAt: Millis = 0
-        var pushedUpTo = 0
-        var pending: [PendingPut] = []
-        var topicQueue: [Int] = []
-        var retryQueue: [Int] = []
-        var offsets: [RocketQueue: Int] = [:]
-        var persistedOffsets: [RocketQueue: Int] = [:]
-        var parkedPulls: [(consumer: Int, queue: RocketQueue, offset: Int)] = []
+        var memory = Memory()
+
+        /// The broker's memory: the consume queues and offsets are rebuilt from the disk at restart.
+        struct Memory: Sendable {
+            var startedAt: Millis = 0
+            var flushInFlight = false
+            var flushTickScheduled = false
+            /// SYNC_FLUSH: a put is waiting for the group commit.
+            var flushRequested = false
+            // Master only.
+            var slaveOffset = 0
+            var slaveConnected = false
+            var slaveHeardAt: Millis = 0
+            var pushedUpTo = 0
+            var pending: [PendingPut] = []
+            var topicQueue: [Int] = []
+            var retryQueue: [Int] = []
+            var offsets: [RocketQueue: Int] = [:]
+            var parkedPulls: [(consumer: Int, queue: RocketQueue, offset: Int)] = []
+        }
+
+        static var freshMemory: Memory { Memory() }
+
+        mutating func diskSurvives(_ fault: Fault) {
+            log.survive(fault)
+            if fault == .diskLoss { persistedOffsets = [:] }
+        }
     }
 
     struct Producer: Sendable {
@@ -264,7 +278,7 @@ struct RocketWorld: QueueBrokerWorld {
         case (.broker(let id), .scheduleDue(let copy, let times)): scheduleDue(id.value - 1, copy, times)
         case (.broker(let id), .transactionCheck): transactionCheck(id.value - 1)
         case (.broker(let id), .persistOffsets):
-            nodes[id.value - 1].persistedOffsets = nodes[id.value - 1].offsets
+            nodes[id.value - 1].persistedOffsets = nodes[id.value - 1].memory.offsets
             setTimer(.persistOffsets, for: node, after: config.persistOffsetMs)
         case (.consumer(let index), .persistOffsets): commitOffsets(index - 1)
         case (.broker(let id), .haHeartbeat): slaveReport(id.value - 1, heartbeat: true)
