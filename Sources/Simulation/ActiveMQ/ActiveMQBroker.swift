@@ -146,7 +146,10 @@ extension ActiveMQWorld {
 
     mutating func acknowledge(_ copies: [Int], consumer: Int, poison: Bool) {
         for copy in copies {
-            guard let position = broker.memory.inFlight[consumer, default: []].firstIndex(where: { $0.copy == copy })
+            guard
+                let position = broker.memory.inFlight[consumer, default: []].firstIndex(where: {
+                    $0.copy == copy
+                })
             else {
                 continue
             }
@@ -199,7 +202,9 @@ extension ActiveMQWorld {
     mutating func crashBroker(_: BrokerID, _ fault: Fault) {
         guard engine.crash(Self.brokerNode, fault) else { return }
         var held = broker.memory.queues
-        held["q", default: []] += broker.memory.inFlight.keys.sorted().flatMap { broker.memory.inFlight[$0] ?? [] }
+        held["q", default: []] += broker.memory.inFlight.keys.sorted().flatMap {
+            broker.memory.inFlight[$0] ?? []
+        }
         broker.heldAtCrash = held
         broker.lose(fault)
         engine.resetConnections(of: Self.brokerNode)

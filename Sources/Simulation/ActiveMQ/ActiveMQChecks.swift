@@ -31,7 +31,9 @@ extension ActiveMQWorld {
         guard engine.isUp(Self.brokerNode) else {
             return recoveredFromJournal()[queue, default: []]
         }
-        let inFlight = queue == "q" ? broker.memory.inFlight.keys.sorted().flatMap { broker.memory.inFlight[$0] ?? [] } : []
+        let inFlight =
+            queue == "q"
+            ? broker.memory.inFlight.keys.sorted().flatMap { broker.memory.inFlight[$0] ?? [] } : []
         return (broker.memory.queues[queue, default: []] + inFlight).sorted { $0.position < $1.position }
     }
 

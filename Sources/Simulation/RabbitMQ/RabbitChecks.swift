@@ -42,14 +42,14 @@ extension RabbitWorld {
         if isQuorum && name == "q" {
             let holder =
                 currentLeader.map { nodes[$0.value - 1] }
-                ?? nodes.filter { engine.isUp(.broker($0.id)) }.max { $0.applied < $1.applied }
-            return holder?.quorum ?? []
+                ?? nodes.filter { engine.isUp(.broker($0.id)) }.max { $0.memory.applied < $1.memory.applied }
+            return holder?.memory.quorum ?? []
         }
         guard engine.isUp(.broker(nodes[0].id)) else {
             // A node that is down still has its disk: what a restart would recover.
             return nodes[0].store.filter { $0.queue == name && !$0.deleted }.map(\.message)
         }
-        return nodes[0].queues[name]?.all ?? []
+        return nodes[0].memory.queues[name]?.all ?? []
     }
 
     func finalContents(ofQueue name: String) -> [MessageID]? {
@@ -70,7 +70,7 @@ extension RabbitWorld {
         guard isQuorum else { return }
         for index in nodes.indices {
             precondition(
-                nodes[index].applied <= nodes[index].commitIndex,
+                nodes[index].memory.applied <= nodes[index].memory.commitIndex,
                 "invariant broken (seed \(seed)): applied beyond commit")
             precondition(
                 nodes[index].fsyncedUpTo <= nodes[index].log.count,

@@ -78,7 +78,7 @@ extension RabbitWorld {
         if isQuorum && queues == ["q"] {
             guard nodes[index].isLeader else {
                 // Not the leader: hand it to the leader if one is known; else it waits for none.
-                if let leader = nodes[index].leader, leader != nodes[index].id {
+                if let leader = nodes[index].memory.leader, leader != nodes[index].id {
                     engine.transmit(.publish(copy), from: node, to: .broker(leader))
                 } else {
                     note(
@@ -96,7 +96,8 @@ extension RabbitWorld {
         // Confirmed once every queue has it: for persistent messages, after the store's fsync.
         if let sequence = copy.sequence {
             if copy.persistent && config.durable {
-                nodes[index].awaitingSync.append((nodes[index].store.count - 1, copy.publisher, sequence))
+                nodes[index].memory.awaitingSync.append(
+                    (nodes[index].store.count - 1, copy.publisher, sequence))
             } else {
                 engine.transmit(
                     .confirm(sequence: sequence, nack: false), from: node, to: .producer(copy.publisher))
@@ -106,7 +107,7 @@ extension RabbitWorld {
 
     mutating func enqueueClassic(_ index: Int, queue: String, _ message: QueuedMessage) {
         let id = nodes[index].id
-        nodes[index].queues[queue, default: QueueState()].ready.append(message)
+        nodes[index].memory.queues[queue, default: QueueState()].ready.append(message)
         note(
             .queue(
                 .enqueued(
@@ -121,8 +122,8 @@ extension RabbitWorld {
     }
 
     mutating func scheduleStoreSync(_ index: Int) {
-        guard !nodes[index].syncScheduled else { return }
-        nodes[index].syncScheduled = true
+        guard !nodes[index].memory.syncScheduled else { return }
+        nodes[index].memory.syncScheduled = true
         setTimer(.storeSync, for: .broker(nodes[index].id), after: config.storeSyncIntervalMs)
     }
 
@@ -141,10 +142,10 @@ extension RabbitWorld {
             nodes[index].store[position].synced = true
             if nodes[index].store[position].deleted { nodes[index].store[position].deleteSynced = true }
         }
-        nodes[index].syncScheduled = false
+        nodes[index].memory.syncScheduled = false
         if synced > 0 { note(.queue(.fsynced(node: nodes[index].id, messages: synced)), at: node) }
-        let ready = nodes[index].awaitingSync.filter { $0.storeIndex < upTo }
-        nodes[index].awaitingSync.removeAll { $0.storeIndex < upTo }
+        let ready = nodes[index].memory.awaitingSync.filter { $0.storeIndex < upTo }
+        nodes[index].memory.awaitingSync.removeAll { $0.storeIndex < upTo }
         for waiting in ready {
             engine.transmit(
                 .confirm(sequence: waiting.sequence, nack: false), from: node,
@@ -171,20 +172,20 @@ extension RabbitWorld {
             engine.transmit(.cancel, from: .broker(nodes[index].id), to: .consumer(consumer))
             return
         }
-        nodes[index].consumers[consumer] = config.noAck ? 0 : config.effectivePrefetch
+        nodes[index].memory.consumers[consumer] = config.noAck ? 0 : config.effectivePrefetch
         dispatch(index)
     }
 
     func unackedCount(_ index: Int, consumer: Int) -> Int {
-        if isQuorum { return nodes[index].checkedOut.filter { $0.consumer == consumer }.count }
-        return nodes[index].queues["q"]?.unacked.filter { $0.consumer == consumer }.count ?? 0
+        if isQuorum { return nodes[index].memory.checkedOut.filter { $0.consumer == consumer }.count }
+        return nodes[index].memory.queues["q"]?.unacked.filter { $0.consumer == consumer }.count ?? 0
     }
 
     /// Pushes ready messages to registered consumers in turn, within their prefetch (RMQ-10).
     mutating func dispatch(_ index: Int) {
         let id = nodes[index].id
-        for consumer in nodes[index].consumers.keys.sorted() {
-            let prefetch = nodes[index].consumers[consumer] ?? 0
+        for consumer in nodes[index].memory.consumers.keys.sorted() {
+            let prefetch = nodes[index].memory.consumers[consumer] ?? 0
             while prefetch == 0 || unackedCount(index, consumer: consumer) < prefetch {
                 guard let message = nextReady(index) else { return }
                 let tag = nodes[index].nextTag
@@ -193,9 +194,9 @@ extension RabbitWorld {
                     // Done the moment it is written to the socket (RMQ-08).
                     settleAway(index, copy: message.copy.id)
                 } else if isQuorum {
-                    nodes[index].checkedOut.append((tag, consumer, message.copy.id))
+                    nodes[index].memory.checkedOut.append((tag, consumer, message.copy.id))
                 } else {
-                    nodes[index].queues["q"]?.unacked.append((tag, consumer, message))
+                    nodes[index].memory.queues["q"]?.unacked.append((tag, consumer, message))
                 }
                 note(
                     .queue(
@@ -210,11 +211,11 @@ extension RabbitWorld {
 
     mutating func nextReady(_ index: Int) -> QueuedMessage? {
         if isQuorum {
-            let held = Set(nodes[index].checkedOut.map(\.copy))
-            return nodes[index].quorum.first { !held.contains($0.copy.id) }
+            let held = Set(nodes[index].memory.checkedOut.map(\.copy))
+            return nodes[index].memory.quorum.first { !held.contains($0.copy.id) }
         }
-        guard let first = nodes[index].queues["q"]?.ready.first else { return nil }
-        nodes[index].queues["q"]?.ready.removeFirst()
+        guard let first = nodes[index].memory.queues["q"]?.ready.first else { return nil }
+        nodes[index].memory.queues["q"]?.ready.removeFirst()
         return first
     }
 
@@ -223,7 +224,7 @@ extension RabbitWorld {
         if isQuorum {
             raftAppend(index, .settle(copy: copy))
             // Not handed out again while the settle commits.
-            nodes[index].checkedOut.append((0, 0, copy))
+            nodes[index].memory.checkedOut.append((0, 0, copy))
         } else {
             deleteFromStore(index, copy: copy)
         }
@@ -231,10 +232,10 @@ extension RabbitWorld {
 
     mutating func classicSettle(_ index: Int, consumer: Int, tag: Int, _ settlement: Settlement) {
         guard
-            let position = nodes[index].queues["q"]?.unacked.firstIndex(where: {
+            let position = nodes[index].memory.queues["q"]?.unacked.firstIndex(where: {
                 $0.tag == tag && $0.consumer == consumer
             }),
-            let delivery = nodes[index].queues["q"]?.unacked.remove(at: position)
+            let delivery = nodes[index].memory.queues["q"]?.unacked.remove(at: position)
         else {
             // Acking an unknown tag is a channel error (RMQ-08); a settle after a requeue is one.
             return
@@ -248,7 +249,7 @@ extension RabbitWorld {
             deadLetter(index, message, reason: "rejected with requeue=false")
         case .rejectRequeue, .nackRequeue:
             message.redelivered = true
-            nodes[index].queues["q"]?.requeue(message)
+            nodes[index].memory.queues["q"]?.requeue(message)
             note(
                 .queue(
                     .requeued(
@@ -283,14 +284,14 @@ extension RabbitWorld {
 
     mutating func requeueConsumerDeliveries(_ index: Int, consumer: Int) {
         let id = nodes[index].id
-        nodes[index].consumers[consumer] = nil
+        nodes[index].memory.consumers[consumer] = nil
         if isQuorum {
-            let held = nodes[index].checkedOut.filter { $0.consumer == consumer }
-            nodes[index].checkedOut.removeAll { $0.consumer == consumer }
+            let held = nodes[index].memory.checkedOut.filter { $0.consumer == consumer }
+            nodes[index].memory.checkedOut.removeAll { $0.consumer == consumer }
             for delivery in held { raftAppend(index, .giveBack(copy: delivery.copy, countsDelivery: true)) }
             return
         }
-        guard var queue = nodes[index].queues["q"] else { return }
+        guard var queue = nodes[index].memory.queues["q"] else { return }
         let returned = queue.unacked.filter { $0.consumer == consumer }
         queue.unacked.removeAll { $0.consumer == consumer }
         for delivery in returned {
@@ -298,7 +299,7 @@ extension RabbitWorld {
             message.redelivered = true
             queue.requeue(message)
         }
-        nodes[index].queues["q"] = queue
+        nodes[index].memory.queues["q"] = queue
         if !returned.isEmpty {
             note(
                 .queue(

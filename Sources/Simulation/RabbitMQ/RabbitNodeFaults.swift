@@ -8,38 +8,15 @@ extension RabbitWorld {
         let index = broker.value - 1
         let id = nodes[index].id
         guard engine.crash(.broker(id), fault) else { return }
-        nodes[index].syncScheduled = false
-        nodes[index].awaitingSync = []
-        nodes[index].consumers = [:]
-        nodes[index].checkedOut = []
-        nodes[index].role = .follower
-        nodes[index].fsyncInFlight = false
         engine.resetConnections(of: .broker(id))
-        // The disk as the fault leaves it.
-        switch fault {
-        case .crash, .applicationCrash: break
-        case .powerLoss:
-            nodes[index].store = nodes[index].store.compactMap { stored in
-                guard stored.synced else { return nil }
-                var kept = stored
-                if !stored.deleteSynced { kept.deleted = false }
-                return kept
-            }
-            if nodes[index].log.hasUnsynced {
-                let removed = nodes[index].log.unsynced.compactMap(\.enqueued)
-                nodes[index].log.survive(fault)
-                if !removed.isEmpty {
-                    note(
-                        .truncated(
-                            broker: id, to: Offset(nodes[index].log.count), removed: removed,
-                            reason: .powerLoss), at: .broker(id))
-                }
-            }
-        case .diskLoss:
-            nodes[index].store = []
-            nodes[index].log.survive(fault)
-            nodes[index].term = 0
-            nodes[index].votedFor = nil
+        nodes[index].heldAtCrash = nodes[index].memory.queues.mapValues(\.all)
+        let unsynced = nodes[index].log.unsynced.compactMap(\.enqueued)
+        nodes[index].lose(fault)
+        if fault == .powerLoss && !unsynced.isEmpty {
+            note(
+                .truncated(
+                    broker: id, to: Offset(nodes[index].log.count), removed: unsynced, reason: .powerLoss),
+                at: .broker(id))
         }
         // Clients connected to the node see their connections close.
         for publisher in publishers.indices where publishers[publisher].connectedTo == id {
@@ -60,19 +37,14 @@ extension RabbitWorld {
         guard engine.restart(.broker(id)) else { return }
         if isQuorum {
             // Raft state on disk survives; what was applied is rebuilt as the commit index is relearned.
-            nodes[index].commitIndex = 0
-            nodes[index].applied = 0
-            nodes[index].quorum = []
-            nodes[index].leader = nil
-            nodes[index].verifiedUpTo = 0
-            nodes[index].lastHeard = now
-            nodes[index].electionJitter = electionRandom.next(in: 0...config.electionTimeoutMs)
+            nodes[index].memory.lastHeard = now
+            nodes[index].memory.electionJitter = electionRandom.next(in: 0...config.electionTimeoutMs)
             setTimer(.electionCheck, for: .broker(id), after: config.heartbeatMs)
         }
         guard index == 0 || !isQuorum else { return }
         // Classic queues: recover what the message store holds (RMQ-05).
-        for name in nodes[index].queues.keys.sorted() {
-            let before = nodes[index].queues[name]?.all ?? []
+        for name in nodes[index].heldAtCrash.keys.sorted() {
+            let before = nodes[index].heldAtCrash[name] ?? []
             let durable = config.durable || name == "dlq"
             var recovered = QueueState()
             if durable {
@@ -86,7 +58,7 @@ extension RabbitWorld {
                 }
             }
             let kept = Set(recovered.ready.map(\.copy.id))
-            nodes[index].queues[name] = recovered
+            nodes[index].memory.queues[name] = recovered
             note(
                 .queue(
                     .recovered(

@@ -18,8 +18,10 @@ extension RabbitWorld {
     }
 
     mutating func raftFsync(_ index: Int) {
-        guard !nodes[index].fsyncInFlight, nodes[index].fsyncedUpTo < nodes[index].log.count else { return }
-        nodes[index].fsyncInFlight = true
+        guard !nodes[index].memory.fsyncInFlight, nodes[index].fsyncedUpTo < nodes[index].log.count else {
+            return
+        }
+        nodes[index].memory.fsyncInFlight = true
         fsyncs += 1
         setTimer(
             .raftFsyncDone(upTo: nodes[index].log.count), for: .broker(nodes[index].id), after: config.fsyncMs
@@ -27,16 +29,16 @@ extension RabbitWorld {
     }
 
     mutating func raftFsyncDone(_ index: Int, upTo: Int) {
-        nodes[index].fsyncInFlight = false
+        nodes[index].memory.fsyncInFlight = false
         nodes[index].log.sync(upTo: upTo)
         if nodes[index].isLeader {
             advanceCommit(index)
-        } else if let leader = nodes[index].leader {
+        } else if let leader = nodes[index].memory.leader {
             // Acknowledge only what is on disk and known to match the leader's log.
             engine.transmit(
                 .appendResponse(
                     term: nodes[index].term, success: true,
-                    matchIndex: min(nodes[index].fsyncedUpTo, nodes[index].verifiedUpTo)),
+                    matchIndex: min(nodes[index].fsyncedUpTo, nodes[index].memory.verifiedUpTo)),
                 from: .broker(nodes[index].id), to: .broker(leader))
         }
         raftFsync(index)
@@ -45,13 +47,13 @@ extension RabbitWorld {
     mutating func replicate(_ index: Int) {
         let leader = nodes[index]
         for follower in 0..<3 where follower != index {
-            let next = min(leader.nextIndex[follower], leader.log.count)
+            let next = min(leader.memory.nextIndex[follower], leader.log.count)
             let previousTerm = next > 0 ? leader.log[next - 1].term : 0
             let entries = Array(leader.log[next..<min(leader.log.count, next + 200)])
             engine.transmit(
                 .appendEntries(
                     term: leader.term, previousIndex: next, previousTerm: previousTerm, entries: entries,
-                    leaderCommit: leader.commitIndex),
+                    leaderCommit: leader.memory.commitIndex),
                 from: .broker(leader.id), to: .broker(BrokerID(follower + 1)))
         }
     }
@@ -67,15 +69,15 @@ extension RabbitWorld {
         if term > nodes[index].term {
             nodes[index].term = term
             nodes[index].votedFor = nil
-            nodes[index].verifiedUpTo = 0
+            nodes[index].memory.verifiedUpTo = 0
         }
-        nodes[index].role = .follower
-        nodes[index].leader = leader
+        nodes[index].memory.role = .follower
+        nodes[index].memory.leader = leader
         if wasLeader {
             // Consumers follow the queue to its new leader.
-            let registered = nodes[index].consumers.keys.sorted()
-            nodes[index].consumers = [:]
-            nodes[index].checkedOut = []
+            let registered = nodes[index].memory.consumers.keys.sorted()
+            nodes[index].memory.consumers = [:]
+            nodes[index].memory.checkedOut = []
             for consumer in registered {
                 engine.transmit(.cancel, from: .broker(nodes[index].id), to: .consumer(consumer))
             }
@@ -97,7 +99,7 @@ extension RabbitWorld {
             return
         }
         becomeFollower(index, term: term, leader: leader)
-        nodes[index].lastHeard = now
+        nodes[index].memory.lastHeard = now
         guard previousIndex <= nodes[index].log.count,
             previousIndex == 0 || nodes[index].log[previousIndex - 1].term == previousTerm
         else {
@@ -115,7 +117,8 @@ extension RabbitWorld {
                 let removed = nodes[index].log[position...].compactMap(\.enqueued)
                 nodes[index].log.truncate(from: position)
                 precondition(
-                    position >= nodes[index].applied, "Raft: a committed entry was overwritten (seed \(seed))"
+                    position >= nodes[index].memory.applied,
+                    "Raft: a committed entry was overwritten (seed \(seed))"
                 )
                 if !removed.isEmpty {
                     note(
@@ -134,14 +137,16 @@ extension RabbitWorld {
                             leader: false)), at: me)
             }
         }
-        nodes[index].verifiedUpTo = max(nodes[index].verifiedUpTo, previousIndex + entries.count)
-        nodes[index].commitIndex = max(nodes[index].commitIndex, min(leaderCommit, nodes[index].verifiedUpTo))
+        nodes[index].memory.verifiedUpTo = max(
+            nodes[index].memory.verifiedUpTo, previousIndex + entries.count)
+        nodes[index].memory.commitIndex = max(
+            nodes[index].memory.commitIndex, min(leaderCommit, nodes[index].memory.verifiedUpTo))
         applyCommitted(index)
         if nodes[index].fsyncedUpTo >= previousIndex + entries.count || entries.isEmpty {
             engine.transmit(
                 .appendResponse(
                     term: term, success: true,
-                    matchIndex: min(nodes[index].fsyncedUpTo, nodes[index].verifiedUpTo)),
+                    matchIndex: min(nodes[index].fsyncedUpTo, nodes[index].memory.verifiedUpTo)),
                 from: me, to: .broker(leader))
         }
         raftFsync(index)
@@ -157,11 +162,12 @@ extension RabbitWorld {
         guard nodes[index].isLeader, term == nodes[index].term else { return }
         let position = follower.value - 1
         if success {
-            nodes[index].matchIndex[position] = max(nodes[index].matchIndex[position], matchIndex)
-            nodes[index].nextIndex[position] = max(nodes[index].nextIndex[position], matchIndex)
+            nodes[index].memory.matchIndex[position] = max(
+                nodes[index].memory.matchIndex[position], matchIndex)
+            nodes[index].memory.nextIndex[position] = max(nodes[index].memory.nextIndex[position], matchIndex)
             advanceCommit(index)
         } else {
-            nodes[index].nextIndex[position] = min(nodes[index].nextIndex[position], matchIndex)
+            nodes[index].memory.nextIndex[position] = min(nodes[index].memory.nextIndex[position], matchIndex)
             replicate(index)
         }
     }
@@ -169,25 +175,27 @@ extension RabbitWorld {
     /// An entry of the current term on a majority's disk commits it and everything before it.
     mutating func advanceCommit(_ index: Int) {
         guard nodes[index].isLeader else { return }
-        var matches = nodes[index].matchIndex
+        var matches = nodes[index].memory.matchIndex
         matches[index] = nodes[index].fsyncedUpTo
         let majority = matches.sorted(by: >)[1]
-        if majority > nodes[index].commitIndex, nodes[index].log[majority - 1].term == nodes[index].term {
-            nodes[index].commitIndex = majority
+        if majority > nodes[index].memory.commitIndex,
+            nodes[index].log[majority - 1].term == nodes[index].term
+        {
+            nodes[index].memory.commitIndex = majority
             applyCommitted(index)
         }
     }
 
     mutating func applyCommitted(_ index: Int) {
         let id = nodes[index].id
-        while nodes[index].applied < nodes[index].commitIndex {
-            let entry = nodes[index].log[nodes[index].applied]
-            nodes[index].applied += 1
+        while nodes[index].memory.applied < nodes[index].memory.commitIndex {
+            let entry = nodes[index].log[nodes[index].memory.applied]
+            nodes[index].memory.applied += 1
             let leading = nodes[index].isLeader
             switch entry.command {
             case .noop: break
             case .enqueue(let message):
-                nodes[index].quorum.append(message)
+                nodes[index].memory.quorum.append(message)
                 if leading {
                     note(
                         .queue(
@@ -200,17 +208,18 @@ extension RabbitWorld {
                     }
                 }
             case .settle(let copy):
-                nodes[index].quorum.removeAll { $0.copy.id == copy }
-                nodes[index].checkedOut.removeAll { $0.copy == copy }
+                nodes[index].memory.quorum.removeAll { $0.copy.id == copy }
+                nodes[index].memory.checkedOut.removeAll { $0.copy == copy }
             case .giveBack(let copy, let countsDelivery):
-                guard let position = nodes[index].quorum.firstIndex(where: { $0.copy.id == copy }) else {
+                guard let position = nodes[index].memory.quorum.firstIndex(where: { $0.copy.id == copy })
+                else {
                     break
                 }
-                nodes[index].quorum[position].redelivered = true
-                if countsDelivery { nodes[index].quorum[position].deliveryCount += 1 }
-                let message = nodes[index].quorum[position]
+                nodes[index].memory.quorum[position].redelivered = true
+                if countsDelivery { nodes[index].memory.quorum[position].deliveryCount += 1 }
+                let message = nodes[index].memory.quorum[position]
                 if let limit = config.deliveryLimit, message.deliveryCount > limit {
-                    nodes[index].quorum.remove(at: position)
+                    nodes[index].memory.quorum.remove(at: position)
                     if leading {
                         deadLetter(
                             index, message, reason: "returned more than x-delivery-limit=\(limit) times")
@@ -224,7 +233,7 @@ extension RabbitWorld {
                                     ? "returned (counts towards the delivery limit)"
                                     : "returned (not counted)")), at: .broker(id))
                 }
-                nodes[index].checkedOut.removeAll { $0.copy == copy }
+                nodes[index].memory.checkedOut.removeAll { $0.copy == copy }
             }
         }
         if nodes[index].isLeader { dispatch(index) }
@@ -232,18 +241,18 @@ extension RabbitWorld {
 
     mutating func quorumSettle(_ index: Int, consumer: Int, tag: Int, _ settlement: Settlement) {
         guard nodes[index].isLeader,
-            let position = nodes[index].checkedOut.firstIndex(where: {
+            let position = nodes[index].memory.checkedOut.firstIndex(where: {
                 $0.tag == tag && $0.consumer == consumer
             })
         else { return }
-        let copy = nodes[index].checkedOut[position].copy
+        let copy = nodes[index].memory.checkedOut[position].copy
         // Still checked out until the command commits, so it is not handed out twice.
-        nodes[index].checkedOut[position] = (0, 0, copy)
+        nodes[index].memory.checkedOut[position] = (0, 0, copy)
         switch settlement {
         case .ack:
             raftAppend(index, .settle(copy: copy))
         case .reject:
-            if let message = nodes[index].quorum.first(where: { $0.copy.id == copy }) {
+            if let message = nodes[index].memory.quorum.first(where: { $0.copy.id == copy }) {
                 deadLetter(index, message, reason: "rejected with requeue=false")
             }
             raftAppend(index, .settle(copy: copy))
@@ -259,15 +268,16 @@ extension RabbitWorld {
         let id = nodes[index].id
         setTimer(.electionCheck, for: .broker(id), after: config.heartbeatMs)
         guard !nodes[index].isLeader,
-            now - nodes[index].lastHeard >= config.electionTimeoutMs + nodes[index].electionJitter
+            now - nodes[index].memory.lastHeard >= config.electionTimeoutMs
+                + nodes[index].memory.electionJitter
         else { return }
         // Stand for election in a new term.
         nodes[index].term += 1
         nodes[index].votedFor = id
-        nodes[index].role = .candidate(votes: [id.value])
-        nodes[index].leader = nil
-        nodes[index].lastHeard = now
-        nodes[index].electionJitter = electionRandom.next(in: 0...config.electionTimeoutMs)
+        nodes[index].memory.role = .candidate(votes: [id.value])
+        nodes[index].memory.leader = nil
+        nodes[index].memory.lastHeard = now
+        nodes[index].memory.electionJitter = electionRandom.next(in: 0...config.electionTimeoutMs)
         let lastTerm = nodes[index].log.last?.term ?? 0
         for other in 0..<3 where other != index {
             engine.transmit(
@@ -288,7 +298,7 @@ extension RabbitWorld {
             && (nodes[index].votedFor == nil || nodes[index].votedFor == candidate)
         if granted {
             nodes[index].votedFor = candidate
-            nodes[index].lastHeard = now
+            nodes[index].memory.lastHeard = now
         }
         engine.transmit(
             .vote(term: nodes[index].term, granted: granted), from: .broker(nodes[index].id),
@@ -300,18 +310,18 @@ extension RabbitWorld {
             becomeFollower(index, term: term, leader: nil)
             return
         }
-        guard granted, term == nodes[index].term, case .candidate(var votes) = nodes[index].role else {
+        guard granted, term == nodes[index].term, case .candidate(var votes) = nodes[index].memory.role else {
             return
         }
         votes.insert(voter.value)
-        nodes[index].role = .candidate(votes: votes)
+        nodes[index].memory.role = .candidate(votes: votes)
         guard votes.count >= 2 else { return }
         let id = nodes[index].id
-        nodes[index].role = .leader
-        nodes[index].leader = id
-        nodes[index].matchIndex = [0, 0, 0]
-        nodes[index].nextIndex = [Int](repeating: nodes[index].log.count, count: 3)
-        nodes[index].checkedOut = []
+        nodes[index].memory.role = .leader
+        nodes[index].memory.leader = id
+        nodes[index].memory.matchIndex = [0, 0, 0]
+        nodes[index].memory.nextIndex = [Int](repeating: nodes[index].log.count, count: 3)
+        nodes[index].memory.checkedOut = []
         note(.becameLeader(broker: id, epoch: Epoch(nodes[index].term)), at: .broker(id))
         // A no-op of the new term commits what earlier terms left uncommitted (Raft §5.4.2).
         raftAppend(index, .noop)

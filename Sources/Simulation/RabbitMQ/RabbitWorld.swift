@@ -136,37 +136,72 @@ struct RabbitWorld: QueueBrokerWorld {
         case leader
     }
 
-    struct Node: Sendable {
+    struct Node: CrashableNode {
         var id: BrokerID
-        // Classic queues (q on B1, and dlq on B1).
-        var queues: [String: QueueState] = [:]
+        // On disk: the classic queues' message store; a quorum queue member's Raft log, term and
+        // vote (Raft's persistent state).
         var store: [StoredCopy] = []
-        var syncScheduled = false
-        /// Confirms waiting for the fsync that makes their copy durable: (store index, publisher, sequence).
-        var awaitingSync: [(storeIndex: Int, publisher: Int, sequence: Int)] = []
-        var consumers: [Int: Int] = [:]  // consumer -> prefetch (0 unlimited)
-        var nextTag = 1
-        // Quorum queue member.
         var term = 0
         var votedFor: BrokerID?
         var log = DurableLog<RaftEntry>()
         /// How much of the Raft log is on disk: what this member may acknowledge.
         var fsyncedUpTo: Int { log.syncedCount }
-        var fsyncInFlight = false
-        var commitIndex = 0
-        var applied = 0
-        var role = RaftRole.follower
-        var isLeader: Bool { role == .leader }
-        var leader: BrokerID?
-        var lastHeard: Millis = 0
-        var electionJitter: Millis = 0
-        var verifiedUpTo = 0
-        var matchIndex: [Int] = []
-        var nextIndex: [Int] = []
-        /// Applied quorum queue state: every unsettled message, in order.
-        var quorum: [QueuedMessage] = []
-        /// Leader only: which consumer holds which copy, by delivery tag.
-        var checkedOut: [(tag: Int, consumer: Int, copy: Int)] = []
+        var memory = Memory()
+        var isLeader: Bool { memory.role == .leader }
+        /// Not the broker's: delivery tags run on across restarts so that a tag names one
+        /// delivery in the whole trace (a real channel starts again at 1).
+        var nextTag = 1
+        /// Not the broker's: what its classic queues held when it crashed, for the trace to say
+        /// what the restart lost.
+        var heldAtCrash: [String: [QueuedMessage]] = [:]
+
+        /// The node's memory. Classic queues are rebuilt from the store at restart; a quorum
+        /// queue member relearns the commit index and replays its log.
+        struct Memory: Sendable {
+            // Classic queues (q on B1, and dlq on B1).
+            var queues: [String: QueueState] = [:]
+            var syncScheduled = false
+            /// Confirms waiting for the fsync that makes their copy durable: (store index, publisher, sequence).
+            var awaitingSync: [(storeIndex: Int, publisher: Int, sequence: Int)] = []
+            var consumers: [Int: Int] = [:]  // consumer -> prefetch (0 unlimited)
+            // Quorum queue member (Raft's volatile state).
+            var fsyncInFlight = false
+            var commitIndex = 0
+            var applied = 0
+            var role = RaftRole.follower
+            var leader: BrokerID?
+            var lastHeard: Millis = 0
+            var electionJitter: Millis = 0
+            var verifiedUpTo = 0
+            var matchIndex: [Int] = []
+            var nextIndex: [Int] = []
+            /// Applied quorum queue state: every unsettled message, in order.
+            var quorum: [QueuedMessage] = []
+            /// Leader only: which consumer holds which copy, by delivery tag.
+            var checkedOut: [(tag: Int, consumer: Int, copy: Int)] = []
+        }
+
+        static var freshMemory: Memory { Memory() }
+
+        mutating func diskSurvives(_ fault: Fault) {
+            switch fault {
+            case .crash, .applicationCrash: break
+            case .powerLoss:
+                // A delete not yet synced is undone: the message comes back.
+                store = store.compactMap { stored in
+                    guard stored.synced else { return nil }
+                    var kept = stored
+                    if !stored.deleteSynced { kept.deleted = false }
+                    return kept
+                }
+                log.survive(fault)
+            case .diskLoss:
+                store = []
+                log.survive(fault)
+                term = 0
+                votedFor = nil
+            }
+        }
     }
 
     struct Publisher: Sendable {
@@ -202,20 +237,20 @@ struct RabbitWorld: QueueBrokerWorld {
         engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
         electionRandom = SeededRandom(seed: seed).child("elections")
         nodes = (1...config.nodes).map { Node(id: BrokerID($0)) }
-        nodes[0].queues["q"] = QueueState()
-        if config.deadLetterExchange != nil { nodes[0].queues["dlq"] = QueueState() }
-        for binding in config.bindings { nodes[0].queues[binding.queue] = QueueState() }
+        nodes[0].memory.queues["q"] = QueueState()
+        if config.deadLetterExchange != nil { nodes[0].memory.queues["dlq"] = QueueState() }
+        for binding in config.bindings { nodes[0].memory.queues[binding.queue] = QueueState() }
         if config.queueType == .quorum {
             // B1 starts as the leader of term 1, as after the queue's declaration.
             for index in 0..<3 {
                 nodes[index].term = 1
-                nodes[index].leader = BrokerID(1)
-                nodes[index].electionJitter = electionRandom.next(in: 0...config.electionTimeoutMs)
+                nodes[index].memory.leader = BrokerID(1)
+                nodes[index].memory.electionJitter = electionRandom.next(in: 0...config.electionTimeoutMs)
                 setTimer(.electionCheck, for: .broker(BrokerID(index + 1)), after: config.heartbeatMs)
             }
-            nodes[0].role = .leader
-            nodes[0].matchIndex = [0, 0, 0]
-            nodes[0].nextIndex = [0, 0, 0]
+            nodes[0].memory.role = .leader
+            nodes[0].memory.matchIndex = [0, 0, 0]
+            nodes[0].memory.nextIndex = [0, 0, 0]
             setTimer(.heartbeat, for: .broker(BrokerID(1)), after: config.heartbeatMs)
         }
     }

@@ -84,7 +84,8 @@ extension RocketWorld {
     }
 
     func slaveIsConnected(_ index: Int) -> Bool {
-        nodes[index].memory.slaveConnected && now - nodes[index].memory.slaveHeardAt <= config.haHousekeepingMs
+        nodes[index].memory.slaveConnected
+            && now - nodes[index].memory.slaveHeardAt <= config.haHousekeepingMs
     }
 
     /// Settles what the flush and the slave's offset now allow, and answers finished puts.
@@ -129,7 +130,9 @@ extension RocketWorld {
     }
 
     mutating func putDeadline(_ index: Int, request: Int, slave: Bool) {
-        guard let position = nodes[index].memory.pending.firstIndex(where: { $0.request == request }) else { return }
+        guard let position = nodes[index].memory.pending.firstIndex(where: { $0.request == request }) else {
+            return
+        }
         if slave {
             if nodes[index].memory.pending[position].replicaStatus == nil {
                 nodes[index].memory.pending[position].replicaStatus = .flushSlaveTimeout
@@ -149,7 +152,9 @@ extension RocketWorld {
     }
 
     mutating func startFlush(_ index: Int) {
-        guard !nodes[index].memory.flushInFlight, nodes[index].flushed < nodes[index].log.count else { return }
+        guard !nodes[index].memory.flushInFlight, nodes[index].flushed < nodes[index].log.count else {
+            return
+        }
         nodes[index].memory.flushInFlight = true
         nodes[index].memory.flushRequested = false
         fsyncs += 1
@@ -174,7 +179,9 @@ extension RocketWorld {
 
     /// ASYNC_FLUSH: FlushRealTimeService wakes every flushIntervalCommitLog from the node's start.
     mutating func scheduleFlushTick(_ index: Int) {
-        guard !nodes[index].memory.flushTickScheduled, nodes[index].flushed < nodes[index].log.count else { return }
+        guard !nodes[index].memory.flushTickScheduled, nodes[index].flushed < nodes[index].log.count else {
+            return
+        }
         nodes[index].memory.flushTickScheduled = true
         let interval = config.flushIntervalCommitLog
         let elapsed = now - nodes[index].memory.startedAt

@@ -75,8 +75,12 @@ extension RocketWorld {
         guard engine.restart(.broker(id)) else { return }
         nodes[index].memory.startedAt = now
         // The consume queues are rebuilt from the commit log; offsets come back as last persisted.
-        nodes[index].memory.topicQueue = nodes[index].log.indices.filter { nodes[index].log[$0].topic == .topic }
-        nodes[index].memory.retryQueue = nodes[index].log.indices.filter { nodes[index].log[$0].topic == .retry }
+        nodes[index].memory.topicQueue = nodes[index].log.indices.filter {
+            nodes[index].log[$0].topic == .topic
+        }
+        nodes[index].memory.retryQueue = nodes[index].log.indices.filter {
+            nodes[index].log[$0].topic == .retry
+        }
         nodes[index].memory.offsets = nodes[index].persistedOffsets
         if config.flushDiskType == .syncFlush { requestFlush(index) } else { scheduleFlushTick(index) }
         if nodes[index].isMaster {
