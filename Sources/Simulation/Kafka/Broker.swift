@@ -79,11 +79,12 @@ struct ProducerStateEntry: Sendable {
     }
 }
 
-struct BrokerState: Sendable {
+struct BrokerState: CrashableNode {
     let id: BrokerID
+    /// Not the broker's: whether the controller last saw it alive (its session).
     var lastKnownAlive = false
 
-    // Durable: the log and what is checkpointed with it.
+    // On disk: the log and what is checkpointed with it.
     var log = DurableLog<Record>()
     var epochCache: [(epoch: Epoch, start: Int)] = []
     var highWatermark = 0
@@ -91,33 +92,52 @@ struct BrokerState: Sendable {
     var flushedOffset: Int { log.syncedCount }
     var unflushedMessages = 0
 
-    // Memory: learned from the controller.
-    var partitionEpoch = -1
-    var leader: BrokerID?
-    var leaderEpoch = Epoch(-1)
-    var isr: [BrokerID] = []
-    var isLeader: Bool { leader == id }
+    var memory = Memory()
+    var isLeader: Bool { memory.leader == id }
 
-    // Memory: leader side.
-    /// Indexed by broker id; entry 0 is unused.
-    var followers = [FollowerState?](repeating: nil, count: 10)
-    var purgatory: [PendingProduce] = []
-    var parkedFetches: [ParkedFetch] = []
-    /// An ISR change sent to the controller and not yet answered, and when it was sent.
-    var proposedIsr: (isr: [BrokerID], sentAt: Millis)?
-    /// Per idempotent producer: a short list searched linearly (a world has a few producers).
-    var producerStates: [(id: ProducerID, entry: ProducerStateEntry)] = []
+    /// What the process holds: learned from the controller, the leader's view of its followers
+    /// and waiting requests, the follower's fetch, and producer state (rebuilt from the log).
+    struct Memory: Sendable {
+        var partitionEpoch = -1
+        var leader: BrokerID?
+        var leaderEpoch = Epoch(-1)
+        var isr: [BrokerID] = []
 
-    func producerState(_ producer: ProducerID) -> ProducerStateEntry? {
-        producerStates.first { $0.id == producer }?.entry
+        // Leader side.
+        /// Indexed by broker id; entry 0 is unused.
+        var followers = [FollowerState?](repeating: nil, count: 10)
+        var purgatory: [PendingProduce] = []
+        var parkedFetches: [ParkedFetch] = []
+        /// An ISR change sent to the controller and not yet answered, and when it was sent.
+        var proposedIsr: (isr: [BrokerID], sentAt: Millis)?
+        /// Per idempotent producer: a short list searched linearly (a world has a few producers).
+        var producerStates: [(id: ProducerID, entry: ProducerStateEntry)] = []
+
+        // Follower side.
+        var fetchInFlight: Int?
+        var fetchSentAt: Millis = 0
+        // Watchdogs: a timer fires only when one is armed, so dead timeouts do not pile up.
+        var fetchWatchdogArmed = false
+        var purgatoryWatchdogArmed = false
     }
 
-    // Memory: follower side.
-    var fetchInFlight: Int?
-    var fetchSentAt: Millis = 0
-    // Watchdogs: a timer fires only when one is armed, so dead timeouts do not pile up.
-    var fetchWatchdogArmed = false
-    var purgatoryWatchdogArmed = false
+    static var freshMemory: Memory { Memory() }
+
+    /// A process crash keeps the page cache; a power loss keeps only what was flushed; a disk
+    /// loss keeps nothing (K-REP-12, S-02).
+    mutating func diskSurvives(_ fault: Fault) {
+        switch fault {
+        case .crash, .applicationCrash: break
+        case .powerLoss: _ = truncate(to: flushedOffset)
+        case .diskLoss:
+            _ = truncate(to: 0)
+            epochCache = []
+        }
+    }
+
+    func producerState(_ producer: ProducerID) -> ProducerStateEntry? {
+        memory.producerStates.first { $0.id == producer }?.entry
+    }
 
     init(id: BrokerID) {
         self.id = id
@@ -129,35 +149,38 @@ struct BrokerState: Sendable {
     /// Applies the controller's partition state; returns what changed for the caller to act on.
     @discardableResult
     mutating func apply(_ state: PartitionState, now: Millis) -> RoleChange {
-        guard state.partitionEpoch > partitionEpoch else { return .none }
-        precondition(state.leaderEpoch >= leaderEpoch, "invariant broken: \(id) saw the leader epoch go back")
-        partitionEpoch = state.partitionEpoch
+        guard state.partitionEpoch > memory.partitionEpoch else { return .none }
+        precondition(
+            state.leaderEpoch >= memory.leaderEpoch, "invariant broken: \(id) saw the leader epoch go back")
+        memory.partitionEpoch = state.partitionEpoch
         let wasLeader = isLeader
-        let previousLeader = leader
-        let previousEpoch = leaderEpoch
-        leader = state.leader
-        leaderEpoch = state.leaderEpoch
-        isr = state.isr
-        if let proposal = proposedIsr, proposal.isr == state.isr || state.leaderEpoch != previousEpoch {
-            proposedIsr = nil
-        } else if proposedIsr != nil && state.isr != isr {
-            proposedIsr = nil
+        let previousLeader = memory.leader
+        let previousEpoch = memory.leaderEpoch
+        memory.leader = state.leader
+        memory.leaderEpoch = state.leaderEpoch
+        memory.isr = state.isr
+        if let proposal = memory.proposedIsr, proposal.isr == state.isr || state.leaderEpoch != previousEpoch
+        {
+            memory.proposedIsr = nil
+        } else if memory.proposedIsr != nil && state.isr != memory.isr {
+            memory.proposedIsr = nil
         }
-        if isLeader && (!wasLeader || previousEpoch != leaderEpoch) {
-            followers = [FollowerState?](repeating: nil, count: 10)
+        if isLeader && (!wasLeader || previousEpoch != memory.leaderEpoch) {
+            memory.followers = [FollowerState?](repeating: nil, count: 10)
             // Kafka resets each follower's state on a leader change: its log end offset is unknown
             // (-1) until it fetches, and an in-sync follower counts as caught up as of now.
             for replica in state.isr where replica != id {
-                followers[replica.value] = FollowerState(
+                memory.followers[replica.value] = FollowerState(
                     logEndOffset: -1, lastFetchTime: now, lastFetchLeaderLogEnd: 0, lastCaughtUpTime: now)
             }
-            if epochCache.last?.epoch != leaderEpoch {
-                epochCache.append((leaderEpoch, logEndOffset))
+            if epochCache.last?.epoch != memory.leaderEpoch {
+                epochCache.append((memory.leaderEpoch, logEndOffset))
             }
-            proposedIsr = nil
+            memory.proposedIsr = nil
             return .becameLeader
         }
-        if !isLeader && (wasLeader || previousLeader != leader || previousEpoch != leaderEpoch) {
+        if !isLeader && (wasLeader || previousLeader != memory.leader || previousEpoch != memory.leaderEpoch)
+        {
             return .becameFollower(wasLeader: wasLeader)
         }
         return isLeader ? .isrChanged : .none
@@ -208,28 +231,28 @@ struct BrokerState: Sendable {
         guard let producer = record.producer else { return }
         // Mutated in place: a copy of the entry would copy its batch window on every record.
         let position: Int
-        if let found = producerStates.firstIndex(where: { $0.id == producer }) {
+        if let found = memory.producerStates.firstIndex(where: { $0.id == producer }) {
             position = found
-            if producerStates[position].entry.epoch != record.producerEpoch {
-                producerStates[position].entry = ProducerStateEntry(epoch: record.producerEpoch)
+            if memory.producerStates[position].entry.epoch != record.producerEpoch {
+                memory.producerStates[position].entry = ProducerStateEntry(epoch: record.producerEpoch)
             }
         } else {
-            producerStates.append((producer, ProducerStateEntry(epoch: record.producerEpoch)))
-            position = producerStates.count - 1
+            memory.producerStates.append((producer, ProducerStateEntry(epoch: record.producerEpoch)))
+            position = memory.producerStates.count - 1
         }
         if record.sequence == record.batchFirstSequence {
-            producerStates[position].entry.append(
+            memory.producerStates[position].entry.append(
                 .init(
                     firstSequence: record.sequence, lastSequence: record.sequence, firstOffset: offset,
                     lastOffset: offset))
         } else {
-            producerStates[position].entry.extendNewest(sequence: record.sequence, offset: offset)
+            memory.producerStates[position].entry.extendNewest(sequence: record.sequence, offset: offset)
         }
     }
 
     /// Kafka rebuilds producer state from the log after a restart or a truncation.
     mutating func rebuildProducerStates() {
-        producerStates = []
+        memory.producerStates = []
         for (offset, record) in log.enumerated() { trackProducerState(record, offset: offset) }
     }
 }
@@ -278,31 +301,31 @@ extension KafkaWorld {
             setTimer(.isrExpiration, for: node, after: max(1, config.replicaLagTimeMaxMs / 2))
         case .fetchWatchdog:
             // replica.socket.timeout.ms: the fetch or its answer was lost; ask again.
-            brokers[index].fetchWatchdogArmed = false
-            guard brokers[index].fetchInFlight != nil else { return }
-            let due = brokers[index].fetchSentAt + config.replicaSocketTimeoutMs
+            brokers[index].memory.fetchWatchdogArmed = false
+            guard brokers[index].memory.fetchInFlight != nil else { return }
+            let due = brokers[index].memory.fetchSentAt + config.replicaSocketTimeoutMs
             if now >= due {
-                brokers[index].fetchInFlight = nil
+                brokers[index].memory.fetchInFlight = nil
                 sendFetch(index)
             } else {
-                brokers[index].fetchWatchdogArmed = true
+                brokers[index].memory.fetchWatchdogArmed = true
                 setTimer(.fetchWatchdog, for: node, after: due - now)
             }
         case .fetchRetry:
-            if brokers[index].fetchInFlight == nil { sendFetch(index) }
+            if brokers[index].memory.fetchInFlight == nil { sendFetch(index) }
         case .parkedFetchExpired(let request):
             answerParkedFetch(index, request: request)
         case .purgatoryWatchdog:
             // K-REP-04(c): requests still waiting when request.timeout.ms runs out get
             // REQUEST_TIMED_OUT; their records stay in the log.
-            brokers[index].purgatoryWatchdogArmed = false
-            for pending in brokers[index].purgatory where pending.deadline <= now {
+            brokers[index].memory.purgatoryWatchdogArmed = false
+            for pending in brokers[index].memory.purgatory where pending.deadline <= now {
                 send(
                     .produceResponse(request: pending.request, error: .requestTimedOut, baseOffset: nil),
                     from: node, to: pending.producer)
             }
             let now = self.now
-            brokers[index].purgatory.removeAll { $0.deadline <= now }
+            brokers[index].memory.purgatory.removeAll { $0.deadline <= now }
             armPurgatoryWatchdog(index)
         default:
             preconditionFailure("a broker has no timer \(timer)")
@@ -325,7 +348,7 @@ extension KafkaWorld {
             }
         }
         guard brokers[index].isLeader else { return reject(.notLeaderOrFollower) }
-        if acks == .all && brokers[index].isr.count < config.effectiveMinInsyncReplicas {
+        if acks == .all && brokers[index].memory.isr.count < config.effectiveMinInsyncReplicas {
             return reject(.notEnoughReplicas)  // K-REP-02: nothing is appended.
         }
         if let producerID = batch.producer, let entry = brokers[index].producerState(producerID) {
@@ -351,7 +374,7 @@ extension KafkaWorld {
         }
         // K-REP-03: append at LEO, stamped with the current leader epoch.
         let base = brokers[index].logEndOffset
-        let epoch = brokers[index].leaderEpoch
+        let epoch = brokers[index].memory.leaderEpoch
         for (position, message) in batch.messages.enumerated() {
             let record = Record(
                 message: message, epoch: epoch, producer: batch.producer, producerEpoch: batch.producerEpoch,
@@ -383,7 +406,7 @@ extension KafkaWorld {
                 .produceResponse(request: request, error: nil, baseOffset: Offset(baseOffset)), from: node,
                 to: producer)
         case .all:
-            brokers[index].purgatory.append(
+            brokers[index].memory.purgatory.append(
                 PendingProduce(
                     request: request, deadline: now + config.requestTimeoutMs, producer: producer,
                     requiredOffset: requiredOffset, baseOffset: baseOffset))
@@ -393,10 +416,10 @@ extension KafkaWorld {
     }
 
     mutating func armPurgatoryWatchdog(_ index: Int) {
-        guard !brokers[index].purgatoryWatchdogArmed,
-            let first = brokers[index].purgatory.lazy.map(\.deadline).min()
+        guard !brokers[index].memory.purgatoryWatchdogArmed,
+            let first = brokers[index].memory.purgatory.lazy.map(\.deadline).min()
         else { return }
-        brokers[index].purgatoryWatchdogArmed = true
+        brokers[index].memory.purgatoryWatchdogArmed = true
         setTimer(.purgatoryWatchdog, for: brokerNode(index), after: first - now)
     }
 
@@ -412,10 +435,12 @@ extension KafkaWorld {
     /// K-REP-04(a): answer the acks=all requests the high watermark has passed.
     mutating func completePurgatory(_ index: Int) {
         let highWatermark = brokers[index].highWatermark
-        guard brokers[index].purgatory.contains(where: { $0.requiredOffset <= highWatermark }) else { return }
+        guard brokers[index].memory.purgatory.contains(where: { $0.requiredOffset <= highWatermark }) else {
+            return
+        }
         let enough = maximalIsr(index).count >= config.effectiveMinInsyncReplicas
-        for position in brokers[index].purgatory.indices {
-            let pending = brokers[index].purgatory[position]
+        for position in brokers[index].memory.purgatory.indices {
+            let pending = brokers[index].memory.purgatory[position]
             guard pending.requiredOffset <= highWatermark else { continue }
             send(
                 .produceResponse(
@@ -423,13 +448,13 @@ extension KafkaWorld {
                     baseOffset: enough ? Offset(pending.baseOffset) : nil),
                 from: brokerNode(index), to: pending.producer)
         }
-        brokers[index].purgatory.removeAll { $0.requiredOffset <= highWatermark }
+        brokers[index].memory.purgatory.removeAll { $0.requiredOffset <= highWatermark }
     }
 
     /// The committed ISR plus any addition the leader has proposed (Partition.maximalIsr).
     func maximalIsr(_ index: Int) -> [BrokerID] {
-        var isr = brokers[index].isr
-        if let proposal = brokers[index].proposedIsr {
+        var isr = brokers[index].memory.isr
+        if let proposal = brokers[index].memory.proposedIsr {
             for replica in proposal.isr where !isr.contains(replica) { isr.append(replica) }
         }
         return isr
@@ -439,7 +464,7 @@ extension KafkaWorld {
     mutating func maybeIncrementHighWatermark(_ index: Int) {
         guard brokers[index].isLeader else { return }
         if config.highWatermarkFreezesBelowMinIsr
-            && brokers[index].isr.count < config.effectiveMinInsyncReplicas
+            && brokers[index].memory.isr.count < config.effectiveMinInsyncReplicas
         {
             return
         }
@@ -447,13 +472,13 @@ extension KafkaWorld {
         // building that array here cost about 6% of an S01 sweep (measured).
         let own = brokers[index].id
         var candidate = brokers[index].logEndOffset
-        for position in brokers[index].isr.indices where brokers[index].isr[position] != own {
-            let replica = brokers[index].isr[position]
-            candidate = min(candidate, brokers[index].followers[replica.value]?.logEndOffset ?? -1)
+        for position in brokers[index].memory.isr.indices where brokers[index].memory.isr[position] != own {
+            let replica = brokers[index].memory.isr[position]
+            candidate = min(candidate, brokers[index].memory.followers[replica.value]?.logEndOffset ?? -1)
         }
-        if let proposal = brokers[index].proposedIsr {
-            for replica in proposal.isr where replica != own && !brokers[index].isr.contains(replica) {
-                candidate = min(candidate, brokers[index].followers[replica.value]?.logEndOffset ?? -1)
+        if let proposal = brokers[index].memory.proposedIsr {
+            for replica in proposal.isr where replica != own && !brokers[index].memory.isr.contains(replica) {
+                candidate = min(candidate, brokers[index].memory.followers[replica.value]?.logEndOffset ?? -1)
             }
         }
         guard candidate > brokers[index].highWatermark else { return }
@@ -478,7 +503,7 @@ extension KafkaWorld {
         if offset < brokers[index].highWatermark || offset > brokers[index].logEndOffset {
             answerConsumerFetch(index, request: request, offset: offset, maxRecords: maxRecords, to: consumer)
         } else {
-            brokers[index].parkedFetches.append(
+            brokers[index].memory.parkedFetches.append(
                 ParkedFetch(
                     request: request, from: consumer, offset: offset, isConsumer: true, maxRecords: maxRecords
                 ))
@@ -505,11 +530,13 @@ extension KafkaWorld {
     }
 
     mutating func answerParkedConsumerFetches(_ index: Int) {
-        let ready = brokers[index].parkedFetches.filter {
+        let ready = brokers[index].memory.parkedFetches.filter {
             $0.isConsumer && $0.offset < brokers[index].highWatermark
         }
         guard !ready.isEmpty else { return }
-        brokers[index].parkedFetches.removeAll { fetch in ready.contains { $0.request == fetch.request } }
+        brokers[index].memory.parkedFetches.removeAll { fetch in
+            ready.contains { $0.request == fetch.request }
+        }
         for fetch in ready {
             answerConsumerFetch(
                 index, request: fetch.request, offset: fetch.offset, maxRecords: fetch.maxRecords,

@@ -11,41 +11,17 @@ extension KafkaWorld {
         let index = broker.value - 1
         let node = brokerNode(index)
         guard engine.crash(node, fault) else { return }
-        var broker = brokers[index]
-        broker.lastKnownAlive = false
-        switch fault {
-        case .powerLoss:
-            let removed = broker.truncate(to: broker.flushedOffset)
-            if !removed.isEmpty {
-                note(
-                    .truncated(
-                        broker: broker.id, to: Offset(broker.logEndOffset), removed: removed,
-                        reason: .powerLoss), at: node)
-            }
-        case .diskLoss:
-            let removed = broker.truncate(to: 0)
-            broker.epochCache = []
-            if !removed.isEmpty {
-                note(
-                    .truncated(broker: broker.id, to: Offset(0), removed: removed, reason: .diskLoss),
-                    at: node)
-            }
-        case .crash, .applicationCrash:
-            break
+        brokers[index].lastKnownAlive = false
+        let kept = fault == .powerLoss ? brokers[index].flushedOffset : fault == .diskLoss ? 0 : nil
+        let removed =
+            kept.map { brokers[index].log.records[min($0, brokers[index].log.count)...].map(\.message) } ?? []
+        brokers[index].lose(fault)
+        if !removed.isEmpty {
+            note(
+                .truncated(
+                    broker: broker, to: Offset(brokers[index].logEndOffset), removed: removed,
+                    reason: fault == .powerLoss ? .powerLoss : .diskLoss), at: node)
         }
-        // Memory is gone; the log (and its checkpoints) is what the restart finds.
-        broker.partitionEpoch = -1
-        broker.leader = nil
-        broker.leaderEpoch = Epoch(-1)
-        broker.isr = []
-        broker.followers = [FollowerState?](repeating: nil, count: 10)
-        broker.purgatory = []
-        broker.parkedFetches = []
-        broker.proposedIsr = nil
-        broker.fetchInFlight = nil
-        broker.fetchWatchdogArmed = false
-        broker.purgatoryWatchdogArmed = false
-        brokers[index] = broker
     }
 
     mutating func restartBroker(_ broker: BrokerID) {

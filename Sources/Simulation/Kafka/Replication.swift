@@ -9,7 +9,7 @@ extension KafkaWorld {
         currentLeaderEpoch: Epoch
     ) {
         let node = brokerNode(index)
-        guard brokers[index].isLeader, currentLeaderEpoch == brokers[index].leaderEpoch else {
+        guard brokers[index].isLeader, currentLeaderEpoch == brokers[index].memory.leaderEpoch else {
             send(
                 .fetchResponse(
                     request: request, from: Offset(fetchOffset), records: [], highWatermark: Offset(0),
@@ -32,7 +32,7 @@ extension KafkaWorld {
             }
         }
         // K-REP-06 (ii), 07a: the fetch offset acknowledges everything before it.
-        var follower = brokers[index].followers[replica.value] ?? FollowerState(logEndOffset: -1)
+        var follower = brokers[index].memory.followers[replica.value] ?? FollowerState(logEndOffset: -1)
         if fetchOffset >= brokers[index].logEndOffset {
             follower.lastCaughtUpTime = now
         } else if fetchOffset >= follower.lastFetchLeaderLogEnd {
@@ -41,13 +41,13 @@ extension KafkaWorld {
         follower.lastFetchLeaderLogEnd = brokers[index].logEndOffset
         follower.lastFetchTime = now
         follower.logEndOffset = fetchOffset
-        brokers[index].followers[replica.value] = follower
+        brokers[index].memory.followers[replica.value] = follower
         maybeExpandIsr(index, replica)
         maybeIncrementHighWatermark(index)
         if fetchOffset < brokers[index].logEndOffset {
             answerReplicaFetch(index, request: request, replica: .broker(replica), offset: fetchOffset)
         } else {
-            brokers[index].parkedFetches.append(
+            brokers[index].memory.parkedFetches.append(
                 ParkedFetch(
                     request: request, from: .broker(replica), offset: fetchOffset, isConsumer: false,
                     maxRecords: 0))
@@ -70,19 +70,20 @@ extension KafkaWorld {
     var maxRecordsPerFetch: Int { max(1, 1_048_576 / config.recordBytes) }
 
     mutating func answerParkedReplicaFetches(_ index: Int) {
-        let parked = brokers[index].parkedFetches.filter { !$0.isConsumer }
+        let parked = brokers[index].memory.parkedFetches.filter { !$0.isConsumer }
         guard !parked.isEmpty else { return }
-        brokers[index].parkedFetches.removeAll { !$0.isConsumer }
+        brokers[index].memory.parkedFetches.removeAll { !$0.isConsumer }
         for fetch in parked {
             answerReplicaFetch(index, request: fetch.request, replica: fetch.from, offset: fetch.offset)
         }
     }
 
     mutating func answerParkedFetch(_ index: Int, request: Int) {
-        guard let position = brokers[index].parkedFetches.firstIndex(where: { $0.request == request }) else {
+        guard let position = brokers[index].memory.parkedFetches.firstIndex(where: { $0.request == request })
+        else {
             return
         }
-        let fetch = brokers[index].parkedFetches.remove(at: position)
+        let fetch = brokers[index].memory.parkedFetches.remove(at: position)
         if fetch.isConsumer {
             answerConsumerFetch(
                 index, request: fetch.request, offset: fetch.offset, maxRecords: fetch.maxRecords,
@@ -95,41 +96,42 @@ extension KafkaWorld {
     /// K-REP-07b: every replica.lag.time.max.ms / 2, propose dropping followers that are not caught up.
     mutating func maybeShrinkIsr(_ index: Int) {
         let broker = brokers[index]
-        if let proposal = broker.proposedIsr, now - proposal.sentAt < config.replicaLagTimeMaxMs / 2 {
+        if let proposal = broker.memory.proposedIsr, now - proposal.sentAt < config.replicaLagTimeMaxMs / 2 {
             return
         }
-        let outOfSync = broker.isr.filter { replica in
+        let outOfSync = broker.memory.isr.filter { replica in
             guard replica != broker.id else { return false }
-            let follower = broker.followers[replica.value] ?? FollowerState(logEndOffset: -1)
+            let follower = broker.memory.followers[replica.value] ?? FollowerState(logEndOffset: -1)
             let caughtUp =
                 follower.logEndOffset == broker.logEndOffset
                 || now - follower.lastCaughtUpTime <= config.replicaLagTimeMaxMs
             return !caughtUp
         }
         guard !outOfSync.isEmpty else { return }
-        proposeIsr(index, broker.isr.filter { !outOfSync.contains($0) })
+        proposeIsr(index, broker.memory.isr.filter { !outOfSync.contains($0) })
     }
 
     /// K-REP-07c: a follower that has reached the high watermark and the current epoch rejoins.
     /// Called on every fetch, so it reads the leader's state in place instead of copying it.
     mutating func maybeExpandIsr(_ index: Int, _ replica: BrokerID) {
-        guard brokers[index].proposedIsr == nil, !brokers[index].isr.contains(replica),
-            let follower = brokers[index].followers[replica.value]
+        guard brokers[index].memory.proposedIsr == nil, !brokers[index].memory.isr.contains(replica),
+            let follower = brokers[index].memory.followers[replica.value]
         else { return }
-        let leaderEpoch = brokers[index].leaderEpoch
+        let leaderEpoch = brokers[index].memory.leaderEpoch
         let epochStart = brokers[index].epochCache.last(where: { $0.epoch == leaderEpoch })?.start ?? 0
         guard follower.logEndOffset >= brokers[index].highWatermark, follower.logEndOffset >= epochStart
         else {
             return
         }
-        let isr = brokers[index].isr
+        let isr = brokers[index].memory.isr
         proposeIsr(index, controller.replicas.filter { isr.contains($0) || $0 == replica })
     }
 
     mutating func proposeIsr(_ index: Int, _ isr: [BrokerID]) {
-        brokers[index].proposedIsr = (isr, now)
+        brokers[index].memory.proposedIsr = (isr, now)
         send(
-            .alterPartition(leader: brokers[index].id, leaderEpoch: brokers[index].leaderEpoch, isr: isr),
+            .alterPartition(
+                leader: brokers[index].id, leaderEpoch: brokers[index].memory.leaderEpoch, isr: isr),
             from: brokerNode(index), to: .controller)
     }
 
@@ -146,13 +148,13 @@ extension KafkaWorld {
             completePurgatory(index)
         case .becameLeader:
             note(.becameLeader(broker: brokers[index].id, epoch: state.leaderEpoch), at: node)
-            brokers[index].fetchInFlight = nil
+            brokers[index].memory.fetchInFlight = nil
             setTimer(.isrExpiration, for: node, after: max(1, config.replicaLagTimeMaxMs / 2))
             maybeIncrementHighWatermark(index)
         case .becameFollower:
             if wasLeader { failPurgatory(index) }
-            brokers[index].parkedFetches = []
-            brokers[index].followers = [FollowerState?](repeating: nil, count: 10)
+            brokers[index].memory.parkedFetches = []
+            brokers[index].memory.followers = [FollowerState?](repeating: nil, count: 10)
             note(
                 .becameFollower(broker: brokers[index].id, leader: state.leader, epoch: state.leaderEpoch),
                 at: node)
@@ -167,7 +169,7 @@ extension KafkaWorld {
                             reason: .highWatermark), at: node)
                 }
             }
-            brokers[index].fetchInFlight = nil
+            brokers[index].memory.fetchInFlight = nil
             if state.leader != nil { sendFetch(index) }
         }
     }
@@ -175,40 +177,40 @@ extension KafkaWorld {
     /// K-REP-04(b): a leader that loses leadership answers its waiting acks=all requests with
     /// NOT_LEADER_OR_FOLLOWER; the records stay in its log for later events to decide.
     mutating func failPurgatory(_ index: Int) {
-        for pending in brokers[index].purgatory {
+        for pending in brokers[index].memory.purgatory {
             send(
                 .produceResponse(request: pending.request, error: .notLeaderOrFollower, baseOffset: nil),
                 from: brokerNode(index), to: pending.producer)
         }
-        brokers[index].purgatory = []
+        brokers[index].memory.purgatory = []
     }
 
     // MARK: - Follower
 
     mutating func startFetching(_ index: Int) {
-        brokers[index].fetchInFlight = nil
+        brokers[index].memory.fetchInFlight = nil
         sendFetch(index)
     }
 
     mutating func sendFetch(_ index: Int) {
-        guard isUp(brokers[index].id), let leader = brokers[index].leader, leader != brokers[index].id,
-            brokers[index].fetchInFlight == nil
+        guard isUp(brokers[index].id), let leader = brokers[index].memory.leader, leader != brokers[index].id,
+            brokers[index].memory.fetchInFlight == nil
         else {
             return
         }
         let request = nextRequest
         nextRequest += 1
-        brokers[index].fetchInFlight = request
+        brokers[index].memory.fetchInFlight = request
         send(
             .fetch(
                 request: request, replica: brokers[index].id,
                 fetchOffset: Offset(brokers[index].logEndOffset),
                 lastFetchedEpoch: config.legacyHighWatermarkTruncation ? nil : brokers[index].latestEpoch,
-                currentLeaderEpoch: brokers[index].leaderEpoch),
+                currentLeaderEpoch: brokers[index].memory.leaderEpoch),
             from: brokerNode(index), to: .broker(leader))
-        brokers[index].fetchSentAt = now
-        if !brokers[index].fetchWatchdogArmed {
-            brokers[index].fetchWatchdogArmed = true
+        brokers[index].memory.fetchSentAt = now
+        if !brokers[index].memory.fetchWatchdogArmed {
+            brokers[index].memory.fetchWatchdogArmed = true
             setTimer(.fetchWatchdog, for: brokerNode(index), after: config.replicaSocketTimeoutMs)
         }
     }
@@ -217,11 +219,11 @@ extension KafkaWorld {
         _ index: Int, request: Int, from offset: Int, records: [Record], highWatermark: Int,
         diverging: (epoch: Epoch, endOffset: Offset)?, notLeader: Bool, sender: NodeID
     ) {
-        guard brokers[index].fetchInFlight == request,
-            .broker(brokers[index].leader ?? brokers[index].id) == sender,
+        guard brokers[index].memory.fetchInFlight == request,
+            .broker(brokers[index].memory.leader ?? brokers[index].id) == sender,
             !brokers[index].isLeader
         else { return }
-        brokers[index].fetchInFlight = nil
+        brokers[index].memory.fetchInFlight = nil
         let node = brokerNode(index)
         if notLeader {
             // The follower's metadata is behind or ahead of the leader's; retry after the fetch
