@@ -1,194 +1,252 @@
-// The ActiveMQ broker: dispatch, the KahaDB journal and its syncs, and what a crash or power
-// loss leaves of it.
+// The ActiveMQ broker as a state machine: dispatch, the KahaDB journal and its syncs, and what a
+// crash or power loss leaves of it. It acts only through its step's effects.
 
-extension ActiveMQWorld {
-    // MARK: - Broker
+/// A KahaDB journal record: a message added to a queue, or one removed (acknowledged).
+enum AMQJournalRecord: Sendable {
+    case add(AMQMessage, queue: String)
+    case remove(copy: Int)
+}
 
-    mutating func brokerReceive(_: Int, _ payload: AMQPayload, from: NodeID) {
+struct AMQBroker: CrashableNode {
+    typealias Step = NodeStep<AMQPayload, AMQTimer>
+
+    static let id = BrokerID(1)
+    static let node = NodeID.broker(id)
+
+    let config: ActiveMQConfig
+    /// On disk: the KahaDB journal.
+    var journal = DurableLog<AMQJournalRecord>()
+    var memory = Memory()
+    /// Not the broker's: what its queues held when it crashed, for the trace to say what the
+    /// restart lost; and how often it called fsync, for `mqproof compare`.
+    var heldAtCrash: [String: [AMQMessage]] = [:]
+    var fsyncs = 0
+
+    /// The broker's memory; the queues are rebuilt from the journal at restart.
+    struct Memory: Sendable {
+        var queues: [String: [AMQMessage]] = ["q": [], "dlq": [], "out": []]
+        /// Dispatched and not yet acked, per consumer.
+        var inFlight: [Int: [AMQMessage]] = [:]
+        var consumers: [Int] = []
+        var fsyncInFlight = false
+        /// Sync sends waiting for their journal write to be synced: (journal index, producer, receipt).
+        var awaitingSync: [(record: Int, producer: Int, receipt: Int)] = []
+        /// Store tasks not yet run, by copy, with the receipt to send once stored.
+        var pendingStores: [Int: (queue: String, producer: Int?, receipt: Int?)] = [:]
+    }
+
+    static var freshMemory: Memory { Memory() }
+
+    mutating func diskSurvives(_ fault: Fault) { journal.survive(fault) }
+
+    init(config: ActiveMQConfig) {
+        self.config = config
+    }
+
+    /// Where it starts: with a periodic sync strategy, the first sync is due.
+    func start(_ step: inout Step) {
+        if config.journalDiskSyncStrategy == .periodic {
+            step.setTimer(.periodicSync, after: config.journalDiskSyncInterval)
+        }
+    }
+
+    // MARK: - Deliveries and timers
+
+    mutating func receive(
+        _ payload: AMQPayload, from: NodeID, _ step: inout Step, _ numbers: inout AMQNumbers
+    ) {
         switch payload {
         case .send(let message, let queue, let receipt):
             guard case .producer(let producer) = from else { return }
-            enqueue(message, queue: queue, producer: producer, receipt: receipt)
+            enqueue(message, queue: queue, producer: producer, receipt: receipt, &step)
         case .commit(let sends, let acks):
-            fact("B1 commits a transaction: \(sends.count) sent, \(acks.count) acked", at: Self.brokerNode)
-            for message in sends { enqueue(message, queue: "out", producer: nil, receipt: nil) }
-            if case .consumer(let consumer) = from { acknowledge(acks, consumer: consumer, poison: false) }
+            step.fact("B1 commits a transaction: \(sends.count) sent, \(acks.count) acked")
+            for message in sends { enqueue(message, queue: "out", producer: nil, receipt: nil, &step) }
+            if case .consumer(let consumer) = from {
+                acknowledge(acks, consumer: consumer, poison: false, &step, &numbers)
+            }
         case .subscribe(let consumer):
-            if !broker.memory.consumers.contains(consumer) { broker.memory.consumers.append(consumer) }
-            dispatch()
+            if !memory.consumers.contains(consumer) { memory.consumers.append(consumer) }
+            dispatch(&step)
         case .ack(let copies, let poison):
             guard case .consumer(let consumer) = from else { return }
-            acknowledge(copies, consumer: consumer, poison: poison)
+            acknowledge(copies, consumer: consumer, poison: poison, &step, &numbers)
         case .closed(let consumer):
-            broker.memory.consumers.removeAll { $0 == consumer }
-            let returned = broker.memory.inFlight.removeValue(forKey: consumer) ?? []
+            memory.consumers.removeAll { $0 == consumer }
+            let returned = memory.inFlight.removeValue(forKey: consumer) ?? []
             for var message in returned {
                 message.redeliveryCounter += 1
                 requeue(message, queue: "q")
             }
             if !returned.isEmpty {
-                note(
+                step.note(
                     .queue(
                         .requeued(
-                            node: Self.brokerID, messages: returned.map(\.message),
-                            reason: "consumer connection closed")),
-                    at: Self.brokerNode)
+                            node: Self.id, messages: returned.map(\.message),
+                            reason: "consumer connection closed")))
             }
-            dispatch()
+            dispatch(&step)
         case .receipt, .dispatch:
             preconditionFailure("the broker got \(payload.kind)")
         }
     }
 
-    mutating func enqueue(_ message: AMQMessage, queue: String, producer: Int?, receipt: Int?) {
-        broker.memory.queues[queue, default: []].append(message)
-        note(
+    mutating func fire(_ timer: AMQTimer, _ step: inout Step) {
+        switch timer {
+        case .storeTask(let copy): runStoreTask(copy, &step)
+        case .fsyncDone(let upTo): fsyncDone(upTo: upTo, &step)
+        case .periodicSync:
+            startFsync(&step)
+            step.setTimer(.periodicSync, after: config.journalDiskSyncInterval)
+        case .writeback(let upTo): markSynced(upTo: upTo, &step)
+        case .processed, .redeliver, .reconnect: preconditionFailure("timer \(timer) fired at the broker")
+        }
+    }
+
+    // MARK: - Queues
+
+    mutating func enqueue(
+        _ message: AMQMessage, queue: String, producer: Int?, receipt: Int?, _ step: inout Step
+    ) {
+        memory.queues[queue, default: []].append(message)
+        step.note(
             .queue(
                 .enqueued(
-                    node: Self.brokerID, queue: queueName(queue), message: message.message,
-                    persistent: message.persistent)),
-            at: Self.brokerNode)
+                    node: Self.id, queue: Self.queueName(queue), message: message.message,
+                    persistent: message.persistent)))
         if message.persistent {
             // The store task runs beside dispatch (KahaDB concurrentStoreAndDispatch for queues).
-            broker.memory.pendingStores[message.copy] = (queue, producer, receipt)
-            setTimer(.storeTask(copy: message.copy), for: Self.brokerNode, after: 1)
+            memory.pendingStores[message.copy] = (queue, producer, receipt)
+            step.setTimer(.storeTask(copy: message.copy), after: 1)
         } else if let producer, let receipt {
-            engine.transmit(.receipt(receipt), from: Self.brokerNode, to: .producer(producer))
+            step.send(.receipt(receipt), to: .producer(producer))
         }
-        if queue == "q" { dispatch() }
+        if queue == "q" { dispatch(&step) }
     }
 
-    func queueName(_ queue: String) -> String { queue == "dlq" ? "ActiveMQ.DLQ" : queue }
+    static func queueName(_ queue: String) -> String { queue == "dlq" ? "ActiveMQ.DLQ" : queue }
 
     mutating func requeue(_ message: AMQMessage, queue: String) {
-        var messages = broker.memory.queues[queue, default: []]
+        var messages = memory.queues[queue, default: []]
         let index = messages.firstIndex { $0.position > message.position } ?? messages.count
         messages.insert(message, at: index)
-        broker.memory.queues[queue] = messages
+        memory.queues[queue] = messages
     }
 
-    mutating func runStoreTask(_ copy: Int) {
-        guard let pending = broker.memory.pendingStores.removeValue(forKey: copy) else { return }
-        let stillQueued =
-            broker.memory.queues[pending.queue, default: []].first { $0.copy == copy }
-            ?? broker.memory.inFlight.values.joined().first { $0.copy == copy }
-        guard let message = stillQueued else {
-            // Acked before the store ran: the task is cancelled and the message never touches disk.
-            fact("B1 cancels the store of an already acknowledged message", at: Self.brokerNode)
-            if let producer = pending.producer, let receipt = pending.receipt {
-                engine.transmit(.receipt(receipt), from: Self.brokerNode, to: .producer(producer))
-            }
-            return
-        }
-        broker.journal.append(.add(message, queue: pending.queue))
-        if let producer = pending.producer, let receipt = pending.receipt {
-            if config.journalDiskSyncStrategy == .always {
-                broker.memory.awaitingSync.append((broker.journal.count - 1, producer, receipt))
-            } else {
-                engine.transmit(.receipt(receipt), from: Self.brokerNode, to: .producer(producer))
-            }
-        }
-        journalWritten()
-    }
-
-    mutating func journalWritten() {
-        switch config.journalDiskSyncStrategy {
-        case .always: startFsync()
-        case .periodic: break
-        case .never:
-            setTimer(
-                .writeback(upTo: broker.journal.count), for: Self.brokerNode, after: config.osWritebackMs)
-        }
-    }
-
-    mutating func startFsync() {
-        guard !broker.memory.fsyncInFlight, broker.journal.hasUnsynced else { return }
-        broker.memory.fsyncInFlight = true
-        fsyncs += 1
-        setTimer(.fsyncDone(upTo: broker.journal.count), for: Self.brokerNode, after: config.fsyncMs)
-    }
-
-    mutating func fsyncDone(upTo: Int) {
-        broker.memory.fsyncInFlight = false
-        markSynced(upTo: upTo)
-        let ready = broker.memory.awaitingSync.filter { $0.record < upTo }
-        broker.memory.awaitingSync.removeAll { $0.record < upTo }
-        for waiting in ready {
-            engine.transmit(.receipt(waiting.receipt), from: Self.brokerNode, to: .producer(waiting.producer))
-        }
-        if config.journalDiskSyncStrategy == .always { startFsync() }
-    }
-
-    mutating func markSynced(upTo: Int) {
-        let count = broker.journal.sync(upTo: upTo)
-        if count > 0 { note(.queue(.fsynced(node: Self.brokerID, messages: count)), at: Self.brokerNode) }
-    }
-
-    mutating func dispatch() {
-        for consumer in broker.memory.consumers {
-            while broker.memory.inFlight[consumer, default: []].count < max(1, config.prefetch),
-                let message = broker.memory.queues["q"]?.first
+    mutating func dispatch(_ step: inout Step) {
+        for consumer in memory.consumers {
+            while memory.inFlight[consumer, default: []].count < max(1, config.prefetch),
+                let message = memory.queues["q"]?.first
             {
-                broker.memory.queues["q"]?.removeFirst()
-                broker.memory.inFlight[consumer, default: []].append(message)
-                note(
+                memory.queues["q"]?.removeFirst()
+                memory.inFlight[consumer, default: []].append(message)
+                step.note(
                     .queue(
                         .delivered(
-                            node: Self.brokerID, consumer: consumer, message: message.message,
-                            tag: message.copy,
+                            node: Self.id, consumer: consumer, message: message.message, tag: message.copy,
                             redelivered: message.redeliveryCounter > 0,
-                            deliveryCount: message.redeliveryCounter + 1)),
-                    at: Self.brokerNode)
-                engine.transmit(.dispatch(message), from: Self.brokerNode, to: .consumer(consumer))
+                            deliveryCount: message.redeliveryCounter + 1)))
+                step.send(.dispatch(message), to: .consumer(consumer))
             }
         }
     }
 
-    mutating func acknowledge(_ copies: [Int], consumer: Int, poison: Bool) {
+    mutating func acknowledge(
+        _ copies: [Int], consumer: Int, poison: Bool, _ step: inout Step, _ numbers: inout AMQNumbers
+    ) {
         for copy in copies {
-            guard
-                let position = broker.memory.inFlight[consumer, default: []].firstIndex(where: {
-                    $0.copy == copy
-                })
-            else {
-                continue
-            }
-            let message = broker.memory.inFlight[consumer, default: []].remove(at: position)
-            if broker.memory.pendingStores[copy] == nil && message.persistent {
-                broker.journal.append(.remove(copy: copy))
-                journalWritten()
+            guard let position = memory.inFlight[consumer, default: []].firstIndex(where: { $0.copy == copy })
+            else { continue }
+            let message = memory.inFlight[consumer, default: []].remove(at: position)
+            if memory.pendingStores[copy] == nil && message.persistent {
+                journal.append(.remove(copy: copy))
+                journalWritten(&step)
             }
             guard poison else { continue }
             if message.persistent || config.processNonPersistent {
-                note(
+                step.note(
                     .queue(
                         .deadLettered(
-                            node: Self.brokerID, message: message.message, exchange: "ActiveMQ.DLQ",
-                            reason: "poison ack after \(message.redeliveryCounter) redeliveries")),
-                    at: Self.brokerNode)
-                nextPosition += 1
+                            node: Self.id, message: message.message, exchange: "ActiveMQ.DLQ",
+                            reason: "poison ack after \(message.redeliveryCounter) redeliveries")))
                 var dead = message
-                dead.position = nextPosition
-                enqueue(dead, queue: "dlq", producer: nil, receipt: nil)
+                dead.position = numbers.nextPosition()
+                enqueue(dead, queue: "dlq", producer: nil, receipt: nil, &step)
             } else {
-                note(
+                step.note(
                     .queue(
                         .discarded(
-                            node: Self.brokerID, message: message.message,
-                            reason: "poison ack for a non-persistent message (processNonPersistent=false)")),
-                    at: Self.brokerNode)
+                            node: Self.id, message: message.message,
+                            reason: "poison ack for a non-persistent message (processNonPersistent=false)")))
             }
         }
-        dispatch()
+        dispatch(&step)
     }
 
-    // MARK: - Broker faults
+    // MARK: - The journal
+
+    mutating func runStoreTask(_ copy: Int, _ step: inout Step) {
+        guard let pending = memory.pendingStores.removeValue(forKey: copy) else { return }
+        let stillQueued =
+            memory.queues[pending.queue, default: []].first { $0.copy == copy }
+            ?? memory.inFlight.values.joined().first { $0.copy == copy }
+        guard let message = stillQueued else {
+            // Acked before the store ran: the task is cancelled and the message never touches disk.
+            step.fact("B1 cancels the store of an already acknowledged message")
+            if let producer = pending.producer, let receipt = pending.receipt {
+                step.send(.receipt(receipt), to: .producer(producer))
+            }
+            return
+        }
+        journal.append(.add(message, queue: pending.queue))
+        if let producer = pending.producer, let receipt = pending.receipt {
+            if config.journalDiskSyncStrategy == .always {
+                memory.awaitingSync.append((journal.count - 1, producer, receipt))
+            } else {
+                step.send(.receipt(receipt), to: .producer(producer))
+            }
+        }
+        journalWritten(&step)
+    }
+
+    mutating func journalWritten(_ step: inout Step) {
+        switch config.journalDiskSyncStrategy {
+        case .always: startFsync(&step)
+        case .periodic: break
+        case .never: step.setTimer(.writeback(upTo: journal.count), after: config.osWritebackMs)
+        }
+    }
+
+    mutating func startFsync(_ step: inout Step) {
+        guard !memory.fsyncInFlight, journal.hasUnsynced else { return }
+        memory.fsyncInFlight = true
+        fsyncs += 1
+        step.setTimer(.fsyncDone(upTo: journal.count), after: config.fsyncMs)
+    }
+
+    mutating func fsyncDone(upTo: Int, _ step: inout Step) {
+        memory.fsyncInFlight = false
+        markSynced(upTo: upTo, &step)
+        let ready = memory.awaitingSync.filter { $0.record < upTo }
+        memory.awaitingSync.removeAll { $0.record < upTo }
+        for waiting in ready {
+            step.send(.receipt(waiting.receipt), to: .producer(waiting.producer))
+        }
+        if config.journalDiskSyncStrategy == .always { startFsync(&step) }
+    }
+
+    mutating func markSynced(upTo: Int, _ step: inout Step) {
+        let count = journal.sync(upTo: upTo)
+        if count > 0 { step.note(.queue(.fsynced(node: Self.id, messages: count))) }
+    }
+
+    // MARK: - Crash and restart
 
     /// Every queue as replaying the journal rebuilds it: each added message not removed later.
     func recoveredFromJournal() -> [String: [AMQMessage]] {
         var removed = Set<Int>()
         var recovered: [String: [AMQMessage]] = ["q": [], "dlq": [], "out": []]
-        for record in broker.journal.records.reversed() {
+        for record in journal.records.reversed() {
             switch record {
             case .remove(let copy): removed.insert(copy)
             case .add(let message, let queue) where !removed.contains(message.copy):
@@ -199,44 +257,29 @@ extension ActiveMQWorld {
         return recovered
     }
 
-    mutating func crashBroker(_: BrokerID, _ fault: Fault) {
-        guard engine.crash(Self.brokerNode, fault) else { return }
-        var held = broker.memory.queues
-        held["q", default: []] += broker.memory.inFlight.keys.sorted().flatMap {
-            broker.memory.inFlight[$0] ?? []
-        }
-        broker.heldAtCrash = held
-        broker.lose(fault)
-        engine.resetConnections(of: Self.brokerNode)
-        for producer in producers.indices { producerLostConnection(producer) }
-        for consumer in consumers.indices where consumers[consumer].connected {
-            consumers[consumer].connected = false
-            consumers[consumer].inbox = []
-            consumers[consumer].consumed = []
-            if consumers[consumer].active && engine.isUp(.consumer(consumer + 1)) {
-                setTimer(.reconnect, for: .consumer(consumer + 1), after: config.reconnectMs)
-            }
-        }
+    /// The process dies: memory is gone, the journal keeps what `fault` leaves.
+    mutating func crash(_ fault: Fault) {
+        var held = memory.queues
+        held["q", default: []] += memory.inFlight.keys.sorted().flatMap { memory.inFlight[$0] ?? [] }
+        heldAtCrash = held
+        lose(fault)
     }
 
-    mutating func restartBroker(_: BrokerID) {
-        guard engine.restart(Self.brokerNode) else { return }
-        let before = broker.heldAtCrash
+    /// A new process replays the journal (AMQ-03).
+    mutating func restart(_ step: inout Step) {
         let recovered = recoveredFromJournal()
-        broker.memory.queues = recovered
+        memory.queues = recovered
         for queue in ["q", "dlq", "out"] {
             let kept = Set(recovered[queue, default: []].map(\.copy))
-            let lost = (before[queue] ?? []).filter { !kept.contains($0.copy) }.map(\.message)
+            let lost = (heldAtCrash[queue] ?? []).filter { !kept.contains($0.copy) }.map(\.message)
             guard !kept.isEmpty || !lost.isEmpty else { continue }
-            note(
+            step.note(
                 .queue(
                     .recovered(
-                        node: Self.brokerID, queue: queueName(queue),
+                        node: Self.id, queue: Self.queueName(queue),
                         kept: recovered[queue, default: []].map(\.message),
-                        lost: lost, durable: true)), at: Self.brokerNode)
+                        lost: lost, durable: true)))
         }
-        if config.journalDiskSyncStrategy == .periodic {
-            setTimer(.periodicSync, for: Self.brokerNode, after: config.journalDiskSyncInterval)
-        }
+        start(&step)
     }
 }

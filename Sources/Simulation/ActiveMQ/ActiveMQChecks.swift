@@ -29,7 +29,7 @@ extension ActiveMQWorld {
     /// A queue's messages at the end: the broker's memory, or what a restart would recover.
     func finalMessages(_ queue: String) -> [AMQMessage] {
         guard engine.isUp(Self.brokerNode) else {
-            return recoveredFromJournal()[queue, default: []]
+            return broker.recoveredFromJournal()[queue, default: []]
         }
         let inFlight =
             queue == "q"

@@ -1,217 +1,246 @@
-// Producers (sync and async sends) and consumers (acknowledge modes, redelivery) of the ActiveMQ
-// world.
+// ActiveMQ's clients as state machines: producers (sync and async sends) and consumers
+// (acknowledge modes, redelivery). Each acts only through its step's effects, and records what
+// the application saw in the history the checker reads.
 
-extension ActiveMQWorld {
-    // MARK: - Producers
+struct AMQProducer: Sendable {
+    typealias Step = NodeStep<AMQPayload, AMQTimer>
 
-    mutating func produce(_ messages: [MessageID], producer: Int) {
-        let index = producer - 1
-        let node = NodeID.producer(producer)
+    let number: Int
+    let config: ActiveMQConfig
+    var nextReceipt = 1
+    var awaiting: [Int: (send: Int, message: MessageID)] = [:]
+    var unacknowledged: [MessageID] = []
+
+    mutating func produce(
+        _ messages: [MessageID], _ step: inout Step, _ numbers: inout AMQNumbers,
+        _ record: inout WorldRecorder
+    ) {
         for message in messages {
-            let send = engine.recorder.history.invoke(
+            let send = record.history.invoke(
                 History.Send(
-                    message: message, producer: producer, session: 0, invoked: now, outcome: .pending))
-            guard engine.isUp(Self.brokerNode) else {
-                note(
+                    message: message, producer: number, session: 0, invoked: step.now, outcome: .pending))
+            guard step.isUp(AMQBroker.node) else {
+                step.note(
                     .failed(
-                        producer: producer, messages: [message], error: "JMSException: connection refused",
-                        retrying: false),
-                    at: node)
-                producers[index].unacknowledged.append(message)
-                engine.recorder.history.complete(send, .fail(error: "connection refused", time: now))
+                        producer: number, messages: [message], error: "JMSException: connection refused",
+                        retrying: false))
+                unacknowledged.append(message)
+                record.history.complete(send, .fail(error: "connection refused", time: step.now))
                 continue
             }
-            nextCopy += 1
-            nextPosition += 1
-            let copy = AMQMessage(
-                copy: nextCopy, message: message, persistent: config.deliveryMode == .persistent,
-                position: nextPosition)
+            let (copy, position) = numbers.nextCopy()
+            let stored = AMQMessage(
+                copy: copy, message: message, persistent: config.deliveryMode == .persistent,
+                position: position)
             var receipt: Int?
             if config.sendsSynchronously {
-                receipt = producers[index].nextReceipt
-                producers[index].nextReceipt += 1
-                producers[index].awaiting[receipt!] = (send, message)
+                receipt = nextReceipt
+                nextReceipt += 1
+                awaiting[receipt!] = (send, message)
             }
-            note(
-                .sent(
-                    producer: producer, messages: [message], to: Self.brokerID, attempt: 1, sequence: receipt),
-                at: node)
-            engine.transmit(.send(copy, queue: "q", receipt: receipt), from: node, to: Self.brokerNode)
+            step.note(
+                .sent(producer: number, messages: [message], to: AMQBroker.id, attempt: 1, sequence: receipt))
+            step.send(.send(stored, queue: "q", receipt: receipt), to: AMQBroker.node)
             if receipt == nil {
                 // Fire and forget: send() returns once the message is written to the socket.
-                engine.recorder.history.complete(send, .ok(offset: nil, broker: Self.brokerID, time: now))
+                record.history.complete(send, .ok(offset: nil, broker: AMQBroker.id, time: step.now))
             }
         }
     }
 
-    mutating func producerReceive(_ index: Int, _ payload: AMQPayload, from _: NodeID) {
+    mutating func receive(_ payload: AMQPayload, _ step: inout Step, _ record: inout WorldRecorder) {
         guard case .receipt(let receipt) = payload else {
             preconditionFailure("a producer got \(payload.kind)")
         }
-        guard let waiting = producers[index].awaiting.removeValue(forKey: receipt) else { return }
-        fact(
-            "p\(index + 1): send(\(name(of: waiting.message))) returns: B1's receipt arrived",
-            message: waiting.message,
-            at: .producer(index + 1))
-        engine.recorder.history.complete(waiting.send, .ok(offset: nil, broker: Self.brokerID, time: now))
+        guard let waiting = awaiting.removeValue(forKey: receipt) else { return }
+        step.fact(
+            "p\(number): send(\(record.name(of: waiting.message))) returns: B1's receipt arrived",
+            message: waiting.message)
+        record.history.complete(waiting.send, .ok(offset: nil, broker: AMQBroker.id, time: step.now))
     }
 
-    mutating func producerLostConnection(_ index: Int) {
-        let waiting = producers[index].awaiting.sorted { $0.key < $1.key }.map(\.value)
+    mutating func connectionLost(_ step: inout Step, _ record: inout WorldRecorder) {
+        let waiting = awaiting.sorted { $0.key < $1.key }.map(\.value)
         guard !waiting.isEmpty else { return }
-        producers[index].awaiting = [:]
+        awaiting = [:]
         let error = "JMSException: connection lost before the receipt"
-        note(
-            .failed(producer: index + 1, messages: waiting.map(\.message), error: error, retrying: false),
-            at: .producer(index + 1))
+        step.note(.failed(producer: number, messages: waiting.map(\.message), error: error, retrying: false))
         for item in waiting {
-            producers[index].unacknowledged.append(item.message)
-            engine.recorder.history.complete(item.send, .info(error: error, time: now))
+            unacknowledged.append(item.message)
+            record.history.complete(item.send, .info(error: error, time: step.now))
         }
     }
 
-    mutating func crashProducer(_ producer: Int) {
-        let index = producer - 1
-        note(.crashed(node: .producer(index + 1), fault: .applicationCrash), at: .producer(index + 1))
-        producerLostConnection(index)
-        producers[index].unacknowledged = []
-        engine.replaceProcess(.producer(index + 1))
+    /// The application dies and comes back at once: what it was waiting for is lost to it.
+    mutating func crash(_ step: inout Step, _ record: inout WorldRecorder) {
+        step.note(.crashed(node: step.node, fault: .applicationCrash))
+        connectionLost(&step, &record)
+        unacknowledged = []
     }
+}
 
-    // MARK: - Consumers
+struct AMQConsumer: Sendable {
+    typealias Step = NodeStep<AMQPayload, AMQTimer>
 
-    mutating func beginConsuming(_ consumer: Int) {
-        consumers[consumer - 1].active = true
-        connect(consumer - 1)
-    }
+    let number: Int
+    let config: ActiveMQConfig
+    let listener: ListenerOutcome
+    var active = false
+    var connected = false
+    var inbox: [AMQMessage] = []
+    /// Consumed by the session and not yet acked (CLIENT and transacted modes).
+    var consumed: [AMQMessage] = []
+    var busy = false
+    var waitingForRedelivery = false
+    var processedCount = 0
+    var deliveredCount = 0
 
-    mutating func connect(_ index: Int) {
-        guard consumers[index].active, engine.isUp(.consumer(index + 1)), !consumers[index].connected else {
+    mutating func connect(_ step: inout Step) {
+        guard active, step.isUp(step.node), !connected else { return }
+        guard step.isUp(AMQBroker.node) else {
+            step.setTimer(.reconnect, after: config.reconnectMs)
             return
         }
-        guard engine.isUp(Self.brokerNode) else {
-            setTimer(.reconnect, for: .consumer(index + 1), after: config.reconnectMs)
-            return
-        }
-        consumers[index].connected = true
-        engine.transmit(.subscribe(consumer: index + 1), from: .consumer(index + 1), to: Self.brokerNode)
+        connected = true
+        step.send(.subscribe(consumer: number), to: AMQBroker.node)
     }
 
-    mutating func closeConsumer(_ index: Int) {
-        engine.cancelTimers(of: .consumer(index + 1))
-        consumers[index].busy = false
-        consumers[index].waitingForRedelivery = false
-        consumers[index].inbox = []
-        consumers[index].consumed = []
-        guard consumers[index].connected else { return }
-        consumers[index].connected = false
-        engine.transmit(.closed(consumer: index + 1), from: .consumer(index + 1), to: Self.brokerNode)
+    /// The session closes: its timers die, and the broker takes back what it had dispatched.
+    mutating func close(_ step: inout Step) {
+        step.cancelTimers()
+        busy = false
+        waitingForRedelivery = false
+        inbox = []
+        consumed = []
+        guard connected else { return }
+        connected = false
+        step.send(.closed(consumer: number), to: AMQBroker.node)
     }
 
-    mutating func consumerReceive(_ index: Int, _ payload: AMQPayload, from _: NodeID) {
+    /// The broker's process died: the connection is gone; an active consumer connects again.
+    mutating func brokerConnectionLost(_ step: inout Step) {
+        connected = false
+        inbox = []
+        consumed = []
+        if active && step.isUp(step.node) { step.setTimer(.reconnect, after: config.reconnectMs) }
+    }
+
+    mutating func receive(_ payload: AMQPayload, _ step: inout Step, _ record: inout WorldRecorder) {
         guard case .dispatch(let message) = payload else {
             preconditionFailure("a consumer got \(payload.kind)")
         }
-        guard consumers[index].connected else { return }
-        consumers[index].inbox.append(message)
-        startProcessing(index)
+        guard connected else { return }
+        inbox.append(message)
+        startProcessing(&step, &record)
     }
 
-    mutating func startProcessing(_ index: Int) {
-        guard !consumers[index].busy, !consumers[index].waitingForRedelivery,
-            let message = consumers[index].inbox.first
-        else { return }
-        consumers[index].busy = true
-        consumers[index].deliveredCount += 1
-        engine.recorder.history.polls.append(
-            History.Delivery(
-                consumer: index + 1, message: message.message, offset: Offset(message.copy), time: now))
-        if message.redeliveryCounter > 0 {
-            fact(
-                "c\(index + 1): onMessage(\(name(of: message.message))) with JMSRedelivered=true, JMSXDeliveryCount=\(message.redeliveryCounter + 1)",
-                message: message.message, at: .consumer(index + 1))
+    mutating func fire(
+        _ timer: AMQTimer, _ step: inout Step, _ numbers: inout AMQNumbers, _ record: inout WorldRecorder
+    ) {
+        switch timer {
+        case .processed: finishProcessing(&step, &numbers, &record)
+        case .redeliver:
+            waitingForRedelivery = false
+            startProcessing(&step, &record)
+        case .reconnect: connect(&step)
+        case .storeTask, .fsyncDone, .periodicSync, .writeback:
+            preconditionFailure("timer \(timer) fired at a consumer")
         }
-        setTimer(.processed, for: .consumer(index + 1), after: config.processingMs)
     }
 
-    mutating func finishProcessing(_ index: Int) {
-        consumers[index].busy = false
-        guard !consumers[index].inbox.isEmpty else { return }
-        let message = consumers[index].inbox.removeFirst()
-        let node = NodeID.consumer(index + 1)
+    mutating func startProcessing(_ step: inout Step, _ record: inout WorldRecorder) {
+        guard !busy, !waitingForRedelivery, let message = inbox.first else { return }
+        busy = true
+        deliveredCount += 1
+        record.history.polls.append(
+            History.Delivery(
+                consumer: number, message: message.message, offset: Offset(message.copy), time: step.now))
+        if message.redeliveryCounter > 0 {
+            step.fact(
+                "c\(number): onMessage(\(record.name(of: message.message))) with JMSRedelivered=true, JMSXDeliveryCount=\(message.redeliveryCounter + 1)",
+                message: message.message)
+        }
+        step.setTimer(.processed, after: config.processingMs)
+    }
+
+    mutating func finishProcessing(
+        _ step: inout Step, _ numbers: inout AMQNumbers, _ record: inout WorldRecorder
+    ) {
+        busy = false
+        guard !inbox.isEmpty else { return }
+        let message = inbox.removeFirst()
+        let name = record.name(of: message.message)
         let mode = config.acknowledgeMode
-        var outcome = consumers[index].listener
+        var outcome = listener
         if outcome == .rollbackFirst { outcome = message.redeliveryCounter == 0 ? .rollback : .returns }
         switch (outcome, mode) {
         case (.returns, _):
-            consumers[index].processedCount += 1
-            engine.recorder.history.processed.append(
+            processedCount += 1
+            record.history.processed.append(
                 History.Delivery(
-                    consumer: index + 1, message: message.message, offset: Offset(message.copy), time: now))
-            note(
-                .processed(consumer: index + 1, message: message.message, offset: Offset(message.copy)),
-                at: node)
+                    consumer: number, message: message.message, offset: Offset(message.copy), time: step.now))
+            step.note(.processed(consumer: number, message: message.message, offset: Offset(message.copy)))
             switch mode {
             case .auto, .dupsOK, .individual:
-                engine.transmit(.ack(copies: [message.copy], poison: false), from: node, to: Self.brokerNode)
+                step.send(.ack(copies: [message.copy], poison: false), to: AMQBroker.node)
             case .client:
                 // message.acknowledge() acks everything the session has consumed (AMQ-04).
-                let all = consumers[index].consumed.map(\.copy) + [message.copy]
-                consumers[index].consumed = []
-                engine.transmit(.ack(copies: all, poison: false), from: node, to: Self.brokerNode)
+                let all = consumed.map(\.copy) + [message.copy]
+                consumed = []
+                step.send(.ack(copies: all, poison: false), to: AMQBroker.node)
             case .transacted:
-                let sends = forwarded(message)
-                consumers[index].consumed = []
-                engine.transmit(.commit(sends: sends, acks: [message.copy]), from: node, to: Self.brokerNode)
+                let sends = forwarded(message, &numbers, &record)
+                consumed = []
+                step.send(.commit(sends: sends, acks: [message.copy]), to: AMQBroker.node)
             }
         case (.throws, .client), (.throws, .transacted):
             // The exception does not roll back: the next message is delivered (AMQ-04).
-            fact(
-                "c\(index + 1): onMessage(\(name(of: message.message))) threw; in \(mode.rawValue) the next message is delivered",
-                message: message.message, at: node)
-            consumers[index].consumed.append(message)
+            step.fact(
+                "c\(number): onMessage(\(name)) threw; in \(mode.rawValue) the next message is delivered",
+                message: message.message)
+            consumed.append(message)
         case (.throws, _), (.rollback, _), (.rollbackFirst, _):
             if mode == .transacted {
-                let discarded = forwarded(message)
-                fact(
-                    "c\(index + 1): session.rollback(): \(discarded.isEmpty ? "" : "\(discarded.map { name(of: $0.message) }.joined(separator: " ")) discarded, ")\(name(of: message.message)) to be redelivered",
-                    message: message.message, at: node)
+                let discarded = forwarded(message, &numbers, &record).map { record.name(of: $0.message) }
+                step.fact(
+                    "c\(number): session.rollback(): \(discarded.isEmpty ? "" : "\(discarded.joined(separator: " ")) discarded, ")\(name) to be redelivered",
+                    message: message.message)
             } else {
-                fact(
-                    "c\(index + 1): onMessage(\(name(of: message.message))) threw a RuntimeException: redelivery",
-                    message: message.message, at: node)
+                step.fact(
+                    "c\(number): onMessage(\(name)) threw a RuntimeException: redelivery",
+                    message: message.message)
             }
-            redeliver(index, message)
+            redeliver(message, &step, &record)
             return
         }
-        startProcessing(index)
+        startProcessing(&step, &record)
     }
 
     /// What a transacted consumer sends for `message` when `sim.forward` is on.
-    mutating func forwarded(_ message: AMQMessage) -> [AMQMessage] {
+    func forwarded(_ message: AMQMessage, _ numbers: inout AMQNumbers, _ record: inout WorldRecorder)
+        -> [AMQMessage]
+    {
         guard config.forward else { return [] }
-        let out = engine.recorder.message(named: name(of: message.message) + "-out")
-        nextCopy += 1
-        nextPosition += 1
-        return [AMQMessage(copy: nextCopy, message: out, persistent: true, position: nextPosition)]
+        let out = record.message(named: record.name(of: message.message) + "-out")
+        let (copy, position) = numbers.nextCopy()
+        return [AMQMessage(copy: copy, message: out, persistent: true, position: position)]
     }
 
     /// The client redelivers after the policy's delay, or gives up with a poison ack (AMQ-06).
-    mutating func redeliver(_ index: Int, _ message: AMQMessage) {
+    mutating func redeliver(_ message: AMQMessage, _ step: inout Step, _ record: inout WorldRecorder) {
         var again = message
         again.redeliveryCounter += 1
-        let node = NodeID.consumer(index + 1)
         let limit = config.maximumRedeliveries
         if limit != -1 && again.redeliveryCounter > limit {
-            fact(
-                "c\(index + 1): redeliveryCounter \(again.redeliveryCounter) > maximumRedeliveries \(limit): poison ack for \(name(of: message.message))",
-                message: message.message, at: node)
-            engine.transmit(.ack(copies: [message.copy], poison: true), from: node, to: Self.brokerNode)
-            startProcessing(index)
+            step.fact(
+                "c\(number): redeliveryCounter \(again.redeliveryCounter) > maximumRedeliveries \(limit): poison ack for \(record.name(of: message.message))",
+                message: message.message)
+            step.send(.ack(copies: [message.copy], poison: true), to: AMQBroker.node)
+            startProcessing(&step, &record)
             return
         }
-        consumers[index].inbox.insert(again, at: 0)
-        consumers[index].waitingForRedelivery = true
-        setTimer(.redeliver, for: node, after: config.redeliveryDelay(before: again.redeliveryCounter))
+        inbox.insert(again, at: 0)
+        waitingForRedelivery = true
+        step.setTimer(.redeliver, after: config.redeliveryDelay(before: again.redeliveryCounter))
     }
 }

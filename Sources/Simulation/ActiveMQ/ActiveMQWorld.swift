@@ -1,9 +1,9 @@
 // Theory of operation
 //
 // An ActiveMQ Classic world: one broker B1 with KahaDB, producers p1.. and consumers c1.. with a
-// MessageListener each. It runs on WorldEngine: one event queue ordered by (time, sequence), the
-// network whose faults the scenario sets, and the recorder; this file decides what each delivery,
-// timer and action does.
+// MessageListener each. Each is a state machine (AMQBroker, AMQProducer, AMQConsumer) that reads
+// its step and writes effects; this file hands each delivery, timer and action to its node and
+// the node's effects to the engine, and coordinates what a crash means for the others.
 //
 // Queues live in the broker's memory. A persistent message is also written to the KahaDB
 // journal by a store task that runs concurrently with dispatch (concurrentStoreAndDispatch-
@@ -59,110 +59,99 @@ enum AMQPayload: WirePayload {
     }
 }
 
+/// The broker's and the clients' timers.
+enum AMQTimer: Sendable {
+    case storeTask(copy: Int)
+    case fsyncDone(upTo: Int)
+    case periodicSync
+    case writeback(upTo: Int)
+    case processed
+    case redeliver
+    case reconnect
+}
+
+/// Message copies and queue positions, numbered across the world: producers, transacted
+/// consumers and the broker's DLQ draw from them.
+struct AMQNumbers: Sendable {
+    private var copy = 0
+    private var position = 0
+
+    mutating func nextCopy() -> (copy: Int, position: Int) {
+        copy += 1
+        position += 1
+        return (copy, position)
+    }
+
+    mutating func nextPosition() -> Int {
+        position += 1
+        return position
+    }
+}
+
 struct ActiveMQWorld: QueueBrokerWorld {
+    typealias Timer = AMQTimer
+    typealias Step = NodeStep<AMQPayload, AMQTimer>
+
     let config: ActiveMQConfig
     let seed: UInt64
-    var engine: WorldEngine<AMQPayload, Timer>
+    var engine: WorldEngine<AMQPayload, AMQTimer>
+    var broker: AMQBroker
+    var producers: [AMQProducer] = []
+    var consumers: [AMQConsumer] = []
+    var numbers = AMQNumbers()
 
-    enum Timer: Sendable {
-        case storeTask(copy: Int)
-        case fsyncDone(upTo: Int)
-        case periodicSync
-        case writeback(upTo: Int)
-        case processed
-        case redeliver
-        case reconnect
-    }
-
-    /// A KahaDB journal record: a message added to a queue, or one removed (acknowledged).
-    enum JournalRecord: Sendable {
-        case add(AMQMessage, queue: String)
-        case remove(copy: Int)
-    }
-
-    struct Broker: CrashableNode {
-        /// On disk: the KahaDB journal.
-        var journal = DurableLog<JournalRecord>()
-        var memory = Memory()
-        /// Not the broker's: what its queues held when it crashed, for the trace to say what the
-        /// restart lost.
-        var heldAtCrash: [String: [AMQMessage]] = [:]
-
-        /// The broker's memory; the queues are rebuilt from the journal at restart.
-        struct Memory: Sendable {
-            var queues: [String: [AMQMessage]] = ["q": [], "dlq": [], "out": []]
-            /// Dispatched and not yet acked, per consumer.
-            var inFlight: [Int: [AMQMessage]] = [:]
-            var consumers: [Int] = []
-            var fsyncInFlight = false
-            /// Sync sends waiting for their journal write to be synced: (journal index, producer, receipt).
-            var awaitingSync: [(record: Int, producer: Int, receipt: Int)] = []
-            /// Store tasks not yet run, by copy, with the receipt to send once stored.
-            var pendingStores: [Int: (queue: String, producer: Int?, receipt: Int?)] = [:]
-        }
-
-        static var freshMemory: Memory { Memory() }
-
-        mutating func diskSurvives(_ fault: Fault) { journal.survive(fault) }
-    }
-
-    struct Producer: Sendable {
-        var nextReceipt = 1
-        var awaiting: [Int: (send: Int, message: MessageID)] = [:]
-        var unacknowledged: [MessageID] = []
-    }
-
-    struct Consumer: Sendable {
-        var listener: ListenerOutcome
-        var active = false
-        var connected = false
-        var inbox: [AMQMessage] = []
-        /// Consumed by the session and not yet acked (CLIENT and transacted modes).
-        var consumed: [AMQMessage] = []
-        var busy = false
-        var waitingForRedelivery = false
-        var processedCount = 0
-        var deliveredCount = 0
-    }
-
-    var broker = Broker()
-    var producers: [Producer] = []
-    var consumers: [Consumer] = []
-    var nextCopy = 0
-    var nextPosition = 0
-    internal(set) var fsyncs = 0
-
-    static let brokerID = BrokerID(1)
-    static let brokerNode = NodeID.broker(BrokerID(1))
+    static let brokerID = AMQBroker.id
+    static let brokerNode = AMQBroker.node
 
     init(config: ActiveMQConfig, seed: UInt64, recordsTrace: Bool = true) {
         self.config = config
         self.seed = seed
         engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
-        if config.journalDiskSyncStrategy == .periodic {
-            setTimer(.periodicSync, for: Self.brokerNode, after: config.journalDiskSyncInterval)
-        }
+        broker = AMQBroker(config: config)
+        var step = engine.step(for: Self.brokerNode)
+        broker.start(&step)
+        engine.apply(step)
     }
 
     mutating func addProducer() -> Int {
-        producers.append(Producer())
+        producers.append(AMQProducer(number: producers.count + 1, config: config))
         return producers.count
     }
 
     mutating func addConsumer(listener: ListenerOutcome) -> Int {
-        consumers.append(Consumer(listener: listener))
+        consumers.append(AMQConsumer(number: consumers.count + 1, config: config, listener: listener))
         return consumers.count
     }
 
-    // MARK: - ScenarioWorld plumbing
+    var fsyncs: Int { broker.fsyncs }
 
     var allNodes: [NodeID] {
         [Self.brokerNode] + producers.indices.map { .producer($0 + 1) }
             + consumers.indices.map { .consumer($0 + 1) }
     }
 
-    mutating func fact(_ text: String, message: MessageID? = nil, at node: NodeID) {
-        note(.queue(.fact(message: message, text: text)), at: node)
+    // MARK: - Steps: a node acts, the engine applies its effects
+
+    mutating func atBroker(_ act: (inout AMQBroker, inout Step, inout AMQNumbers) -> Void) {
+        var step = engine.step(for: Self.brokerNode)
+        act(&broker, &step, &numbers)
+        engine.apply(step)
+    }
+
+    mutating func atProducer(
+        _ producer: Int, _ act: (inout AMQProducer, inout Step, inout AMQNumbers, inout WorldRecorder) -> Void
+    ) {
+        var step = engine.step(for: .producer(producer))
+        act(&producers[producer - 1], &step, &numbers, &engine.record.recorder)
+        engine.apply(step)
+    }
+
+    mutating func atConsumer(
+        _ consumer: Int, _ act: (inout AMQConsumer, inout Step, inout AMQNumbers, inout WorldRecorder) -> Void
+    ) {
+        var step = engine.step(for: .consumer(consumer))
+        act(&consumers[consumer - 1], &step, &numbers, &engine.record.recorder)
+        engine.apply(step)
     }
 
     // MARK: - The event loop
@@ -180,38 +169,81 @@ struct ActiveMQWorld: QueueBrokerWorld {
             broker.memory.queues["q"] != nil, "invariant broken (seed \(seed)): the queue q disappeared")
     }
 
-    mutating func fire(_ timer: Timer, at node: NodeID) {
-        switch (node, timer) {
-        case (.broker, .storeTask(let copy)): runStoreTask(copy)
-        case (.broker, .fsyncDone(let upTo)): fsyncDone(upTo: upTo)
-        case (.broker, .periodicSync):
-            startFsync()
-            setTimer(.periodicSync, for: node, after: config.journalDiskSyncInterval)
-        case (.broker, .writeback(let upTo)): markSynced(upTo: upTo)
-        case (.consumer(let index), .processed): finishProcessing(index - 1)
-        case (.consumer(let index), .redeliver):
-            consumers[index - 1].waitingForRedelivery = false
-            startProcessing(index - 1)
-        case (.consumer(let index), .reconnect): connect(index - 1)
-        default: preconditionFailure("timer \(timer) fired at \(node)")
+    mutating func brokerReceive(_: Int, _ payload: AMQPayload, from: NodeID) {
+        atBroker { broker, step, numbers in broker.receive(payload, from: from, &step, &numbers) }
+    }
+
+    mutating func producerReceive(_ index: Int, _ payload: AMQPayload, from _: NodeID) {
+        atProducer(index + 1) { producer, step, _, record in producer.receive(payload, &step, &record) }
+    }
+
+    mutating func consumerReceive(_ index: Int, _ payload: AMQPayload, from _: NodeID) {
+        atConsumer(index + 1) { consumer, step, _, record in consumer.receive(payload, &step, &record) }
+    }
+
+    mutating func fire(_ timer: AMQTimer, at node: NodeID) {
+        switch node {
+        case .broker: atBroker { broker, step, _ in broker.fire(timer, &step) }
+        case .consumer(let consumer):
+            atConsumer(consumer) { consumer, step, numbers, record in
+                consumer.fire(timer, &step, &numbers, &record)
+            }
+        case .producer, .controller: preconditionFailure("timer \(timer) fired at \(node)")
         }
     }
 
     // MARK: - Actions
+
+    mutating func crashBroker(_: BrokerID, _ fault: Fault) {
+        guard engine.crash(Self.brokerNode, fault) else { return }
+        broker.crash(fault)
+        engine.resetConnections(of: Self.brokerNode)
+        // The kernel closes the broker's sockets: every client sees its connection go.
+        for producer in producers.indices {
+            atProducer(producer + 1) { producer, step, _, record in producer.connectionLost(&step, &record) }
+        }
+        for consumer in consumers.indices where consumers[consumer].connected {
+            atConsumer(consumer + 1) { consumer, step, _, _ in consumer.brokerConnectionLost(&step) }
+        }
+    }
+
+    mutating func restartBroker(_: BrokerID) {
+        guard engine.restart(Self.brokerNode) else { return }
+        atBroker { broker, step, _ in broker.restart(&step) }
+    }
+
+    mutating func produce(_ messages: [MessageID], producer: Int) {
+        atProducer(producer) { producer, step, numbers, record in
+            producer.produce(messages, &step, &numbers, &record)
+        }
+    }
+
+    mutating func crashProducer(_ producer: Int) {
+        atProducer(producer) { producer, step, _, record in producer.crash(&step, &record) }
+        engine.replaceProcess(.producer(producer))
+    }
 
     mutating func takeUnacknowledged(_ producer: Int) -> [MessageID] {
         defer { producers[producer - 1].unacknowledged = [] }
         return producers[producer - 1].unacknowledged
     }
 
+    mutating func beginConsuming(_ consumer: Int) {
+        atConsumer(consumer) { consumer, step, _, _ in
+            consumer.active = true
+            consumer.connect(&step)
+        }
+    }
+
     mutating func crashConsumer(_ consumer: Int) {
         guard engine.crash(.consumer(consumer), .applicationCrash) else { return }
-        closeConsumer(consumer - 1)
+        atConsumer(consumer) { consumer, step, _, _ in consumer.close(&step) }
     }
 
     mutating func stopConsumer(_ consumer: Int) {
-        consumers[consumer - 1].active = false
-        closeConsumer(consumer - 1)
+        atConsumer(consumer) { consumer, step, _, _ in
+            consumer.active = false
+            consumer.close(&step)
+        }
     }
-
 }
