@@ -14,13 +14,18 @@ struct NodeStep<Payload: WirePayload, Timer: Sendable>: Sendable {
     let node: NodeID
     let now: Millis
     private let processes: Processes
+    private let names: MessageNames
     private(set) var effects: [Effect<Payload, Timer>] = []
 
-    init(node: NodeID, now: Millis, processes: Processes) {
+    init(node: NodeID, now: Millis, processes: Processes, names: MessageNames) {
         self.node = node
         self.now = now
         self.processes = processes
+        self.names = names
     }
+
+    /// A message's name as the scenario gave it, for free-text notes.
+    func name(of message: MessageID) -> String { names[message] }
 
     /// Whether `node`'s process runs: a client sees a refused connection at once.
     func isUp(_ node: NodeID) -> Bool { processes[node].isUp }
@@ -43,7 +48,7 @@ struct NodeStep<Payload: WirePayload, Timer: Sendable>: Sendable {
 extension WorldEngine {
     /// A step for `node` as things stand now.
     func step(for node: NodeID) -> NodeStep<Payload, Timer> {
-        NodeStep(node: node, now: now, processes: processes)
+        NodeStep(node: node, now: now, processes: processes, names: recorder.messageNames)
     }
 
     /// Applies what a node's step wrote, in order; a note goes to the trace at that node.

@@ -1,149 +1,191 @@
-// Producers (send results, retries, half messages) and push consumers of the RocketMQ world.
+// RocketMQ's clients as state machines: producers (send results, retries, half messages and the
+// local transaction) and push consumers (pulls, processing, offset commits). Each acts only
+// through its step's effects, and records what the application saw in the history.
 
-extension RocketWorld {
-    // MARK: - Producers
+/// What the clients of a RocketMQ world number or keep alike: requests and stored copies,
+/// numbered across the world, and the transactional producer group's application database.
+struct RocketShared: Sendable {
+    var nextRequest = 0
+    var nextCopy = 0
+    /// Local transaction outcomes by half message copy: any producer of the group answers a
+    /// check from it.
+    var database: [Int: LocalTransaction] = [:]
+}
 
-    mutating func produce(_ messages: [MessageID], producer: Int) {
-        let index = producer - 1
-        guard engine.isUp(.producer(producer)) else { return }
+struct RocketProducer: Sendable {
+    typealias Step = NodeStep<RocketPayload, RocketTimer>
+
+    /// One attempt of a send: the history entry it answers, the copy it stored (a half message's
+    /// copy is what END_TRANSACTION names), and where the attempt went.
+    struct InFlightSend: Sendable {
+        var send: Int
+        var message: MessageID
+        var copy: Int
+        var attempt: Int
+        var startedAt: Millis
+        var group: Int
+    }
+
+    let number: Int
+    let config: RocketConfig
+    /// The masters' indices, one per broker group, as the name server lists them.
+    let masters: [Int]
+    var nextGroup = 0
+    /// Sends in flight, by request id.
+    var requests: [Int: InFlightSend] = [:]
+    var unacknowledged: [MessageID] = []
+
+    mutating func produce(
+        _ messages: [MessageID], _ step: inout Step, _ shared: inout RocketShared,
+        _ record: inout WorldRecorder
+    ) {
+        guard step.isUp(step.node) else { return }
         for message in messages {
-            let send = engine.recorder.history.invoke(
+            let send = record.history.invoke(
                 History.Send(
-                    message: message, producer: producer, session: 0, invoked: now, outcome: .pending))
-            let group = producers[index].nextGroup % masters.count
-            producers[index].nextGroup += 1
-            attempt(index, send: send, message: message, attempt: 1, startedAt: now, group: group)
+                    message: message, producer: number, session: 0, invoked: step.now, outcome: .pending))
+            let group = nextGroup % masters.count
+            nextGroup += 1
+            attempt(
+                send: send, message: message, attempt: 1, startedAt: step.now, group: group, &step, &shared,
+                &record)
         }
     }
 
     /// One attempt of `sendDefaultImpl`: to the master of `group`, within what is left of the budget.
     mutating func attempt(
-        _ index: Int, send: Int, message: MessageID, attempt: Int, startedAt: Millis, group: Int
+        send: Int, message: MessageID, attempt: Int, startedAt: Millis, group: Int, _ step: inout Step,
+        _ shared: inout RocketShared, _ record: inout WorldRecorder
     ) {
-        let node = NodeID.producer(index + 1)
-        let master = masters[group]
+        let master = BrokerID(masters[group] + 1)
         let total = 1 + config.retryTimesWhenSendFailed
-        guard engine.isUp(.broker(nodes[master].id)) else {
+        guard step.isUp(.broker(master)) else {
             // Connection refused: a RemotingConnectException, retried at once on the next group.
             let retrying = attempt < total
-            note(
+            step.note(
                 .failed(
-                    producer: index + 1, messages: [message], error: "connect to \(nodes[master].id) refused",
-                    retrying: retrying), at: node)
+                    producer: number, messages: [message], error: "connect to \(master) refused",
+                    retrying: retrying))
             if retrying {
                 self.attempt(
-                    index, send: send, message: message, attempt: attempt + 1, startedAt: startedAt,
-                    group: (group + 1) % masters.count)
+                    send: send, message: message, attempt: attempt + 1, startedAt: startedAt,
+                    group: (group + 1) % masters.count, &step, &shared, &record)
             } else {
-                producers[index].unacknowledged.append(message)
-                engine.recorder.history.complete(
-                    send, .fail(error: "send failed after \(total) attempts", time: now))
+                unacknowledged.append(message)
+                record.history.complete(
+                    send, .fail(error: "send failed after \(total) attempts", time: step.now))
             }
             return
         }
-        nextRequest += 1
-        nextCopy += 1
-        let request = nextRequest
+        shared.nextRequest += 1
+        shared.nextCopy += 1
+        let request = shared.nextRequest
         let topic: RocketTopic = config.transactional ? .half : .topic
         let entry = CommitLogEntry(
-            topic: topic, copy: nextCopy, message: message, producer: index + 1, bornAt: now)
-        producers[index].requests[request] = InFlightSend(
-            send: send, message: message, copy: nextCopy, attempt: attempt, startedAt: startedAt, group: group
-        )
-        note(
-            .sent(
-                producer: index + 1, messages: [message], to: nodes[master].id, attempt: attempt,
-                sequence: nil),
-            at: node)
-        engine.transmit(.send(request: request, entry: entry), from: node, to: .broker(nodes[master].id))
-        setTimer(.sendTimeout(request: request), for: node, after: config.sendMsgTimeout - (now - startedAt))
+            topic: topic, copy: shared.nextCopy, message: message, producer: number, bornAt: step.now)
+        requests[request] = InFlightSend(
+            send: send, message: message, copy: shared.nextCopy, attempt: attempt, startedAt: startedAt,
+            group: group)
+        step.note(.sent(producer: number, messages: [message], to: master, attempt: attempt, sequence: nil))
+        step.send(.send(request: request, entry: entry), to: .broker(master))
+        step.setTimer(.sendTimeout(request: request), after: config.sendMsgTimeout - (step.now - startedAt))
     }
 
-    mutating func producerReceive(_ index: Int, _ payload: RocketPayload, from _: NodeID) {
-        let node = NodeID.producer(index + 1)
+    mutating func receive(
+        _ payload: RocketPayload, from: NodeID, _ step: inout Step, _ shared: inout RocketShared,
+        _ record: inout WorldRecorder
+    ) {
         switch payload {
         case .sendResult(let request, let status):
-            guard let pending = producers[index].requests.removeValue(forKey: request) else { return }
+            guard let pending = requests.removeValue(forKey: request) else { return }
             let total = 1 + config.retryTimesWhenSendFailed
             if status != .sendOK && config.retryAnotherBrokerWhenNotStoreOK && pending.attempt < total {
-                note(
+                step.note(
                     .failed(
-                        producer: index + 1, messages: [pending.message], error: status.rawValue,
-                        retrying: true),
-                    at: node)
+                        producer: number, messages: [pending.message], error: status.rawValue, retrying: true)
+                )
                 attempt(
-                    index, send: pending.send, message: pending.message, attempt: pending.attempt + 1,
-                    startedAt: pending.startedAt, group: (pending.group + 1) % masters.count)
+                    send: pending.send, message: pending.message, attempt: pending.attempt + 1,
+                    startedAt: pending.startedAt, group: (pending.group + 1) % masters.count, &step, &shared,
+                    &record)
                 return
             }
-            let broker = nodes[masters[pending.group]].id
+            let broker = BrokerID(masters[pending.group] + 1)
+            let name = step.name(of: pending.message)
             if config.transactional {
                 guard status == .sendOK else {
                     // executeLocalTransaction does not run: the half message is rolled back.
-                    fact(
-                        "p\(index + 1): half message \(name(of: pending.message)) got \(status.rawValue): ROLLBACK_MESSAGE without running the local transaction",
-                        message: pending.message, at: node)
-                    engine.recorder.history.complete(pending.send, .fail(error: status.rawValue, time: now))
-                    let copy = pending.copy
-                    engine.transmit(
-                        .endTransaction(copy: copy, commit: false), from: node, to: .broker(broker))
+                    step.fact(
+                        "p\(number): half message \(name) got \(status.rawValue): ROLLBACK_MESSAGE without running the local transaction",
+                        message: pending.message)
+                    record.history.complete(pending.send, .fail(error: status.rawValue, time: step.now))
+                    step.send(.endTransaction(copy: pending.copy, commit: false), to: .broker(broker))
                     return
                 }
-                fact(
-                    "p\(index + 1): half message \(name(of: pending.message)) SEND_OK; executeLocalTransaction runs",
-                    message: pending.message, at: node)
-                setTimer(
-                    .localTransactionDone(send: pending.send, copy: pending.copy), for: node,
+                step.fact(
+                    "p\(number): half message \(name) SEND_OK; executeLocalTransaction runs",
+                    message: pending.message)
+                step.setTimer(
+                    .localTransactionDone(send: pending.send, copy: pending.copy, group: pending.group),
                     after: config.localTransactionMs)
                 return
             }
-            fact(
+            step.fact(
                 status == .sendOK
-                    ? "p\(index + 1): send(\(name(of: pending.message))) returns SEND_OK from \(broker)"
-                    : "p\(index + 1): send(\(name(of: pending.message))) returns \(status.rawValue) from \(broker): a result, not an exception",
-                message: pending.message, at: node)
-            engine.recorder.history.complete(pending.send, .ok(offset: nil, broker: broker, time: now))
+                    ? "p\(number): send(\(name)) returns SEND_OK from \(broker)"
+                    : "p\(number): send(\(name)) returns \(status.rawValue) from \(broker): a result, not an exception",
+                message: pending.message)
+            record.history.complete(pending.send, .ok(offset: nil, broker: broker, time: step.now))
         case .checkTransaction(let copy, let message):
-            let answer = database[copy] ?? .unknown
-            fact(
-                "p\(index + 1): checkLocalTransaction(\(name(of: message))) finds \(answer.rawValue) in the database",
-                message: message, at: node)
-            guard let master = copyMaster(copy) else { return }
-            engine.transmit(
+            let answer = shared.database[copy] ?? .unknown
+            step.fact(
+                "p\(number): checkLocalTransaction(\(step.name(of: message))) finds \(answer.rawValue) in the database",
+                message: message)
+            // The answer goes back to the broker that asked, which holds the half message.
+            step.send(
                 .endTransaction(
                     copy: copy, commit: answer == .commit ? true : answer == .rollback ? false : nil),
-                from: node, to: .broker(nodes[master].id))
+                to: from)
         default:
             preconditionFailure("a producer got \(payload.kind)")
         }
     }
 
-    /// The master a half message was sent to: the one whose log holds it.
-    func copyMaster(_ copy: Int) -> Int? {
-        masters.first { master in nodes[master].log.contains { $0.copy == copy && $0.topic == .half } }
+    mutating func fire(
+        _ timer: RocketTimer, _ step: inout Step, _ shared: inout RocketShared, _ record: inout WorldRecorder
+    ) {
+        switch timer {
+        case .sendTimeout(let request): sendTimedOut(request, &step, &record)
+        case .localTransactionDone(let send, let copy, let group):
+            localTransactionDone(send: send, copy: copy, group: group, &step, &shared, &record)
+        default: preconditionFailure("timer \(timer) fired at p\(number)")
+        }
     }
 
-    mutating func localTransactionDone(_ index: Int, send: Int, copy: Int) {
-        let node = NodeID.producer(index + 1)
+    /// The local transaction ends: its outcome goes to the database, and END_TRANSACTION oneway
+    /// to the master the half message went to.
+    mutating func localTransactionDone(
+        send: Int, copy: Int, group: Int, _ step: inout Step, _ shared: inout RocketShared,
+        _ record: inout WorldRecorder
+    ) {
         let outcome = config.localTransaction
-        database[copy] = outcome
-        let message = engine.recorder.history.sends[send].message
+        shared.database[copy] = outcome
+        let message = record.history.sends[send].message
         switch outcome {
         case .commit, .commitAnsweredUnknown:
-            engine.recorder.history.complete(send, .ok(offset: nil, broker: nil, time: now))
+            record.history.complete(send, .ok(offset: nil, broker: nil, time: step.now))
         case .rollback:
-            engine.recorder.history.complete(send, .fail(error: "local transaction rolled back", time: now))
+            record.history.complete(send, .fail(error: "local transaction rolled back", time: step.now))
         case .unknown:
-            engine.recorder.history.complete(send, .info(error: "local transaction state UNKNOW", time: now))
+            record.history.complete(send, .info(error: "local transaction state UNKNOW", time: step.now))
         }
-        fact(
-            "p\(index + 1): local transaction for \(name(of: message)) \(Self.describe(outcome)); END_TRANSACTION goes oneway",
-            message: message, at: node)
-        guard let master = copyMaster(copy) else { return }
-        engine.transmit(
+        step.fact(
+            "p\(number): local transaction for \(step.name(of: message)) \(Self.describe(outcome)); END_TRANSACTION goes oneway",
+            message: message)
+        step.send(
             .endTransaction(
                 copy: copy, commit: outcome == .commit ? true : outcome == .rollback ? false : nil),
-            from: node, to: .broker(nodes[master].id))
+            to: .broker(BrokerID(masters[group] + 1)))
     }
 
     static func describe(_ outcome: LocalTransaction) -> String {
@@ -155,142 +197,156 @@ extension RocketWorld {
         }
     }
 
-    mutating func sendTimedOut(_ index: Int, request: Int) {
-        guard let pending = producers[index].requests.removeValue(forKey: request) else { return }
+    mutating func sendTimedOut(_ request: Int, _ step: inout Step, _ record: inout WorldRecorder) {
+        guard let pending = requests.removeValue(forKey: request) else { return }
         // The whole sendMsgTimeout budget is spent: sendDefaultImpl does not retry (RKT-04).
         let error =
             "RemotingTooMuchRequestException: sendDefaultImpl call timeout (\(config.sendMsgTimeout) ms)"
-        note(
-            .failed(producer: index + 1, messages: [pending.message], error: error, retrying: false),
-            at: .producer(index + 1))
-        producers[index].unacknowledged.append(pending.message)
-        engine.recorder.history.complete(pending.send, .info(error: error, time: now))
+        step.note(.failed(producer: number, messages: [pending.message], error: error, retrying: false))
+        unacknowledged.append(pending.message)
+        record.history.complete(pending.send, .info(error: error, time: step.now))
     }
 
-    mutating func crashProducer(_ producer: Int) {
-        let index = producer - 1
-        guard engine.crash(.producer(index + 1), .applicationCrash) else { return }
-        for pending in producers[index].requests.values {
-            engine.recorder.history.complete(pending.send, .info(error: "producer crashed", time: now))
+    /// The application died (the engine has stopped its process): what it waited for is lost.
+    mutating func crash(at now: Millis, _ record: inout WorldRecorder) {
+        for pending in requests.values {
+            record.history.complete(pending.send, .info(error: "producer crashed", time: now))
         }
-        producers[index].requests = [:]
-        producers[index].unacknowledged = []
+        requests = [:]
+        unacknowledged = []
     }
+}
 
-    // MARK: - Consumers
-
-    mutating func beginConsuming(_ consumer: Int) {
-        consumers[consumer - 1].active = true
-        startPulling(consumer - 1)
-    }
-
-    /// AllocateMessageQueueAveragely, one queue per master and topic: in CLUSTERING each queue
-    /// has one consumer; in BROADCASTING every consumer reads every queue.
-    func assignedQueues(_ consumer: Int) -> [RocketQueue] {
-        let all = masters.flatMap {
-            [RocketQueue(master: $0, retry: false), RocketQueue(master: $0, retry: true)]
-        }
-        if config.messageModel == .broadcasting { return all.filter { !$0.retry } }
-        let active = consumers.indices.filter { consumers[$0].active && engine.isUp(.consumer($0 + 1)) }
-        guard let rank = active.firstIndex(of: consumer) else { return [] }
-        return all.enumerated().filter { $0.offset % active.count == rank }.map(\.element)
-    }
-
-    mutating func startPulling(_ index: Int) {
-        for queue in assignedQueues(index) {
-            if config.messageModel == .clustering {
-                consumers[index].pullOffsets[queue] = nodes[queue.master].memory.offsets[queue] ?? 0
-            } else if consumers[index].pullOffsets[queue] == nil {
-                // BROADCASTING keeps offsets in the client; scenarios start consumers first.
-                consumers[index].pullOffsets[queue] = 0
-            }
-            pull(index, queue)
-        }
-        setTimer(.persistOffsets, for: .consumer(index + 1), after: config.persistOffsetMs)
-    }
+struct RocketConsumer: Sendable {
+    typealias Step = NodeStep<RocketPayload, RocketTimer>
 
     /// How long a pull may go unanswered: brokerSuspendMaxTimeMillis (15 s) plus
     /// consumerTimeoutMillisWhenSuspend (30 s).
     static let pullTimeoutMs: Millis = 45_000
 
-    mutating func pull(_ index: Int, _ queue: RocketQueue) {
-        guard consumers[index].active, engine.isUp(.consumer(index + 1)) else { return }
-        let offset = consumers[index].pullOffsets[queue] ?? 0
-        consumers[index].pullSentAt[queue] = now
-        engine.transmit(
-            .pull(queue: queue, offset: offset), from: .consumer(index + 1),
-            to: .broker(nodes[queue.master].id))
-        setTimer(.repull(queue), for: .consumer(index + 1), after: Self.pullTimeoutMs)
+    let number: Int
+    let config: RocketConfig
+    let status: ConsumeStatus
+    var active = false
+    /// Next offset to pull, per queue; processed up to, per queue (what is committed).
+    var pullOffsets: [RocketQueue: Int] = [:]
+    var committed: [RocketQueue: Int] = [:]
+    var pullSentAt: [RocketQueue: Millis] = [:]
+    var inbox: [(queue: RocketQueue, position: Int, entry: CommitLogEntry)] = []
+    var busy = false
+    var processedCount = 0
+    var deliveredCount = 0
+
+    /// Pulls the queues the rebalance assigned, from the brokers' stored offsets in CLUSTERING.
+    mutating func startPulling(
+        _ queues: [RocketQueue], brokerOffsets: [RocketQueue: Int], _ step: inout Step
+    ) {
+        for queue in queues {
+            if config.messageModel == .clustering {
+                pullOffsets[queue] = brokerOffsets[queue] ?? 0
+            } else if pullOffsets[queue] == nil {
+                // BROADCASTING keeps offsets in the client; scenarios start consumers first.
+                pullOffsets[queue] = 0
+            }
+            pull(queue, &step)
+        }
+        step.setTimer(.persistOffsets, after: config.persistOffsetMs)
+    }
+
+    /// A broker restarted: pull its queues again, from its restored offsets in CLUSTERING.
+    mutating func pullAgain(_ queues: [RocketQueue], brokerOffsets: [RocketQueue: Int], _ step: inout Step) {
+        for queue in queues {
+            if config.messageModel == .clustering { pullOffsets[queue] = brokerOffsets[queue] ?? 0 }
+            pull(queue, &step)
+        }
+    }
+
+    mutating func pull(_ queue: RocketQueue, _ step: inout Step) {
+        guard active, step.isUp(step.node) else { return }
+        let offset = pullOffsets[queue] ?? 0
+        pullSentAt[queue] = step.now
+        step.send(.pull(queue: queue, offset: offset), to: .broker(BrokerID(queue.master + 1)))
+        step.setTimer(.repull(queue), after: Self.pullTimeoutMs)
     }
 
     /// persistConsumerOffsetInterval: the client commits what it has processed to each broker.
-    mutating func commitOffsets(_ index: Int) {
-        guard consumers[index].active, engine.isUp(.consumer(index + 1)) else { return }
+    mutating func commitOffsets(_ step: inout Step) {
+        guard active, step.isUp(step.node) else { return }
         if config.messageModel == .clustering {
-            for (queue, offset) in consumers[index].committed.sorted(by: { $0.key.master < $1.key.master })
-            where engine.isUp(.broker(nodes[queue.master].id)) {
-                engine.transmit(
-                    .commitOffset(queue: queue, offset: offset), from: .consumer(index + 1),
-                    to: .broker(nodes[queue.master].id))
+            for (queue, offset) in committed.sorted(by: { $0.key.master < $1.key.master })
+            where step.isUp(.broker(BrokerID(queue.master + 1))) {
+                step.send(
+                    .commitOffset(queue: queue, offset: offset), to: .broker(BrokerID(queue.master + 1)))
             }
         }
-        setTimer(.persistOffsets, for: .consumer(index + 1), after: config.persistOffsetMs)
+        step.setTimer(.persistOffsets, after: config.persistOffsetMs)
     }
 
-    mutating func consumerReceive(_ index: Int, _ payload: RocketPayload, from: NodeID) {
+    mutating func receive(_ payload: RocketPayload, _ step: inout Step, _ record: inout WorldRecorder) {
         guard case .pullResult(let queue, let start, let entries) = payload else {
             preconditionFailure("a consumer got \(payload.kind)")
         }
-        guard consumers[index].active, consumers[index].pullOffsets[queue] == start else { return }
+        guard active, pullOffsets[queue] == start else { return }
         for (offset, entry) in entries.enumerated() {
-            consumers[index].inbox.append((queue, start + offset, entry))
-            consumers[index].deliveredCount += 1
-            engine.recorder.history.polls.append(
+            inbox.append((queue, start + offset, entry))
+            deliveredCount += 1
+            record.history.polls.append(
                 History.Delivery(
-                    consumer: index + 1, message: entry.message, offset: Offset(entry.copy), time: now))
+                    consumer: number, message: entry.message, offset: Offset(entry.copy), time: step.now))
         }
-        consumers[index].pullOffsets[queue] = start + entries.count
-        pull(index, queue)
-        startProcessing(index)
+        pullOffsets[queue] = start + entries.count
+        pull(queue, &step)
+        startProcessing(&step)
     }
 
-    mutating func startProcessing(_ index: Int) {
-        guard !consumers[index].busy, !consumers[index].inbox.isEmpty else { return }
-        consumers[index].busy = true
-        setTimer(.processed, for: .consumer(index + 1), after: config.processingMs)
+    mutating func fire(_ timer: RocketTimer, _ step: inout Step, _ record: inout WorldRecorder) {
+        switch timer {
+        case .persistOffsets: commitOffsets(&step)
+        case .processed: finishProcessing(&step, &record)
+        case .repull(let queue):
+            // No answer within the long-polling timeout: the pull was lost; pull again.
+            if step.now - (pullSentAt[queue] ?? 0) >= Self.pullTimeoutMs { pull(queue, &step) }
+        case .consumeLater: startProcessing(&step)
+        default: preconditionFailure("timer \(timer) fired at c\(number)")
+        }
     }
 
-    mutating func finishProcessing(_ index: Int) {
-        consumers[index].busy = false
-        guard !consumers[index].inbox.isEmpty else { return }
-        let (queue, position, entry) = consumers[index].inbox[0]
-        let node = NodeID.consumer(index + 1)
-        switch consumers[index].status {
+    mutating func startProcessing(_ step: inout Step) {
+        guard !busy, !inbox.isEmpty else { return }
+        busy = true
+        step.setTimer(.processed, after: config.processingMs)
+    }
+
+    mutating func finishProcessing(_ step: inout Step, _ record: inout WorldRecorder) {
+        busy = false
+        guard !inbox.isEmpty else { return }
+        let (queue, position, entry) = inbox[0]
+        let master = BrokerID(queue.master + 1)
+        switch status {
         case .success:
-            consumers[index].processedCount += 1
-            engine.recorder.history.processed.append(
+            processedCount += 1
+            record.history.processed.append(
                 History.Delivery(
-                    consumer: index + 1, message: entry.message, offset: Offset(entry.copy), time: now))
-            note(
-                .processed(consumer: index + 1, message: entry.message, offset: Offset(entry.copy)), at: node)
+                    consumer: number, message: entry.message, offset: Offset(entry.copy), time: step.now))
+            step.note(.processed(consumer: number, message: entry.message, offset: Offset(entry.copy)))
         case .reconsumeLater:
             if config.messageModel == .broadcasting {
-                fact(
-                    "c\(index + 1): RECONSUME_LATER in BROADCASTING: \"the message consume failed, drop it\" (\(name(of: entry.message)))",
-                    message: entry.message, at: node)
-            } else if engine.isUp(.broker(nodes[queue.master].id)) {
-                fact(
-                    "c\(index + 1): RECONSUME_LATER for \(name(of: entry.message)) (reconsumeTimes \(entry.reconsumeTimes)): sent back",
-                    message: entry.message, at: node)
-                engine.transmit(.sendBack(entry: entry), from: node, to: .broker(nodes[queue.master].id))
+                step.fact(
+                    "c\(number): RECONSUME_LATER in BROADCASTING: \"the message consume failed, drop it\" (\(step.name(of: entry.message)))",
+                    message: entry.message)
+            } else if step.isUp(.broker(master)) {
+                step.fact(
+                    "c\(number): RECONSUME_LATER for \(step.name(of: entry.message)) (reconsumeTimes \(entry.reconsumeTimes)): sent back",
+                    message: entry.message)
+                step.send(.sendBack(entry: entry), to: .broker(master))
             } else {
                 // sendMessageBack failed: consumed again locally a little later (RKT-09).
-                setTimer(.consumeLater, for: node, after: 5_000)
+                step.setTimer(.consumeLater, after: 5_000)
                 return
             }
         }
-        consumers[index].inbox.removeFirst()
-        consumers[index].committed[queue] = position + 1
-        startProcessing(index)
+        inbox.removeFirst()
+        committed[queue] = position + 1
+        startProcessing(&step)
     }
 }

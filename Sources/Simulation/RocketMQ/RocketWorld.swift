@@ -1,9 +1,11 @@
 // Theory of operation
 //
 // A RocketMQ 4.x world: broker group a (B1 master, B2 slave) and optionally group b (B3 master,
-// B4 slave), producers p1.. and push consumers c1.. of one consumer group. It runs on
-// WorldEngine: one event queue ordered by (time, sequence), the network whose faults the scenario
-// sets, and the recorder; this file decides what each delivery, timer and action does.
+// B4 slave), producers p1.. and push consumers c1.. of one consumer group. Each is a state
+// machine (RocketBroker, RocketProducer, RocketConsumer) that reads its step and writes effects;
+// this file hands each delivery, timer and action to its node and the node's effects to the
+// engine, and plays the name server and the rebalance: which masters there are and which
+// consumer pulls which queue.
 //
 // Every master and slave has a commit log: entries in the page cache, of which a prefix is on
 // disk (`flushed`). A process crash keeps the page cache; a power loss keeps the flushed prefix;
@@ -111,196 +113,173 @@ struct RocketQueue: Hashable, Sendable {
 }
 
 struct RocketWorld: QueueBrokerWorld {
+    typealias Timer = RocketTimer
+    typealias Step = NodeStep<RocketPayload, RocketTimer>
+
     let config: RocketConfig
     let seed: UInt64
-    var engine: WorldEngine<RocketPayload, Timer>
-
-    enum Timer: Sendable {
-        case flushTick
-        case flushDone(upTo: Int)
-        case putDeadline(request: Int, slave: Bool)
-        case scheduleDue(copy: Int, reconsumeTimes: Int)
-        case transactionCheck
-        case persistOffsets
-        case haHeartbeat
-        case sendTimeout(request: Int)
-        case localTransactionDone(send: Int, copy: Int)
-        case processed
-        case repull(RocketQueue)
-        case consumeLater
-    }
-
-    struct PendingPut: Sendable {
-        var request: Int
-        var producer: Int
-        var endOffset: Int
-        var flushStatus: SendStatus?
-        var replicaStatus: SendStatus?
-    }
-
-    /// A node's role in its broker group.
-    enum Role: Sendable { case master, slave }
-
-    struct Node: CrashableNode {
-        var id: BrokerID
-        var index: Int
-        /// A master takes writes; its slave (the next node) copies them. Fixed for the run: 4.x
-        /// classic master/slave has no automatic failover (RKT-05).
-        let role: Role
-        var isMaster: Bool { role == .master }
-        // On disk: the commit log, and the consumer offsets as last persisted
-        // (consumerOffset.json).
-        var log = DurableLog<CommitLogEntry>()
-        var persistedOffsets: [RocketQueue: Int] = [:]
-        /// How much of the commit log is on disk.
-        var flushed: Int { log.syncedCount }
-        var memory = Memory()
-
-        /// The broker's memory: the consume queues and offsets are rebuilt from the disk at restart.
-        struct Memory: Sendable {
-            var startedAt: Millis = 0
-            var flushInFlight = false
-            var flushTickScheduled = false
-            /// SYNC_FLUSH: a put is waiting for the group commit.
-            var flushRequested = false
-            // Master only.
-            var slaveOffset = 0
-            var slaveConnected = false
-            var slaveHeardAt: Millis = 0
-            var pushedUpTo = 0
-            var pending: [PendingPut] = []
-            var topicQueue: [Int] = []
-            var retryQueue: [Int] = []
-            var offsets: [RocketQueue: Int] = [:]
-            var parkedPulls: [(consumer: Int, queue: RocketQueue, offset: Int)] = []
-        }
-
-        static var freshMemory: Memory { Memory() }
-
-        mutating func diskSurvives(_ fault: Fault) {
-            log.survive(fault)
-            if fault == .diskLoss { persistedOffsets = [:] }
-        }
-    }
-
-    struct Producer: Sendable {
-        var nextGroup = 0
-        /// Sends in flight, by request id.
-        var requests: [Int: InFlightSend] = [:]
-        var unacknowledged: [MessageID] = []
-    }
-
-    /// One attempt of a send: the history entry it answers, the copy it stored (a half message's
-    /// copy is what END_TRANSACTION names), and where the attempt went.
-    struct InFlightSend: Sendable {
-        var send: Int
-        var message: MessageID
-        var copy: Int
-        var attempt: Int
-        var startedAt: Millis
-        var group: Int
-    }
-
-    struct Consumer: Sendable {
-        var status: ConsumeStatus
-        var active = false
-        /// Next offset to pull, per queue; processed up to, per queue (what is committed).
-        var pullOffsets: [RocketQueue: Int] = [:]
-        var committed: [RocketQueue: Int] = [:]
-        var pullSentAt: [RocketQueue: Millis] = [:]
-        var inbox: [(queue: RocketQueue, position: Int, entry: CommitLogEntry)] = []
-        var busy = false
-        var processedCount = 0
-        var deliveredCount = 0
-    }
-
-    var nodes: [Node]
-    var producers: [Producer] = []
-    var consumers: [Consumer] = []
-    /// The application database of the transactional producer group: local transaction outcomes.
-    var database: [Int: LocalTransaction] = [:]
-    var nextCopy = 0
-    var nextRequest = 0
-    /// Costs, for `mqproof compare`.
-    internal(set) var fsyncs = 0
+    var engine: WorldEngine<RocketPayload, RocketTimer>
+    var nodes: [RocketBroker]
+    var producers: [RocketProducer] = []
+    var consumers: [RocketConsumer] = []
+    var shared = RocketShared()
+    /// The masters' indices, one per broker group.
+    let masters: [Int]
 
     init(config: RocketConfig, seed: UInt64, recordsTrace: Bool = true) {
         self.config = config
         self.seed = seed
         engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
-        nodes = (0..<config.nodes).map { index in
-            Node(id: BrokerID(index + 1), index: index, role: index % 2 == 0 ? .master : .slave)
-        }
+        let brokers = (0..<config.nodes).map { RocketBroker(index: $0, nodes: config.nodes, config: config) }
+        nodes = brokers
+        masters = brokers.indices.filter { brokers[$0].isMaster }
         for index in nodes.indices {
-            if nodes[index].isMaster {
-                setTimer(
-                    .transactionCheck, for: .broker(nodes[index].id), after: config.transactionCheckInterval)
-                setTimer(.persistOffsets, for: .broker(nodes[index].id), after: config.persistOffsetMs)
-            } else {
-                connectSlave(index)
-            }
+            atBroker(index) { broker, step, _ in broker.start(&step) }
         }
     }
 
     mutating func addProducer() -> Int {
-        producers.append(Producer())
+        producers.append(RocketProducer(number: producers.count + 1, config: config, masters: masters))
         return producers.count
     }
 
     mutating func addConsumer(status: ConsumeStatus) -> Int {
-        consumers.append(Consumer(status: status))
+        consumers.append(RocketConsumer(number: consumers.count + 1, config: config, status: status))
         return consumers.count
     }
 
-    // MARK: - ScenarioWorld plumbing
+    var fsyncs: Int { nodes.reduce(0) { $0 + $1.fsyncs } }
 
     var allNodes: [NodeID] {
         nodes.map { .broker($0.id) } + producers.indices.map { .producer($0 + 1) }
             + consumers.indices.map { .consumer($0 + 1) }
     }
 
-    var masters: [Int] { nodes.indices.filter { nodes[$0].isMaster } }
+    // MARK: - Steps: a node acts, the engine applies its effects
 
-    func slave(of master: Int) -> Int? { master + 1 < nodes.count ? master + 1 : nil }
+    mutating func atBroker(_ index: Int, _ act: (inout RocketBroker, inout Step, Int) -> Void) {
+        var step = engine.step(for: .broker(nodes[index].id))
+        act(&nodes[index], &step, producers.count)
+        engine.apply(step)
+    }
 
-    mutating func fact(_ text: String, message: MessageID? = nil, at node: NodeID) {
-        note(.queue(.fact(message: message, text: text)), at: node)
+    mutating func atProducer(
+        _ producer: Int,
+        _ act: (inout RocketProducer, inout Step, inout RocketShared, inout WorldRecorder) -> Void
+    ) {
+        var step = engine.step(for: .producer(producer))
+        act(&producers[producer - 1], &step, &shared, &engine.record.recorder)
+        engine.apply(step)
+    }
+
+    mutating func atConsumer(
+        _ consumer: Int, _ act: (inout RocketConsumer, inout Step, inout WorldRecorder) -> Void
+    ) {
+        var step = engine.step(for: .consumer(consumer))
+        act(&consumers[consumer - 1], &step, &engine.record.recorder)
+        engine.apply(step)
     }
 
     // MARK: - The event loop
 
-    mutating func fire(_ timer: Timer, at node: NodeID) {
-        switch (node, timer) {
-        case (.broker(let id), .flushTick): flushTick(id.value - 1)
-        case (.broker(let id), .flushDone(let upTo)): flushDone(id.value - 1, upTo: upTo)
-        case (.broker(let id), .putDeadline(let request, let slave)):
-            putDeadline(id.value - 1, request: request, slave: slave)
-        case (.broker(let id), .scheduleDue(let copy, let times)): scheduleDue(id.value - 1, copy, times)
-        case (.broker(let id), .transactionCheck): transactionCheck(id.value - 1)
-        case (.broker(let id), .persistOffsets):
-            nodes[id.value - 1].persistedOffsets = nodes[id.value - 1].memory.offsets
-            setTimer(.persistOffsets, for: node, after: config.persistOffsetMs)
-        case (.consumer(let index), .persistOffsets): commitOffsets(index - 1)
-        case (.broker(let id), .haHeartbeat): slaveReport(id.value - 1, heartbeat: true)
-        case (.producer(let index), .sendTimeout(let request)): sendTimedOut(index - 1, request: request)
-        case (.producer(let index), .localTransactionDone(let send, let copy)):
-            localTransactionDone(index - 1, send: send, copy: copy)
-        case (.consumer(let index), .processed): finishProcessing(index - 1)
-        case (.consumer(let index), .repull(let queue)):
-            // No answer within the long-polling timeout: the pull was lost; pull again.
-            if now - (consumers[index - 1].pullSentAt[queue] ?? 0) >= Self.pullTimeoutMs {
-                pull(index - 1, queue)
-            }
-        case (.consumer(let index), .consumeLater): startProcessing(index - 1)
-        default: preconditionFailure("timer \(timer) fired at \(node)")
+    mutating func brokerReceive(_ index: Int, _ payload: RocketPayload, from: NodeID) {
+        atBroker(index) { broker, step, _ in broker.receive(payload, from: from, &step) }
+    }
+
+    mutating func producerReceive(_ index: Int, _ payload: RocketPayload, from: NodeID) {
+        atProducer(index + 1) { producer, step, shared, record in
+            producer.receive(payload, from: from, &step, &shared, &record)
         }
+    }
+
+    mutating func consumerReceive(_ index: Int, _ payload: RocketPayload, from _: NodeID) {
+        atConsumer(index + 1) { consumer, step, record in consumer.receive(payload, &step, &record) }
+    }
+
+    mutating func fire(_ timer: RocketTimer, at node: NodeID) {
+        switch node {
+        case .broker(let id):
+            atBroker(id.value - 1) { broker, step, producers in
+                broker.fire(timer, producers: producers, &step)
+            }
+        case .producer(let producer):
+            atProducer(producer) { producer, step, shared, record in
+                producer.fire(timer, &step, &shared, &record)
+            }
+        case .consumer(let consumer):
+            atConsumer(consumer) { consumer, step, record in consumer.fire(timer, &step, &record) }
+        case .controller: preconditionFailure("timer \(timer) fired at the controller")
+        }
+    }
+
+    // MARK: - The rebalance
+
+    /// AllocateMessageQueueAveragely, one queue per master and topic: in CLUSTERING each queue
+    /// has one consumer; in BROADCASTING every consumer reads every queue.
+    func assignedQueues(_ consumer: Int) -> [RocketQueue] {
+        let all = masters.flatMap {
+            [RocketQueue(master: $0, retry: false), RocketQueue(master: $0, retry: true)]
+        }
+        if config.messageModel == .broadcasting { return all.filter { !$0.retry } }
+        let active = consumers.indices.filter { consumers[$0].active && engine.isUp(.consumer($0 + 1)) }
+        guard let rank = active.firstIndex(of: consumer) else { return [] }
+        return all.enumerated().filter { $0.offset % active.count == rank }.map(\.element)
+    }
+
+    /// The consume offsets each queue's master holds now (what a consumer asks for on start).
+    func brokerOffsets(_ queues: [RocketQueue]) -> [RocketQueue: Int] {
+        var offsets: [RocketQueue: Int] = [:]
+        for queue in queues { offsets[queue] = nodes[queue.master].memory.offsets[queue] }
+        return offsets
     }
 
     // MARK: - Actions
 
+    mutating func crashBroker(_ broker: BrokerID, _ fault: Fault) {
+        guard engine.crash(.broker(broker), fault) else { return }
+        engine.resetConnections(of: .broker(broker))
+        atBroker(broker.value - 1) { broker, step, _ in broker.crash(fault, &step) }
+    }
+
+    mutating func restartBroker(_ broker: BrokerID) {
+        let index = broker.value - 1
+        guard engine.restart(.broker(broker)) else { return }
+        atBroker(index) { broker, step, _ in broker.restart(&step) }
+        // Consumers reconnect and pull from the restored offsets.
+        for consumer in consumers.indices
+        where consumers[consumer].active && engine.isUp(.consumer(consumer + 1)) {
+            let queues = assignedQueues(consumer).filter { $0.master == index }
+            let offsets = brokerOffsets(queues)
+            atConsumer(consumer + 1) { consumer, step, _ in
+                consumer.pullAgain(queues, brokerOffsets: offsets, &step)
+            }
+        }
+    }
+
+    mutating func produce(_ messages: [MessageID], producer: Int) {
+        atProducer(producer) { producer, step, shared, record in
+            producer.produce(messages, &step, &shared, &record)
+        }
+    }
+
+    mutating func crashProducer(_ producer: Int) {
+        guard engine.crash(.producer(producer), .applicationCrash) else { return }
+        let now = now
+        producers[producer - 1].crash(at: now, &engine.record.recorder)
+    }
+
     mutating func takeUnacknowledged(_ producer: Int) -> [MessageID] {
         defer { producers[producer - 1].unacknowledged = [] }
         return producers[producer - 1].unacknowledged
+    }
+
+    mutating func beginConsuming(_ consumer: Int) {
+        consumers[consumer - 1].active = true
+        let queues = assignedQueues(consumer - 1)
+        let offsets = brokerOffsets(queues)
+        atConsumer(consumer) { consumer, step, _ in
+            consumer.startPulling(queues, brokerOffsets: offsets, &step)
+        }
     }
 
     mutating func crashConsumer(_ consumer: Int) {
@@ -310,10 +289,11 @@ struct RocketWorld: QueueBrokerWorld {
     }
 
     mutating func stopConsumer(_ consumer: Int) {
-        consumers[consumer - 1].active = false
-        engine.cancelTimers(of: .consumer(consumer))
-        consumers[consumer - 1].busy = false
-        consumers[consumer - 1].inbox = []
+        atConsumer(consumer) { consumer, step, _ in
+            consumer.active = false
+            step.cancelTimers()
+            consumer.busy = false
+            consumer.inbox = []
+        }
     }
-
 }
