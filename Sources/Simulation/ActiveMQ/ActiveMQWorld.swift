@@ -110,7 +110,7 @@ struct ActiveMQWorld: QueueBrokerWorld {
         broker = AMQBroker(config: config)
         var step = engine.step(for: Self.brokerNode)
         broker.start(&step)
-        engine.apply(step)
+        apply(step)
     }
 
     mutating func addProducer() -> Int {
@@ -135,7 +135,7 @@ struct ActiveMQWorld: QueueBrokerWorld {
     mutating func atBroker(_ act: (inout AMQBroker, inout Step, inout AMQNumbers) -> Void) {
         var step = engine.step(for: Self.brokerNode)
         act(&broker, &step, &numbers)
-        engine.apply(step)
+        apply(step)
     }
 
     mutating func atProducer(
@@ -143,7 +143,7 @@ struct ActiveMQWorld: QueueBrokerWorld {
     ) {
         var step = engine.step(for: .producer(producer))
         act(&producers[producer - 1], &step, &numbers, &engine.record.recorder)
-        engine.apply(step)
+        apply(step)
     }
 
     mutating func atConsumer(
@@ -151,7 +151,7 @@ struct ActiveMQWorld: QueueBrokerWorld {
     ) {
         var step = engine.step(for: .consumer(consumer))
         act(&consumers[consumer - 1], &step, &numbers, &engine.record.recorder)
-        engine.apply(step)
+        apply(step)
     }
 
     // MARK: - The event loop

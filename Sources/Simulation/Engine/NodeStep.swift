@@ -5,6 +5,9 @@ enum Effect<Payload: WirePayload, Timer: Sendable>: Sendable {
     /// Every timer the node has set so far never fires: a client that closed its session.
     case cancelTimers
     case note(Note)
+    /// A payload another node of the same world takes in the same instant, off the network:
+    /// where a model treats two nodes' work as one step. The world applies it (`EngineHosted`).
+    case handOver(Payload, to: NodeID)
 }
 
 /// One step of one node: a delivery, a timer or an action reaching it. The node reads who it is,
@@ -38,6 +41,9 @@ struct NodeStep<Payload: WirePayload, Timer: Sendable>: Sendable {
     }
     mutating func cancelTimers() { effects.append(.cancelTimers) }
     mutating func note(_ note: Note) { effects.append(.note(note)) }
+    mutating func handOver(_ payload: Payload, to receiver: NodeID) {
+        effects.append(.handOver(payload, to: receiver))
+    }
 
     /// A free-text note; prefer a typed one where the trace reader needs its fields.
     mutating func fact(_ text: String, message: MessageID? = nil) {
@@ -51,14 +57,32 @@ extension WorldEngine {
         NodeStep(node: node, now: now, processes: processes, names: recorder.messageNames)
     }
 
-    /// Applies what a node's step wrote, in order; a note goes to the trace at that node.
+    /// Applies one effect of `node`'s step; a note goes to the trace at that node.
+    mutating func apply(_ effect: Effect<Payload, Timer>, of node: NodeID) {
+        switch effect {
+        case .send(let payload, let receiver): transmit(payload, from: node, to: receiver)
+        case .setTimer(let timer, let delay): setTimer(timer, for: node, after: delay)
+        case .cancelTimers: cancelTimers(of: node)
+        case .note(let note): self.note(note, at: node)
+        case .handOver: preconditionFailure("a hand-over is the world's to apply")
+        }
+    }
+}
+
+extension EngineHosted {
+    /// Applies what a node's step wrote, in order: a hand-over reaches its receiver at once, the
+    /// rest goes to the engine.
     mutating func apply(_ step: NodeStep<Payload, Timer>) {
         for effect in step.effects {
-            switch effect {
-            case .send(let payload, let receiver): transmit(payload, from: step.node, to: receiver)
-            case .setTimer(let timer, let delay): setTimer(timer, for: step.node, after: delay)
-            case .cancelTimers: cancelTimers(of: step.node)
-            case .note(let note): self.note(note, at: step.node)
+            if case .handOver(let payload, let receiver) = effect {
+                switch receiver {
+                case .broker(let id): brokerReceive(id.value - 1, payload, from: step.node)
+                case .producer(let index): producerReceive(index - 1, payload, from: step.node)
+                case .consumer(let index): consumerReceive(index - 1, payload, from: step.node)
+                case .controller: controllerReceive(payload, from: step.node)
+                }
+            } else {
+                engine.apply(effect, of: step.node)
             }
         }
     }

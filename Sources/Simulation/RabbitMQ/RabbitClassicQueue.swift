@@ -1,241 +1,222 @@
-// The broker side of the RabbitMQ world: routing, classic queues, the message store and its
-// fsyncs, dead-lettering and length limits.
+// A RabbitMQ node's classic queues: routing, the message store and its fsyncs, dispatch within
+// prefetch, settlements, dead-lettering and what a closed connection gives back.
 
-extension RabbitWorld {
+extension RabbitNode {
     // MARK: - Broker: routing and classic queues
 
-    mutating func brokerReceive(_ index: Int, _ payload: RabbitPayload, from: NodeID) {
+    mutating func receive(
+        _ payload: RabbitPayload, from: NodeID, _ step: inout Step, _ shared: inout RabbitShared
+    ) {
         switch payload {
         case .publish(let copy):
-            receivePublish(index, copy)
+            receivePublish(copy, &step, &shared)
         case .consume(let consumer):
-            registerConsumer(index, consumer)
+            registerConsumer(consumer, &step, &shared)
         case .closed(let consumer):
-            requeueConsumerDeliveries(index, consumer: consumer)
+            requeueConsumerDeliveries(consumer: consumer, &step, &shared)
         case .settle(let tag, let settlement):
             guard case .consumer(let consumer) = from else { return }
             if isQuorum {
-                quorumSettle(index, consumer: consumer, tag: tag, settlement)
+                quorumSettle(consumer: consumer, tag: tag, settlement, &step, &shared)
             } else {
-                classicSettle(index, consumer: consumer, tag: tag, settlement)
+                classicSettle(consumer: consumer, tag: tag, settlement, &step, &shared)
             }
         case .appendEntries(let term, let previousIndex, let previousTerm, let entries, let leaderCommit):
             guard case .broker(let leader) = from else { return }
-            receiveAppend(index, from: leader, term: term, previousIndex, previousTerm, entries, leaderCommit)
+            receiveAppend(
+                from: leader, term: term, previousIndex, previousTerm, entries, leaderCommit, &step, &shared)
         case .appendResponse(let term, let success, let matchIndex):
             guard case .broker(let follower) = from else { return }
-            receiveAppendResponse(index, from: follower, term: term, success: success, matchIndex: matchIndex)
+            receiveAppendResponse(
+                from: follower, term: term, success: success, matchIndex: matchIndex, &step, &shared)
         case .requestVote(let term, let lastIndex, let lastTerm):
             guard case .broker(let candidate) = from else { return }
-            receiveVoteRequest(index, from: candidate, term: term, lastIndex: lastIndex, lastTerm: lastTerm)
+            receiveVoteRequest(
+                from: candidate, term: term, lastIndex: lastIndex, lastTerm: lastTerm, &step, &shared)
         case .vote(let term, let granted):
             guard case .broker(let voter) = from else { return }
-            receiveVote(index, from: voter, term: term, granted: granted)
+            receiveVote(from: voter, term: term, granted: granted, &step, &shared)
+        case .deadLettered(let message):
+            enqueueClassic(queue: "dlq", message, &step, &shared)
         case .confirm, .returned, .deliver, .cancel:
             preconditionFailure("a node got \(payload.kind)")
         }
     }
 
-    /// The queues a publish reaches (RMQ-01): the default exchange routes by queue name; a
-    /// declared exchange through its bindings, each queue at most once.
-    func route(_ routingKey: String) -> [String] {
-        if config.exchange.isEmpty {
-            return queueNames.contains(routingKey) ? [routingKey] : []
-        }
-        return config.bindings.filter { binding in
-            binding.keys.contains { config.exchangeType.matches(routingKey: routingKey, bindingKey: $0) }
-        }.map(\.queue)
-    }
-
-    /// Every queue the topology declares, `q` first.
-    var queueNames: [String] {
-        ["q"] + config.bindings.map(\.queue).filter { $0 != "q" }
-            + (config.deadLetterExchange != nil ? ["dlq"] : [])
-    }
-
-    mutating func receivePublish(_ index: Int, _ copy: MessageCopy) {
-        let node = NodeID.broker(nodes[index].id)
-        let queues = route(config.routingKey)
+    mutating func receivePublish(_ copy: MessageCopy, _ step: inout Step, _ shared: inout RabbitShared) {
+        let node = NodeID.broker(id)
+        let queues = config.route(config.routingKey)
         guard !queues.isEmpty else {
-            note(
-                .queue(.unroutable(node: nodes[index].id, message: copy.message, returned: config.mandatory)),
-                at: node)
+            step.note(
+                .queue(.unroutable(node: id, message: copy.message, returned: config.mandatory)))
             if config.mandatory {
-                engine.transmit(
-                    .returned(sequence: copy.sequence, message: copy.message), from: node,
-                    to: .producer(copy.publisher))
+                step.send(
+                    .returned(sequence: copy.sequence, message: copy.message), to: .producer(copy.publisher))
             }
             // The confirm still comes, after the return: a confirm does not mean queued (RMQ-01).
             if let sequence = copy.sequence {
-                engine.transmit(
-                    .confirm(sequence: sequence, nack: false), from: node, to: .producer(copy.publisher))
+                step.send(.confirm(sequence: sequence, nack: false), to: .producer(copy.publisher))
             }
             return
         }
-        nextPosition += 1
-        let message = QueuedMessage(copy: copy, position: nextPosition)
+        let message = QueuedMessage(copy: copy, position: shared.nextPosition())
         // A quorum q is the only queue then: more bound queues are classic-only (RabbitConfig).
         if isQuorum && queues == ["q"] {
-            guard nodes[index].isLeader else {
+            guard isLeader else {
                 // Not the leader: hand it to the leader if one is known; else it waits for none.
-                if let leader = nodes[index].memory.leader, leader != nodes[index].id {
-                    engine.transmit(.publish(copy), from: node, to: .broker(leader))
+                if let leader = memory.leader, leader != id {
+                    step.send(.publish(copy), to: .broker(leader))
                 } else {
-                    note(
+                    step.note(
                         .queue(
                             .discarded(
-                                node: nodes[index].id, message: copy.message,
-                                reason: "no quorum queue leader to take it")), at: node)
+                                node: id, message: copy.message,
+                                reason: "no quorum queue leader to take it")))
                 }
                 return
             }
-            raftAppend(index, .enqueue(message))
+            raftAppend(.enqueue(message), &step, &shared)
             return
         }
-        for queue in queues { enqueueClassic(index, queue: queue, message) }
+        for queue in queues { enqueueClassic(queue: queue, message, &step, &shared) }
         // Confirmed once every queue has it: for persistent messages, after the store's fsync.
         if let sequence = copy.sequence {
             if copy.persistent && config.durable {
-                nodes[index].memory.awaitingSync.append(
-                    (nodes[index].store.count - 1, copy.publisher, sequence))
+                memory.awaitingSync.append(
+                    (store.count - 1, copy.publisher, sequence))
             } else {
-                engine.transmit(
-                    .confirm(sequence: sequence, nack: false), from: node, to: .producer(copy.publisher))
+                step.send(.confirm(sequence: sequence, nack: false), to: .producer(copy.publisher))
             }
         }
     }
 
-    mutating func enqueueClassic(_ index: Int, queue: String, _ message: QueuedMessage) {
-        let id = nodes[index].id
-        nodes[index].memory.queues[queue, default: QueueState()].ready.append(message)
-        note(
+    mutating func enqueueClassic(
+        queue: String, _ message: QueuedMessage, _ step: inout Step, _ shared: inout RabbitShared
+    ) {
+        memory.queues[queue, default: QueueState()].ready.append(message)
+        step.note(
             .queue(
                 .enqueued(
                     node: id, queue: queue, message: message.copy.message, persistent: message.copy.persistent
-                )), at: .broker(id))
+                )))
         // The dead-letter queue is durable; the others are as configured.
         if message.copy.persistent && (config.durable || queue == "dlq") {
-            nodes[index].store.append(StoredCopy(queue: queue, message: message))
-            scheduleStoreSync(index)
+            store.append(StoredCopy(queue: queue, message: message))
+            scheduleStoreSync(&step, &shared)
         }
-        dispatch(index)
+        dispatch(&step, &shared)
     }
 
-    mutating func scheduleStoreSync(_ index: Int) {
-        guard !nodes[index].memory.syncScheduled else { return }
-        nodes[index].memory.syncScheduled = true
-        setTimer(.storeSync, for: .broker(nodes[index].id), after: config.storeSyncIntervalMs)
+    mutating func scheduleStoreSync(_ step: inout Step, _ shared: inout RabbitShared) {
+        guard !memory.syncScheduled else { return }
+        memory.syncScheduled = true
+        step.setTimer(.storeSync, after: config.storeSyncIntervalMs)
     }
 
-    mutating func storeSync(_ index: Int) {
+    mutating func storeSync(_ step: inout Step, _ shared: inout RabbitShared) {
         fsyncs += 1
-        setTimer(
-            .storeSyncDone(upTo: nodes[index].store.count), for: .broker(nodes[index].id),
-            after: config.fsyncMs)
+        step.setTimer(.storeSyncDone(upTo: store.count), after: config.fsyncMs)
     }
 
-    mutating func storeSyncDone(_ index: Int, upTo: Int) {
-        let node = NodeID.broker(nodes[index].id)
+    mutating func storeSyncDone(upTo: Int, _ step: inout Step, _ shared: inout RabbitShared) {
+        let node = NodeID.broker(id)
         var synced = 0
-        for position in 0..<min(upTo, nodes[index].store.count) {
-            if !nodes[index].store[position].synced { synced += 1 }
-            nodes[index].store[position].synced = true
-            if nodes[index].store[position].deleted { nodes[index].store[position].deleteSynced = true }
+        for position in 0..<min(upTo, store.count) {
+            if !store[position].synced { synced += 1 }
+            store[position].synced = true
+            if store[position].deleted { store[position].deleteSynced = true }
         }
-        nodes[index].memory.syncScheduled = false
-        if synced > 0 { note(.queue(.fsynced(node: nodes[index].id, messages: synced)), at: node) }
-        let ready = nodes[index].memory.awaitingSync.filter { $0.storeIndex < upTo }
-        nodes[index].memory.awaitingSync.removeAll { $0.storeIndex < upTo }
+        memory.syncScheduled = false
+        if synced > 0 { step.note(.queue(.fsynced(node: id, messages: synced))) }
+        let ready = memory.awaitingSync.filter { $0.storeIndex < upTo }
+        memory.awaitingSync.removeAll { $0.storeIndex < upTo }
         for waiting in ready {
-            engine.transmit(
-                .confirm(sequence: waiting.sequence, nack: false), from: node,
-                to: .producer(waiting.publisher))
+            step.send(.confirm(sequence: waiting.sequence, nack: false), to: .producer(waiting.publisher))
         }
-        if nodes[index].store.contains(where: { !$0.synced || ($0.deleted && !$0.deleteSynced) }) {
-            scheduleStoreSync(index)
+        if store.contains(where: { !$0.synced || ($0.deleted && !$0.deleteSynced) }) {
+            scheduleStoreSync(&step, &shared)
         }
     }
 
-    mutating func deleteFromStore(_ index: Int, copy: Int) {
+    mutating func deleteFromStore(copy: Int, _ step: inout Step, _ shared: inout RabbitShared) {
         guard
-            let position = nodes[index].store.firstIndex(where: { $0.message.copy.id == copy && !$0.deleted })
+            let position = store.firstIndex(where: { $0.message.copy.id == copy && !$0.deleted })
         else {
             return
         }
-        nodes[index].store[position].deleted = true
-        scheduleStoreSync(index)
+        store[position].deleted = true
+        scheduleStoreSync(&step, &shared)
     }
 
-    mutating func registerConsumer(_ index: Int, _ consumer: Int) {
-        guard consumers[consumer - 1].connectedTo == nodes[index].id else { return }
-        if isQuorum && !nodes[index].isLeader {
-            engine.transmit(.cancel, from: .broker(nodes[index].id), to: .consumer(consumer))
+    mutating func registerConsumer(_ consumer: Int, _ step: inout Step, _ shared: inout RabbitShared) {
+        if isQuorum && !isLeader {
+            step.send(.cancel, to: .consumer(consumer))
             return
         }
-        nodes[index].memory.consumers[consumer] = config.noAck ? 0 : config.effectivePrefetch
-        dispatch(index)
+        memory.consumers[consumer] = config.noAck ? 0 : config.effectivePrefetch
+        dispatch(&step, &shared)
     }
 
-    func unackedCount(_ index: Int, consumer: Int) -> Int {
-        if isQuorum { return nodes[index].memory.checkedOut.filter { $0.consumer == consumer }.count }
-        return nodes[index].memory.queues["q"]?.unacked.filter { $0.consumer == consumer }.count ?? 0
+    func unackedCount(consumer: Int) -> Int {
+        if isQuorum { return memory.checkedOut.filter { $0.consumer == consumer }.count }
+        return memory.queues["q"]?.unacked.filter { $0.consumer == consumer }.count ?? 0
     }
 
     /// Pushes ready messages to registered consumers in turn, within their prefetch (RMQ-10).
-    mutating func dispatch(_ index: Int) {
-        let id = nodes[index].id
-        for consumer in nodes[index].memory.consumers.keys.sorted() {
-            let prefetch = nodes[index].memory.consumers[consumer] ?? 0
-            while prefetch == 0 || unackedCount(index, consumer: consumer) < prefetch {
-                guard let message = nextReady(index) else { return }
-                let tag = nodes[index].nextTag
-                nodes[index].nextTag += 1
+    mutating func dispatch(_ step: inout Step, _ shared: inout RabbitShared) {
+        for consumer in memory.consumers.keys.sorted() {
+            let prefetch = memory.consumers[consumer] ?? 0
+            while prefetch == 0 || unackedCount(consumer: consumer) < prefetch {
+                guard let message = nextReady(&step, &shared) else { return }
+                let tag = nextTag
+                nextTag += 1
                 if config.noAck {
                     // Done the moment it is written to the socket (RMQ-08).
-                    settleAway(index, copy: message.copy.id)
+                    settleAway(copy: message.copy.id, &step, &shared)
                 } else if isQuorum {
-                    nodes[index].memory.checkedOut.append((tag, consumer, message.copy.id))
+                    memory.checkedOut.append((tag, consumer, message.copy.id))
                 } else {
-                    nodes[index].memory.queues["q"]?.unacked.append((tag, consumer, message))
+                    memory.queues["q"]?.unacked.append((tag, consumer, message))
                 }
-                note(
+                step.note(
                     .queue(
                         .delivered(
                             node: id, consumer: consumer, message: message.copy.message, tag: tag,
-                            redelivered: message.redelivered, deliveryCount: message.deliveryCount)),
-                    at: .broker(id))
-                engine.transmit(.deliver(message, tag: tag), from: .broker(id), to: .consumer(consumer))
+                            redelivered: message.redelivered, deliveryCount: message.deliveryCount)))
+                step.send(.deliver(message, tag: tag), to: .consumer(consumer))
             }
         }
     }
 
-    mutating func nextReady(_ index: Int) -> QueuedMessage? {
+    mutating func nextReady(_ step: inout Step, _ shared: inout RabbitShared) -> QueuedMessage? {
         if isQuorum {
-            let held = Set(nodes[index].memory.checkedOut.map(\.copy))
-            return nodes[index].memory.quorum.first { !held.contains($0.copy.id) }
+            let held = Set(memory.checkedOut.map(\.copy))
+            return memory.quorum.first { !held.contains($0.copy.id) }
         }
-        guard let first = nodes[index].memory.queues["q"]?.ready.first else { return nil }
-        nodes[index].memory.queues["q"]?.ready.removeFirst()
+        guard let first = memory.queues["q"]?.ready.first else { return nil }
+        memory.queues["q"]?.ready.removeFirst()
         return first
     }
 
     /// An auto-ack delivery is settled as it leaves.
-    mutating func settleAway(_ index: Int, copy: Int) {
+    mutating func settleAway(copy: Int, _ step: inout Step, _ shared: inout RabbitShared) {
         if isQuorum {
-            raftAppend(index, .settle(copy: copy))
+            raftAppend(.settle(copy: copy), &step, &shared)
             // Not handed out again while the settle commits.
-            nodes[index].memory.checkedOut.append((0, 0, copy))
+            memory.checkedOut.append((0, 0, copy))
         } else {
-            deleteFromStore(index, copy: copy)
+            deleteFromStore(copy: copy, &step, &shared)
         }
     }
 
-    mutating func classicSettle(_ index: Int, consumer: Int, tag: Int, _ settlement: Settlement) {
+    mutating func classicSettle(
+        consumer: Int, tag: Int, _ settlement: Settlement, _ step: inout Step, _ shared: inout RabbitShared
+    ) {
         guard
-            let position = nodes[index].memory.queues["q"]?.unacked.firstIndex(where: {
+            let position = memory.queues["q"]?.unacked.firstIndex(where: {
                 $0.tag == tag && $0.consumer == consumer
             }),
-            let delivery = nodes[index].memory.queues["q"]?.unacked.remove(at: position)
+            let delivery = memory.queues["q"]?.unacked.remove(at: position)
         else {
             // Acking an unknown tag is a channel error (RMQ-08); a settle after a requeue is one.
             return
@@ -243,55 +224,55 @@ extension RabbitWorld {
         var message = delivery.message
         switch settlement {
         case .ack:
-            deleteFromStore(index, copy: message.copy.id)
+            deleteFromStore(copy: message.copy.id, &step, &shared)
         case .reject:
-            deleteFromStore(index, copy: message.copy.id)
-            deadLetter(index, message, reason: "rejected with requeue=false")
+            deleteFromStore(copy: message.copy.id, &step, &shared)
+            deadLetter(message, reason: "rejected with requeue=false", &step, &shared)
         case .rejectRequeue, .nackRequeue:
             message.redelivered = true
-            nodes[index].memory.queues["q"]?.requeue(message)
-            note(
+            memory.queues["q"]?.requeue(message)
+            step.note(
                 .queue(
                     .requeued(
-                        node: nodes[index].id, messages: [message.copy.message], reason: settlement.rawValue)),
-                at: .broker(nodes[index].id))
+                        node: id, messages: [message.copy.message], reason: settlement.rawValue)))
         }
-        dispatch(index)
+        dispatch(&step, &shared)
     }
 
     /// To the dead-letter exchange if the queue has one, else dropped (RMQ-08).
-    mutating func deadLetter(_ index: Int, _ message: QueuedMessage, reason: String) {
-        let id = nodes[index].id
+    mutating func deadLetter(
+        _ message: QueuedMessage, reason: String, _ step: inout Step, _ shared: inout RabbitShared
+    ) {
         guard let exchange = config.deadLetterExchange else {
-            note(
+            step.note(
                 .queue(
                     .discarded(
                         node: id, message: message.copy.message, reason: reason + ", no dead-letter exchange")
-                ), at: .broker(id))
+                ))
             return
         }
-        note(
+        step.note(
             .queue(
-                .deadLettered(node: id, message: message.copy.message, exchange: exchange, reason: reason)),
-            at: .broker(id))
-        guard engine.isUp(.broker(nodes[0].id)) else { return }
-        nextPosition += 1
+                .deadLettered(node: id, message: message.copy.message, exchange: exchange, reason: reason)))
+        guard step.isUp(.broker(BrokerID(1))) else { return }
         var dead = message
-        dead.position = nextPosition
+        dead.position = shared.nextPosition()
         dead.copy.sequence = nil
-        enqueueClassic(0, queue: "dlq", dead)
+        // Into B1's dlq within the same instant: the model does not put dead-lettering on the network.
+        step.handOver(.deadLettered(dead), to: .broker(BrokerID(1)))
     }
 
-    mutating func requeueConsumerDeliveries(_ index: Int, consumer: Int) {
-        let id = nodes[index].id
-        nodes[index].memory.consumers[consumer] = nil
+    mutating func requeueConsumerDeliveries(consumer: Int, _ step: inout Step, _ shared: inout RabbitShared) {
+        memory.consumers[consumer] = nil
         if isQuorum {
-            let held = nodes[index].memory.checkedOut.filter { $0.consumer == consumer }
-            nodes[index].memory.checkedOut.removeAll { $0.consumer == consumer }
-            for delivery in held { raftAppend(index, .giveBack(copy: delivery.copy, countsDelivery: true)) }
+            let held = memory.checkedOut.filter { $0.consumer == consumer }
+            memory.checkedOut.removeAll { $0.consumer == consumer }
+            for delivery in held {
+                raftAppend(.giveBack(copy: delivery.copy, countsDelivery: true), &step, &shared)
+            }
             return
         }
-        guard var queue = nodes[index].memory.queues["q"] else { return }
+        guard var queue = memory.queues["q"] else { return }
         let returned = queue.unacked.filter { $0.consumer == consumer }
         queue.unacked.removeAll { $0.consumer == consumer }
         for delivery in returned {
@@ -299,15 +280,14 @@ extension RabbitWorld {
             message.redelivered = true
             queue.requeue(message)
         }
-        nodes[index].memory.queues["q"] = queue
+        memory.queues["q"] = queue
         if !returned.isEmpty {
-            note(
+            step.note(
                 .queue(
                     .requeued(
                         node: id, messages: returned.map(\.message.copy.message),
-                        reason: "consumer connection closed")),
-                at: .broker(id))
+                        reason: "consumer connection closed")))
         }
-        dispatch(index)
+        dispatch(&step, &shared)
     }
 }

@@ -1,230 +1,214 @@
-// Publishers (confirms, mandatory, timeouts) and consumers (prefetch, acks, redelivery) of the
-// RabbitMQ world.
+// RabbitMQ's clients as state machines: publishers (confirms, mandatory returns, timeouts) and
+// consumers (prefetch, settlements, redelivery). Each acts only through its step's effects, and
+// records what the application saw in the history.
 
-extension RabbitWorld {
-    // MARK: - Publishers
+struct RabbitPublisher: Sendable {
+    typealias Step = NodeStep<RabbitPayload, RabbitTimer>
 
-    var isQuorum: Bool { config.queueType == .quorum }
+    let number: Int
+    let config: RabbitConfig
+    var nextSequence = 1
+    var connectedTo: BrokerID?
+    /// Publishes awaiting their confirm: (sequence, history index, message).
+    var outstanding: [(sequence: Int, send: Int, message: MessageID)] = []
+    var unconfirmed: [MessageID] = []
 
-    /// The node a client talks to: B1 for a classic queue; for a quorum queue the leader if one
-    /// is known, else the first live node (which hands the publish to the leader when one exists).
-    func entryNode() -> BrokerID? {
-        if !isQuorum { return engine.isUp(.broker(nodes[0].id)) ? BrokerID(1) : nil }
-        if let leader = currentLeader { return leader }
-        return nodes.first { engine.isUp(.broker($0.id)) }?.id
-    }
-
-    var currentLeader: BrokerID? {
-        nodes.filter { engine.isUp(.broker($0.id)) && $0.isLeader }.max { $0.term < $1.term }?.id
-    }
-
-    mutating func publish(_ messages: [MessageID], publisher: Int) {
-        let index = publisher - 1
-        let node = NodeID.producer(publisher)
-        guard engine.isUp(.producer(index + 1)) else { return }
+    /// `target`: the node the client reaches, if any (see `RabbitWorld.entryNode`).
+    mutating func publish(
+        _ messages: [MessageID], target: BrokerID?, _ step: inout Step, _ shared: inout RabbitShared,
+        _ record: inout WorldRecorder
+    ) {
+        guard step.isUp(step.node) else { return }
         for message in messages {
-            let send = engine.recorder.history.invoke(
+            let send = record.history.invoke(
                 History.Send(
-                    message: message, producer: publisher, session: 0, invoked: now, outcome: .pending))
-            guard let target = entryNode() else {
-                note(
+                    message: message, producer: number, session: 0, invoked: step.now, outcome: .pending))
+            guard let target else {
+                step.note(
                     .failed(
-                        producer: publisher, messages: [message], error: "connection refused", retrying: false
-                    ), at: node)
-                engine.recorder.history.complete(send, .fail(error: "connection refused", time: now))
+                        producer: number, messages: [message], error: "connection refused", retrying: false))
+                record.history.complete(send, .fail(error: "connection refused", time: step.now))
                 continue
             }
-            publishers[index].connectedTo = target
+            connectedTo = target
             var sequence: Int?
             if config.publisherConfirms {
-                let next = publishers[index].nextSequence
-                publishers[index].nextSequence += 1
-                publishers[index].outstanding.append((next, send, message))
+                let next = nextSequence
+                nextSequence += 1
+                outstanding.append((next, send, message))
                 sequence = next
-                setTimer(.confirmTimeout(sequence: next), for: node, after: config.confirmTimeoutMs)
+                step.setTimer(.confirmTimeout(sequence: next), after: config.confirmTimeoutMs)
             }
-            nextCopy += 1
+            shared.nextCopy += 1
             let copy = MessageCopy(
-                id: nextCopy, message: message, persistent: config.deliveryMode == 2, publisher: publisher,
+                id: shared.nextCopy, message: message, persistent: config.deliveryMode == 2,
+                publisher: number,
                 sequence: sequence)
-            note(
-                .sent(producer: publisher, messages: [message], to: target, attempt: 1, sequence: sequence),
-                at: node)
-            engine.transmit(.publish(copy), from: node, to: .broker(target))
+            step.note(
+                .sent(producer: number, messages: [message], to: target, attempt: 1, sequence: sequence))
+            step.send(.publish(copy), to: .broker(target))
             if !config.publisherConfirms {
                 // Without confirms a publish is done once it is written to the socket (RMQ-04).
-                engine.recorder.history.complete(send, .ok(offset: nil, broker: target, time: now))
+                record.history.complete(send, .ok(offset: nil, broker: target, time: step.now))
             }
         }
     }
 
-    mutating func producerReceive(_ index: Int, _ payload: RabbitPayload, from _: NodeID) {
-        let node = NodeID.producer(index + 1)
+    mutating func receive(_ payload: RabbitPayload, _ step: inout Step, _ record: inout WorldRecorder) {
         switch payload {
         case .confirm(let sequence, let nack):
-            guard let position = publishers[index].outstanding.firstIndex(where: { $0.sequence == sequence })
-            else {
-                return
-            }
-            let pending = publishers[index].outstanding.remove(at: position)
+            guard let position = outstanding.firstIndex(where: { $0.sequence == sequence }) else { return }
+            let pending = outstanding.remove(at: position)
             if nack {
-                note(
+                step.note(
                     .failed(
-                        producer: index + 1, messages: [pending.message], error: "basic.nack", retrying: false
-                    ), at: node)
-                engine.recorder.history.complete(pending.send, .fail(error: "basic.nack", time: now))
+                        producer: number, messages: [pending.message], error: "basic.nack", retrying: false))
+                record.history.complete(pending.send, .fail(error: "basic.nack", time: step.now))
             } else {
-                note(
+                step.note(
                     .queue(
                         .confirmed(
-                            producer: index + 1, message: pending.message,
-                            node: publishers[index].connectedTo ?? BrokerID(1))), at: node)
-                engine.recorder.history.complete(
-                    pending.send, .ok(offset: nil, broker: publishers[index].connectedTo, time: now))
+                            producer: number, message: pending.message, node: connectedTo ?? BrokerID(1))))
+                record.history.complete(pending.send, .ok(offset: nil, broker: connectedTo, time: step.now))
             }
         case .returned(_, let message):
-            note(.queue(.returned(producer: index + 1, message: message)), at: node)
+            step.note(.queue(.returned(producer: number, message: message)))
         default:
             preconditionFailure("a publisher got \(payload.kind)")
         }
     }
 
-    mutating func confirmTimedOut(_ index: Int, _ sequence: Int) {
-        guard let position = publishers[index].outstanding.firstIndex(where: { $0.sequence == sequence })
-        else {
-            return
+    mutating func fire(_ timer: RabbitTimer, _ step: inout Step, _ record: inout WorldRecorder) {
+        guard case .confirmTimeout(let sequence) = timer else {
+            preconditionFailure("timer \(timer) fired at p\(number)")
         }
-        let pending = publishers[index].outstanding.remove(at: position)
-        publishers[index].unconfirmed.append(pending.message)
+        guard let position = outstanding.firstIndex(where: { $0.sequence == sequence }) else { return }
+        let pending = outstanding.remove(at: position)
+        unconfirmed.append(pending.message)
         let error = "no confirm within \(config.confirmTimeoutMs) ms"
-        note(
-            .failed(producer: index + 1, messages: [pending.message], error: error, retrying: false),
-            at: .producer(index + 1))
-        engine.recorder.history.complete(pending.send, .info(error: error, time: now))
+        step.note(.failed(producer: number, messages: [pending.message], error: error, retrying: false))
+        record.history.complete(pending.send, .info(error: error, time: step.now))
     }
 
-    /// The connection to `node` broke: every publish still awaiting its confirm is in doubt.
-    mutating func publisherLostConnection(_ index: Int) {
-        let outstanding = publishers[index].outstanding
+    /// The connection broke: every publish still awaiting its confirm is in doubt.
+    mutating func connectionLost(_ step: inout Step, _ record: inout WorldRecorder) {
         guard !outstanding.isEmpty else { return }
-        publishers[index].outstanding = []
-        publishers[index].connectedTo = nil
-        publishers[index].unconfirmed += outstanding.map(\.message)
+        let lost = outstanding
+        outstanding = []
+        connectedTo = nil
+        unconfirmed += lost.map(\.message)
         let error = "connection lost before the confirm"
-        note(
-            .failed(producer: index + 1, messages: outstanding.map(\.message), error: error, retrying: false),
-            at: .producer(index + 1))
-        for pending in outstanding {
-            engine.recorder.history.complete(pending.send, .info(error: error, time: now))
+        step.note(.failed(producer: number, messages: lost.map(\.message), error: error, retrying: false))
+        for pending in lost {
+            record.history.complete(pending.send, .info(error: error, time: step.now))
         }
     }
 
     /// RMQ-11: after a connection failure a publisher re-sends what was never confirmed.
-    mutating func takeUnacknowledged(_ producer: Int) -> [MessageID] {
-        let index = producer - 1
-        let messages = publishers[index].unconfirmed + publishers[index].outstanding.map(\.message)
-        publishers[index].unconfirmed = []
-        publishers[index].outstanding = []
+    mutating func takeUnconfirmed() -> [MessageID] {
+        let messages = unconfirmed + outstanding.map(\.message)
+        unconfirmed = []
+        outstanding = []
         return messages
     }
 
-    mutating func crashProducer(_ producer: Int) {
-        let index = producer - 1
-        note(.crashed(node: .producer(index + 1), fault: .applicationCrash), at: .producer(index + 1))
-        publisherLostConnection(index)
-        engine.replaceProcess(.producer(index + 1))
-        publishers[index].unconfirmed = []
+    /// The application dies and comes back at once: what it was waiting for is lost to it.
+    mutating func crash(_ step: inout Step, _ record: inout WorldRecorder) {
+        step.note(.crashed(node: step.node, fault: .applicationCrash))
+        connectionLost(&step, &record)
+        unconfirmed = []
     }
+}
 
-    // MARK: - Consumers
+struct RabbitConsumer: Sendable {
+    typealias Step = NodeStep<RabbitPayload, RabbitTimer>
 
-    mutating func beginConsuming(_ consumer: Int) {
-        consumers[consumer - 1].active = true
-        connectConsumer(consumer - 1)
-    }
+    let number: Int
+    let config: RabbitConfig
+    let settlement: Settlement
+    var active = false
+    var connectedTo: BrokerID?
+    var inbox: [(tag: Int, message: QueuedMessage)] = []
+    var busy = false
+    var processedCount = 0
+    var deliveredCount = 0
 
-    mutating func connectConsumer(_ index: Int) {
-        guard consumers[index].active, engine.isUp(.consumer(index + 1)), consumers[index].connectedTo == nil
-        else {
-            return
-        }
-        let target = isQuorum ? currentLeader : (engine.isUp(.broker(nodes[0].id)) ? BrokerID(1) : nil)
+    /// `target`: the queue's node for a classic queue, the leader for a quorum queue, if up.
+    mutating func connect(target: BrokerID?, _ step: inout Step) {
+        guard active, step.isUp(step.node), connectedTo == nil else { return }
         guard let target else {
-            setTimer(.reconnect, for: .consumer(index + 1), after: config.reconnectMs)
+            step.setTimer(.reconnect, after: config.reconnectMs)
             return
         }
-        consumers[index].connectedTo = target
-        engine.transmit(.consume(consumer: index + 1), from: .consumer(index + 1), to: .broker(target))
+        connectedTo = target
+        step.send(.consume(consumer: number), to: .broker(target))
     }
 
-    mutating func consumerReceive(_ index: Int, _ payload: RabbitPayload, from: NodeID) {
+    mutating func receive(
+        _ payload: RabbitPayload, from: NodeID, _ step: inout Step, _ record: inout WorldRecorder
+    ) {
         switch payload {
         case .deliver(let message, let tag):
-            guard case .broker(let node) = from, node == consumers[index].connectedTo else { return }
-            consumers[index].deliveredCount += 1
-            engine.recorder.history.polls.append(
+            guard case .broker(let node) = from, node == connectedTo else { return }
+            deliveredCount += 1
+            record.history.polls.append(
                 History.Delivery(
-                    consumer: index + 1, message: message.copy.message, offset: Offset(message.copy.id),
-                    time: now))
-            consumers[index].inbox.append((tag, message))
-            startProcessing(index)
+                    consumer: number, message: message.copy.message, offset: Offset(message.copy.id),
+                    time: step.now))
+            inbox.append((tag, message))
+            startProcessing(&step)
         case .cancel:
-            consumers[index].connectedTo = nil
-            consumers[index].inbox = []
-            setTimer(.reconnect, for: .consumer(index + 1), after: config.reconnectMs)
+            connectedTo = nil
+            inbox = []
+            step.setTimer(.reconnect, after: config.reconnectMs)
         default:
             preconditionFailure("a consumer got \(payload.kind)")
         }
     }
 
-    mutating func startProcessing(_ index: Int) {
-        guard !consumers[index].busy, !consumers[index].inbox.isEmpty else { return }
-        consumers[index].busy = true
-        setTimer(.processed, for: .consumer(index + 1), after: config.processingMs)
+    mutating func startProcessing(_ step: inout Step) {
+        guard !busy, !inbox.isEmpty else { return }
+        busy = true
+        step.setTimer(.processed, after: config.processingMs)
     }
 
-    mutating func finishProcessing(_ index: Int) {
-        consumers[index].busy = false
-        guard !consumers[index].inbox.isEmpty else { return }
-        let (tag, message) = consumers[index].inbox.removeFirst()
-        let node = NodeID.consumer(index + 1)
-        let settlement = consumers[index].settlement
+    mutating func finishProcessing(_ step: inout Step, _ record: inout WorldRecorder) {
+        busy = false
+        guard !inbox.isEmpty else { return }
+        let (tag, message) = inbox.removeFirst()
         if settlement == .ack || config.noAck {
-            consumers[index].processedCount += 1
-            engine.recorder.history.processed.append(
+            processedCount += 1
+            record.history.processed.append(
                 History.Delivery(
-                    consumer: index + 1, message: message.copy.message, offset: Offset(message.copy.id),
-                    time: now))
-            note(
-                .processed(
-                    consumer: index + 1, message: message.copy.message, offset: Offset(message.copy.id)),
-                at: node)
+                    consumer: number, message: message.copy.message, offset: Offset(message.copy.id),
+                    time: step.now))
+            step.note(
+                .processed(consumer: number, message: message.copy.message, offset: Offset(message.copy.id)))
         }
-        if !config.noAck, let connected = consumers[index].connectedTo {
+        if !config.noAck, let connectedTo {
             if settlement != .ack {
-                note(
-                    .queue(
-                        .settled(consumer: index + 1, message: message.copy.message, settlement: settlement)),
-                    at: node)
+                step.note(
+                    .queue(.settled(consumer: number, message: message.copy.message, settlement: settlement)))
             }
-            engine.transmit(.settle(tag: tag, settlement), from: node, to: .broker(connected))
+            step.send(.settle(tag: tag, settlement), to: .broker(connectedTo))
         }
-        startProcessing(index)
+        startProcessing(&step)
     }
 
-    mutating func crashConsumer(_ consumer: Int) {
-        let index = consumer - 1
-        guard engine.crash(.consumer(index + 1), .applicationCrash) else { return }
-        consumers[index].busy = false
-        closeConsumerConnection(index)
+    /// The connection closes (a stop, or the operating system closing a dead process's sockets):
+    /// the broker sees the close after whatever the consumer sent before it, and takes back the
+    /// unacked deliveries (RMQ-09).
+    mutating func closeConnection(_ step: inout Step) {
+        inbox = []
+        guard let node = connectedTo else { return }
+        connectedTo = nil
+        step.send(.closed(consumer: number), to: .broker(node))
     }
 
-    /// The operating system closes a dead process's connections: the broker sees the close after
-    /// whatever the consumer sent before it, and takes back the unacked deliveries (RMQ-09).
-    mutating func closeConsumerConnection(_ index: Int) {
-        consumers[index].inbox = []
-        guard let node = consumers[index].connectedTo else { return }
-        consumers[index].connectedTo = nil
-        engine.transmit(.closed(consumer: index + 1), from: .consumer(index + 1), to: .broker(node))
+    /// The node it was connected to died: an active consumer connects again later.
+    mutating func nodeConnectionLost(_ step: inout Step) {
+        connectedTo = nil
+        inbox = []
+        if active && step.isUp(step.node) { step.setTimer(.reconnect, after: config.reconnectMs) }
     }
 }

@@ -1,9 +1,10 @@
 // Theory of operation
 //
 // A RabbitMQ world: nodes B1..Bn, publishers p1.., consumers c1.., and one work queue `q` (plus
-// `dlq` behind the dead-letter exchange). It runs on WorldEngine: one event queue ordered by
-// (time, sequence), the network whose faults the scenario sets, and the recorder; this file
-// decides what each delivery, timer and action does.
+// `dlq` behind the dead-letter exchange). Each is a state machine (RabbitNode, RabbitPublisher,
+// RabbitConsumer) that reads its step and writes effects; this file hands each delivery, timer
+// and action to its node and the node's effects to the engine, and plays the connection layer:
+// which node a client reaches, and who notices a node's death.
 //
 // A classic queue lives on B1 (classic queues are not replicated in 4.x, RMQ-06). Its messages
 // are in memory; a persistent message in a durable queue is also written to the node's message
@@ -91,6 +92,8 @@ enum RabbitPayload: WirePayload {
     case cancel
     /// The consumer's connection closed: the TCP FIN comes after whatever was sent before it.
     case closed(consumer: Int)
+    /// A dead-lettered message handed to B1's `dlq` in the same instant (never on the network).
+    case deadLettered(QueuedMessage)
     case appendEntries(
         term: Int, previousIndex: Int, previousTerm: Int, entries: [RaftEntry], leaderCommit: Int)
     case appendResponse(term: Int, success: Bool, matchIndex: Int)
@@ -99,7 +102,7 @@ enum RabbitPayload: WirePayload {
 
     var kind: MessageKind {
         switch self {
-        case .publish: .publish
+        case .publish, .deadLettered: .publish
         case .confirm: .confirm
         case .returned: .return
         case .consume, .cancel, .closed: .consume
@@ -113,188 +116,213 @@ enum RabbitPayload: WirePayload {
 }
 
 struct RabbitWorld: QueueBrokerWorld {
+    typealias Timer = RabbitTimer
+    typealias Step = NodeStep<RabbitPayload, RabbitTimer>
+
     let config: RabbitConfig
     let seed: UInt64
-    var engine: WorldEngine<RabbitPayload, Timer>
-
-    enum Timer: Sendable {
-        case storeSync
-        case storeSyncDone(upTo: Int)
-        case raftFsyncDone(upTo: Int)
-        case heartbeat
-        case electionCheck
-        case confirmTimeout(sequence: Int)
-        case processed
-        case reconnect
-    }
-
-    /// A quorum queue member's Raft role. Memory only: a restarted member is a follower.
-    enum RaftRole: Equatable, Sendable {
-        case follower
-        /// Standing for election; the members (by broker number) that voted for it, itself included.
-        case candidate(votes: Set<Int>)
-        case leader
-    }
-
-    struct Node: CrashableNode {
-        var id: BrokerID
-        // On disk: the classic queues' message store; a quorum queue member's Raft log, term and
-        // vote (Raft's persistent state).
-        var store: [StoredCopy] = []
-        var term = 0
-        var votedFor: BrokerID?
-        var log = DurableLog<RaftEntry>()
-        /// How much of the Raft log is on disk: what this member may acknowledge.
-        var fsyncedUpTo: Int { log.syncedCount }
-        var memory = Memory()
-        var isLeader: Bool { memory.role == .leader }
-        /// Not the broker's: delivery tags run on across restarts so that a tag names one
-        /// delivery in the whole trace (a real channel starts again at 1).
-        var nextTag = 1
-        /// Not the broker's: what its classic queues held when it crashed, for the trace to say
-        /// what the restart lost.
-        var heldAtCrash: [String: [QueuedMessage]] = [:]
-
-        /// The node's memory. Classic queues are rebuilt from the store at restart; a quorum
-        /// queue member relearns the commit index and replays its log.
-        struct Memory: Sendable {
-            // Classic queues (q on B1, and dlq on B1).
-            var queues: [String: QueueState] = [:]
-            var syncScheduled = false
-            /// Confirms waiting for the fsync that makes their copy durable: (store index, publisher, sequence).
-            var awaitingSync: [(storeIndex: Int, publisher: Int, sequence: Int)] = []
-            var consumers: [Int: Int] = [:]  // consumer -> prefetch (0 unlimited)
-            // Quorum queue member (Raft's volatile state).
-            var fsyncInFlight = false
-            var commitIndex = 0
-            var applied = 0
-            var role = RaftRole.follower
-            var leader: BrokerID?
-            var lastHeard: Millis = 0
-            var electionJitter: Millis = 0
-            var verifiedUpTo = 0
-            var matchIndex: [Int] = []
-            var nextIndex: [Int] = []
-            /// Applied quorum queue state: every unsettled message, in order.
-            var quorum: [QueuedMessage] = []
-            /// Leader only: which consumer holds which copy, by delivery tag.
-            var checkedOut: [(tag: Int, consumer: Int, copy: Int)] = []
-        }
-
-        static var freshMemory: Memory { Memory() }
-
-        mutating func diskSurvives(_ fault: Fault) {
-            switch fault {
-            case .crash, .applicationCrash: break
-            case .powerLoss:
-                // A delete not yet synced is undone: the message comes back.
-                store = store.compactMap { stored in
-                    guard stored.synced else { return nil }
-                    var kept = stored
-                    if !stored.deleteSynced { kept.deleted = false }
-                    return kept
-                }
-                log.survive(fault)
-            case .diskLoss:
-                store = []
-                log.survive(fault)
-                term = 0
-                votedFor = nil
-            }
-        }
-    }
-
-    struct Publisher: Sendable {
-        var nextSequence = 1
-        var connectedTo: BrokerID?
-        /// Publishes awaiting their confirm: (sequence, history index, message).
-        var outstanding: [(sequence: Int, send: Int, message: MessageID)] = []
-        var unconfirmed: [MessageID] = []
-    }
-
-    struct Consumer: Sendable {
-        var settlement: Settlement
-        var active = false
-        var connectedTo: BrokerID?
-        var inbox: [(tag: Int, message: QueuedMessage)] = []
-        var busy = false
-        var processedCount = 0
-        var deliveredCount = 0
-    }
-
-    var electionRandom: SeededRandom
-    var nodes: [Node]
-    var publishers: [Publisher] = []
-    var consumers: [Consumer] = []
-    var nextCopy = 0
-    var nextPosition = 0
-    /// Costs, for `mqproof compare`.
-    internal(set) var fsyncs = 0
+    var engine: WorldEngine<RabbitPayload, RabbitTimer>
+    var nodes: [RabbitNode]
+    var publishers: [RabbitPublisher] = []
+    var consumers: [RabbitConsumer] = []
+    var shared: RabbitShared
 
     init(config: RabbitConfig, seed: UInt64, recordsTrace: Bool = true) {
         self.config = config
         self.seed = seed
         engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
-        electionRandom = SeededRandom(seed: seed).child("elections")
-        nodes = (1...config.nodes).map { Node(id: BrokerID($0)) }
+        shared = RabbitShared(seed: seed)
+        nodes = (0..<config.nodes).map { RabbitNode(index: $0, config: config, seed: seed) }
+        // The topology as declared: classic queues on B1.
         nodes[0].memory.queues["q"] = QueueState()
         if config.deadLetterExchange != nil { nodes[0].memory.queues["dlq"] = QueueState() }
         for binding in config.bindings { nodes[0].memory.queues[binding.queue] = QueueState() }
-        if config.queueType == .quorum {
+        if config.isQuorum {
             // B1 starts as the leader of term 1, as after the queue's declaration.
             for index in 0..<3 {
-                nodes[index].term = 1
-                nodes[index].memory.leader = BrokerID(1)
-                nodes[index].memory.electionJitter = electionRandom.next(in: 0...config.electionTimeoutMs)
-                setTimer(.electionCheck, for: .broker(BrokerID(index + 1)), after: config.heartbeatMs)
+                atNode(index) { node, step, shared in
+                    node.term = 1
+                    node.memory.leader = BrokerID(1)
+                    node.memory.electionJitter = shared.electionRandom.next(in: 0...config.electionTimeoutMs)
+                    step.setTimer(.electionCheck, after: config.heartbeatMs)
+                }
             }
-            nodes[0].memory.role = .leader
-            nodes[0].memory.matchIndex = [0, 0, 0]
-            nodes[0].memory.nextIndex = [0, 0, 0]
-            setTimer(.heartbeat, for: .broker(BrokerID(1)), after: config.heartbeatMs)
+            atNode(0) { node, step, _ in
+                node.memory.role = .leader
+                node.memory.matchIndex = [0, 0, 0]
+                node.memory.nextIndex = [0, 0, 0]
+                step.setTimer(.heartbeat, after: config.heartbeatMs)
+            }
         }
     }
 
     mutating func addPublisher() -> Int {
-        publishers.append(Publisher())
+        publishers.append(RabbitPublisher(number: publishers.count + 1, config: config))
         return publishers.count
     }
 
     mutating func addConsumer(settlement: Settlement) -> Int {
-        consumers.append(Consumer(settlement: settlement))
+        consumers.append(RabbitConsumer(number: consumers.count + 1, config: config, settlement: settlement))
         return consumers.count
     }
 
-    // MARK: - The event loop
-
-    mutating func fire(_ timer: Timer, at node: NodeID) {
-        switch (node, timer) {
-        case (.broker(let id), .storeSync): storeSync(id.value - 1)
-        case (.broker(let id), .storeSyncDone(let upTo)): storeSyncDone(id.value - 1, upTo: upTo)
-        case (.broker(let id), .raftFsyncDone(let upTo)): raftFsyncDone(id.value - 1, upTo: upTo)
-        case (.broker(let id), .heartbeat): leaderHeartbeat(id.value - 1)
-        case (.broker(let id), .electionCheck): electionCheck(id.value - 1)
-        case (.producer(let index), .confirmTimeout(let sequence)): confirmTimedOut(index - 1, sequence)
-        case (.consumer(let index), .processed): finishProcessing(index - 1)
-        case (.consumer(let index), .reconnect): connectConsumer(index - 1)
-        default: preconditionFailure("timer \(timer) fired at \(node)")
-        }
-    }
-
-    // MARK: - Actions
-
-    mutating func produce(_ messages: [MessageID], producer: Int) { publish(messages, publisher: producer) }
-
-    mutating func stopConsumer(_ consumer: Int) {
-        consumers[consumer - 1].active = false
-        closeConsumerConnection(consumer - 1)
-    }
+    var isQuorum: Bool { config.isQuorum }
+    var queueNames: [String] { config.queueNames }
+    var fsyncs: Int { nodes.reduce(0) { $0 + $1.fsyncs } }
 
     var allNodes: [NodeID] {
         nodes.map { .broker($0.id) } + publishers.indices.map { .producer($0 + 1) }
             + consumers.indices.map { .consumer($0 + 1) }
     }
 
+    // MARK: - Steps: a node acts, the engine applies its effects
+
+    mutating func atNode(_ index: Int, _ act: (inout RabbitNode, inout Step, inout RabbitShared) -> Void) {
+        var step = engine.step(for: .broker(nodes[index].id))
+        let wasLeader = nodes[index].isLeader
+        act(&nodes[index], &step, &shared)
+        apply(step)
+        // A new leader: consumers waiting for one connect to it.
+        if !wasLeader && nodes[index].isLeader { connectIdleConsumers() }
+    }
+
+    mutating func atPublisher(
+        _ publisher: Int,
+        _ act: (inout RabbitPublisher, inout Step, inout RabbitShared, inout WorldRecorder) -> Void
+    ) {
+        var step = engine.step(for: .producer(publisher))
+        act(&publishers[publisher - 1], &step, &shared, &engine.record.recorder)
+        apply(step)
+    }
+
+    mutating func atConsumer(
+        _ consumer: Int, _ act: (inout RabbitConsumer, inout Step, inout WorldRecorder) -> Void
+    ) {
+        var step = engine.step(for: .consumer(consumer))
+        act(&consumers[consumer - 1], &step, &engine.record.recorder)
+        apply(step)
+    }
+
+    // MARK: - The connection layer
+
+    /// The node a client talks to: B1 for a classic queue; for a quorum queue the leader if one
+    /// is known, else the first live node (which hands the publish to the leader when one exists).
+    func entryNode() -> BrokerID? {
+        if !isQuorum { return engine.isUp(.broker(BrokerID(1))) ? BrokerID(1) : nil }
+        if let leader = currentLeader { return leader }
+        return nodes.first { engine.isUp(.broker($0.id)) }?.id
+    }
+
+    var currentLeader: BrokerID? {
+        nodes.filter { engine.isUp(.broker($0.id)) && $0.isLeader }.max { $0.term < $1.term }?.id
+    }
+
+    /// Where a consumer registers: the queue's node for a classic queue, the leader for a quorum one.
+    var consumeTarget: BrokerID? {
+        isQuorum ? currentLeader : (engine.isUp(.broker(BrokerID(1))) ? BrokerID(1) : nil)
+    }
+
+    mutating func connectIdleConsumers() {
+        for consumer in consumers.indices
+        where consumers[consumer].active && consumers[consumer].connectedTo == nil {
+            let target = consumeTarget
+            atConsumer(consumer + 1) { consumer, step, _ in consumer.connect(target: target, &step) }
+        }
+    }
+
+    // MARK: - The event loop
+
+    mutating func brokerReceive(_ index: Int, _ payload: RabbitPayload, from: NodeID) {
+        // A consume from a connection that has since closed never reaches the queue.
+        if case .consume(let consumer) = payload, consumers[consumer - 1].connectedTo != nodes[index].id {
+            return
+        }
+        atNode(index) { node, step, shared in node.receive(payload, from: from, &step, &shared) }
+    }
+
+    mutating func producerReceive(_ index: Int, _ payload: RabbitPayload, from _: NodeID) {
+        atPublisher(index + 1) { publisher, step, _, record in publisher.receive(payload, &step, &record) }
+    }
+
+    mutating func consumerReceive(_ index: Int, _ payload: RabbitPayload, from: NodeID) {
+        atConsumer(index + 1) { consumer, step, record in
+            consumer.receive(payload, from: from, &step, &record)
+        }
+    }
+
+    mutating func fire(_ timer: RabbitTimer, at node: NodeID) {
+        switch (node, timer) {
+        case (.broker(let id), _):
+            atNode(id.value - 1) { node, step, shared in node.fire(timer, &step, &shared) }
+        case (.producer(let publisher), _):
+            atPublisher(publisher) { publisher, step, _, record in publisher.fire(timer, &step, &record) }
+        case (.consumer(let consumer), .processed):
+            atConsumer(consumer) { consumer, step, record in consumer.finishProcessing(&step, &record) }
+        case (.consumer(let consumer), .reconnect):
+            let target = consumeTarget
+            atConsumer(consumer) { consumer, step, _ in consumer.connect(target: target, &step) }
+        default: preconditionFailure("timer \(timer) fired at \(node)")
+        }
+    }
+
+    // MARK: - Actions
+
+    mutating func crashBroker(_ broker: BrokerID, _ fault: Fault) {
+        guard engine.crash(.broker(broker), fault) else { return }
+        engine.resetConnections(of: .broker(broker))
+        atNode(broker.value - 1) { node, step, _ in node.crash(fault, &step) }
+        // Clients connected to the node see their connections close.
+        for publisher in publishers.indices where publishers[publisher].connectedTo == broker {
+            atPublisher(publisher + 1) { publisher, step, _, record in
+                publisher.connectionLost(&step, &record)
+            }
+        }
+        for consumer in consumers.indices where consumers[consumer].connectedTo == broker {
+            atConsumer(consumer + 1) { consumer, step, _ in consumer.nodeConnectionLost(&step) }
+        }
+    }
+
+    mutating func restartBroker(_ broker: BrokerID) {
+        guard engine.restart(.broker(broker)) else { return }
+        atNode(broker.value - 1) { node, step, shared in node.restart(&step, &shared) }
+    }
+
+    mutating func produce(_ messages: [MessageID], producer: Int) {
+        let target = entryNode()
+        atPublisher(producer) { publisher, step, shared, record in
+            publisher.publish(messages, target: target, &step, &shared, &record)
+        }
+    }
+
+    mutating func crashProducer(_ producer: Int) {
+        atPublisher(producer) { publisher, step, _, record in publisher.crash(&step, &record) }
+        engine.replaceProcess(.producer(producer))
+    }
+
+    mutating func takeUnacknowledged(_ producer: Int) -> [MessageID] {
+        publishers[producer - 1].takeUnconfirmed()
+    }
+
+    mutating func beginConsuming(_ consumer: Int) {
+        consumers[consumer - 1].active = true
+        let target = consumeTarget
+        atConsumer(consumer) { consumer, step, _ in consumer.connect(target: target, &step) }
+    }
+
+    mutating func crashConsumer(_ consumer: Int) {
+        guard engine.crash(.consumer(consumer), .applicationCrash) else { return }
+        atConsumer(consumer) { consumer, step, _ in
+            consumer.busy = false
+            consumer.closeConnection(&step)
+        }
+    }
+
+    mutating func stopConsumer(_ consumer: Int) {
+        atConsumer(consumer) { consumer, step, _ in
+            consumer.active = false
+            consumer.closeConnection(&step)
+        }
+    }
 }
 
 extension RaftEntry {

@@ -160,7 +160,7 @@ struct RocketWorld: QueueBrokerWorld {
     mutating func atBroker(_ index: Int, _ act: (inout RocketBroker, inout Step, Int) -> Void) {
         var step = engine.step(for: .broker(nodes[index].id))
         act(&nodes[index], &step, producers.count)
-        engine.apply(step)
+        apply(step)
     }
 
     mutating func atProducer(
@@ -169,7 +169,7 @@ struct RocketWorld: QueueBrokerWorld {
     ) {
         var step = engine.step(for: .producer(producer))
         act(&producers[producer - 1], &step, &shared, &engine.record.recorder)
-        engine.apply(step)
+        apply(step)
     }
 
     mutating func atConsumer(
@@ -177,7 +177,7 @@ struct RocketWorld: QueueBrokerWorld {
     ) {
         var step = engine.step(for: .consumer(consumer))
         act(&consumers[consumer - 1], &step, &engine.record.recorder)
-        engine.apply(step)
+        apply(step)
     }
 
     // MARK: - The event loop
