@@ -12,11 +12,10 @@ struct AMQProducer: Sendable {
     var unacknowledged: [MessageID] = []
 
     mutating func produce(
-        _ messages: [MessageID], _ step: inout Step, _ numbers: inout AMQNumbers,
-        _ record: inout WorldRecorder
+        _ messages: [MessageID], _ step: inout Step, _ numbers: inout AMQNumbers
     ) {
         for message in messages {
-            let send = record.history.invoke(
+            let send = step.history.invoke(
                 History.Send(
                     message: message, producer: number, session: 0, invoked: step.now, outcome: .pending))
             guard step.isUp(AMQBroker.node) else {
@@ -25,7 +24,7 @@ struct AMQProducer: Sendable {
                         producer: number, messages: [message], error: "JMSException: connection refused",
                         retrying: false))
                 unacknowledged.append(message)
-                record.history.complete(send, .fail(error: "connection refused", time: step.now))
+                step.history.complete(send, .fail(error: "connection refused", time: step.now))
                 continue
             }
             let (copy, position) = numbers.nextCopy()
@@ -43,23 +42,23 @@ struct AMQProducer: Sendable {
             step.send(.send(stored, queue: "q", receipt: receipt), to: AMQBroker.node)
             if receipt == nil {
                 // Fire and forget: send() returns once the message is written to the socket.
-                record.history.complete(send, .ok(offset: nil, broker: AMQBroker.id, time: step.now))
+                step.history.complete(send, .ok(offset: nil, broker: AMQBroker.id, time: step.now))
             }
         }
     }
 
-    mutating func receive(_ payload: AMQPayload, _ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func receive(_ payload: AMQPayload, _ step: inout Step) {
         guard case .receipt(let receipt) = payload else {
             preconditionFailure("a producer got \(payload.kind)")
         }
         guard let waiting = awaiting.removeValue(forKey: receipt) else { return }
         step.fact(
-            "p\(number): send(\(record.name(of: waiting.message))) returns: B1's receipt arrived",
+            "p\(number): send(\(step.name(of: waiting.message))) returns: B1's receipt arrived",
             message: waiting.message)
-        record.history.complete(waiting.send, .ok(offset: nil, broker: AMQBroker.id, time: step.now))
+        step.history.complete(waiting.send, .ok(offset: nil, broker: AMQBroker.id, time: step.now))
     }
 
-    mutating func connectionLost(_ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func connectionLost(_ step: inout Step) {
         let waiting = awaiting.sorted { $0.key < $1.key }.map(\.value)
         guard !waiting.isEmpty else { return }
         awaiting = [:]
@@ -67,14 +66,14 @@ struct AMQProducer: Sendable {
         step.note(.failed(producer: number, messages: waiting.map(\.message), error: error, retrying: false))
         for item in waiting {
             unacknowledged.append(item.message)
-            record.history.complete(item.send, .info(error: error, time: step.now))
+            step.history.complete(item.send, .info(error: error, time: step.now))
         }
     }
 
     /// The application dies and comes back at once: what it was waiting for is lost to it.
-    mutating func crash(_ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func crash(_ step: inout Step) {
         step.note(.crashed(node: step.node, fault: .applicationCrash))
-        connectionLost(&step, &record)
+        connectionLost(&step)
         unacknowledged = []
     }
 }
@@ -125,58 +124,58 @@ struct AMQConsumer: Sendable {
         if active && step.isUp(step.node) { step.setTimer(.reconnect, after: config.reconnectMs) }
     }
 
-    mutating func receive(_ payload: AMQPayload, _ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func receive(_ payload: AMQPayload, _ step: inout Step) {
         guard case .dispatch(let message) = payload else {
             preconditionFailure("a consumer got \(payload.kind)")
         }
         guard connected else { return }
         inbox.append(message)
-        startProcessing(&step, &record)
+        startProcessing(&step)
     }
 
     mutating func fire(
-        _ timer: AMQTimer, _ step: inout Step, _ numbers: inout AMQNumbers, _ record: inout WorldRecorder
+        _ timer: AMQTimer, _ step: inout Step, _ numbers: inout AMQNumbers
     ) {
         switch timer {
-        case .processed: finishProcessing(&step, &numbers, &record)
+        case .processed: finishProcessing(&step, &numbers)
         case .redeliver:
             waitingForRedelivery = false
-            startProcessing(&step, &record)
+            startProcessing(&step)
         case .reconnect: connect(&step)
         case .storeTask, .fsyncDone, .periodicSync, .writeback:
             preconditionFailure("timer \(timer) fired at a consumer")
         }
     }
 
-    mutating func startProcessing(_ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func startProcessing(_ step: inout Step) {
         guard !busy, !waitingForRedelivery, let message = inbox.first else { return }
         busy = true
         deliveredCount += 1
-        record.history.polls.append(
+        step.history.polls.append(
             History.Delivery(
                 consumer: number, message: message.message, offset: Offset(message.copy), time: step.now))
         if message.redeliveryCounter > 0 {
             step.fact(
-                "c\(number): onMessage(\(record.name(of: message.message))) with JMSRedelivered=true, JMSXDeliveryCount=\(message.redeliveryCounter + 1)",
+                "c\(number): onMessage(\(step.name(of: message.message))) with JMSRedelivered=true, JMSXDeliveryCount=\(message.redeliveryCounter + 1)",
                 message: message.message)
         }
         step.setTimer(.processed, after: config.processingMs)
     }
 
     mutating func finishProcessing(
-        _ step: inout Step, _ numbers: inout AMQNumbers, _ record: inout WorldRecorder
+        _ step: inout Step, _ numbers: inout AMQNumbers
     ) {
         busy = false
         guard !inbox.isEmpty else { return }
         let message = inbox.removeFirst()
-        let name = record.name(of: message.message)
+        let name = step.name(of: message.message)
         let mode = config.acknowledgeMode
         var outcome = listener
         if outcome == .rollbackFirst { outcome = message.redeliveryCounter == 0 ? .rollback : .returns }
         switch (outcome, mode) {
         case (.returns, _):
             processedCount += 1
-            record.history.processed.append(
+            step.history.processed.append(
                 History.Delivery(
                     consumer: number, message: message.message, offset: Offset(message.copy), time: step.now))
             step.note(.processed(consumer: number, message: message.message, offset: Offset(message.copy)))
@@ -189,7 +188,7 @@ struct AMQConsumer: Sendable {
                 consumed = []
                 step.send(.ack(copies: all, poison: false), to: AMQBroker.node)
             case .transacted:
-                let sends = forwarded(message, &numbers, &record)
+                let sends = forwarded(message, &numbers, &step)
                 consumed = []
                 step.send(.commit(sends: sends, acks: [message.copy]), to: AMQBroker.node)
             }
@@ -201,7 +200,7 @@ struct AMQConsumer: Sendable {
             consumed.append(message)
         case (.throws, _), (.rollback, _), (.rollbackFirst, _):
             if mode == .transacted {
-                let discarded = forwarded(message, &numbers, &record).map { record.name(of: $0.message) }
+                let discarded = forwarded(message, &numbers, &step).map { step.name(of: $0.message) }
                 step.fact(
                     "c\(number): session.rollback(): \(discarded.isEmpty ? "" : "\(discarded.joined(separator: " ")) discarded, ")\(name) to be redelivered",
                     message: message.message)
@@ -210,33 +209,31 @@ struct AMQConsumer: Sendable {
                     "c\(number): onMessage(\(name)) threw a RuntimeException: redelivery",
                     message: message.message)
             }
-            redeliver(message, &step, &record)
+            redeliver(message, &step)
             return
         }
-        startProcessing(&step, &record)
+        startProcessing(&step)
     }
 
     /// What a transacted consumer sends for `message` when `sim.forward` is on.
-    func forwarded(_ message: AMQMessage, _ numbers: inout AMQNumbers, _ record: inout WorldRecorder)
-        -> [AMQMessage]
-    {
+    func forwarded(_ message: AMQMessage, _ numbers: inout AMQNumbers, _ step: inout Step) -> [AMQMessage] {
         guard config.forward else { return [] }
-        let out = record.message(named: record.name(of: message.message) + "-out")
+        let out = step.message(named: step.name(of: message.message) + "-out")
         let (copy, position) = numbers.nextCopy()
         return [AMQMessage(copy: copy, message: out, persistent: true, position: position)]
     }
 
     /// The client redelivers after the policy's delay, or gives up with a poison ack (AMQ-06).
-    mutating func redeliver(_ message: AMQMessage, _ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func redeliver(_ message: AMQMessage, _ step: inout Step) {
         var again = message
         again.redeliveryCounter += 1
         let limit = config.maximumRedeliveries
         if limit != -1 && again.redeliveryCounter > limit {
             step.fact(
-                "c\(number): redeliveryCounter \(again.redeliveryCounter) > maximumRedeliveries \(limit): poison ack for \(record.name(of: message.message))",
+                "c\(number): redeliveryCounter \(again.redeliveryCounter) > maximumRedeliveries \(limit): poison ack for \(step.name(of: message.message))",
                 message: message.message)
             step.send(.ack(copies: [message.copy], poison: true), to: AMQBroker.node)
-            startProcessing(&step, &record)
+            startProcessing(&step)
             return
         }
         inbox.insert(again, at: 0)

@@ -108,9 +108,7 @@ struct ActiveMQWorld: QueueBrokerWorld {
         self.seed = seed
         engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
         broker = AMQBroker(config: config)
-        var step = engine.step(for: Self.brokerNode)
-        broker.start(&step)
-        apply(step)
+        atBroker { broker, step, _ in broker.start(&step) }
     }
 
     mutating func addProducer() -> Int {
@@ -132,26 +130,25 @@ struct ActiveMQWorld: QueueBrokerWorld {
 
     // MARK: - Steps: a node acts, the engine applies its effects
 
+    @inline(__always)
     mutating func atBroker(_ act: (inout AMQBroker, inout Step, inout AMQNumbers) -> Void) {
-        var step = engine.step(for: Self.brokerNode)
-        act(&broker, &step, &numbers)
-        apply(step)
+        _ = Self.step(Self.brokerNode, engine: &engine, state: &broker, shared: &numbers, act)
     }
 
+    @inline(__always)
     mutating func atProducer(
-        _ producer: Int, _ act: (inout AMQProducer, inout Step, inout AMQNumbers, inout WorldRecorder) -> Void
+        _ producer: Int, _ act: (inout AMQProducer, inout Step, inout AMQNumbers) -> Void
     ) {
-        var step = engine.step(for: .producer(producer))
-        act(&producers[producer - 1], &step, &numbers, &engine.record.recorder)
-        apply(step)
+        _ = Self.step(
+            .producer(producer), engine: &engine, state: &producers[producer - 1], shared: &numbers, act)
     }
 
+    @inline(__always)
     mutating func atConsumer(
-        _ consumer: Int, _ act: (inout AMQConsumer, inout Step, inout AMQNumbers, inout WorldRecorder) -> Void
+        _ consumer: Int, _ act: (inout AMQConsumer, inout Step, inout AMQNumbers) -> Void
     ) {
-        var step = engine.step(for: .consumer(consumer))
-        act(&consumers[consumer - 1], &step, &numbers, &engine.record.recorder)
-        apply(step)
+        _ = Self.step(
+            .consumer(consumer), engine: &engine, state: &consumers[consumer - 1], shared: &numbers, act)
     }
 
     // MARK: - The event loop
@@ -174,19 +171,19 @@ struct ActiveMQWorld: QueueBrokerWorld {
     }
 
     mutating func producerReceive(_ index: Int, _ payload: AMQPayload, from _: NodeID) {
-        atProducer(index + 1) { producer, step, _, record in producer.receive(payload, &step, &record) }
+        atProducer(index + 1) { producer, step, _ in producer.receive(payload, &step) }
     }
 
     mutating func consumerReceive(_ index: Int, _ payload: AMQPayload, from _: NodeID) {
-        atConsumer(index + 1) { consumer, step, _, record in consumer.receive(payload, &step, &record) }
+        atConsumer(index + 1) { consumer, step, _ in consumer.receive(payload, &step) }
     }
 
     mutating func fire(_ timer: AMQTimer, at node: NodeID) {
         switch node {
         case .broker: atBroker { broker, step, _ in broker.fire(timer, &step) }
         case .consumer(let consumer):
-            atConsumer(consumer) { consumer, step, numbers, record in
-                consumer.fire(timer, &step, &numbers, &record)
+            atConsumer(consumer) { consumer, step, numbers in
+                consumer.fire(timer, &step, &numbers)
             }
         case .producer, .controller: preconditionFailure("timer \(timer) fired at \(node)")
         }
@@ -200,10 +197,10 @@ struct ActiveMQWorld: QueueBrokerWorld {
         engine.resetConnections(of: Self.brokerNode)
         // The kernel closes the broker's sockets: every client sees its connection go.
         for producer in producers.indices {
-            atProducer(producer + 1) { producer, step, _, record in producer.connectionLost(&step, &record) }
+            atProducer(producer + 1) { producer, step, _ in producer.connectionLost(&step) }
         }
         for consumer in consumers.indices where consumers[consumer].connected {
-            atConsumer(consumer + 1) { consumer, step, _, _ in consumer.brokerConnectionLost(&step) }
+            atConsumer(consumer + 1) { consumer, step, _ in consumer.brokerConnectionLost(&step) }
         }
     }
 
@@ -213,13 +210,13 @@ struct ActiveMQWorld: QueueBrokerWorld {
     }
 
     mutating func produce(_ messages: [MessageID], producer: Int) {
-        atProducer(producer) { producer, step, numbers, record in
-            producer.produce(messages, &step, &numbers, &record)
+        atProducer(producer) { producer, step, numbers in
+            producer.produce(messages, &step, &numbers)
         }
     }
 
     mutating func crashProducer(_ producer: Int) {
-        atProducer(producer) { producer, step, _, record in producer.crash(&step, &record) }
+        atProducer(producer) { producer, step, _ in producer.crash(&step) }
         engine.replaceProcess(.producer(producer))
     }
 
@@ -229,7 +226,7 @@ struct ActiveMQWorld: QueueBrokerWorld {
     }
 
     mutating func beginConsuming(_ consumer: Int) {
-        atConsumer(consumer) { consumer, step, _, _ in
+        atConsumer(consumer) { consumer, step, _ in
             consumer.active = true
             consumer.connect(&step)
         }
@@ -237,11 +234,11 @@ struct ActiveMQWorld: QueueBrokerWorld {
 
     mutating func crashConsumer(_ consumer: Int) {
         guard engine.crash(.consumer(consumer), .applicationCrash) else { return }
-        atConsumer(consumer) { consumer, step, _, _ in consumer.close(&step) }
+        atConsumer(consumer) { consumer, step, _ in consumer.close(&step) }
     }
 
     mutating func stopConsumer(_ consumer: Int) {
-        atConsumer(consumer) { consumer, step, _, _ in
+        atConsumer(consumer) { consumer, step, _ in
             consumer.active = false
             consumer.close(&step)
         }

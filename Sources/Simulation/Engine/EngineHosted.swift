@@ -98,7 +98,7 @@ extension EngineHosted {
 /// RabbitMQ, RocketMQ and ActiveMQ: consumers exist from the start and consume once started,
 /// and count what they were delivered and processed; they answer the client-side `wait until`
 /// conditions alike.
-protocol QueueBrokerWorld: EngineHosted {
+protocol QueueBrokerWorld: StepHosted {
     /// Consumer `consumer` (from 1): messages delivered to it and processed by it; nil if it
     /// does not exist.
     func counts(ofConsumer consumer: Int) -> (delivered: Int, processed: Int)?

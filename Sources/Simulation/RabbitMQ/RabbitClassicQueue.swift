@@ -258,8 +258,13 @@ extension RabbitNode {
         var dead = message
         dead.position = shared.nextPosition()
         dead.copy.sequence = nil
-        // Into B1's dlq within the same instant: the model does not put dead-lettering on the network.
-        step.handOver(.deadLettered(dead), to: .broker(BrokerID(1)))
+        // Into B1's dlq within the same instant: the model does not put dead-lettering on the
+        // network. From another node it is handed over once this step ends.
+        if index == 0 {
+            enqueueClassic(queue: "dlq", dead, &step, &shared)
+        } else {
+            step.handOver(.deadLettered(dead), to: .broker(BrokerID(1)))
+        }
     }
 
     mutating func requeueConsumerDeliveries(consumer: Int, _ step: inout Step, _ shared: inout RabbitShared) {

@@ -15,19 +15,18 @@ struct RabbitPublisher: Sendable {
 
     /// `target`: the node the client reaches, if any (see `RabbitWorld.entryNode`).
     mutating func publish(
-        _ messages: [MessageID], target: BrokerID?, _ step: inout Step, _ shared: inout RabbitShared,
-        _ record: inout WorldRecorder
+        _ messages: [MessageID], target: BrokerID?, _ step: inout Step, _ shared: inout RabbitShared
     ) {
         guard step.isUp(step.node) else { return }
         for message in messages {
-            let send = record.history.invoke(
+            let send = step.history.invoke(
                 History.Send(
                     message: message, producer: number, session: 0, invoked: step.now, outcome: .pending))
             guard let target else {
                 step.note(
                     .failed(
                         producer: number, messages: [message], error: "connection refused", retrying: false))
-                record.history.complete(send, .fail(error: "connection refused", time: step.now))
+                step.history.complete(send, .fail(error: "connection refused", time: step.now))
                 continue
             }
             connectedTo = target
@@ -49,12 +48,12 @@ struct RabbitPublisher: Sendable {
             step.send(.publish(copy), to: .broker(target))
             if !config.publisherConfirms {
                 // Without confirms a publish is done once it is written to the socket (RMQ-04).
-                record.history.complete(send, .ok(offset: nil, broker: target, time: step.now))
+                step.history.complete(send, .ok(offset: nil, broker: target, time: step.now))
             }
         }
     }
 
-    mutating func receive(_ payload: RabbitPayload, _ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func receive(_ payload: RabbitPayload, _ step: inout Step) {
         switch payload {
         case .confirm(let sequence, let nack):
             guard let position = outstanding.firstIndex(where: { $0.sequence == sequence }) else { return }
@@ -63,13 +62,13 @@ struct RabbitPublisher: Sendable {
                 step.note(
                     .failed(
                         producer: number, messages: [pending.message], error: "basic.nack", retrying: false))
-                record.history.complete(pending.send, .fail(error: "basic.nack", time: step.now))
+                step.history.complete(pending.send, .fail(error: "basic.nack", time: step.now))
             } else {
                 step.note(
                     .queue(
                         .confirmed(
                             producer: number, message: pending.message, node: connectedTo ?? BrokerID(1))))
-                record.history.complete(pending.send, .ok(offset: nil, broker: connectedTo, time: step.now))
+                step.history.complete(pending.send, .ok(offset: nil, broker: connectedTo, time: step.now))
             }
         case .returned(_, let message):
             step.note(.queue(.returned(producer: number, message: message)))
@@ -78,7 +77,7 @@ struct RabbitPublisher: Sendable {
         }
     }
 
-    mutating func fire(_ timer: RabbitTimer, _ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func fire(_ timer: RabbitTimer, _ step: inout Step) {
         guard case .confirmTimeout(let sequence) = timer else {
             preconditionFailure("timer \(timer) fired at p\(number)")
         }
@@ -87,11 +86,11 @@ struct RabbitPublisher: Sendable {
         unconfirmed.append(pending.message)
         let error = "no confirm within \(config.confirmTimeoutMs) ms"
         step.note(.failed(producer: number, messages: [pending.message], error: error, retrying: false))
-        record.history.complete(pending.send, .info(error: error, time: step.now))
+        step.history.complete(pending.send, .info(error: error, time: step.now))
     }
 
     /// The connection broke: every publish still awaiting its confirm is in doubt.
-    mutating func connectionLost(_ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func connectionLost(_ step: inout Step) {
         guard !outstanding.isEmpty else { return }
         let lost = outstanding
         outstanding = []
@@ -100,7 +99,7 @@ struct RabbitPublisher: Sendable {
         let error = "connection lost before the confirm"
         step.note(.failed(producer: number, messages: lost.map(\.message), error: error, retrying: false))
         for pending in lost {
-            record.history.complete(pending.send, .info(error: error, time: step.now))
+            step.history.complete(pending.send, .info(error: error, time: step.now))
         }
     }
 
@@ -113,9 +112,9 @@ struct RabbitPublisher: Sendable {
     }
 
     /// The application dies and comes back at once: what it was waiting for is lost to it.
-    mutating func crash(_ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func crash(_ step: inout Step) {
         step.note(.crashed(node: step.node, fault: .applicationCrash))
-        connectionLost(&step, &record)
+        connectionLost(&step)
         unconfirmed = []
     }
 }
@@ -145,13 +144,13 @@ struct RabbitConsumer: Sendable {
     }
 
     mutating func receive(
-        _ payload: RabbitPayload, from: NodeID, _ step: inout Step, _ record: inout WorldRecorder
+        _ payload: RabbitPayload, from: NodeID, _ step: inout Step
     ) {
         switch payload {
         case .deliver(let message, let tag):
             guard case .broker(let node) = from, node == connectedTo else { return }
             deliveredCount += 1
-            record.history.polls.append(
+            step.history.polls.append(
                 History.Delivery(
                     consumer: number, message: message.copy.message, offset: Offset(message.copy.id),
                     time: step.now))
@@ -172,13 +171,13 @@ struct RabbitConsumer: Sendable {
         step.setTimer(.processed, after: config.processingMs)
     }
 
-    mutating func finishProcessing(_ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func finishProcessing(_ step: inout Step) {
         busy = false
         guard !inbox.isEmpty else { return }
         let (tag, message) = inbox.removeFirst()
         if settlement == .ack || config.noAck {
             processedCount += 1
-            record.history.processed.append(
+            step.history.processed.append(
                 History.Delivery(
                     consumer: number, message: message.copy.message, offset: Offset(message.copy.id),
                     time: step.now))

@@ -177,30 +177,33 @@ struct RabbitWorld: QueueBrokerWorld {
 
     // MARK: - Steps: a node acts, the engine applies its effects
 
+    @inline(__always)
     mutating func atNode(_ index: Int, _ act: (inout RabbitNode, inout Step, inout RabbitShared) -> Void) {
-        var step = engine.step(for: .broker(nodes[index].id))
+        let node = NodeID.broker(nodes[index].id)
         let wasLeader = nodes[index].isLeader
-        act(&nodes[index], &step, &shared)
-        apply(step)
+        let handOvers = Self.step(node, engine: &engine, state: &nodes[index], shared: &shared, act)
+        if !handOvers.isEmpty { deliver(handOvers, from: node) }
         // A new leader: consumers waiting for one connect to it.
         if !wasLeader && nodes[index].isLeader { connectIdleConsumers() }
     }
 
+    @inline(__always)
     mutating func atPublisher(
         _ publisher: Int,
-        _ act: (inout RabbitPublisher, inout Step, inout RabbitShared, inout WorldRecorder) -> Void
+        _ act: (inout RabbitPublisher, inout Step, inout RabbitShared) -> Void
     ) {
-        var step = engine.step(for: .producer(publisher))
-        act(&publishers[publisher - 1], &step, &shared, &engine.record.recorder)
-        apply(step)
+        _ = Self.step(
+            .producer(publisher), engine: &engine, state: &publishers[publisher - 1], shared: &shared, act)
     }
 
+    @inline(__always)
     mutating func atConsumer(
-        _ consumer: Int, _ act: (inout RabbitConsumer, inout Step, inout WorldRecorder) -> Void
+        _ consumer: Int, _ act: (inout RabbitConsumer, inout Step) -> Void
     ) {
-        var step = engine.step(for: .consumer(consumer))
-        act(&consumers[consumer - 1], &step, &engine.record.recorder)
-        apply(step)
+        var none: Void = ()
+        _ = Self.step(.consumer(consumer), engine: &engine, state: &consumers[consumer - 1], shared: &none) {
+            consumer, step, _ in act(&consumer, &step)
+        }
     }
 
     // MARK: - The connection layer
@@ -226,7 +229,7 @@ struct RabbitWorld: QueueBrokerWorld {
         for consumer in consumers.indices
         where consumers[consumer].active && consumers[consumer].connectedTo == nil {
             let target = consumeTarget
-            atConsumer(consumer + 1) { consumer, step, _ in consumer.connect(target: target, &step) }
+            atConsumer(consumer + 1) { consumer, step in consumer.connect(target: target, &step) }
         }
     }
 
@@ -241,12 +244,12 @@ struct RabbitWorld: QueueBrokerWorld {
     }
 
     mutating func producerReceive(_ index: Int, _ payload: RabbitPayload, from _: NodeID) {
-        atPublisher(index + 1) { publisher, step, _, record in publisher.receive(payload, &step, &record) }
+        atPublisher(index + 1) { publisher, step, _ in publisher.receive(payload, &step) }
     }
 
     mutating func consumerReceive(_ index: Int, _ payload: RabbitPayload, from: NodeID) {
-        atConsumer(index + 1) { consumer, step, record in
-            consumer.receive(payload, from: from, &step, &record)
+        atConsumer(index + 1) { consumer, step in
+            consumer.receive(payload, from: from, &step)
         }
     }
 
@@ -255,12 +258,12 @@ struct RabbitWorld: QueueBrokerWorld {
         case (.broker(let id), _):
             atNode(id.value - 1) { node, step, shared in node.fire(timer, &step, &shared) }
         case (.producer(let publisher), _):
-            atPublisher(publisher) { publisher, step, _, record in publisher.fire(timer, &step, &record) }
+            atPublisher(publisher) { publisher, step, _ in publisher.fire(timer, &step) }
         case (.consumer(let consumer), .processed):
-            atConsumer(consumer) { consumer, step, record in consumer.finishProcessing(&step, &record) }
+            atConsumer(consumer) { consumer, step in consumer.finishProcessing(&step) }
         case (.consumer(let consumer), .reconnect):
             let target = consumeTarget
-            atConsumer(consumer) { consumer, step, _ in consumer.connect(target: target, &step) }
+            atConsumer(consumer) { consumer, step in consumer.connect(target: target, &step) }
         default: preconditionFailure("timer \(timer) fired at \(node)")
         }
     }
@@ -273,12 +276,12 @@ struct RabbitWorld: QueueBrokerWorld {
         atNode(broker.value - 1) { node, step, _ in node.crash(fault, &step) }
         // Clients connected to the node see their connections close.
         for publisher in publishers.indices where publishers[publisher].connectedTo == broker {
-            atPublisher(publisher + 1) { publisher, step, _, record in
-                publisher.connectionLost(&step, &record)
+            atPublisher(publisher + 1) { publisher, step, _ in
+                publisher.connectionLost(&step)
             }
         }
         for consumer in consumers.indices where consumers[consumer].connectedTo == broker {
-            atConsumer(consumer + 1) { consumer, step, _ in consumer.nodeConnectionLost(&step) }
+            atConsumer(consumer + 1) { consumer, step in consumer.nodeConnectionLost(&step) }
         }
     }
 
@@ -289,13 +292,13 @@ struct RabbitWorld: QueueBrokerWorld {
 
     mutating func produce(_ messages: [MessageID], producer: Int) {
         let target = entryNode()
-        atPublisher(producer) { publisher, step, shared, record in
-            publisher.publish(messages, target: target, &step, &shared, &record)
+        atPublisher(producer) { publisher, step, shared in
+            publisher.publish(messages, target: target, &step, &shared)
         }
     }
 
     mutating func crashProducer(_ producer: Int) {
-        atPublisher(producer) { publisher, step, _, record in publisher.crash(&step, &record) }
+        atPublisher(producer) { publisher, step, _ in publisher.crash(&step) }
         engine.replaceProcess(.producer(producer))
     }
 
@@ -306,19 +309,19 @@ struct RabbitWorld: QueueBrokerWorld {
     mutating func beginConsuming(_ consumer: Int) {
         consumers[consumer - 1].active = true
         let target = consumeTarget
-        atConsumer(consumer) { consumer, step, _ in consumer.connect(target: target, &step) }
+        atConsumer(consumer) { consumer, step in consumer.connect(target: target, &step) }
     }
 
     mutating func crashConsumer(_ consumer: Int) {
         guard engine.crash(.consumer(consumer), .applicationCrash) else { return }
-        atConsumer(consumer) { consumer, step, _ in
+        atConsumer(consumer) { consumer, step in
             consumer.busy = false
             consumer.closeConnection(&step)
         }
     }
 
     mutating func stopConsumer(_ consumer: Int) {
-        atConsumer(consumer) { consumer, step, _ in
+        atConsumer(consumer) { consumer, step in
             consumer.active = false
             consumer.closeConnection(&step)
         }

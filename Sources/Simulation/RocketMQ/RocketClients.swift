@@ -36,26 +36,24 @@ struct RocketProducer: Sendable {
     var unacknowledged: [MessageID] = []
 
     mutating func produce(
-        _ messages: [MessageID], _ step: inout Step, _ shared: inout RocketShared,
-        _ record: inout WorldRecorder
+        _ messages: [MessageID], _ step: inout Step, _ shared: inout RocketShared
     ) {
         guard step.isUp(step.node) else { return }
         for message in messages {
-            let send = record.history.invoke(
+            let send = step.history.invoke(
                 History.Send(
                     message: message, producer: number, session: 0, invoked: step.now, outcome: .pending))
             let group = nextGroup % masters.count
             nextGroup += 1
             attempt(
-                send: send, message: message, attempt: 1, startedAt: step.now, group: group, &step, &shared,
-                &record)
+                send: send, message: message, attempt: 1, startedAt: step.now, group: group, &step, &shared)
         }
     }
 
     /// One attempt of `sendDefaultImpl`: to the master of `group`, within what is left of the budget.
     mutating func attempt(
         send: Int, message: MessageID, attempt: Int, startedAt: Millis, group: Int, _ step: inout Step,
-        _ shared: inout RocketShared, _ record: inout WorldRecorder
+        _ shared: inout RocketShared
     ) {
         let master = BrokerID(masters[group] + 1)
         let total = 1 + config.retryTimesWhenSendFailed
@@ -69,10 +67,10 @@ struct RocketProducer: Sendable {
             if retrying {
                 self.attempt(
                     send: send, message: message, attempt: attempt + 1, startedAt: startedAt,
-                    group: (group + 1) % masters.count, &step, &shared, &record)
+                    group: (group + 1) % masters.count, &step, &shared)
             } else {
                 unacknowledged.append(message)
-                record.history.complete(
+                step.history.complete(
                     send, .fail(error: "send failed after \(total) attempts", time: step.now))
             }
             return
@@ -92,8 +90,7 @@ struct RocketProducer: Sendable {
     }
 
     mutating func receive(
-        _ payload: RocketPayload, from: NodeID, _ step: inout Step, _ shared: inout RocketShared,
-        _ record: inout WorldRecorder
+        _ payload: RocketPayload, from: NodeID, _ step: inout Step, _ shared: inout RocketShared
     ) {
         switch payload {
         case .sendResult(let request, let status):
@@ -106,8 +103,7 @@ struct RocketProducer: Sendable {
                 )
                 attempt(
                     send: pending.send, message: pending.message, attempt: pending.attempt + 1,
-                    startedAt: pending.startedAt, group: (pending.group + 1) % masters.count, &step, &shared,
-                    &record)
+                    startedAt: pending.startedAt, group: (pending.group + 1) % masters.count, &step, &shared)
                 return
             }
             let broker = BrokerID(masters[pending.group] + 1)
@@ -118,7 +114,7 @@ struct RocketProducer: Sendable {
                     step.fact(
                         "p\(number): half message \(name) got \(status.rawValue): ROLLBACK_MESSAGE without running the local transaction",
                         message: pending.message)
-                    record.history.complete(pending.send, .fail(error: status.rawValue, time: step.now))
+                    step.history.complete(pending.send, .fail(error: status.rawValue, time: step.now))
                     step.send(.endTransaction(copy: pending.copy, commit: false), to: .broker(broker))
                     return
                 }
@@ -135,7 +131,7 @@ struct RocketProducer: Sendable {
                     ? "p\(number): send(\(name)) returns SEND_OK from \(broker)"
                     : "p\(number): send(\(name)) returns \(status.rawValue) from \(broker): a result, not an exception",
                 message: pending.message)
-            record.history.complete(pending.send, .ok(offset: nil, broker: broker, time: step.now))
+            step.history.complete(pending.send, .ok(offset: nil, broker: broker, time: step.now))
         case .checkTransaction(let copy, let message):
             let answer = shared.database[copy] ?? .unknown
             step.fact(
@@ -152,12 +148,12 @@ struct RocketProducer: Sendable {
     }
 
     mutating func fire(
-        _ timer: RocketTimer, _ step: inout Step, _ shared: inout RocketShared, _ record: inout WorldRecorder
+        _ timer: RocketTimer, _ step: inout Step, _ shared: inout RocketShared
     ) {
         switch timer {
-        case .sendTimeout(let request): sendTimedOut(request, &step, &record)
+        case .sendTimeout(let request): sendTimedOut(request, &step)
         case .localTransactionDone(let send, let copy, let group):
-            localTransactionDone(send: send, copy: copy, group: group, &step, &shared, &record)
+            localTransactionDone(send: send, copy: copy, group: group, &step, &shared)
         default: preconditionFailure("timer \(timer) fired at p\(number)")
         }
     }
@@ -165,19 +161,18 @@ struct RocketProducer: Sendable {
     /// The local transaction ends: its outcome goes to the database, and END_TRANSACTION oneway
     /// to the master the half message went to.
     mutating func localTransactionDone(
-        send: Int, copy: Int, group: Int, _ step: inout Step, _ shared: inout RocketShared,
-        _ record: inout WorldRecorder
+        send: Int, copy: Int, group: Int, _ step: inout Step, _ shared: inout RocketShared
     ) {
         let outcome = config.localTransaction
         shared.database[copy] = outcome
-        let message = record.history.sends[send].message
+        let message = step.history.sends[send].message
         switch outcome {
         case .commit, .commitAnsweredUnknown:
-            record.history.complete(send, .ok(offset: nil, broker: nil, time: step.now))
+            step.history.complete(send, .ok(offset: nil, broker: nil, time: step.now))
         case .rollback:
-            record.history.complete(send, .fail(error: "local transaction rolled back", time: step.now))
+            step.history.complete(send, .fail(error: "local transaction rolled back", time: step.now))
         case .unknown:
-            record.history.complete(send, .info(error: "local transaction state UNKNOW", time: step.now))
+            step.history.complete(send, .info(error: "local transaction state UNKNOW", time: step.now))
         }
         step.fact(
             "p\(number): local transaction for \(step.name(of: message)) \(Self.describe(outcome)); END_TRANSACTION goes oneway",
@@ -197,20 +192,20 @@ struct RocketProducer: Sendable {
         }
     }
 
-    mutating func sendTimedOut(_ request: Int, _ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func sendTimedOut(_ request: Int, _ step: inout Step) {
         guard let pending = requests.removeValue(forKey: request) else { return }
         // The whole sendMsgTimeout budget is spent: sendDefaultImpl does not retry (RKT-04).
         let error =
             "RemotingTooMuchRequestException: sendDefaultImpl call timeout (\(config.sendMsgTimeout) ms)"
         step.note(.failed(producer: number, messages: [pending.message], error: error, retrying: false))
         unacknowledged.append(pending.message)
-        record.history.complete(pending.send, .info(error: error, time: step.now))
+        step.history.complete(pending.send, .info(error: error, time: step.now))
     }
 
     /// The application died (the engine has stopped its process): what it waited for is lost.
-    mutating func crash(at now: Millis, _ record: inout WorldRecorder) {
+    mutating func crash(_ step: inout Step) {
         for pending in requests.values {
-            record.history.complete(pending.send, .info(error: "producer crashed", time: now))
+            step.history.complete(pending.send, .info(error: "producer crashed", time: step.now))
         }
         requests = [:]
         unacknowledged = []
@@ -282,7 +277,7 @@ struct RocketConsumer: Sendable {
         step.setTimer(.persistOffsets, after: config.persistOffsetMs)
     }
 
-    mutating func receive(_ payload: RocketPayload, _ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func receive(_ payload: RocketPayload, _ step: inout Step) {
         guard case .pullResult(let queue, let start, let entries) = payload else {
             preconditionFailure("a consumer got \(payload.kind)")
         }
@@ -290,7 +285,7 @@ struct RocketConsumer: Sendable {
         for (offset, entry) in entries.enumerated() {
             inbox.append((queue, start + offset, entry))
             deliveredCount += 1
-            record.history.polls.append(
+            step.history.polls.append(
                 History.Delivery(
                     consumer: number, message: entry.message, offset: Offset(entry.copy), time: step.now))
         }
@@ -299,10 +294,10 @@ struct RocketConsumer: Sendable {
         startProcessing(&step)
     }
 
-    mutating func fire(_ timer: RocketTimer, _ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func fire(_ timer: RocketTimer, _ step: inout Step) {
         switch timer {
         case .persistOffsets: commitOffsets(&step)
-        case .processed: finishProcessing(&step, &record)
+        case .processed: finishProcessing(&step)
         case .repull(let queue):
             // No answer within the long-polling timeout: the pull was lost; pull again.
             if step.now - (pullSentAt[queue] ?? 0) >= Self.pullTimeoutMs { pull(queue, &step) }
@@ -317,7 +312,7 @@ struct RocketConsumer: Sendable {
         step.setTimer(.processed, after: config.processingMs)
     }
 
-    mutating func finishProcessing(_ step: inout Step, _ record: inout WorldRecorder) {
+    mutating func finishProcessing(_ step: inout Step) {
         busy = false
         guard !inbox.isEmpty else { return }
         let (queue, position, entry) = inbox[0]
@@ -325,7 +320,7 @@ struct RocketConsumer: Sendable {
         switch status {
         case .success:
             processedCount += 1
-            record.history.processed.append(
+            step.history.processed.append(
                 History.Delivery(
                     consumer: number, message: entry.message, offset: Offset(entry.copy), time: step.now))
             step.note(.processed(consumer: number, message: entry.message, offset: Offset(entry.copy)))

@@ -157,27 +157,33 @@ struct RocketWorld: QueueBrokerWorld {
 
     // MARK: - Steps: a node acts, the engine applies its effects
 
+    @inline(__always)
     mutating func atBroker(_ index: Int, _ act: (inout RocketBroker, inout Step, Int) -> Void) {
-        var step = engine.step(for: .broker(nodes[index].id))
-        act(&nodes[index], &step, producers.count)
-        apply(step)
+        let producers = producers.count
+        var none: Void = ()
+        _ = Self.step(.broker(nodes[index].id), engine: &engine, state: &nodes[index], shared: &none) {
+            broker, step, _ in
+            act(&broker, &step, producers)
+        }
     }
 
+    @inline(__always)
     mutating func atProducer(
         _ producer: Int,
-        _ act: (inout RocketProducer, inout Step, inout RocketShared, inout WorldRecorder) -> Void
+        _ act: (inout RocketProducer, inout Step, inout RocketShared) -> Void
     ) {
-        var step = engine.step(for: .producer(producer))
-        act(&producers[producer - 1], &step, &shared, &engine.record.recorder)
-        apply(step)
+        _ = Self.step(
+            .producer(producer), engine: &engine, state: &producers[producer - 1], shared: &shared, act)
     }
 
+    @inline(__always)
     mutating func atConsumer(
-        _ consumer: Int, _ act: (inout RocketConsumer, inout Step, inout WorldRecorder) -> Void
+        _ consumer: Int, _ act: (inout RocketConsumer, inout Step) -> Void
     ) {
-        var step = engine.step(for: .consumer(consumer))
-        act(&consumers[consumer - 1], &step, &engine.record.recorder)
-        apply(step)
+        var none: Void = ()
+        _ = Self.step(.consumer(consumer), engine: &engine, state: &consumers[consumer - 1], shared: &none) {
+            consumer, step, _ in act(&consumer, &step)
+        }
     }
 
     // MARK: - The event loop
@@ -187,13 +193,13 @@ struct RocketWorld: QueueBrokerWorld {
     }
 
     mutating func producerReceive(_ index: Int, _ payload: RocketPayload, from: NodeID) {
-        atProducer(index + 1) { producer, step, shared, record in
-            producer.receive(payload, from: from, &step, &shared, &record)
+        atProducer(index + 1) { producer, step, shared in
+            producer.receive(payload, from: from, &step, &shared)
         }
     }
 
     mutating func consumerReceive(_ index: Int, _ payload: RocketPayload, from _: NodeID) {
-        atConsumer(index + 1) { consumer, step, record in consumer.receive(payload, &step, &record) }
+        atConsumer(index + 1) { consumer, step in consumer.receive(payload, &step) }
     }
 
     mutating func fire(_ timer: RocketTimer, at node: NodeID) {
@@ -203,11 +209,11 @@ struct RocketWorld: QueueBrokerWorld {
                 broker.fire(timer, producers: producers, &step)
             }
         case .producer(let producer):
-            atProducer(producer) { producer, step, shared, record in
-                producer.fire(timer, &step, &shared, &record)
+            atProducer(producer) { producer, step, shared in
+                producer.fire(timer, &step, &shared)
             }
         case .consumer(let consumer):
-            atConsumer(consumer) { consumer, step, record in consumer.fire(timer, &step, &record) }
+            atConsumer(consumer) { consumer, step in consumer.fire(timer, &step) }
         case .controller: preconditionFailure("timer \(timer) fired at the controller")
         }
     }
@@ -250,22 +256,21 @@ struct RocketWorld: QueueBrokerWorld {
         where consumers[consumer].active && engine.isUp(.consumer(consumer + 1)) {
             let queues = assignedQueues(consumer).filter { $0.master == index }
             let offsets = brokerOffsets(queues)
-            atConsumer(consumer + 1) { consumer, step, _ in
+            atConsumer(consumer + 1) { consumer, step in
                 consumer.pullAgain(queues, brokerOffsets: offsets, &step)
             }
         }
     }
 
     mutating func produce(_ messages: [MessageID], producer: Int) {
-        atProducer(producer) { producer, step, shared, record in
-            producer.produce(messages, &step, &shared, &record)
+        atProducer(producer) { producer, step, shared in
+            producer.produce(messages, &step, &shared)
         }
     }
 
     mutating func crashProducer(_ producer: Int) {
         guard engine.crash(.producer(producer), .applicationCrash) else { return }
-        let now = now
-        producers[producer - 1].crash(at: now, &engine.record.recorder)
+        atProducer(producer) { producer, step, _ in producer.crash(&step) }
     }
 
     mutating func takeUnacknowledged(_ producer: Int) -> [MessageID] {
@@ -277,7 +282,7 @@ struct RocketWorld: QueueBrokerWorld {
         consumers[consumer - 1].active = true
         let queues = assignedQueues(consumer - 1)
         let offsets = brokerOffsets(queues)
-        atConsumer(consumer) { consumer, step, _ in
+        atConsumer(consumer) { consumer, step in
             consumer.startPulling(queues, brokerOffsets: offsets, &step)
         }
     }
@@ -289,7 +294,7 @@ struct RocketWorld: QueueBrokerWorld {
     }
 
     mutating func stopConsumer(_ consumer: Int) {
-        atConsumer(consumer) { consumer, step, _ in
+        atConsumer(consumer) { consumer, step in
             consumer.active = false
             step.cancelTimers()
             consumer.busy = false
