@@ -41,6 +41,26 @@ struct RabbitMQScenarioTests {
         #expect(returned < confirmed)
     }
 
+    @Test("A paused publisher gets its confirm when the pause ends: a client pauses as a broker does")
+    func pausedPublisher() throws {
+        let run = try runInline(
+            """
+            name: paused publisher
+            rabbitmq: "4.2"
+            nodes: 1
+            config: {confirm.select: true}
+            steps:
+              - publish m
+              - pause p1 for 2s
+              - wait 10s
+            expect:
+              acknowledged: [m]
+            """)
+        #expect(run.passed, "\(describe(run))")
+        let confirmed = try #require(run.world.trace.first { $0.note.kind == "confirmed" })
+        #expect(confirmed.time >= 2_000)
+    }
+
     @Test("Without confirms a message published to a node that is down fails at once")
     func publishToDownNode() throws {
         let run = try runInline(
