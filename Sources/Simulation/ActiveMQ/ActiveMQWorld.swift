@@ -89,7 +89,6 @@ struct AMQNumbers: Sendable {
 }
 
 struct ActiveMQWorld: QueueBrokerWorld {
-    typealias Timer = AMQTimer
     typealias Step = NodeStep<AMQPayload, AMQTimer>
 
     let config: ActiveMQConfig
@@ -216,8 +215,8 @@ struct ActiveMQWorld: QueueBrokerWorld {
     }
 
     mutating func crashProducer(_ producer: Int) {
-        atProducer(producer) { producer, step, _ in producer.crash(&step) }
-        engine.replaceProcess(.producer(producer))
+        engine.restartApplication(.producer(producer))
+        atProducer(producer) { producer, step, _ in producer.restarted(&step) }
     }
 
     mutating func takeUnacknowledged(_ producer: Int) -> [MessageID] {

@@ -81,6 +81,18 @@ extension StepHosted {
         }
     }
 
+    /// A step of a node that shares nothing with the others (a client).
+    @inline(__always)
+    static func step<Node>(
+        _ node: NodeID, engine: inout WorldEngine<Payload, Timer>, state: inout Node,
+        _ act: (inout Node, inout NodeStep<Payload, Timer>) -> Void
+    ) {
+        withUnsafeMutablePointer(to: &engine) { pointer in
+            var step = NodeStep(node: node, pointer: pointer)
+            act(&state, &step)
+        }
+    }
+
     /// A hand-over reaches its receiver once the step that made it has ended.
     mutating func deliver(_ handOvers: [(payload: Payload, receiver: NodeID)], from node: NodeID) {
         for (payload, receiver) in handOvers {

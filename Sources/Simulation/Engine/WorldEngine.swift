@@ -206,6 +206,13 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
         return true
     }
     mutating func replaceProcess(_ node: NodeID) { processes.replace(node) }
+
+    /// An application crashes and its supervisor starts it again at once: noted, and its timers
+    /// die with the old process.
+    mutating func restartApplication(_ node: NodeID) {
+        note(.crashed(node: node, fault: .applicationCrash), at: node)
+        processes.replace(node)
+    }
     /// Every timer the node has set never fires: a client that closed its session forgets them.
     mutating func cancelTimers(of node: NodeID) { processes.replace(node) }
     mutating func notStarted(_ node: NodeID) { processes.notStarted(node) }

@@ -116,16 +116,16 @@ enum RabbitPayload: WirePayload {
 }
 
 struct RabbitWorld: QueueBrokerWorld {
-    typealias Timer = RabbitTimer
     typealias Step = NodeStep<RabbitPayload, RabbitTimer>
 
     let config: RabbitConfig
     let seed: UInt64
     var engine: WorldEngine<RabbitPayload, RabbitTimer>
+    /// Copies, positions and election timeouts, drawn alike by every node.
+    var shared: RabbitShared
     var nodes: [RabbitNode]
     var publishers: [RabbitPublisher] = []
     var consumers: [RabbitConsumer] = []
-    var shared: RabbitShared
 
     init(config: RabbitConfig, seed: UInt64, recordsTrace: Bool = true) {
         self.config = config
@@ -200,10 +200,7 @@ struct RabbitWorld: QueueBrokerWorld {
     mutating func atConsumer(
         _ consumer: Int, _ act: (inout RabbitConsumer, inout Step) -> Void
     ) {
-        var none: Void = ()
-        _ = Self.step(.consumer(consumer), engine: &engine, state: &consumers[consumer - 1], shared: &none) {
-            consumer, step, _ in act(&consumer, &step)
-        }
+        Self.step(.consumer(consumer), engine: &engine, state: &consumers[consumer - 1], act)
     }
 
     // MARK: - The connection layer
@@ -298,8 +295,8 @@ struct RabbitWorld: QueueBrokerWorld {
     }
 
     mutating func crashProducer(_ producer: Int) {
-        atPublisher(producer) { publisher, step, _ in publisher.crash(&step) }
-        engine.replaceProcess(.producer(producer))
+        engine.restartApplication(.producer(producer))
+        atPublisher(producer) { publisher, step, _ in publisher.restarted(&step) }
     }
 
     mutating func takeUnacknowledged(_ producer: Int) -> [MessageID] {

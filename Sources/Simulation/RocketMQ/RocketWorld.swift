@@ -113,7 +113,6 @@ struct RocketQueue: Hashable, Sendable {
 }
 
 struct RocketWorld: QueueBrokerWorld {
-    typealias Timer = RocketTimer
     typealias Step = NodeStep<RocketPayload, RocketTimer>
 
     let config: RocketConfig
@@ -168,22 +167,19 @@ struct RocketWorld: QueueBrokerWorld {
     }
 
     @inline(__always)
+    mutating func atConsumer(
+        _ consumer: Int, _ act: (inout RocketConsumer, inout Step) -> Void
+    ) {
+        Self.step(.consumer(consumer), engine: &engine, state: &consumers[consumer - 1], act)
+    }
+
+    @inline(__always)
     mutating func atProducer(
         _ producer: Int,
         _ act: (inout RocketProducer, inout Step, inout RocketShared) -> Void
     ) {
         _ = Self.step(
             .producer(producer), engine: &engine, state: &producers[producer - 1], shared: &shared, act)
-    }
-
-    @inline(__always)
-    mutating func atConsumer(
-        _ consumer: Int, _ act: (inout RocketConsumer, inout Step) -> Void
-    ) {
-        var none: Void = ()
-        _ = Self.step(.consumer(consumer), engine: &engine, state: &consumers[consumer - 1], shared: &none) {
-            consumer, step, _ in act(&consumer, &step)
-        }
     }
 
     // MARK: - The event loop

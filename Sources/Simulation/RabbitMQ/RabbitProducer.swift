@@ -1,6 +1,5 @@
-// RabbitMQ's clients as state machines: publishers (confirms, mandatory returns, timeouts) and
-// consumers (prefetch, settlements, redelivery). Each acts only through its step's effects, and
-// records what the application saw in the history.
+// RabbitMQ's publisher as a state machine: confirms, mandatory returns and confirm timeouts. It
+// acts only through its step's effects, and records what the application saw in the history.
 
 struct RabbitPublisher: Sendable {
     typealias Step = NodeStep<RabbitPayload, RabbitTimer>
@@ -111,103 +110,10 @@ struct RabbitPublisher: Sendable {
         return messages
     }
 
-    /// The application dies and comes back at once: what it was waiting for is lost to it.
-    mutating func crash(_ step: inout Step) {
-        step.note(.crashed(node: step.node, fault: .applicationCrash))
+    /// The application died and came back (the engine restarted it): what it was waiting for
+    /// is in doubt, and it remembers nothing to resend.
+    mutating func restarted(_ step: inout Step) {
         connectionLost(&step)
         unconfirmed = []
-    }
-}
-
-struct RabbitConsumer: Sendable {
-    typealias Step = NodeStep<RabbitPayload, RabbitTimer>
-
-    let number: Int
-    let config: RabbitConfig
-    let settlement: Settlement
-    var active = false
-    var connectedTo: BrokerID?
-    var inbox: [(tag: Int, message: QueuedMessage)] = []
-    var busy = false
-    var processedCount = 0
-    var deliveredCount = 0
-
-    /// `target`: the queue's node for a classic queue, the leader for a quorum queue, if up.
-    mutating func connect(target: BrokerID?, _ step: inout Step) {
-        guard active, step.isUp(step.node), connectedTo == nil else { return }
-        guard let target else {
-            step.setTimer(.reconnect, after: config.reconnectMs)
-            return
-        }
-        connectedTo = target
-        step.send(.consume(consumer: number), to: .broker(target))
-    }
-
-    mutating func receive(
-        _ payload: RabbitPayload, from: NodeID, _ step: inout Step
-    ) {
-        switch payload {
-        case .deliver(let message, let tag):
-            guard case .broker(let node) = from, node == connectedTo else { return }
-            deliveredCount += 1
-            step.history.polls.append(
-                History.Delivery(
-                    consumer: number, message: message.copy.message, offset: Offset(message.copy.id),
-                    time: step.now))
-            inbox.append((tag, message))
-            startProcessing(&step)
-        case .cancel:
-            connectedTo = nil
-            inbox = []
-            step.setTimer(.reconnect, after: config.reconnectMs)
-        default:
-            preconditionFailure("a consumer got \(payload.kind)")
-        }
-    }
-
-    mutating func startProcessing(_ step: inout Step) {
-        guard !busy, !inbox.isEmpty else { return }
-        busy = true
-        step.setTimer(.processed, after: config.processingMs)
-    }
-
-    mutating func finishProcessing(_ step: inout Step) {
-        busy = false
-        guard !inbox.isEmpty else { return }
-        let (tag, message) = inbox.removeFirst()
-        if settlement == .ack || config.noAck {
-            processedCount += 1
-            step.history.processed.append(
-                History.Delivery(
-                    consumer: number, message: message.copy.message, offset: Offset(message.copy.id),
-                    time: step.now))
-            step.note(
-                .processed(consumer: number, message: message.copy.message, offset: Offset(message.copy.id)))
-        }
-        if !config.noAck, let connectedTo {
-            if settlement != .ack {
-                step.note(
-                    .queue(.settled(consumer: number, message: message.copy.message, settlement: settlement)))
-            }
-            step.send(.settle(tag: tag, settlement), to: .broker(connectedTo))
-        }
-        startProcessing(&step)
-    }
-
-    /// The connection closes (a stop, or the operating system closing a dead process's sockets):
-    /// the broker sees the close after whatever the consumer sent before it, and takes back the
-    /// unacked deliveries (RMQ-09).
-    mutating func closeConnection(_ step: inout Step) {
-        inbox = []
-        guard let node = connectedTo else { return }
-        connectedTo = nil
-        step.send(.closed(consumer: number), to: .broker(node))
-    }
-
-    /// The node it was connected to died: an active consumer connects again later.
-    mutating func nodeConnectionLost(_ step: inout Step) {
-        connectedTo = nil
-        inbox = []
-        if active && step.isUp(step.node) { step.setTimer(.reconnect, after: config.reconnectMs) }
     }
 }
