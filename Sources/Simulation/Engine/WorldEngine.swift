@@ -102,6 +102,7 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
 
     // MARK: - The network
 
+    @inline(__always)
     mutating func transmit(_ payload: Payload, from: NodeID, to: NodeID) {
         record.networkMessages += 1
         switch network.route(payload.kind, from: from, to: to, now: now, random: &networkRandom) {
@@ -144,6 +145,7 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
 
     /// Whether a timer fires now: never for a node that is down or has restarted since it was
     /// set; a paused node's timer waits for the pause to end.
+    @inline(__always)
     mutating func admits(_ timer: Timer, at node: NodeID, setIn incarnation: Int) -> Bool {
         let process = processes[node]
         guard incarnation == process.incarnation, process.isUp else { return false }
@@ -185,6 +187,7 @@ struct WorldEngine<Payload: WirePayload, Timer: Sendable>: Sendable {
 
     // MARK: - Processes
 
+    @inline(__always)
     func isUp(_ node: NodeID) -> Bool { processes[node].isUp }
 
     /// See `Processes`: each returns false when the process was already in that state.
