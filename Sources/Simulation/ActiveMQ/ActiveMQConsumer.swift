@@ -2,7 +2,7 @@
 // client-side redelivery policy. It acts only through its step's effects, and records what the
 // application saw in the history.
 
-struct AMQConsumer: Sendable {
+struct AMQConsumer: CountingConsumer, Sendable {
     typealias Step = NodeStep<AMQPayload, AMQTimer>
 
     let number: Int

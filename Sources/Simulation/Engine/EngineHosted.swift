@@ -99,16 +99,30 @@ extension EngineHosted {
 /// and count what they were delivered and processed; they answer the client-side `wait until`
 /// conditions alike.
 protocol QueueBrokerWorld: StepHosted {
-    /// Consumer `consumer` (from 1): messages delivered to it and processed by it; nil if it
-    /// does not exist.
-    func counts(ofConsumer consumer: Int) -> (delivered: Int, processed: Int)?
+    associatedtype Consumer: CountingConsumer
+    /// The consumers c1, c2, ... in order.
+    var consumers: [Consumer] { get }
     /// The consumer (from 1) is told to consume: it connects, subscribes or starts pulling.
     mutating func beginConsuming(_ consumer: Int)
     /// What the producer (from 1) sent and never saw acknowledged, forgotten as it is returned.
     mutating func takeUnacknowledged(_ producer: Int) -> [MessageID]
 }
 
+/// A queue broker's consumer, as `wait until` counts it.
+protocol CountingConsumer {
+    /// Messages delivered to the application, and processed by it.
+    var deliveredCount: Int { get }
+    var processedCount: Int { get }
+}
+
 extension QueueBrokerWorld {
+    /// Consumer `consumer` (from 1): messages delivered to it and processed by it; nil if it
+    /// does not exist.
+    func counts(ofConsumer consumer: Int) -> (delivered: Int, processed: Int)? {
+        guard consumer <= consumers.count else { return nil }
+        return (consumers[consumer - 1].deliveredCount, consumers[consumer - 1].processedCount)
+    }
+
     /// A consumer that crashed comes back as a new process; one that was stopped starts again.
     mutating func startConsumer(_ consumer: Int) {
         engine.restart(.consumer(consumer))

@@ -3,11 +3,6 @@
 extension RabbitWorld {
     // MARK: - Conditions, checks and final state
 
-    func counts(ofConsumer consumer: Int) -> (delivered: Int, processed: Int)? {
-        guard consumer <= consumers.count else { return nil }
-        return (consumers[consumer - 1].deliveredCount, consumers[consumer - 1].processedCount)
-    }
-
     func holds(_ condition: Condition) -> Bool {
         switch condition {
         case .acknowledged, .allCompleted, .processed, .polled: return holdsOnClients(condition)

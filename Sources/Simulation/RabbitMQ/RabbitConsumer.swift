@@ -2,7 +2,7 @@
 // what a closed connection or a cancelled registration does. It acts only through its step's
 // effects, and records what the application saw in the history.
 
-struct RabbitConsumer: Sendable {
+struct RabbitConsumer: CountingConsumer, Sendable {
     typealias Step = NodeStep<RabbitPayload, RabbitTimer>
 
     let number: Int

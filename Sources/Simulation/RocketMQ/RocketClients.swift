@@ -212,7 +212,7 @@ struct RocketProducer: Sendable {
     }
 }
 
-struct RocketConsumer: Sendable {
+struct RocketConsumer: CountingConsumer, Sendable {
     typealias Step = NodeStep<RocketPayload, RocketTimer>
 
     /// How long a pull may go unanswered: brokerSuspendMaxTimeMillis (15 s) plus
