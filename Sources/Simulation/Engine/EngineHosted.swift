@@ -154,9 +154,12 @@ extension QueueBrokerWorld {
 /// actions and paced sends a scenario schedules.
 extension EngineHosted {
     var record: RunRecord {
-        get { engine.record }
+        _read { yield engine.record }
         _modify { yield &engine.record }
     }
+
+    /// Read straight from the engine: `record`'s copy would retain the whole trace on every read.
+    var now: Millis { engine.now }
 
     mutating func step(until limit: Millis) -> Bool { stepEngine(until: limit) }
 

@@ -68,6 +68,7 @@ extension NodeID {
     static let denseCount = 28
 
     /// A small number per node, for tables indexed by node.
+    @inline(__always)
     var dense: Int {
         switch self {
         case .controller: 0
@@ -87,6 +88,7 @@ struct PackedNode: Equatable, Sendable {
         dense = UInt8(node.dense)
     }
 
+    @inline(__always)
     var node: NodeID {
         let number = Int(dense)
         switch number {
