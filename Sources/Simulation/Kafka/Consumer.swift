@@ -309,8 +309,8 @@ extension KafkaWorld {
             setTimer(.consumerWake, for: .consumer(consumer), after: max(1, config.retryBackoffMs))
             return
         }
-        let request = nextRequest
-        nextRequest += 1
+        let request = shared.nextRequest
+        shared.nextRequest += 1
         consumers[index].phase = .fetching(request: request)
         setTimer(
             .consumerFetchTimeout(request: request), for: .consumer(consumer), after: config.requestTimeoutMs)

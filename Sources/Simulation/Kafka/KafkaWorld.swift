@@ -15,7 +15,7 @@
 // and stops the run with the seed in the message.
 
 /// The simulated Kafka world: brokers, controller, clients, network, history and trace.
-struct KafkaWorld: EngineHosted {
+struct KafkaWorld: StepHosted {
     let config: KafkaConfig
     let seed: UInt64
     var engine: WorldEngine<Payload, Timer>
@@ -29,8 +29,7 @@ struct KafkaWorld: EngineHosted {
     /// the write path, so the simulator counts none.
     var fsyncs: Int { 0 }
 
-    var nextRequest = 1
-    var nextProducerID = 7
+    var shared = KafkaShared()
 
     enum Timer: Sendable {
         case brokerHeartbeat
@@ -102,7 +101,7 @@ struct KafkaWorld: EngineHosted {
 
     // MARK: - The event loop
 
-    mutating func sendPaced(_ message: MessageID, producer: Int) { produceOne(message, producer: producer) }
+    mutating func sendPaced(_ message: MessageID, producer: Int) { produce([message], producer: producer) }
 
     mutating func send(_ payload: Payload, from: NodeID, to: NodeID) {
         engine.transmit(payload, from: from, to: to)

@@ -33,8 +33,15 @@ struct InFlightRequest: Sendable {
     var sentAt: Millis
 }
 
+/// A Kafka producer as a state machine: it reads its step and writes effects, and records what the
+/// application saw in the history. `metadata` in its entry points is the leader the controller's
+/// metadata names now, which the producer asks for only when it has none (after an error).
 struct ProducerState: Sendable {
+    typealias Step = NodeStep<Payload, KafkaWorld.Timer>
+
+    /// The producer's number: p1, p2, ...
     let index: Int
+    let config: KafkaConfig
     var session = 0
     var producerID: ProducerID?
     var producerEpoch = 0
@@ -50,92 +57,307 @@ struct ProducerState: Sendable {
     var nextBatch = 1
 }
 
-extension KafkaWorld {
-    /// Adds a producer (p1, p2, ...) and returns its index.
-    mutating func addProducer() -> Int {
-        let index = producers.count + 1
-        producers.append(ProducerState(index: index))
-        startProducerSession(index - 1)
-        return index
+extension ProducerState {
+    /// A new session: InitProducerId gives it a new producer id (K-PRD-06, K-PRD-10a).
+    mutating func startSession(metadata: BrokerID?, _ step: inout Step, _ shared: inout KafkaShared) {
+        session += 1
+        leader = metadata
+        if config.enableIdempotence {
+            producerID = ProducerID(shared.nextProducerID)
+            shared.nextProducerID += 1
+            producerEpoch = 0
+            nextSequence = 0
+            lastAcknowledgedSequence = -1
+        }
+        step.note(.newSession(producer: index, id: producerID))
     }
 
-    private mutating func startProducerSession(_ index: Int) {
-        producers[index].session += 1
-        producers[index].leader = controller.partition.leader
-        if config.enableIdempotence {
-            // InitProducerId: a new session gets a new producer id (K-PRD-06, K-PRD-10a).
-            producers[index].producerID = ProducerID(nextProducerID)
-            nextProducerID += 1
-            producers[index].producerEpoch = 0
-            producers[index].nextSequence = 0
-            producers[index].lastAcknowledgedSequence = -1
+    /// The application sends `messages` now; they are batched together up to batch.size.
+    mutating func produce(
+        _ messages: [MessageID], metadata: BrokerID?, _ step: inout Step, _ shared: inout KafkaShared
+    ) {
+        for message in messages { accumulate(message, &step) }
+        drain(metadata: metadata, &step, &shared)
+    }
+
+    /// One message into the record accumulator, without sending yet.
+    private mutating func accumulate(_ message: MessageID, _ step: inout Step) {
+        let perBatch = max(1, config.batchSize / config.recordBytes)
+        let historyIndex = step.history.invoke(
+            History.Send(
+                message: message, producer: index, session: session, invoked: step.now, outcome: .pending))
+        // The record accumulator: a record joins the newest batch that has not been sent yet
+        // while it has room (batch.size), which is how batches grow while requests are in flight.
+        if let last = queue.indices.last, queue[last].attempts == 0, queue[last].messages.count < perBatch {
+            queue[last].messages.append(message)
+            queue[last].historyIndexes.append(historyIndex)
+        } else {
+            let batch = ProducerBatch(
+                id: nextBatch, messages: [message],
+                baseSequence: config.enableIdempotence ? nextSequence : -1,
+                createdAt: step.now, historyIndexes: [historyIndex])
+            nextBatch += 1
+            queue.append(batch)
+            armDeliveryWatchdog(&step)
         }
-        note(.newSession(producer: index + 1, id: producers[index].producerID), at: .producer(index + 1))
+        if config.enableIdempotence { nextSequence += 1 }
+    }
+
+    /// The application crashed (the engine restarts it): what was buffered or in flight is gone,
+    /// and nothing in it was acknowledged to the application.
+    mutating func crashed(_ step: inout Step) {
+        step.note(.crashed(node: step.node, fault: .applicationCrash))
+        for batch in queue {
+            let error = "application crashed before the batch was sent again"
+            complete(
+                batch,
+                batch.possiblyWritten
+                    ? .info(error: error, time: step.now) : .fail(error: error, time: step.now),
+                &step)
+        }
+        for entry in inFlight {
+            complete(
+                entry.batch, .info(error: "application crashed awaiting the response", time: step.now), &step)
+        }
+        queue = []
+        inFlight = []
+        requestWatchdogArmed = false
+        deliveryWatchdogArmed = false
+    }
+
+    /// Whether the producer has nothing buffered or in flight.
+    var isIdle: Bool { queue.isEmpty && inFlight.isEmpty }
+
+    private mutating func drain(metadata: BrokerID?, _ step: inout Step, _ shared: inout KafkaShared) {
+        while inFlight.count < config.maxInFlightRequestsPerConnection, !queue.isEmpty {
+            guard let target = leader ?? metadata else {
+                // No leader: wait and look again (retry.backoff.ms).
+                step.setTimer(.producerRetry(batch: 0), after: max(1, config.retryBackoffMs))
+                return
+            }
+            leader = target
+            if config.enableIdempotence, queue[0].attempts > 0,
+                inFlight.contains(where: { $0.batch.baseSequence < queue[0].baseSequence })
+            {
+                // A retried batch waits until every earlier sequence has an answer, so the broker
+                // sees sequences in order (Sender's in-order retry for idempotent producers).
+                return
+            }
+            var batch = queue.removeFirst()
+            batch.attempts += 1
+            let request = shared.nextRequest
+            shared.nextRequest += 1
+            let wireBatch = ProduceBatch(
+                messages: batch.messages, producer: producerID, producerEpoch: producerEpoch,
+                baseSequence: batch.baseSequence)
+            step.note(
+                .sent(
+                    producer: index, messages: batch.messages, to: target, attempt: batch.attempts,
+                    sequence: config.enableIdempotence ? batch.baseSequence : nil))
+            step.send(.produce(request: request, batch: wireBatch, acks: config.acks), to: .broker(target))
+            if config.acks == .none {
+                // acks=0: written to the socket counts as sent; the offset is unknown (-1).
+                complete(batch, .ok(offset: nil, broker: target, time: step.now), &step)
+                continue
+            }
+            inFlight.append(InFlightRequest(request: request, batch: batch, broker: target, sentAt: step.now))
+            armRequestWatchdog(&step)
+        }
+    }
+
+    mutating func receive(
+        _ payload: Payload, metadata: BrokerID?, _ step: inout Step, _ shared: inout KafkaShared
+    ) {
+        guard case .produceResponse(let request, let error, let baseOffset) = payload else {
+            preconditionFailure("a producer does not handle \(payload.kind.rawValue)")
+        }
+        guard let position = inFlight.firstIndex(where: { $0.request == request }) else { return }
+        let entry = inFlight.remove(at: position)
+        handleOutcome(
+            entry.batch, broker: entry.broker, error: error, baseOffset: baseOffset, metadata: metadata,
+            &step, &shared)
+    }
+
+    private mutating func armRequestWatchdog(_ step: inout Step) {
+        guard !requestWatchdogArmed, let oldest = inFlight.lazy.map(\.sentAt).min() else { return }
+        requestWatchdogArmed = true
+        step.setTimer(.requestWatchdog, after: oldest + config.requestTimeoutMs - step.now)
+    }
+
+    private mutating func armDeliveryWatchdog(_ step: inout Step) {
+        guard !deliveryWatchdogArmed, let oldest = queue.lazy.map(\.createdAt).min() else { return }
+        deliveryWatchdogArmed = true
+        step.setTimer(.deliveryWatchdog, after: max(0, oldest + config.deliveryTimeoutMs - step.now))
+    }
+
+    mutating func fire(
+        _ timer: KafkaWorld.Timer, metadata: BrokerID?, _ step: inout Step, _ shared: inout KafkaShared
+    ) {
+        switch timer {
+        case .requestWatchdog:
+            // request.timeout.ms: a request with no answer fails client side as a timeout; the
+            // broker may still have appended it.
+            requestWatchdogArmed = false
+            let (now, timeout) = (step.now, config.requestTimeoutMs)
+            let expired = inFlight.filter { now - $0.sentAt >= timeout }
+            inFlight.removeAll { now - $0.sentAt >= timeout }
+            for entry in expired {
+                handleOutcome(
+                    entry.batch, broker: entry.broker, error: .requestTimedOut, baseOffset: nil,
+                    metadata: metadata,
+                    &step, &shared)
+            }
+            armRequestWatchdog(&step)
+        case .producerRetry:
+            drain(metadata: metadata, &step, &shared)
+        case .deliveryWatchdog:
+            // Only a batch still waiting in the queue expires here; one in flight expires when its
+            // request completes.
+            deliveryWatchdogArmed = false
+            let (now, timeout) = (step.now, config.deliveryTimeoutMs)
+            let expired = queue.filter { now - $0.createdAt >= timeout }
+            queue.removeAll { now - $0.createdAt >= timeout }
+            for batch in expired {
+                expire(
+                    batch, error: "TimeoutException: delivery.timeout.ms expired", metadata: metadata, &step,
+                    &shared)
+            }
+            armDeliveryWatchdog(&step)
+        default:
+            preconditionFailure("a producer has no timer \(timer)")
+        }
+    }
+
+    private mutating func handleOutcome(
+        _ batch: ProducerBatch, broker: BrokerID, error: KafkaError?, baseOffset: Offset?,
+        metadata: BrokerID?,
+        _ step: inout Step, _ shared: inout KafkaShared
+    ) {
+        var batch = batch
+        guard let error else {
+            step.note(
+                .acknowledged(producer: index, messages: batch.messages, offset: baseOffset, broker: broker))
+            complete(batch, .ok(offset: baseOffset, broker: broker, time: step.now), &step)
+            if config.enableIdempotence {
+                lastAcknowledgedSequence = max(
+                    lastAcknowledgedSequence, batch.baseSequence + batch.messages.count - 1)
+            }
+            drain(metadata: metadata, &step, &shared)
+            return
+        }
+        batch.possiblyWritten = batch.possiblyWritten || error.mayHaveAppended
+        if error == .notLeaderOrFollower || error == .requestTimedOut || error == .networkException {
+            leader = nil  // refresh metadata before the next attempt
+        }
+        // OUT_OF_ORDER_SEQUENCE_NUMBER for a batch with an earlier one still unanswered means it
+        // overtook that batch: send it again behind it. With nothing earlier pending, the gap is
+        // real and the batch fails (K-PRD-09).
+        let waitsBehindEarlier =
+            error == .outOfOrderSequenceNumber
+            && (inFlight.contains { $0.batch.baseSequence < batch.baseSequence }
+                || queue.contains { $0.baseSequence < batch.baseSequence })
+        let withinTime = step.now - batch.createdAt < config.deliveryTimeoutMs
+        let retriable = error.isRetriable && (error != .outOfOrderSequenceNumber || waitsBehindEarlier)
+        if retriable && withinTime && (batch.attempts <= config.retries || waitsBehindEarlier) {
+            step.note(
+                .failed(producer: index, messages: batch.messages, error: error.rawValue, retrying: true))
+            // Back at the head of the queue (in sequence order with idempotence), so the retry goes
+            // before newer batches; those already in flight may still land first (K-PRD-04).
+            let position =
+                config.enableIdempotence
+                ? queue.firstIndex { $0.baseSequence > batch.baseSequence } ?? queue.count : 0
+            queue.insert(batch, at: position)
+            armDeliveryWatchdog(&step)
+            step.setTimer(.producerRetry(batch: batch.id), after: max(1, config.retryBackoffMs))
+            return
+        }
+        let reason =
+            withinTime
+            ? error.rawValue : "TimeoutException: delivery.timeout.ms expired (last error \(error.rawValue))"
+        expire(batch, error: reason, metadata: metadata, &step, &shared)
+    }
+
+    private mutating func expire(
+        _ batch: ProducerBatch, error: String, metadata: BrokerID?, _ step: inout Step,
+        _ shared: inout KafkaShared
+    ) {
+        step.note(.failed(producer: index, messages: batch.messages, error: error, retrying: false))
+        complete(
+            batch,
+            batch.possiblyWritten ? .info(error: error, time: step.now) : .fail(error: error, time: step.now),
+            &step)
+        drain(metadata: metadata, &step, &shared)
+    }
+
+    private func complete(_ batch: ProducerBatch, _ outcome: History.Outcome, _ step: inout Step) {
+        for (position, historyIndex) in batch.historyIndexes.enumerated() {
+            var messageOutcome = outcome
+            if case .ok(let offset?, let broker, let time) = outcome {
+                messageOutcome = .ok(offset: offset + position, broker: broker, time: time)
+            }
+            step.history.complete(historyIndex, messageOutcome)
+        }
+    }
+}
+
+/// Request and producer ids, numbered across the world: producers, consumers and followers'
+/// fetches draw from them alike.
+struct KafkaShared: Sendable {
+    var nextRequest = 1
+    var nextProducerID = 7
+}
+
+extension KafkaWorld {
+    /// Adds a producer (p1, p2, ...) and returns its number.
+    mutating func addProducer() -> Int {
+        let number = producers.count + 1
+        producers.append(ProducerState(index: number, config: config))
+        let metadata = controller.partition.leader
+        atProducer(number) { producer, step, shared in
+            producer.startSession(metadata: metadata, &step, &shared)
+        }
+        return number
+    }
+
+    @inline(__always)
+    mutating func atProducer(
+        _ producer: Int, _ act: (inout ProducerState, inout ProducerState.Step, inout KafkaShared) -> Void
+    ) {
+        _ = Self.step(
+            .producer(producer), engine: &engine, state: &producers[producer - 1], shared: &shared, act)
     }
 
     /// The application sends `messages` now; they are batched together up to batch.size.
     mutating func produce(_ messages: [MessageID], producer: Int) {
-        let index = producer - 1
-        for message in messages { accumulate(message, producer: index) }
-        drain(index)
-    }
-
-    /// One message into the record accumulator, without sending yet.
-    private mutating func accumulate(_ message: MessageID, producer index: Int) {
-        let perBatch = max(1, config.batchSize / config.recordBytes)
-        let producer = index + 1
-        let historyIndex = engine.recorder.history.invoke(
-            History.Send(
-                message: message, producer: producer, session: producers[index].session, invoked: now,
-                outcome: .pending))
-        // The record accumulator: a record joins the newest batch that has not been sent yet
-        // while it has room (batch.size), which is how batches grow while requests are in flight.
-        if let last = producers[index].queue.indices.last, producers[index].queue[last].attempts == 0,
-            producers[index].queue[last].messages.count < perBatch
-        {
-            producers[index].queue[last].messages.append(message)
-            producers[index].queue[last].historyIndexes.append(historyIndex)
-        } else {
-            let batch = ProducerBatch(
-                id: producers[index].nextBatch, messages: [message],
-                baseSequence: config.enableIdempotence ? producers[index].nextSequence : -1,
-                createdAt: now,
-                historyIndexes: [historyIndex])
-            producers[index].nextBatch += 1
-            producers[index].queue.append(batch)
-            armDeliveryWatchdog(index)
+        let metadata = controller.partition.leader
+        atProducer(producer) { producer, step, shared in
+            producer.produce(messages, metadata: metadata, &step, &shared)
         }
-        if config.enableIdempotence { producers[index].nextSequence += 1 }
     }
 
-    /// The paced application's next send: one message, sent at once.
-    mutating func produceOne(_ message: MessageID, producer: Int) {
-        let index = producer - 1
-        accumulate(message, producer: index)
-        drain(index)
+    mutating func producerReceive(_ index: Int, _ payload: Payload, from _: NodeID) {
+        let metadata = controller.partition.leader
+        atProducer(index + 1) { producer, step, shared in
+            producer.receive(payload, metadata: metadata, &step, &shared)
+        }
     }
 
-    /// The application crashes and comes back as a new instance: what was buffered or in
-    /// flight is gone, and nothing in it was acknowledged to the application.
+    mutating func producerTimer(_ index: Int, _ timer: Timer) {
+        let metadata = controller.partition.leader
+        atProducer(index + 1) { producer, step, shared in
+            producer.fire(timer, metadata: metadata, &step, &shared)
+        }
+    }
+
+    /// The application crashes and comes back as a new instance with a new session.
     mutating func crashProducer(_ producer: Int) {
-        let index = producer - 1
-        note(.crashed(node: .producer(producer), fault: .applicationCrash), at: .producer(producer))
-        for batch in producers[index].queue {
-            let error = "application crashed before the batch was sent again"
-            complete(
-                batch, batch.possiblyWritten ? .info(error: error, time: now) : .fail(error: error, time: now)
-            )
-        }
-        for entry in producers[index].inFlight {
-            complete(entry.batch, .info(error: "application crashed awaiting the response", time: now))
-        }
-        producers[index].queue = []
-        producers[index].inFlight = []
-        producers[index].requestWatchdogArmed = false
-        producers[index].deliveryWatchdogArmed = false
+        atProducer(producer) { producer, step, _ in producer.crashed(&step) }
         engine.replaceProcess(.producer(producer))
         engine.resetConnections(of: .producer(producer))
-        startProducerSession(index)
+        let metadata = controller.partition.leader
+        atProducer(producer) { producer, step, shared in
+            producer.startSession(metadata: metadata, &step, &shared)
+        }
     }
 
     /// The application sends again every message it never saw acknowledged (K-PRD-10a, b).
@@ -158,185 +380,5 @@ extension KafkaWorld {
     }
 
     /// Whether the producer has nothing buffered or in flight.
-    func producerIsIdle(_ producer: Int) -> Bool {
-        producers[producer - 1].queue.isEmpty && producers[producer - 1].inFlight.isEmpty
-    }
-
-    private mutating func drain(_ index: Int) {
-        let node = NodeID.producer(index + 1)
-        while producers[index].inFlight.count < config.maxInFlightRequestsPerConnection,
-            !producers[index].queue.isEmpty
-        {
-            guard let leader = producers[index].leader ?? controller.partition.leader else {
-                // No leader: wait and look again (retry.backoff.ms).
-                setTimer(.producerRetry(batch: 0), for: node, after: max(1, config.retryBackoffMs))
-                return
-            }
-            producers[index].leader = leader
-            if config.enableIdempotence, producers[index].queue[0].attempts > 0,
-                producers[index].inFlight.contains(where: {
-                    $0.batch.baseSequence < producers[index].queue[0].baseSequence
-                })
-            {
-                // A retried batch waits until every earlier sequence has an answer, so the broker
-                // sees sequences in order (Sender's in-order retry for idempotent producers).
-                return
-            }
-            var batch = producers[index].queue.removeFirst()
-            batch.attempts += 1
-            let request = nextRequest
-            nextRequest += 1
-            let wireBatch = ProduceBatch(
-                messages: batch.messages, producer: producers[index].producerID,
-                producerEpoch: producers[index].producerEpoch,
-                baseSequence: batch.baseSequence)
-            note(
-                .sent(
-                    producer: index + 1, messages: batch.messages, to: leader, attempt: batch.attempts,
-                    sequence: config.enableIdempotence ? batch.baseSequence : nil), at: node)
-            send(
-                .produce(request: request, batch: wireBatch, acks: config.acks), from: node,
-                to: .broker(leader))
-            if config.acks == .none {
-                // acks=0: written to the socket counts as sent; the offset is unknown (-1).
-                complete(batch, .ok(offset: nil, broker: leader, time: now))
-                continue
-            }
-            producers[index].inFlight.append(
-                InFlightRequest(request: request, batch: batch, broker: leader, sentAt: now))
-            armRequestWatchdog(index)
-        }
-    }
-
-    mutating func producerReceive(_ index: Int, _ payload: Payload, from: NodeID) {
-        guard case .produceResponse(let request, let error, let baseOffset) = payload else {
-            preconditionFailure("a producer does not handle \(payload.kind.rawValue)")
-        }
-        guard let position = producers[index].inFlight.firstIndex(where: { $0.request == request }) else {
-            return
-        }
-        let entry = producers[index].inFlight.remove(at: position)
-        handleOutcome(index, batch: entry.batch, broker: entry.broker, error: error, baseOffset: baseOffset)
-    }
-
-    private mutating func armRequestWatchdog(_ index: Int) {
-        guard !producers[index].requestWatchdogArmed,
-            let oldest = producers[index].inFlight.lazy.map(\.sentAt).min()
-        else { return }
-        producers[index].requestWatchdogArmed = true
-        setTimer(.requestWatchdog, for: .producer(index + 1), after: oldest + config.requestTimeoutMs - now)
-    }
-
-    private mutating func armDeliveryWatchdog(_ index: Int) {
-        guard !producers[index].deliveryWatchdogArmed,
-            let oldest = producers[index].queue.lazy.map(\.createdAt).min()
-        else { return }
-        producers[index].deliveryWatchdogArmed = true
-        setTimer(
-            .deliveryWatchdog, for: .producer(index + 1),
-            after: max(0, oldest + config.deliveryTimeoutMs - now))
-    }
-
-    mutating func producerTimer(_ index: Int, _ timer: Timer) {
-        switch timer {
-        case .requestWatchdog:
-            // request.timeout.ms: a request with no answer fails client side as a timeout; the
-            // broker may still have appended it.
-            producers[index].requestWatchdogArmed = false
-            let (now, timeout) = (self.now, config.requestTimeoutMs)
-            let expired = producers[index].inFlight.filter { now - $0.sentAt >= timeout }
-            producers[index].inFlight.removeAll { now - $0.sentAt >= timeout }
-            for entry in expired {
-                handleOutcome(
-                    index, batch: entry.batch, broker: entry.broker, error: .requestTimedOut, baseOffset: nil)
-            }
-            armRequestWatchdog(index)
-        case .producerRetry:
-            drain(index)
-        case .deliveryWatchdog:
-            // Only a batch still waiting in the queue expires here; one in flight expires when its
-            // request completes.
-            producers[index].deliveryWatchdogArmed = false
-            let (now, timeout) = (self.now, config.deliveryTimeoutMs)
-            let expired = producers[index].queue.filter { now - $0.createdAt >= timeout }
-            producers[index].queue.removeAll { now - $0.createdAt >= timeout }
-            for batch in expired {
-                expire(index, batch, error: "TimeoutException: delivery.timeout.ms expired")
-            }
-            armDeliveryWatchdog(index)
-        default:
-            preconditionFailure("a producer has no timer \(timer)")
-        }
-    }
-
-    private mutating func handleOutcome(
-        _ index: Int, batch: ProducerBatch, broker: BrokerID, error: KafkaError?, baseOffset: Offset?
-    ) {
-        let node = NodeID.producer(index + 1)
-        var batch = batch
-        guard let error else {
-            note(
-                .acknowledged(
-                    producer: index + 1, messages: batch.messages, offset: baseOffset, broker: broker),
-                at: node)
-            complete(batch, .ok(offset: baseOffset, broker: broker, time: now))
-            if config.enableIdempotence {
-                producers[index].lastAcknowledgedSequence = max(
-                    producers[index].lastAcknowledgedSequence, batch.baseSequence + batch.messages.count - 1)
-            }
-            drain(index)
-            return
-        }
-        batch.possiblyWritten = batch.possiblyWritten || error.mayHaveAppended
-        if error == .notLeaderOrFollower || error == .requestTimedOut || error == .networkException {
-            producers[index].leader = nil  // refresh metadata before the next attempt
-        }
-        // OUT_OF_ORDER_SEQUENCE_NUMBER for a batch with an earlier one still unanswered means it
-        // overtook that batch: send it again behind it. With nothing earlier pending, the gap is
-        // real and the batch fails (K-PRD-09).
-        let waitsBehindEarlier =
-            error == .outOfOrderSequenceNumber
-            && (producers[index].inFlight.contains { $0.batch.baseSequence < batch.baseSequence }
-                || producers[index].queue.contains { $0.baseSequence < batch.baseSequence })
-        let withinTime = now - batch.createdAt < config.deliveryTimeoutMs
-        let retriable = error.isRetriable && (error != .outOfOrderSequenceNumber || waitsBehindEarlier)
-        if retriable && withinTime && (batch.attempts <= config.retries || waitsBehindEarlier) {
-            note(
-                .failed(producer: index + 1, messages: batch.messages, error: error.rawValue, retrying: true),
-                at: node)
-            // Back at the head of the queue (in sequence order with idempotence), so the retry goes
-            // before newer batches; those already in flight may still land first (K-PRD-04).
-            let position =
-                config.enableIdempotence
-                ? producers[index].queue.firstIndex { $0.baseSequence > batch.baseSequence }
-                    ?? producers[index].queue.count : 0
-            producers[index].queue.insert(batch, at: position)
-            armDeliveryWatchdog(index)
-            setTimer(.producerRetry(batch: batch.id), for: node, after: max(1, config.retryBackoffMs))
-            return
-        }
-        let reason =
-            withinTime
-            ? error.rawValue : "TimeoutException: delivery.timeout.ms expired (last error \(error.rawValue))"
-        expire(index, batch, error: reason)
-    }
-
-    private mutating func expire(_ index: Int, _ batch: ProducerBatch, error: String) {
-        note(
-            .failed(producer: index + 1, messages: batch.messages, error: error, retrying: false),
-            at: .producer(index + 1))
-        complete(
-            batch, batch.possiblyWritten ? .info(error: error, time: now) : .fail(error: error, time: now))
-        drain(index)
-    }
-
-    private mutating func complete(_ batch: ProducerBatch, _ outcome: History.Outcome) {
-        for (position, historyIndex) in batch.historyIndexes.enumerated() {
-            var messageOutcome = outcome
-            if case .ok(let offset?, let broker, let time) = outcome {
-                messageOutcome = .ok(offset: offset + position, broker: broker, time: time)
-            }
-            engine.recorder.history.complete(historyIndex, messageOutcome)
-        }
-    }
+    func producerIsIdle(_ producer: Int) -> Bool { producers[producer - 1].isIdle }
 }

@@ -198,8 +198,8 @@ extension KafkaWorld {
         else {
             return
         }
-        let request = nextRequest
-        nextRequest += 1
+        let request = shared.nextRequest
+        shared.nextRequest += 1
         brokers[index].memory.fetchInFlight = request
         send(
             .fetch(
