@@ -26,7 +26,17 @@ public enum ProcessingMode: String, CaseIterable, Sendable {
     case async
 }
 
+/// A Kafka consumer as a state machine: it reads its step and writes effects, and records what the
+/// application saw in the history. `metadata` in its entry points is what it would learn from
+/// the cluster now: the partition's leader, and its high watermark for auto.offset.reset=latest.
 struct ConsumerState: Sendable {
+    typealias Step = NodeStep<Payload, KafkaWorld.Timer>
+
+    struct Metadata {
+        var leader: BrokerID?
+        var latestOffset: Int
+    }
+
     enum Phase: Sendable {
         case stopped
         case joining
@@ -35,7 +45,9 @@ struct ConsumerState: Sendable {
         case committing(request: Offset, thenProcess: [(Record, Int)])
     }
 
+    /// The consumer's number: c1, c2, ...
     let index: Int
+    let config: KafkaConfig
     let commitPolicy: CommitPolicy
     let processing: ProcessingMode
     var phase = Phase.stopped
@@ -51,11 +63,229 @@ struct ConsumerState: Sendable {
     var processed = 0
 }
 
+extension ConsumerState {
+    /// The process starts: it joins the group and begins its heartbeats.
+    mutating func start(_ step: inout Step) {
+        phase = .joining
+        lastPoll = step.now
+        lastAutoCommit = step.now
+        step.send(.joinGroup(consumer: index), to: .controller)
+        step.setTimer(.groupCheck, after: 3_000)  // heartbeat.interval.ms
+    }
+
+    /// A clean shutdown: with auto-commit, close() commits the position first (K-CON-03).
+    mutating func stop(_ step: inout Step) {
+        if commitPolicy == .auto, assigned, let position {
+            step.send(
+                .offsetCommit(consumer: index, generation: generation, offset: Offset(position)),
+                to: .controller)
+        }
+        step.send(.leaveGroup(consumer: index), to: .controller)
+    }
+
+    mutating func receive(
+        _ payload: Payload, metadata: Metadata, _ step: inout Step, _ shared: inout KafkaShared
+    ) {
+        switch payload {
+        case .joinResponse(let generation, let assigned, let committed):
+            self.generation = generation
+            leftGroup = false
+            let wasAssigned = self.assigned
+            self.assigned = assigned
+            guard assigned else {
+                position = nil
+                return
+            }
+            if !wasAssigned || position == nil {
+                let start = committed?.value ?? resetOffset(metadata)
+                position = start
+                step.note(.assigned(consumer: index, generation: generation, position: Offset(start)))
+            }
+            if case .joining = phase { poll(metadata, &step, &shared) }
+        case .consumerFetchResponse(let request, let from, let records, let logEnd, let notLeader):
+            guard case .fetching(let expected) = phase, expected == request else { return }
+            if notLeader {
+                phase = .joining
+                step.setTimer(.consumerWake, after: max(1, config.retryBackoffMs))
+                return
+            }
+            guard !records.isEmpty else {
+                // SIMPLIFICATION (KIP-320 not modelled): after a truncation below the position, the
+                // consumer resumes from the new log end.
+                if let position, position > logEnd.value { self.position = logEnd.value }
+                poll(metadata, &step, &shared)
+                return
+            }
+            let batch = records.enumerated().map { ($0.element, from.value + $0.offset) }
+            position = from.value + records.count
+            polled += records.count
+            for (record, offset) in batch {
+                step.history.polls.append(
+                    History.Delivery(
+                        consumer: index, message: record.message, offset: Offset(offset), time: step.now))
+            }
+            step.note(.polled(consumer: index, from: from, messages: records.map(\.message)))
+            switch (commitPolicy, processing) {
+            case (.beforeProcessing, _):
+                commit(thenProcess: batch, &step)
+            case (_, .async):
+                worker += batch
+                startWorker(&step)
+                poll(metadata, &step, &shared)
+            case (_, .sync):
+                phase = .processing(records: batch, next: 0)
+                step.setTimer(.consumerWake, after: config.processingMs)
+            }
+        case .offsetCommitResponse(let ok, let offset):
+            guard case .committing(let expected, let thenProcess) = phase, expected == offset else {
+                if !ok { step.note(.committedOffset(consumer: index, offset: offset, ok: false)) }
+                return
+            }
+            step.note(.committedOffset(consumer: index, offset: offset, ok: ok))
+            guard ok else {
+                // CommitFailedException: the partition went to another member; rejoin.
+                assigned = false
+                position = nil
+                phase = .joining
+                step.send(.joinGroup(consumer: index), to: .controller)
+                return
+            }
+            if thenProcess.isEmpty {
+                poll(metadata, &step, &shared)
+            } else {
+                phase = .processing(records: thenProcess, next: 0)
+                step.setTimer(.consumerWake, after: config.processingMs)
+            }
+        default:
+            preconditionFailure("a consumer does not handle \(payload.kind.rawValue)")
+        }
+    }
+
+    mutating func fire(
+        _ timer: KafkaWorld.Timer, metadata: Metadata, _ step: inout Step, _ shared: inout KafkaShared
+    ) {
+        switch timer {
+        case .groupCheck:
+            // The heartbeat thread: keep the membership alive, and leave the group when the
+            // application has not polled within max.poll.interval.ms (K-CON-04).
+            if assigned, !leftGroup, step.now - lastPoll > config.maxPollIntervalMs {
+                leftGroup = true
+                step.send(.leaveGroup(consumer: index), to: .controller)
+            } else if !leftGroup {
+                step.send(.groupHeartbeat(consumer: index, generation: generation), to: .controller)
+            }
+            step.setTimer(.groupCheck, after: 3_000)
+        case .consumerWake:
+            switch phase {
+            case .processing(let records, let next):
+                guard next < records.count else {
+                    // The loop body after processing: a separate step, so a crash can land
+                    // between the last side effect and the commit.
+                    if commitPolicy == .afterProcessing {
+                        commit(thenProcess: [], &step)
+                    } else {
+                        poll(metadata, &step, &shared)
+                    }
+                    return
+                }
+                process(records[next], &step)
+                phase = .processing(records: records, next: next + 1)
+                step.setTimer(.consumerWake, after: next + 1 < records.count ? config.processingMs : 0)
+            case .joining:
+                if assigned { poll(metadata, &step, &shared) }
+            default:
+                break
+            }
+        case .consumerFetchTimeout(let request):
+            if case .fetching(let pending) = phase, pending == request { poll(metadata, &step, &shared) }
+        case .consumerWorker:
+            guard !worker.isEmpty else {
+                workerBusy = false
+                return
+            }
+            process(worker.removeFirst(), &step)
+            if worker.isEmpty {
+                workerBusy = false
+            } else {
+                step.setTimer(.consumerWorker, after: config.processingMs)
+            }
+        default:
+            preconditionFailure("a consumer has no timer \(timer)")
+        }
+    }
+
+    private mutating func startWorker(_ step: inout Step) {
+        guard !workerBusy, !worker.isEmpty else { return }
+        workerBusy = true
+        step.setTimer(.consumerWorker, after: config.processingMs)
+    }
+
+    private mutating func process(_ item: (Record, Int), _ step: inout Step) {
+        processed += 1
+        step.history.processed.append(
+            History.Delivery(consumer: index, message: item.0.message, offset: Offset(item.1), time: step.now)
+        )
+        step.note(.processed(consumer: index, message: item.0.message, offset: Offset(item.1)))
+    }
+
+    private mutating func commit(thenProcess: [(Record, Int)], _ step: inout Step) {
+        let position = Offset(self.position ?? 0)
+        phase = .committing(request: position, thenProcess: thenProcess)
+        step.send(.offsetCommit(consumer: index, generation: generation, offset: position), to: .controller)
+    }
+
+    private mutating func poll(_ metadata: Metadata, _ step: inout Step, _ shared: inout KafkaShared) {
+        lastPoll = step.now
+        if leftGroup {
+            // A member that left (max.poll.interval.ms) rejoins on its next poll.
+            assigned = false
+            position = nil
+            phase = .joining
+            step.send(.joinGroup(consumer: index), to: .controller)
+            return
+        }
+        guard assigned, let position else {
+            phase = .joining
+            return
+        }
+        if commitPolicy == .auto, step.now - lastAutoCommit >= config.autoCommitIntervalMs {
+            // K-CON-03: inside poll, before fetching, commit the current position: the offsets
+            // of what the previous poll returned, processed or not.
+            lastAutoCommit = step.now
+            step.send(
+                .offsetCommit(consumer: index, generation: generation, offset: Offset(position)),
+                to: .controller)
+            step.note(.committedOffset(consumer: index, offset: Offset(position), ok: true))
+        }
+        guard let leader = metadata.leader else {
+            phase = .joining
+            step.setTimer(.consumerWake, after: max(1, config.retryBackoffMs))
+            return
+        }
+        let request = shared.nextRequest
+        shared.nextRequest += 1
+        phase = .fetching(request: request)
+        step.setTimer(.consumerFetchTimeout(request: request), after: config.requestTimeoutMs)
+        step.send(
+            .consumerFetch(request: request, offset: Offset(position), maxRecords: config.maxPollRecords),
+            to: .broker(leader))
+    }
+
+    /// auto.offset.reset for a member with no committed offset.
+    private func resetOffset(_ metadata: Metadata) -> Int {
+        switch config.autoOffsetReset {
+        case "earliest": 0
+        default: metadata.latestOffset
+        }
+    }
+}
+
 extension KafkaWorld {
     /// Adds a consumer (c1, c2, ...) to the group, not yet started.
     mutating func addConsumer(commit: CommitPolicy, processing: ProcessingMode) -> Int {
         consumers.append(
-            ConsumerState(index: consumers.count + 1, commitPolicy: commit, processing: processing))
+            ConsumerState(
+                index: consumers.count + 1, config: config, commitPolicy: commit, processing: processing))
         engine.notStarted(.consumer(consumers.count))
         return consumers.count
     }
@@ -65,15 +295,25 @@ extension KafkaWorld {
     var committedOffset: Offset? { controller.committed }
     func polledCount(_ consumer: Int) -> Int { consumers[consumer - 1].polled }
 
+    /// What a consumer would learn from the cluster now (ConsumerState.Metadata).
+    var consumerMetadata: ConsumerState.Metadata {
+        let leader = controller.partition.leader
+        return ConsumerState.Metadata(
+            leader: leader, latestOffset: leader.map { brokers[$0.value - 1].highWatermark } ?? 0)
+    }
+
+    @inline(__always)
+    mutating func atConsumer(
+        _ consumer: Int, _ act: (inout ConsumerState, inout ConsumerState.Step, inout KafkaShared) -> Void
+    ) {
+        _ = Self.step(
+            .consumer(consumer), engine: &engine, state: &consumers[consumer - 1], shared: &shared, act)
+    }
+
     mutating func startConsumer(_ consumer: Int) {
-        let index = consumer - 1
         guard engine.startProcess(.consumer(consumer)) else { return }
         engine.resetConnections(of: .consumer(consumer))
-        consumers[index].phase = .joining
-        consumers[index].lastPoll = now
-        consumers[index].lastAutoCommit = now
-        send(.joinGroup(consumer: consumer), from: .consumer(consumer), to: .controller)
-        setTimer(.groupCheck, for: .consumer(consumer), after: 3_000)  // heartbeat.interval.ms
+        atConsumer(consumer) { consumer, step, _ in consumer.start(&step) }
     }
 
     /// The process dies: position, fetched records and the worker's queue are gone.
@@ -81,7 +321,7 @@ extension KafkaWorld {
         let index = consumer - 1
         note(.crashed(node: .consumer(consumer), fault: .applicationCrash), at: .consumer(consumer))
         let fresh = ConsumerState(
-            index: consumer, commitPolicy: consumers[index].commitPolicy,
+            index: consumer, config: config, commitPolicy: consumers[index].commitPolicy,
             processing: consumers[index].processing)
         _ = engine.crashProcess(.consumer(consumer))
         let counts = (consumers[index].polled, consumers[index].processed)
@@ -91,239 +331,23 @@ extension KafkaWorld {
 
     /// A clean shutdown: with auto-commit, close() commits the position first (K-CON-03).
     mutating func stopConsumer(_ consumer: Int) {
-        let index = consumer - 1
         guard engine.isUp(.consumer(consumer)) else { return }
-        if consumers[index].commitPolicy == .auto, consumers[index].assigned,
-            let position = consumers[index].position
-        {
-            send(
-                .offsetCommit(
-                    consumer: consumer, generation: consumers[index].generation, offset: Offset(position)),
-                from: .consumer(consumer), to: .controller)
-        }
-        send(.leaveGroup(consumer: consumer), from: .consumer(consumer), to: .controller)
+        atConsumer(consumer) { consumer, step, _ in consumer.stop(&step) }
         _ = engine.crashProcess(.consumer(consumer))
-        consumers[index].phase = .stopped
+        consumers[consumer - 1].phase = .stopped
     }
 
-    mutating func consumerReceive(_ index: Int, _ payload: Payload, from: NodeID) {
-        let consumer = index + 1
-        switch payload {
-        case .joinResponse(let generation, let assigned, let committed):
-            consumers[index].generation = generation
-            consumers[index].leftGroup = false
-            let wasAssigned = consumers[index].assigned
-            consumers[index].assigned = assigned
-            guard assigned else {
-                consumers[index].position = nil
-                return
-            }
-            if !wasAssigned || consumers[index].position == nil {
-                let start = committed?.value ?? resetOffset()
-                consumers[index].position = start
-                note(
-                    .assigned(consumer: consumer, generation: generation, position: Offset(start)),
-                    at: .consumer(consumer))
-            }
-            if case .joining = consumers[index].phase { poll(index) }
-        case .consumerFetchResponse(let request, let from, let records, let logEnd, let notLeader):
-            guard case .fetching(let expected) = consumers[index].phase, expected == request else { return }
-            if notLeader {
-                consumers[index].phase = .joining
-                setTimer(.consumerWake, for: .consumer(consumer), after: max(1, config.retryBackoffMs))
-                return
-            }
-            guard !records.isEmpty else {
-                // SIMPLIFICATION (KIP-320 not modelled): after a truncation below the position, the
-                // consumer resumes from the new log end.
-                if let position = consumers[index].position, position > logEnd.value {
-                    consumers[index].position = logEnd.value
-                }
-                poll(index)
-                return
-            }
-            let batch = records.enumerated().map { ($0.element, from.value + $0.offset) }
-            consumers[index].position = from.value + records.count
-            consumers[index].polled += records.count
-            for (record, offset) in batch {
-                engine.recorder.history.polls.append(
-                    History.Delivery(
-                        consumer: consumer, message: record.message, offset: Offset(offset), time: now))
-            }
-            note(
-                .polled(consumer: consumer, from: from, messages: records.map(\.message)),
-                at: .consumer(consumer))
-            switch (consumers[index].commitPolicy, consumers[index].processing) {
-            case (.beforeProcessing, _):
-                commit(index, thenProcess: batch)
-            case (_, .async):
-                consumers[index].worker += batch
-                startWorker(index)
-                poll(index)
-            case (_, .sync):
-                consumers[index].phase = .processing(records: batch, next: 0)
-                setTimer(.consumerWake, for: .consumer(consumer), after: config.processingMs)
-            }
-        case .offsetCommitResponse(let ok, let offset):
-            guard case .committing(let expected, let thenProcess) = consumers[index].phase, expected == offset
-            else {
-                if !ok {
-                    note(
-                        .committedOffset(consumer: consumer, offset: offset, ok: false),
-                        at: .consumer(consumer))
-                }
-                return
-            }
-            note(.committedOffset(consumer: consumer, offset: offset, ok: ok), at: .consumer(consumer))
-            guard ok else {
-                // CommitFailedException: the partition went to another member; rejoin.
-                consumers[index].assigned = false
-                consumers[index].position = nil
-                consumers[index].phase = .joining
-                send(.joinGroup(consumer: consumer), from: .consumer(consumer), to: .controller)
-                return
-            }
-            if thenProcess.isEmpty {
-                poll(index)
-            } else {
-                consumers[index].phase = .processing(records: thenProcess, next: 0)
-                setTimer(.consumerWake, for: .consumer(consumer), after: config.processingMs)
-            }
-        default:
-            preconditionFailure("a consumer does not handle \(payload.kind.rawValue)")
+    mutating func consumerReceive(_ index: Int, _ payload: Payload, from _: NodeID) {
+        let metadata = consumerMetadata
+        atConsumer(index + 1) { consumer, step, shared in
+            consumer.receive(payload, metadata: metadata, &step, &shared)
         }
     }
 
     mutating func consumerTimer(_ index: Int, _ timer: Timer) {
-        let consumer = index + 1
-        switch timer {
-        case .groupCheck:
-            // The heartbeat thread: keep the membership alive, and leave the group when the
-            // application has not polled within max.poll.interval.ms (K-CON-04).
-            if consumers[index].assigned, !consumers[index].leftGroup,
-                now - consumers[index].lastPoll > config.maxPollIntervalMs
-            {
-                consumers[index].leftGroup = true
-                send(.leaveGroup(consumer: consumer), from: .consumer(consumer), to: .controller)
-            } else if !consumers[index].leftGroup {
-                send(
-                    .groupHeartbeat(consumer: consumer, generation: consumers[index].generation),
-                    from: .consumer(consumer), to: .controller)
-            }
-            setTimer(.groupCheck, for: .consumer(consumer), after: 3_000)
-        case .consumerWake:
-            switch consumers[index].phase {
-            case .processing(let records, let next):
-                guard next < records.count else {
-                    // The loop body after processing: a separate step, so a crash can land
-                    // between the last side effect and the commit.
-                    if consumers[index].commitPolicy == .afterProcessing {
-                        commit(index, thenProcess: [])
-                    } else {
-                        poll(index)
-                    }
-                    return
-                }
-                process(index, records[next])
-                consumers[index].phase = .processing(records: records, next: next + 1)
-                setTimer(
-                    .consumerWake, for: .consumer(consumer),
-                    after: next + 1 < records.count ? config.processingMs : 0)
-            case .joining:
-                if consumers[index].assigned { poll(index) }
-            default:
-                break
-            }
-        case .consumerFetchTimeout(let request):
-            if case .fetching(let pending) = consumers[index].phase, pending == request { poll(index) }
-        case .consumerWorker:
-            guard !consumers[index].worker.isEmpty else {
-                consumers[index].workerBusy = false
-                return
-            }
-            process(index, consumers[index].worker.removeFirst())
-            if consumers[index].worker.isEmpty {
-                consumers[index].workerBusy = false
-            } else {
-                setTimer(.consumerWorker, for: .consumer(consumer), after: config.processingMs)
-            }
-        default:
-            preconditionFailure("a consumer has no timer \(timer)")
-        }
-    }
-
-    private mutating func startWorker(_ index: Int) {
-        guard !consumers[index].workerBusy, !consumers[index].worker.isEmpty else { return }
-        consumers[index].workerBusy = true
-        setTimer(.consumerWorker, for: .consumer(index + 1), after: config.processingMs)
-    }
-
-    private mutating func process(_ index: Int, _ item: (Record, Int)) {
-        consumers[index].processed += 1
-        engine.recorder.history.processed.append(
-            History.Delivery(consumer: index + 1, message: item.0.message, offset: Offset(item.1), time: now))
-        note(
-            .processed(consumer: index + 1, message: item.0.message, offset: Offset(item.1)),
-            at: .consumer(index + 1))
-    }
-
-    private mutating func commit(_ index: Int, thenProcess: [(Record, Int)]) {
-        let position = Offset(consumers[index].position ?? 0)
-        consumers[index].phase = .committing(request: position, thenProcess: thenProcess)
-        send(
-            .offsetCommit(consumer: index + 1, generation: consumers[index].generation, offset: position),
-            from: .consumer(index + 1), to: .controller)
-    }
-
-    private mutating func poll(_ index: Int) {
-        let consumer = index + 1
-        consumers[index].lastPoll = now
-        if consumers[index].leftGroup {
-            // A member that left (max.poll.interval.ms) rejoins on its next poll.
-            consumers[index].assigned = false
-            consumers[index].position = nil
-            consumers[index].phase = .joining
-            send(.joinGroup(consumer: consumer), from: .consumer(consumer), to: .controller)
-            return
-        }
-        guard consumers[index].assigned, let position = consumers[index].position else {
-            consumers[index].phase = .joining
-            return
-        }
-        if consumers[index].commitPolicy == .auto,
-            now - consumers[index].lastAutoCommit >= config.autoCommitIntervalMs
-        {
-            // K-CON-03: inside poll, before fetching, commit the current position: the offsets
-            // of what the previous poll returned, processed or not.
-            consumers[index].lastAutoCommit = now
-            send(
-                .offsetCommit(
-                    consumer: consumer, generation: consumers[index].generation, offset: Offset(position)),
-                from: .consumer(consumer), to: .controller)
-            note(
-                .committedOffset(consumer: consumer, offset: Offset(position), ok: true),
-                at: .consumer(consumer))
-        }
-        guard let leader = controller.partition.leader else {
-            consumers[index].phase = .joining
-            setTimer(.consumerWake, for: .consumer(consumer), after: max(1, config.retryBackoffMs))
-            return
-        }
-        let request = shared.nextRequest
-        shared.nextRequest += 1
-        consumers[index].phase = .fetching(request: request)
-        setTimer(
-            .consumerFetchTimeout(request: request), for: .consumer(consumer), after: config.requestTimeoutMs)
-        send(
-            .consumerFetch(request: request, offset: Offset(position), maxRecords: config.maxPollRecords),
-            from: .consumer(consumer), to: .broker(leader))
-    }
-
-    /// auto.offset.reset for a member with no committed offset.
-    private func resetOffset() -> Int {
-        switch config.autoOffsetReset {
-        case "earliest": 0
-        default: controller.partition.leader.map { brokers[$0.value - 1].highWatermark } ?? 0
+        let metadata = consumerMetadata
+        atConsumer(index + 1) { consumer, step, shared in
+            consumer.fire(timer, metadata: metadata, &step, &shared)
         }
     }
 }
