@@ -81,8 +81,6 @@ struct ProducerStateEntry: Sendable {
 
 struct BrokerState: CrashableNode {
     let id: BrokerID
-    /// Not the broker's: whether the controller last saw it alive (its session).
-    var lastKnownAlive = false
 
     // On disk: the log and what is checkpointed with it.
     var log = DurableLog<Record>()

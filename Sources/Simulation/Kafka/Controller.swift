@@ -15,11 +15,18 @@
 // broker in Kafka): it assigns P0 to the first live member, keeps committed offsets durably, and
 // rejects commits from a member of an older generation (CommitFailedException).
 
+/// The controller as a state machine: it reads its step and writes effects.
 struct ControllerState: Sendable {
+    typealias Step = NodeStep<Payload, KafkaWorld.Timer>
+
+    let config: KafkaConfig
     let replicas: [BrokerID]
     var partition: PartitionState
     var lastHeartbeat: [BrokerID: Millis] = [:]
     var fenced: Set<BrokerID> = []
+    /// Brokers whose current process the controller has heard from. The oracle (S-05) learns of
+    /// a crash at once; a restarted broker is fenced at its first heartbeat in KRaft.
+    var knownAlive: Set<BrokerID>
 
     // Consumer group.
     var members: [Int] = []
@@ -28,166 +35,181 @@ struct ControllerState: Sendable {
     var owner: Int?
     var committed: Offset?
 
-    init(replicas: [BrokerID]) {
+    init(config: KafkaConfig, replicas: [BrokerID], brokers: Int) {
+        self.config = config
         self.replicas = replicas
+        knownAlive = Set((1...brokers).map(BrokerID.init))
         partition = PartitionState(
             leader: replicas.first, leaderEpoch: Epoch(0), isr: replicas, partitionEpoch: 0)
     }
 }
 
-extension KafkaWorld {
-    mutating func controllerReceive(_ payload: Payload, from: NodeID) {
+extension ControllerState {
+    mutating func receive(_ payload: Payload, from: NodeID, _ step: inout Step) {
         switch payload {
         case .heartbeat(let broker):
-            handleHeartbeat(broker)
+            handleHeartbeat(broker, &step)
         case .alterPartition(let leader, let leaderEpoch, let isr):
             // Accepted only from the current leader for the current epoch, and never adding a
             // fenced broker.
-            if leader == controller.partition.leader, leaderEpoch == controller.partition.leaderEpoch,
-                isr.contains(leader), isr.allSatisfy({ !controller.fenced.contains($0) })
+            if leader == partition.leader, leaderEpoch == partition.leaderEpoch,
+                isr.contains(leader), isr.allSatisfy({ !fenced.contains($0) })
             {
-                controller.partition.isr = isr
-                controller.partition.partitionEpoch += 1
-                note(.isrChanged(isr: isr, epoch: controller.partition.leaderEpoch), at: .controller)
-                broadcastPartitionState()
+                partition.isr = isr
+                partition.partitionEpoch += 1
+                step.note(.isrChanged(isr: isr, epoch: partition.leaderEpoch))
+                broadcastPartitionState(&step)
             } else {
-                send(.partitionState(controller.partition), from: .controller, to: from)
+                step.send(.partitionState(partition), to: from)
             }
         case .joinGroup(let consumer):
-            groupJoin(consumer)
+            groupJoin(consumer, &step)
         case .groupHeartbeat(let consumer, let generation):
-            if generation == controller.generation { controller.memberHeartbeat[consumer] = now }
+            if generation == generation { memberHeartbeat[consumer] = step.now }
         case .leaveGroup(let consumer):
-            groupLeave(consumer, reason: "left the group")
+            groupLeave(consumer, reason: "left the group", &step)
         case .offsetCommit(let consumer, let generation, let offset):
             // A member of an older generation lost its partition: CommitFailedException (K-CON-04).
-            let accepted = generation == controller.generation && controller.owner == consumer
-            if accepted { controller.committed = offset }
-            send(.offsetCommitResponse(ok: accepted, offset: offset), from: .controller, to: from)
+            let accepted = generation == generation && owner == consumer
+            if accepted { committed = offset }
+            step.send(.offsetCommitResponse(ok: accepted, offset: offset), to: from)
         default:
             preconditionFailure("the controller does not handle \(payload.kind.rawValue)")
         }
     }
 
-    mutating func controllerTimer(_ timer: Timer) {
+    mutating func fire(_ timer: KafkaWorld.Timer, _ step: inout Step) {
         switch timer {
         case .fencingCheck:
-            for broker in controller.replicas where !controller.fenced.contains(broker) {
-                let last = controller.lastHeartbeat[broker] ?? 0
-                if now - last > config.brokerSessionTimeoutMs { fence(broker) }
+            for broker in replicas where !fenced.contains(broker) {
+                let last = lastHeartbeat[broker] ?? 0
+                if step.now - last > config.brokerSessionTimeoutMs { fence(broker, &step) }
             }
-            setTimer(.fencingCheck, for: .controller, after: 1_000)
+            step.setTimer(.fencingCheck, after: 1_000)
         case .groupCheck:
-            for member in controller.members {
-                let last = controller.memberHeartbeat[member] ?? 0
-                if now - last > config.sessionTimeoutMs {
-                    groupLeave(member, reason: "session.timeout.ms expired")
+            for member in members {
+                let last = memberHeartbeat[member] ?? 0
+                if step.now - last > config.sessionTimeoutMs {
+                    groupLeave(member, reason: "session.timeout.ms expired", &step)
                 }
             }
-            setTimer(.groupCheck, for: .controller, after: 1_000)
+            step.setTimer(.groupCheck, after: 1_000)
         default:
             preconditionFailure("the controller has no timer \(timer)")
         }
     }
 
-    private mutating func handleHeartbeat(_ broker: BrokerID) {
-        controller.lastHeartbeat[broker] = now
-        if engine.processes[.broker(broker)].incarnation > 0, !brokers[broker.value - 1].lastKnownAlive {
-            brokers[broker.value - 1].lastKnownAlive = true
+    private mutating func handleHeartbeat(_ broker: BrokerID, _ step: inout Step) {
+        lastHeartbeat[broker] = step.now
+        if !knownAlive.contains(broker) {
+            knownAlive.insert(broker)
             if config.version == .v37 {
                 // KRaft: a restarted broker registers again, fenced until its next heartbeat.
                 // (ZooKeeper-era controllers, the older profiles, do not notice a restart that is
                 // quicker than the session timeout.)
-                fence(broker)
+                fence(broker, &step)
             }
-        } else if controller.fenced.contains(broker) {
-            unfence(broker)
+        } else if fenced.contains(broker) {
+            unfence(broker, &step)
         }
-        send(.partitionState(controller.partition), from: .controller, to: .broker(broker))
+        step.send(.partitionState(partition), to: .broker(broker))
     }
 
-    private mutating func fence(_ broker: BrokerID) {
-        guard controller.fenced.insert(broker).inserted else { return }
-        note(.fenced(broker: broker), at: .controller)
-        var state = controller.partition
+    private mutating func fence(_ broker: BrokerID, _ step: inout Step) {
+        guard fenced.insert(broker).inserted else { return }
+        step.note(.fenced(broker: broker))
+        var state = partition
         if state.isr.count > 1 { state.isr.removeAll { $0 == broker } }
         if state.leader == broker {
             state.leader = nil
-            elect(&state)
+            elect(&state, &step)
         }
-        if state != controller.partition {
-            controller.partition = state
-            controller.partition.partitionEpoch += 1
+        if state != partition {
+            partition = state
+            partition.partitionEpoch += 1
             if state.leader == nil {
-                note(.offline(epoch: state.leaderEpoch, isr: state.isr), at: .controller)
+                step.note(.offline(epoch: state.leaderEpoch, isr: state.isr))
             }
-            broadcastPartitionState()
+            broadcastPartitionState(&step)
         }
     }
 
-    private mutating func unfence(_ broker: BrokerID) {
-        guard controller.fenced.remove(broker) != nil else { return }
-        note(.unfenced(broker: broker), at: .controller)
-        var state = controller.partition
-        if state.leader == nil { elect(&state) }
-        if state != controller.partition {
-            controller.partition = state
-            controller.partition.partitionEpoch += 1
-            broadcastPartitionState()
+    private mutating func unfence(_ broker: BrokerID, _ step: inout Step) {
+        guard fenced.remove(broker) != nil else { return }
+        step.note(.unfenced(broker: broker))
+        var state = partition
+        if state.leader == nil { elect(&state, &step) }
+        if state != partition {
+            partition = state
+            partition.partitionEpoch += 1
+            broadcastPartitionState(&step)
         }
     }
 
     /// K-REP-08 and K-REP-09: elect a leader for a leaderless partition if the rules allow one.
-    private mutating func elect(_ state: inout PartitionState) {
-        let fenced = controller.fenced
+    private mutating func elect(_ state: inout PartitionState, _ step: inout Step) {
+        let fenced = fenced
         let alive = { (broker: BrokerID) in !fenced.contains(broker) }
-        if let clean = controller.replicas.first(where: { state.isr.contains($0) && alive($0) }) {
+        if let clean = replicas.first(where: { state.isr.contains($0) && alive($0) }) {
             state.leader = clean
             state.leaderEpoch = state.leaderEpoch.next
-            note(
-                .elected(leader: clean, epoch: state.leaderEpoch, clean: true, isr: state.isr),
-                at: .controller)
-        } else if config.uncleanLeaderElectionEnable, let unclean = controller.replicas.first(where: alive) {
+            step.note(.elected(leader: clean, epoch: state.leaderEpoch, clean: true, isr: state.isr))
+        } else if config.uncleanLeaderElectionEnable, let unclean = replicas.first(where: alive) {
             state.leader = unclean
             state.leaderEpoch = state.leaderEpoch.next
             state.isr = [unclean]  // "This can result in data loss!"
-            note(
-                .elected(leader: unclean, epoch: state.leaderEpoch, clean: false, isr: state.isr),
-                at: .controller)
+            step.note(.elected(leader: unclean, epoch: state.leaderEpoch, clean: false, isr: state.isr))
         }
     }
 
-    private mutating func broadcastPartitionState() {
-        for broker in controller.replicas {
-            send(.partitionState(controller.partition), from: .controller, to: .broker(broker))
+    private mutating func broadcastPartitionState(_ step: inout Step) {
+        for broker in replicas {
+            step.send(.partitionState(partition), to: .broker(broker))
         }
     }
 
     // MARK: - Consumer group
 
-    private mutating func groupJoin(_ consumer: Int) {
-        if !controller.members.contains(consumer) { controller.members.append(consumer) }
-        controller.memberHeartbeat[consumer] = now
-        rebalance()
+    private mutating func groupJoin(_ consumer: Int, _ step: inout Step) {
+        if !members.contains(consumer) { members.append(consumer) }
+        memberHeartbeat[consumer] = step.now
+        rebalance(&step)
     }
 
-    private mutating func groupLeave(_ consumer: Int, reason: String) {
-        guard let position = controller.members.firstIndex(of: consumer) else { return }
-        controller.members.remove(at: position)
-        note(.leftGroup(consumer: consumer, reason: reason), at: .controller)
-        rebalance()
+    private mutating func groupLeave(_ consumer: Int, reason: String, _ step: inout Step) {
+        guard let position = members.firstIndex(of: consumer) else { return }
+        members.remove(at: position)
+        step.note(.leftGroup(consumer: consumer, reason: reason))
+        rebalance(&step)
     }
 
     /// Gives P0 to the first member; every member learns the new generation.
-    private mutating func rebalance() {
-        controller.generation += 1
-        controller.owner = controller.members.first
-        for member in controller.members {
-            send(
+    private mutating func rebalance(_ step: inout Step) {
+        generation += 1
+        owner = members.first
+        for member in members {
+            step.send(
                 .joinResponse(
-                    generation: controller.generation, assigned: member == controller.owner,
-                    committed: controller.committed),
-                from: .controller, to: .consumer(member))
+                    generation: generation, assigned: member == owner,
+                    committed: committed), to: .consumer(member))
+        }
+    }
+}
+
+extension KafkaWorld {
+    mutating func controllerReceive(_ payload: Payload, from: NodeID) {
+        var none: Void = ()
+        _ = Self.step(.controller, engine: &engine, state: &controller, shared: &none) {
+            controller, step, _ in
+            controller.receive(payload, from: from, &step)
+        }
+    }
+
+    mutating func controllerTimer(_ timer: Timer) {
+        var none: Void = ()
+        _ = Self.step(.controller, engine: &engine, state: &controller, shared: &none) {
+            controller, step, _ in
+            controller.fire(timer, &step)
         }
     }
 }

@@ -11,7 +11,7 @@ extension KafkaWorld {
         let index = broker.value - 1
         let node = brokerNode(index)
         guard engine.crash(node, fault) else { return }
-        brokers[index].lastKnownAlive = false
+        controller.knownAlive.remove(broker)
         let kept = fault == .powerLoss ? brokers[index].flushedOffset : fault == .diskLoss ? 0 : nil
         let removed =
             kept.map { brokers[index].log.records[min($0, brokers[index].log.count)...].map(\.message) } ?? []

@@ -59,13 +59,12 @@ struct KafkaWorld: StepHosted {
         engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
         let replicas = (1...config.replicationFactor).map(BrokerID.init)
         brokers = (1...config.brokers).map { BrokerState(id: BrokerID($0)) }
-        controller = ControllerState(replicas: replicas)
+        controller = ControllerState(config: config, replicas: replicas, brokers: config.brokers)
         let initial = controller.partition
         for replica in replicas {
             brokers[replica.value - 1].apply(initial, now: 0)
         }
         for index in brokers.indices {
-            brokers[index].lastKnownAlive = true
             engine.setTimer(.brokerHeartbeat, for: .broker(brokers[index].id), after: 0)
             engine.setTimer(
                 .writeback, for: .broker(brokers[index].id), after: config.osWritebackMs)
