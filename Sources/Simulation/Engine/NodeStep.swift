@@ -54,6 +54,16 @@ struct NodeStep<Payload: WirePayload, Timer: Sendable> {
 
     mutating func note(_ note: Note) { engine.note(note, at: node) }
 
+    /// Whether the trace is kept, or only its hash: a note that is costly to build can then be
+    /// hashed in place instead (`hashNote`).
+    var recordsTrace: Bool { engine.recorder.recordsTrace }
+
+    /// Mixes a note into the trace hash without building it; the encoding must be the note's own.
+    mutating func hashNote(_ encode: (inout NoteHash) -> Void) {
+        let now = engine.now
+        engine.recorder.hash(at: node, time: now, encode: encode)
+    }
+
     /// A free-text note; prefer a typed one where the trace reader needs its fields.
     mutating func fact(_ text: String, message: MessageID? = nil) {
         note(.queue(.fact(message: message, text: text)))

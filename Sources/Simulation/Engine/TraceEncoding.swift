@@ -179,7 +179,7 @@ extension Note {
     }
 
     /// `.replicated`, from any collection of messages: a follower that copies records need not
-    /// build the list of their messages when the trace is not kept (KafkaWorld.noteReplicated).
+    /// build the list of their messages when the trace is not kept (a Kafka follower, BrokerState.noteReplicated).
     static func encodeReplicated<Sink: NoteFieldSink, Messages: Collection<MessageID>>(
         broker: BrokerID, from: Offset, messages: Messages, into sink: inout Sink
     ) {

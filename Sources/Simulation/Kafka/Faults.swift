@@ -5,32 +5,18 @@ extension KafkaWorld {
             + consumers.indices.map { .consumer($0 + 1) }
     }
 
-    /// A process crash keeps the page cache; a power loss keeps only what was flushed; a disk
-    /// loss keeps nothing (K-REP-12, S-02).
+    /// The controller, an oracle, learns of a crash at once (S-05); what the broker keeps is
+    /// its own rule (BrokerState.crash).
     mutating func crashBroker(_ broker: BrokerID, _ fault: Fault) {
-        let index = broker.value - 1
-        let node = brokerNode(index)
-        guard engine.crash(node, fault) else { return }
+        guard engine.crash(.broker(broker), fault) else { return }
         controller.knownAlive.remove(broker)
-        let kept = fault == .powerLoss ? brokers[index].flushedOffset : fault == .diskLoss ? 0 : nil
-        let removed =
-            kept.map { brokers[index].log.records[min($0, brokers[index].log.count)...].map(\.message) } ?? []
-        brokers[index].lose(fault)
-        if !removed.isEmpty {
-            note(
-                .truncated(
-                    broker: broker, to: Offset(brokers[index].logEndOffset), removed: removed,
-                    reason: fault == .powerLoss ? .powerLoss : .diskLoss), at: node)
-        }
+        atBroker(broker.value - 1) { broker, step, _ in broker.crash(fault, &step) }
     }
 
     mutating func restartBroker(_ broker: BrokerID) {
-        let index = broker.value - 1
-        guard engine.restart(brokerNode(index)) else { return }
-        engine.resetConnections(of: brokerNode(index))
-        brokers[index].rebuildProducerStates()
-        setTimer(.brokerHeartbeat, for: brokerNode(index), after: 0)
-        setTimer(.writeback, for: brokerNode(index), after: config.osWritebackMs)
+        guard engine.restart(.broker(broker)) else { return }
+        engine.resetConnections(of: .broker(broker))
+        atBroker(broker.value - 1) { broker, step, _ in broker.restart(&step) }
     }
 
     // MARK: - What scenarios wait for

@@ -58,24 +58,19 @@ struct KafkaWorld: StepHosted {
         self.seed = seed
         engine = WorldEngine(seed: seed, networkDelay: config.networkDelayMs, recordsTrace: recordsTrace)
         let replicas = (1...config.replicationFactor).map(BrokerID.init)
-        brokers = (1...config.brokers).map { BrokerState(id: BrokerID($0)) }
+        brokers = (1...config.brokers).map {
+            BrokerState(id: BrokerID($0), config: config, replicas: replicas)
+        }
         controller = ControllerState(config: config, replicas: replicas, brokers: config.brokers)
         let initial = controller.partition
         for replica in replicas {
             brokers[replica.value - 1].apply(initial, now: 0)
         }
         for index in brokers.indices {
-            engine.setTimer(.brokerHeartbeat, for: .broker(brokers[index].id), after: 0)
-            engine.setTimer(
-                .writeback, for: .broker(brokers[index].id), after: config.osWritebackMs)
-            if brokers[index].isLeader {
-                engine.setTimer(
-                    .isrExpiration, for: .broker(brokers[index].id),
-                    after: config.replicaLagTimeMaxMs / 2)
-            }
+            atBroker(index) { broker, step, _ in broker.start(&step) }
         }
         for replica in replicas where replica != initial.leader {
-            startFetching(replica.value - 1)
+            atBroker(replica.value - 1) { broker, step, shared in broker.startFetching(&step, &shared) }
         }
         engine.setTimer(.fencingCheck, for: .controller, after: 1_000)
         engine.setTimer(.groupCheck, for: .controller, after: 1_000)
@@ -85,25 +80,25 @@ struct KafkaWorld: StepHosted {
 
     func messageID(named name: String) -> MessageID? { engine.recorder.existingMessage(named: name) }
 
-    /// A follower copied `records`: the `.replicated` note, built only when the trace is kept.
-    mutating func noteReplicated(_ records: [Record], broker: BrokerID, from offset: Offset, at node: NodeID)
-    {
-        guard recordsTrace else {
-            engine.recorder.hash(at: node, time: engine.now) { hasher in
-                Note.encodeReplicated(
-                    broker: broker, from: offset, messages: records.lazy.map(\.message), into: &hasher)
-            }
-            return
-        }
-        note(.replicated(broker: broker, from: offset, messages: records.map(\.message)), at: node)
-    }
-
     // MARK: - The event loop
 
     mutating func sendPaced(_ message: MessageID, producer: Int) { produce([message], producer: producer) }
 
     mutating func send(_ payload: Payload, from: NodeID, to: NodeID) {
         engine.transmit(payload, from: from, to: to)
+    }
+
+    /// Runs `act` as one step of broker `index` (from 0).
+    @inline(__always)
+    mutating func atBroker(
+        _ index: Int, _ act: (inout BrokerState, inout BrokerState.Step, inout KafkaShared) -> Void
+    ) {
+        _ = Self.step(
+            .broker(BrokerID(index + 1)), engine: &engine, state: &brokers[index], shared: &shared, act)
+    }
+
+    mutating func brokerReceive(_ index: Int, _ payload: Payload, from: NodeID) {
+        atBroker(index) { broker, step, shared in broker.receive(payload, from: from, &step, &shared) }
     }
 
     /// A crashed process's host still answers: the connection is refused, and the client learns
@@ -126,7 +121,8 @@ struct KafkaWorld: StepHosted {
 
     mutating func fire(_ timer: Timer, at node: NodeID) {
         switch node {
-        case .broker(let id): brokerTimer(id.value - 1, timer)
+        case .broker(let id):
+            atBroker(id.value - 1) { broker, step, shared in broker.fire(timer, &step, &shared) }
         case .controller: controllerTimer(timer)
         case .producer(let index): producerTimer(index - 1, timer)
         case .consumer(let index): consumerTimer(index - 1, timer)

@@ -31,7 +31,7 @@ struct WorldRecorder: Sendable {
     }
 
     /// Mixes an event into the hash without keeping it: for a note whose list of messages is
-    /// costly to build and is only needed when the trace is kept (KafkaWorld.noteReplicated).
+    /// costly to build and is only needed when the trace is kept (a Kafka follower's `.replicated`).
     mutating func hash(at node: NodeID, time: Millis, encode: (inout NoteHash) -> Void) {
         hasher.mix(time)
         hasher.mix(node.hashValueForTrace)
