@@ -68,6 +68,7 @@ struct App {
 
     var terminal: Terminal { environment.terminal }
     var clock: WallClock { environment.clock }
+    var output: Output { environment.output }
 
     /// The language for single-language lines (titles, lists) when both are shown.
     var primaryLanguage: Language { languages[0] }
@@ -80,7 +81,7 @@ struct App {
         } catch {
             throw Failure(message: "\(error)")
         }
-        try importContent(into: store, from: options.content)
+        try importContent(into: store, from: options.content, output: environment.output)
         return App(
             store: store,
             languages: (options.lang ?? LanguageChoice.fromEnvironment(environment.variables)).languages,
@@ -145,7 +146,9 @@ struct App {
 
     /// Brings the store up to date with the content tree. A tree with problems is not imported:
     /// its problems go to standard error and the content imported before is still served.
-    private static func importContent(into store: ContentStore, from directory: String?) throws {
+    private static func importContent(
+        into store: ContentStore, from directory: String?, output: Output
+    ) throws {
         let tree = try contentFiles(directory)
         let outcome: ContentStore.ImportOutcome
         do {
@@ -157,11 +160,11 @@ struct App {
         let count = problems.problems.count
         let summary = "content in \(tree.origin) not imported: \(count) problem\(count == 1 ? "" : "s")"
         guard servingPrevious else {
-            for problem in problems.problems { Output.error("\(problem)") }
+            for problem in problems.problems { output.error("\(problem)") }
             throw Failure(message: "\(summary), and there is no earlier content to serve")
         }
-        Output.error("mqproof: \(summary); serving the content imported before")
-        for problem in problems.problems { Output.error("\(problem)") }
+        output.error("mqproof: \(summary); serving the content imported before")
+        for problem in problems.problems { output.error("\(problem)") }
     }
 
     /// Fails with "did you mean" suggestions for an id that does not exist.

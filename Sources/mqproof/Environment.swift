@@ -2,19 +2,29 @@ import ArgumentParser
 import Foundation
 import Quiz
 
-/// What a command reads from the world it runs in: environment variables, the terminal and the
-/// clock. A command's `run()` builds it once from the process (`Environment.process()`) and hands
-/// it down; nothing below reads a global, and a test can run a command with its own (a fixed
-/// clock, a narrow pipe, other variables). Output still goes to the process's standard streams.
+/// What a command reads from and writes to the world it runs in: environment variables, the
+/// terminal, the clock and the output streams. A command's `run()` builds it once from the
+/// process (`Environment.process()`) and hands it down; nothing below reads a global, and a test
+/// can run a command with its own (a fixed clock, a narrow pipe, other variables, a buffer for
+/// what it prints).
 struct Environment {
     var variables: [String: String]
     var terminal: Terminal
     var clock: WallClock
+    var output: Output
+
+    init(variables: [String: String], terminal: Terminal, clock: WallClock, output: Output = .process) {
+        self.variables = variables
+        self.terminal = terminal
+        self.clock = clock
+        self.output = output
+    }
 
     static func process() -> Environment {
         let variables = ProcessInfo.processInfo.environment
         return Environment(
-            variables: variables, terminal: Terminal.current(environment: variables), clock: .system)
+            variables: variables, terminal: Terminal.current(environment: variables), clock: .system,
+            output: .process)
     }
 }
 

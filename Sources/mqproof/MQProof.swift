@@ -32,7 +32,7 @@ struct MQProof: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let failure as Failure {
-            Output.error("mqproof: \(Self.oneLine(failure.message))")
+            Output.process.error("mqproof: \(Self.oneLine(failure.message))")
             Foundation.exit(failure.exitCode)
         } catch {
             exit(withError: error)

@@ -1,5 +1,6 @@
 import Foundation
 import Quiz
+import TestSupport
 import Testing
 
 @testable import mqproof
@@ -38,5 +39,48 @@ struct EnvironmentTests {
         let terminal = environment(["COLUMNS": "60", "TERM": "xterm"]).terminal
         #expect(terminal.width == 60 || terminal.isTerminal)
         #expect(!terminal.style.isEnabled || terminal.isTerminal)
+    }
+
+    /// An environment with a store in `directory`, a pipe `width` columns wide, no colour, and
+    /// its output kept in `buffer`.
+    func captured(_ directory: TemporaryDirectory, width: Int, into buffer: CollectedOutput) -> Environment {
+        var environment = environment(["MQPROOF_DB": directory.file("store.sqlite"), "HOME": directory.path])
+        environment.terminal = Terminal(isTerminal: false, width: width, style: Style(isEnabled: false))
+        environment.output = .collecting(into: buffer)
+        return environment
+    }
+
+    @Test("A command writes to the environment's output, wrapped to the environment's terminal")
+    func capturedShow() throws {
+        let directory = TemporaryDirectory()
+        let buffer = CollectedOutput()
+        try Show.parse(["kafka-acks-message-loss", "--lang", "en"])
+            .run(in: captured(directory, width: 50, into: buffer))
+        let lines = buffer.standardOutput.split(separator: "\n").map(String.init)
+        #expect(lines.first?.contains("acks") == true)
+        #expect(lines.count > 10)
+        // A link is never broken (a terminal would no longer open it); what comes before it fits.
+        let widest = lines.map { DisplayWidth.of($0.components(separatedBy: "https://")[0]) }.max() ?? 0
+        #expect(widest <= 50, "a line is \(widest) columns wide in a 50-column pipe")
+        #expect(!buffer.standardOutput.contains("\u{1B}["), "colour on a pipe")
+    }
+
+    @Test("A run's JSON report and its failure go to the environment's streams")
+    func capturedRun() throws {
+        let directory = TemporaryDirectory()
+        let buffer = CollectedOutput()
+        try Run.parse(["K01", "--json"]).run(in: captured(directory, width: 80, into: buffer))
+        let report =
+            try JSONSerialization.jsonObject(with: Data(buffer.standardOutput.utf8)) as? [String: Any]
+        #expect(report?["passed"] as? Bool == true)
+
+        let failing = CollectedOutput()
+        #expect(throws: (any Error).self) {
+            try Run.parse(["K01", "--set", "acks=7", "--set", "retries=-1"])
+                .run(in: captured(directory, width: 80, into: failing))
+        }
+        // Every problem but the last goes to standard error; the last is the thrown failure.
+        #expect(failing.standardError.hasPrefix("mqproof: config"))
+        #expect(failing.standardOutput.isEmpty)
     }
 }

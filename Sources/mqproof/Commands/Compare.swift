@@ -22,7 +22,7 @@ struct Compare: EnvironmentCommand {
     @Option(help: "How long B1 stays down, in ms.") var down = ComparisonWorkload().downMs
     @Option(help: "The seed of the network delays and everything else drawn.") var seed: UInt64 = 1
     @OptionGroup var language: LanguageOption
-    @OptionGroup var output: JSONOption
+    @OptionGroup var format: JSONOption
 
     var workload: ComparisonWorkload {
         ComparisonWorkload(messages: messages, everyMs: every, faultAtMs: faultAt, downMs: down, seed: seed)
@@ -60,9 +60,10 @@ struct Compare: EnvironmentCommand {
     }
 
     func run(in environment: Environment) throws {
+        let output = environment.output
         let rows = try Comparison.run(workload)
-        if output.json {
-            try Output.json(
+        if format.json {
+            try output.json(
                 Report(
                     seed: seed, messages: messages, everyMs: every, powerLossAtMs: faultAt, downMs: down,
                     rows: rows.map {
@@ -79,11 +80,11 @@ struct Compare: EnvironmentCommand {
         }
         let style = environment.terminal.style
         let ui = language.ui(environment)
-        Output.line(
+        output.line(
             style.bold(ui(.compareTitle(messages: messages, every: every, faultAt: faultAt, down: down))))
-        Output.line(style.dim(ui(.compareDeterministic(seed: seed))))
-        Output.line()
-        Output.line(
+        output.line(style.dim(ui(.compareDeterministic(seed: seed))))
+        output.line()
+        output.line(
             "  " + ui(.compareSystem).rightPadded(to: 10) + ui(.compareProfile).rightPadded(to: 9)
                 + ui(.compareLost).leftPadded(to: 6) + ui(.compareDuplicated).leftPadded(to: 6)
                 + ui(.compareReordered).leftPadded(to: 7) + ui(.compareFailed).leftPadded(to: 8)
@@ -91,7 +92,7 @@ struct Compare: EnvironmentCommand {
                 + ui(.compareFsyncs).leftPadded(to: 11) + ui(.compareRoundTrips).leftPadded(to: 9))
         for row in rows {
             let lost = "\(row.lost)".leftPadded(to: 6)
-            Output.line(
+            output.line(
                 "  " + row.system.rawValue.rightPadded(to: 10) + ui(.profile(row.profile)).rightPadded(to: 9)
                     + (row.lost > 0 ? style.bad(lost) : lost) + "\(row.duplicated)".leftPadded(to: 6)
                     + "\(row.reordered)".leftPadded(to: 7) + "\(row.rejectedOrTimedOut)".leftPadded(to: 8)
@@ -99,14 +100,14 @@ struct Compare: EnvironmentCommand {
                     + String(format: "%.2f", row.fsyncsPerMessage).leftPadded(to: 11)
                     + String(format: "%.1f", row.roundTripsPerMessage).leftPadded(to: 9))
         }
-        Output.line()
-        Output.line(style.bold(ui(.compareSetups)))
+        output.line()
+        output.line(style.bold(ui(.compareSetups)))
         for row in rows {
-            Output.line(
+            output.line(
                 "  " + "\(row.system.rawValue) \(ui(.profile(row.profile)))".rightPadded(to: 19) + row.setup)
         }
-        Output.line()
-        Output.lines(
+        output.line()
+        output.lines(
             environment.terminal.hanging(
                 ui(.compareLegend),
                 first: style.dim(ui.label(.legend, width: 10))))

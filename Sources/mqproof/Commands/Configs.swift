@@ -18,7 +18,7 @@ struct Configs: EnvironmentCommand {
     var version: String?
 
     @OptionGroup var language: LanguageOption
-    @OptionGroup var output: JSONOption
+    @OptionGroup var format: JSONOption
 
     struct Row: Encodable {
         var key: String
@@ -63,9 +63,10 @@ struct Configs: EnvironmentCommand {
     }
 
     func run(in environment: Environment) throws {
+        let output = environment.output
         let (version, rows) = try rows()
-        if output.json {
-            try Output.json(rows)
+        if format.json {
+            try output.json(rows)
             return
         }
         let terminal = environment.terminal
@@ -74,13 +75,13 @@ struct Configs: EnvironmentCommand {
         let name =
             ["kafka": "Kafka", "rabbitmq": "RabbitMQ", "rocketmq": "RocketMQ", "activemq": "ActiveMQ"][
                 system.rawValue] ?? system.rawValue
-        Output.line(style.bold(ui(.configsTitle(system: name, version: version))))
+        output.line(style.bold(ui(.configsTitle(system: name, version: version))))
         for row in rows {
-            Output.line()
-            Output.line(style.accent(row.key) + "  " + style.dim(ui(.configDefault(row.default))))
-            Output.lines(terminal.hanging(row.values, first: "  "))
+            output.line()
+            output.line(style.accent(row.key) + "  " + style.dim(ui(.configDefault(row.default))))
+            output.lines(terminal.hanging(row.values, first: "  "))
             // A source is never broken across lines, so that it stays clickable.
-            Output.line("  " + style.dim(row.source))
+            output.line("  " + style.dim(row.source))
         }
     }
 }

@@ -23,7 +23,7 @@ struct ContentCommand: ParsableCommand {
         var content: String?
 
         @OptionGroup var language: LanguageOption
-        @OptionGroup var output: JSONOption
+        @OptionGroup var format: JSONOption
 
         struct Report: Encodable {
             struct TopicCount: Encodable {
@@ -47,6 +47,7 @@ struct ContentCommand: ParsableCommand {
         }
 
         func run(in environment: Environment) throws {
+            let output = environment.output
             let tree = try App.contentFiles(content)
             let report: Report
             switch App.parser.parse(tree) {
@@ -69,11 +70,11 @@ struct ContentCommand: ParsableCommand {
                                 .count)
                     }, warnings: QuizBalance(set.entries).warnings)
             }
-            if output.json {
-                try Output.json(report)
+            if format.json {
+                try output.json(report)
             } else if report.ok {
                 let ui = language.ui(environment)
-                Output.line(
+                output.line(
                     ui(
                         .contentOK(
                             origin: report.origin, entries: report.entries,
@@ -81,22 +82,22 @@ struct ContentCommand: ParsableCommand {
                             topics: report.topics.count,
                             quizItems: report.quizItems, sources: report.sources,
                             linked: report.entriesWithExperiments)))
-                Output.line(
+                output.line(
                     "  " + ui(.contentGroup).rightPadded(to: 6) + " " + ui(.contentTopic).rightPadded(to: 22)
                         + " "
                         + ui(.contentEntries).leftPadded(to: 7) + "  "
                         + ui(.contentWithProofs).leftPadded(to: 11))
                 for topic in report.topics {
-                    Output.line(
+                    output.line(
                         "  \(topic.group.rightPadded(to: 6)) \(topic.topic.rightPadded(to: 22)) \(String(topic.entries).leftPadded(to: 7))"
                             + "  \(String(topic.withProofs).leftPadded(to: 11))")
                 }
-                Output.line(
+                output.line(
                     ui(.proofCoverage(linked: report.entriesWithExperiments, entries: report.entries)))
-                for warning in report.warnings { Output.line(ui(.warning) + warning) }
+                for warning in report.warnings { output.line(ui(.warning) + warning) }
             } else {
-                for problem in report.problems { Output.line("\(problem)") }
-                Output.error(
+                for problem in report.problems { output.line("\(problem)") }
+                output.error(
                     language.ui(environment)(.problemsIn(report.problems.count, origin: report.origin)))
             }
             if !report.ok { throw ExitCode.failure }

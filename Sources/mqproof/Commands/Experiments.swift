@@ -10,7 +10,7 @@ struct ExperimentsCommand: EnvironmentCommand {
 
     @OptionGroup var language: LanguageOption
 
-    @OptionGroup var output: JSONOption
+    @OptionGroup var format: JSONOption
 
     struct Item: Encodable {
         var id: String
@@ -22,6 +22,7 @@ struct ExperimentsCommand: EnvironmentCommand {
     }
 
     func run(in environment: Environment) throws {
+        let output = environment.output
         let items = ExperimentCatalogue.all.map { experiment in
             Item(
                 id: experiment.id, scenario: experiment.scenarioID, proves: experiment.info.kind?.rawValue,
@@ -29,8 +30,8 @@ struct ExperimentsCommand: EnvironmentCommand {
                 title: ["zh": experiment.titleZH, "en": experiment.titleEN],
                 claim: ["zh": experiment.info.claim?.zh ?? "", "en": experiment.info.claim?.en ?? ""])
         }
-        if output.json {
-            try Output.json(items)
+        if format.json {
+            try output.json(items)
             return
         }
         let terminal = environment.terminal
@@ -38,12 +39,12 @@ struct ExperimentsCommand: EnvironmentCommand {
         for experiment in ExperimentCatalogue.all {
             let kind = experiment.info.kind.map { language.ui(environment)(.kind($0)) } ?? ""
             let pair = experiment.info.contrast.map { " ↔ \($0)" } ?? ""
-            Output.line(
+            output.line(
                 terminal.style.accent(experiment.id.rightPadded(to: 5))
                     + terminal.style.dim(" \(kind)\(pair)"))
             for language in languages {
                 let title = language == .zh ? experiment.titleZH : experiment.titleEN
-                Output.lines(terminal.hanging(title, first: "      "))
+                output.lines(terminal.hanging(title, first: "      "))
             }
         }
     }
@@ -64,7 +65,7 @@ struct Verify: EnvironmentCommand {
 
     @OptionGroup var language: LanguageOption
 
-    @OptionGroup var output: JSONOption
+    @OptionGroup var format: JSONOption
 
     struct Row: Encodable {
         var id: String
@@ -83,6 +84,7 @@ struct Verify: EnvironmentCommand {
     }
 
     func run(in environment: Environment) throws {
+        let output = environment.output
         let terminal = environment.terminal
         let ui = language.ui(environment)
         var rows: [Row] = []
@@ -113,11 +115,11 @@ struct Verify: EnvironmentCommand {
                     witnessSeed: kind == .hazard ? seedList[0] : nil, failingSeed: failing,
                     holds: passed == seedList.count))
         }
-        if output.json {
-            try Output.json(rows)
+        if format.json {
+            try output.json(rows)
         } else {
             let style = terminal.style
-            Output.line(
+            output.line(
                 style.bold(
                     ui.label(.verifyExperiment, width: 6) + ui.label(.verifyKind, width: 8)
                         + ui.label(.verifyResult, width: 22) + ui(.verifyClaim)))
@@ -141,19 +143,19 @@ struct Verify: EnvironmentCommand {
                     (language == .zh ? experiment?.titleZH : experiment?.titleEN) ?? row.claim
                 }
                 for (index, claim) in claims.enumerated() {
-                    Output.lines(
+                    output.lines(
                         terminal.hanging(claim, first: index == 0 ? prefix : restIndent, rest: restIndent))
                 }
                 if let seed = row.failingSeed {
-                    Output.line(
+                    output.line(
                         restIndent
                             + style.bad(ui(.failsOnSeed(seed, experiment: row.id)))
                     )
                 }
             }
             let failed = rows.filter { !$0.holds }.count
-            Output.line()
-            Output.line(
+            output.line()
+            output.line(
                 failed == 0
                     ? style.good(ui(.allProve(rows.count)))
                     : style.bad(ui(.someFail(failed, of: rows.count))))

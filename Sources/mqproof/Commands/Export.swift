@@ -21,6 +21,7 @@ struct ExportCommand: ParsableCommand {
         @Argument(help: "The .apkg file to write.") var file: String
 
         func run(in environment: Environment) throws {
+            let output = environment.output
             let app = try App.open(options, in: environment)
             let entries = try app.store.allEntries()
             let languages = app.languages
@@ -45,8 +46,8 @@ struct ExportCommand: ParsableCommand {
             } catch {
                 throw Failure(message: "\(error)")
             }
-            try OutputFile.write(package, to: file, force: force)
-            Output.error(UI(languages)(.wroteNotes(notes.count, file: file, deck: AnkiPackage.deckName)))
+            try OutputFile.write(package, to: file, force: force, output: output)
+            output.error(UI(languages)(.wroteNotes(notes.count, file: file, deck: AnkiPackage.deckName)))
         }
     }
 
@@ -59,6 +60,7 @@ struct ExportCommand: ParsableCommand {
         @Argument(help: "The .csv file to write (- for standard output).") var file: String
 
         func run(in environment: Environment) throws {
+            let output = environment.output
             let app = try App.open(options, in: environment)
             var rows = [
                 ["id", "topic", "difficulty", "tags", "question_zh", "question_en", "answer_zh", "answer_en"]
@@ -72,9 +74,9 @@ struct ExportCommand: ParsableCommand {
             }
             let text =
                 rows.map { $0.map(Self.quoted).joined(separator: ",") }.joined(separator: "\r\n") + "\r\n"
-            try OutputFile.write(Data(text.utf8), to: file, force: force)
+            try OutputFile.write(Data(text.utf8), to: file, force: force, output: output)
             if file == "-" { return }
-            Output.error(app.ui(.wroteQuestions(rows.count - 1, file: file)))
+            output.error(app.ui(.wroteQuestions(rows.count - 1, file: file)))
         }
 
         static func quoted(_ field: String) -> String {

@@ -8,7 +8,7 @@ struct Home: EnvironmentCommand {
         abstract: "Show the topics, how much content there is, and what to try next.")
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var output: JSONOption
+    @OptionGroup var format: JSONOption
 
     struct Report: Encodable {
         struct Today: Encodable {
@@ -24,6 +24,7 @@ struct Home: EnvironmentCommand {
     }
 
     func run(in environment: Environment) throws {
+        let output = environment.output
         let app = try App.open(options, in: environment)
         let counts = try app.store.counts()
         let topics = try app.store.topics()
@@ -42,8 +43,8 @@ struct Home: EnvironmentCommand {
         if let busiest = topics.max(by: { $0.entryCount < $1.entryCount }), busiest.entryCount > 0 {
             tryNext.insert("mqproof list --topic \(busiest.topic.id)", at: min(1, tryNext.count))
         }
-        if output.json {
-            try Output.json(
+        if format.json {
+            try output.json(
                 Report(
                     counts: counts, topics: topics,
                     today: .init(due: deck.today.due, newLeft: deck.today.new),
@@ -51,19 +52,19 @@ struct Home: EnvironmentCommand {
             return
         }
         let style = app.terminal.style
-        Output.lines(
+        output.lines(
             app.terminal.hanging(
                 app.languages.map { UIText.headline[$0] }.joined(separator: " · "),
                 first: style.accent("mqproof") + "  ", rest: "         "))
-        Output.line()
+        output.line()
         let summary = UIText.contentSummary(
             entries: counts.entries, topics: counts.topics, quizItems: counts.quizItems,
             withExperiments: counts.entriesWithExperiments)
-        for language in app.languages { Output.lines(app.terminal.hanging(summary[language], first: "")) }
-        Output.line()
+        for language in app.languages { output.lines(app.terminal.hanging(summary[language], first: "")) }
+        output.line()
         let ui = app.ui
         let labelWidth = [UIText.todayLabel, .nextStep].map { DisplayWidth.of(ui($0)) }.max()! + 2
-        Output.line(
+        output.line(
             style.bold(ui.label(.todayLabel, width: labelWidth))
                 + ui(.todayCounts(due: deck.today.due, new: deck.today.new)))
         if let next = plan.next {
@@ -71,26 +72,27 @@ struct Home: EnvironmentCommand {
                 .nextStepIs(
                     plan.describe(plan.nextAction(for: next), ui: ui),
                     question: next.question[app.primaryLanguage]))
-            Output.lines(
+            output.lines(
                 app.terminal.hanging(
                     step + "  (\(next.position)/\(plan.steps.count))",
                     first: style.bold(ui.label(.nextStep, width: labelWidth))))
-            Output.line(String(repeating: " ", count: labelWidth) + style.code("mqproof study"))
+            output.line(String(repeating: " ", count: labelWidth) + style.code("mqproof study"))
         } else {
-            Output.line(style.bold(ui.label(.nextStep, width: labelWidth)) + ui(.pathComplete))
+            output.line(style.bold(ui.label(.nextStep, width: labelWidth)) + ui(.pathComplete))
         }
-        Output.line()
-        Output.line(style.bold(app.ui(.topics)))
+        output.line()
+        output.line(style.bold(app.ui(.topics)))
         TopicTable(app: app).print(topics)
-        Output.line()
-        Output.line(style.bold(app.ui(.tryNext)))
-        for command in tryNext { Output.line("  " + style.code(command)) }
+        output.line()
+        output.line(style.bold(app.ui(.tryNext)))
+        for command in tryNext { output.line("  " + style.code(command)) }
     }
 }
 
 /// The topic list shared by the home screen and `mqproof topics`.
 struct TopicTable {
     let app: App
+    var output: Output { app.output }
 
     func print(_ topics: [ContentStore.TopicSummary]) {
         let style = app.terminal.style
@@ -102,7 +104,7 @@ struct TopicTable {
                 separator: " · ")
             let prefix = "  \(summary.topic.group)  \(id.rightPadded(to: idWidth))  \(count)  "
             for line in app.terminal.hanging([InlineParser.Span(text: titles, kind: .plain)], first: prefix) {
-                Output.line(summary.entryCount == 0 ? style.dim(line) : line)
+                output.line(summary.entryCount == 0 ? style.dim(line) : line)
             }
         }
     }

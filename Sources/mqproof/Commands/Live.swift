@@ -23,7 +23,7 @@ struct Live: EnvironmentCommand {
     @Argument(help: "peak-shaving, async-signup, fsync-batching or all.") var experiment: Name = .all
     @Option(help: "Peak shaving: concurrent writers in the burst.") var writers = 32
     @OptionGroup var language: LanguageOption
-    @OptionGroup var output: JSONOption
+    @OptionGroup var format: JSONOption
 
     @Flag(
         help: """
@@ -68,6 +68,7 @@ struct Live: EnvironmentCommand {
     }
 
     func run(in environment: Environment) throws {
+        let output = environment.output
         if simulated {
             try runSimulatedPeakShaving(environment)
             return
@@ -85,24 +86,24 @@ struct Live: EnvironmentCommand {
         if experiment == .fsyncBatching || experiment == .all {
             report.fsyncBatching = try FsyncBatching.run(folder: folder)
         }
-        if output.json {
-            try Output.json(report)
+        if format.json {
+            try output.json(report)
             return
         }
         let style = environment.terminal.style
         let ui = language.ui(environment)
-        Output.line(style.dim(ui(.measuredOn(report.machine))))
+        output.line(style.dim(ui(.measuredOn(report.machine))))
         if let result = report.peakShaving {
-            Output.line()
-            Output.line(
+            output.line()
+            output.line(
                 style.bold(ui(.peakShavingTitle(writes: result.direct.writes, writers: writers))))
-            Output.line(
+            output.line(
                 "  " + "".rightPadded(to: 14) + ui(.liveSucceeded).leftPadded(to: 7)
                     + ui(.liveBusy).leftPadded(to: 7) + ui(.liveWritesPerSecond).leftPadded(to: 10)
                     + ui(.liveP50).leftPadded(to: 9) + ui(.liveP99).leftPadded(to: 9)
                     + ui(.livePeakWriters).leftPadded(to: 14) + ui(.liveDoneIn).leftPadded(to: 10))
             for (label, side) in [(ui(.liveDirect), result.direct), (ui(.liveThroughQueue), result.queued)] {
-                Output.line(
+                output.line(
                     "  " + label.rightPadded(to: 14) + "\(side.succeeded)".leftPadded(to: 7)
                         + "\(side.busyErrors)".leftPadded(to: 7)
                         + String(format: "%.0f", side.writesPerSecond).leftPadded(to: 10)
@@ -111,17 +112,17 @@ struct Live: EnvironmentCommand {
                         + "\(side.peakDatabaseConcurrency)".leftPadded(to: 14)
                         + String(format: "%.2f s", side.seconds).leftPadded(to: 10))
             }
-            Output.lines(environment.terminal.hanging(ui(.peakShavingMeaning), first: "").map(style.dim))
+            output.lines(environment.terminal.hanging(ui(.peakShavingMeaning), first: "").map(style.dim))
         }
         if let result = report.asyncSignup {
-            Output.line()
-            Output.line(style.bold(ui(.asyncTitle(signups: result.synchronous.signups))))
+            output.line()
+            output.line(style.bold(ui(.asyncTitle(signups: result.synchronous.signups))))
             for (label, side) in [
                 (ui(.liveSynchronous), result.synchronous), (ui(.liveQueued), result.queued),
                 (ui(.liveSynchronousSMSDown), result.synchronousWithSMSDown),
                 (ui(.liveQueuedSMSDown), result.queuedWithSMSDown),
             ] {
-                Output.line(
+                output.line(
                     "  " + label.rightPadded(to: 20)
                         + ui(
                             .asyncRow(
@@ -132,13 +133,13 @@ struct Live: EnvironmentCommand {
             }
         }
         if let result = report.fsyncBatching {
-            Output.line()
-            Output.line(style.bold(ui(.fsyncTitle(messages: result.perMessage.messages))))
+            output.line()
+            output.line(style.bold(ui(.fsyncTitle(messages: result.perMessage.messages))))
             for (label, side) in [
                 (ui(.liveFsyncEach), result.perMessage),
                 (ui(.liveFsyncPer(result.batchSize)), result.batched),
             ] {
-                Output.line(
+                output.line(
                     "  " + label.rightPadded(to: 20)
                         + ui(
                             .fsyncRow(
@@ -146,7 +147,7 @@ struct Live: EnvironmentCommand {
                                     to: 10),
                                 fsyncsPerMessage: String(format: "%.3f", side.fsyncsPerMessage))))
             }
-            Output.lines(environment.terminal.hanging(ui(.fsyncMeaning), first: "").map(style.dim))
+            output.lines(environment.terminal.hanging(ui(.fsyncMeaning), first: "").map(style.dim))
         }
     }
 
@@ -163,10 +164,11 @@ struct Live: EnvironmentCommand {
     }
 
     private func runSimulatedPeakShaving(_ environment: Environment) throws {
+        let output = environment.output
         let setup = simulatedSetup
         let outcome = PeakShavingModel.run(setup, seed: seed)
-        if output.json {
-            try Output.json(
+        if format.json {
+            try output.json(
                 SimulatedReport(
                     seed: seed, requests: setup.requests, burstMilliseconds: setup.burstMilliseconds,
                     maxConnections: setup.maxConnections, capacity: setup.capacity,
@@ -177,26 +179,26 @@ struct Live: EnvironmentCommand {
         let terminal = environment.terminal
         let style = terminal.style
         let ui = language.ui(environment)
-        Output.lines(
+        output.lines(
             terminal.hanging(
                 ui(
                     .simulatedPeakTitle(
                         requests: setup.requests, burst: setup.burstMilliseconds, capacity: setup.capacity,
                         maxConnections: setup.maxConnections)), first: ""
             ).map(style.bold))
-        Output.line(
+        output.line(
             style.dim(
                 ui(
                     .simulatedPeakSetup(
                         seed: seed, timeout: setup.clientTimeoutMilliseconds, consumers: setup.consumers))))
-        Output.line(
+        output.line(
             "  " + "".rightPadded(to: 14) + ui(.liveWritten).leftPadded(to: 9)
                 + ui(.liveTooManyConnections).leftPadded(to: 15)
                 + ui(.liveTimedOut).leftPadded(to: 11) + ui(.livePeakConnections).leftPadded(to: 11)
                 + ui(.livePeakWaiting).leftPadded(to: 14) + ui(.liveAnswerP99).leftPadded(to: 12)
                 + ui(.liveWriteP99).leftPadded(to: 11) + ui(.liveDrainedIn).leftPadded(to: 12))
         for (label, side) in [(ui(.liveDirect), outcome.direct), (ui(.liveThroughQueue), outcome.queued)] {
-            Output.line(
+            output.line(
                 "  " + label.rightPadded(to: 14) + "\(side.written)".leftPadded(to: 9)
                     + "\(side.tooManyConnections)".leftPadded(to: 15) + "\(side.timedOut)".leftPadded(to: 11)
                     + "\(side.peakConnections)".leftPadded(to: 11) + "\(side.peakWaiting)".leftPadded(to: 14)
@@ -204,7 +206,7 @@ struct Live: EnvironmentCommand {
                     + (String(format: "%.0f", side.writeP99Milliseconds) + " ms").leftPadded(to: 11)
                     + (String(format: "%.0f", side.drainMilliseconds) + " ms").leftPadded(to: 12))
         }
-        Output.lines(
+        output.lines(
             terminal.hanging(ui(.simulatedPeakMeaning(consumers: setup.consumers)), first: "").map(style.dim))
     }
 

@@ -18,13 +18,15 @@ struct ProgressCommand: ParsableCommand {
         @Argument(help: "The file to write (- for standard output).") var file: String
 
         func run(in environment: Environment) throws {
+            let output = environment.output
             let app = try App.open(options, in: environment)
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let archive = try app.store.exportProgress()
-            try OutputFile.write(try encoder.encode(archive) + Data("\n".utf8), to: file, force: force)
+            try OutputFile.write(
+                try encoder.encode(archive) + Data("\n".utf8), to: file, force: force, output: output)
             if file == "-" { return }
-            Output.error(
+            output.error(
                 app.ui(.wroteProgress(cards: archive.cards.count, answers: archive.reviews.count, file: file))
             )
         }
@@ -50,6 +52,7 @@ struct ProgressCommand: ParsableCommand {
         static let maximumSize = 64 << 20
 
         func run(in environment: Environment) throws {
+            let output = environment.output
             let app = try App.open(options, in: environment)
             let archive = try Self.read(file)
             let known = Set(QuizCards.make(from: try app.store.allEntries()).map(\.card.id))
@@ -67,11 +70,12 @@ struct ProgressCommand: ParsableCommand {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
                 try OutputFile.write(
-                    try encoder.encode(try app.store.exportProgress()), to: backup, force: false)
-                Output.error(app.ui(.backedUp(backup)))
+                    try encoder.encode(try app.store.exportProgress()), to: backup, force: false,
+                    output: output)
+                output.error(app.ui(.backedUp(backup)))
             }
             let summary = try app.store.importProgress(archive, replacing: replace)
-            Output.error(
+            output.error(
                 app.ui(
                     replace
                         ? .replacedProgress(
@@ -252,7 +256,7 @@ struct Stats: EnvironmentCommand {
         abstract: "Show quiz statistics: today, streak, true retention, states, due forecast.")
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var output: JSONOption
+    @OptionGroup var format: JSONOption
 
     struct Report: Encodable {
         var reviewsToday: Int
@@ -265,6 +269,7 @@ struct Stats: EnvironmentCommand {
     }
 
     func run(in environment: Environment) throws {
+        let output = environment.output
         let app = try App.open(options, in: environment)
         let states = try app.store.cardStates()
         let reviews = try app.store.reviews()
@@ -313,35 +318,35 @@ struct Stats: EnvironmentCommand {
         let report = Report(
             reviewsToday: reviewsToday, streakDays: streak, trueRetention: retention, cards: byState,
             dueForecast: forecast)
-        if output.json {
-            try Output.json(report)
+        if format.json {
+            try output.json(report)
             return
         }
         let style = app.terminal.style
         let ui = app.ui
-        Output.line(style.bold(ui(.answersToday)) + "  \(reviewsToday)")
-        Output.line(style.bold(ui(.streak)) + "  " + ui(.days(streak)))
-        Output.line(
+        output.line(style.bold(ui(.answersToday)) + "  \(reviewsToday)")
+        output.line(style.bold(ui(.streak)) + "  " + ui(.days(streak)))
+        output.line(
             style.bold(ui(.trueRetention)) + "  "
                 + (retention.map { String(format: "%.1f%%", $0 * 100) + ui(.retentionScope) } ?? "—"))
         let order = ["new", "learning", "review", "relearning", "leech"]
-        Output.line(
+        output.line(
             style.bold(ui(.cards)) + "  "
                 + order.map { "\(ui(.cardState($0))) \(byState[$0] ?? 0)" }.joined(separator: " · "))
-        Output.line()
-        Output.line(style.bold(ui(.dueInNext30Days)))
+        output.line()
+        output.line(style.bold(ui(.dueInNext30Days)))
         let largest = max(1, forecast.max() ?? 1)
         let height = 6
         for level in stride(from: height, through: 1, by: -1) {
             let row = forecast.map { count in
                 count * height >= level * largest && count > 0 ? (app.terminal.isTerminal ? "█" : "#") : " "
             }
-            Output.line(
+            output.line(
                 (level == height ? String(largest).leftPadded(to: 4) : "    ") + " │"
                     + row.map { $0 + " " }.joined())
         }
-        Output.line("     └" + String(repeating: "──", count: 30))
-        Output.line(
+        output.line("     └" + String(repeating: "──", count: 30))
+        output.line(
             "      " + ui(.today).rightPadded(to: 28) + "+14d".rightPadded(to: 28) + "+29d")
     }
 }

@@ -37,7 +37,7 @@ struct QuizDeck {
         let allStored = try store.cardStates()
         let stored = allStored.filter { ProgressCheck.problems(in: $0.value).isEmpty }
         if stored.count < allStored.count && reportImpossible {
-            Output.error(app.ui(.impossibleStates(allStored.count - stored.count)))
+            app.output.error(app.ui(.impossibleStates(allStored.count - stored.count)))
         }
         let now = app.clock.now()
         let today = app.clock.startOfToday

@@ -7,6 +7,7 @@ import Simulation
 /// The interactive loop of `mqproof quiz`: shows a card, reads the answer, stores it, moves on.
 struct QuizRunner {
     let app: App
+    var output: Output { app.output }
     var session: QuizSession
     let content: [String: QuizCards.Content]
     let entries: [String: Entry]
@@ -36,7 +37,7 @@ struct QuizRunner {
     private func show(_ text: (Language) -> String, first: String, rest: String? = nil) {
         let indent = rest ?? String(repeating: " ", count: DisplayWidth.of(Terminal.visible(first)))
         for (index, language) in app.languages.enumerated() {
-            Output.lines(
+            output.lines(
                 app.terminal.hanging(
                     TerminalSafe.clean(text(language)), first: index == 0 ? first : indent, rest: indent))
         }
@@ -45,7 +46,7 @@ struct QuizRunner {
     /// A question, led by "问" or "Q" in its own language.
     private func showQuestion(_ text: (Language) -> String) {
         for language in app.languages {
-            Output.lines(
+            output.lines(
                 app.terminal.hanging(
                     TerminalSafe.clean(text(language)), first: style.accent(UIText.questionMark[language])))
         }
@@ -54,10 +55,10 @@ struct QuizRunner {
     mutating func run() {
         let counts = session.remaining(now: app.clock.now())
         if session.current == nil {
-            Output.line(ui(.nothingDue))
+            output.line(ui(.nothingDue))
             return
         }
-        Output.line(
+        output.line(
             style.bold(ui(.quizTitle))
                 + style.dim(
                     "  " + ui(.cardCounts(learning: counts.learning, review: counts.review, new: counts.new)))
@@ -67,9 +68,9 @@ struct QuizRunner {
                 _ = session.bury(now: app.clock.now())
                 continue
             }
-            Output.line()
+            output.line()
             let left = session.remaining(now: app.clock.now())
-            Output.line(
+            output.line(
                 style.dim(
                     "[" + ui(.cardCounts(learning: left.learning, review: left.review, new: left.new)) + "]  "
                         + "\(entry.id) · \(entry.topic)"))
@@ -88,18 +89,18 @@ struct QuizRunner {
 
     private mutating func recall(_ card: QuizCard, _ entry: Entry) -> Bool {
         showQuestion { entry.question[$0] }
-        Output.line(style.dim(ui(.typeYourAnswer)))
+        output.line(style.dim(ui(.typeYourAnswer)))
         guard let typed = input.line() else { return false }
         // A lone control key works here too: q quits, u undoes, b buries, s skips.
         let word = typed.trimmingCharacters(in: .whitespaces)
         if word.count == 1, let key = word.first, let handled = control(key) { return handled }
         for language in app.languages {
-            Output.line()
-            Output.lines(app.terminal.renderer().render(entry.answer[language]))
-            Output.line()
-            Output.line(style.bold(UIText.keyPoints[language]))
+            output.line()
+            output.lines(app.terminal.renderer().render(entry.answer[language]))
+            output.line()
+            output.line(style.bold(UIText.keyPoints[language]))
             for (index, point) in entry.keyPoints[language].enumerated() {
-                Output.lines(app.terminal.hanging(point, first: "  \(index + 1). "))
+                output.lines(app.terminal.hanging(point, first: "  \(index + 1). "))
             }
         }
         return grade(card)
@@ -120,13 +121,13 @@ struct QuizRunner {
                 keys.append(key)
                 show({ options[index][$0] }, first: "  \(key)) ")
             }
-            Output.line(
+            output.line(
                 style.dim(
                     ui(.chooseOne(keys.map(String.init).joined(separator: "/"))) + "   " + ui(.quizControls)))
         case .trueFalse:
             keys = ["t", "f"]
             order = [0, 1]
-            Output.line(style.dim(ui(.trueOrFalse) + "   " + ui(.quizControls)))
+            output.line(style.dim(ui(.trueOrFalse) + "   " + ui(.quizControls)))
         }
         while true {
             switch input.key() {
@@ -137,10 +138,10 @@ struct QuizRunner {
                 guard let position = keys.firstIndex(of: Character(key.lowercased())),
                     let graded = card.grade(choice: order[position])
                 else {
-                    Output.line(style.dim(ui(.pressOneOf(keys.map(String.init).joined(separator: "/")))))
+                    output.line(style.dim(ui(.pressOneOf(keys.map(String.init).joined(separator: "/")))))
                     continue
                 }
-                Output.line(
+                output.line(
                     graded.correct
                         ? style.good(ui(.correct)) : style.bad(ui(.notQuite)))
                 if !graded.correct, case .choice(let options, let correct) = item.kind {
@@ -163,17 +164,17 @@ struct QuizRunner {
             return true
         }
         let scenario = experiment.scenario
-        Output.line(style.accent(ui(.predictTheOutcome)) + style.dim(experiment.id))
+        output.line(style.accent(ui(.predictTheOutcome)) + style.dim(experiment.id))
         let settings = scenario.settings.filter { !$0.key.hasPrefix("sim.") }.map { "\($0.key)=\($0.value)" }
             .joined(separator: " ")
-        Output.lines(
+        output.lines(
             app.terminal.hanging(
                 ui(.systemSetup(scenario)) + (ui.isChinese ? "。" : ". ") + settings, first: ui(.predictSetup))
         )
         for step in scenario.steps {
-            Output.lines(app.terminal.hanging(TerminalSafe.clean(step.text), first: "    - "))
+            output.lines(app.terminal.hanging(TerminalSafe.clean(step.text), first: "    - "))
         }
-        Output.line(
+        output.line(
             style.dim(ui(.willAnAnomalyShow) + "   " + ui(.quizControls)))
         while true {
             switch input.key() {
@@ -184,7 +185,7 @@ struct QuizRunner {
                 guard let choice = ["t", "f"].firstIndex(of: key.lowercased()),
                     let graded = card.grade(choice: choice)
                 else {
-                    Output.line(style.dim(ui(.pressTOrF)))
+                    output.line(style.dim(ui(.pressTOrF)))
                     continue
                 }
                 let run = ScenarioRunner.run(
@@ -194,10 +195,10 @@ struct QuizRunner {
                     return messages.isEmpty
                         ? nil : "\(ui(.anomaly(kind))): \(messages.prefix(8).joined(separator: " "))"
                 }
-                Output.line(
+                output.line(
                     graded.correct
                         ? style.good(ui(.predictedRight)) : style.bad(ui(.predictedWrong)))
-                Output.lines(
+                output.lines(
                     app.terminal.hanging(
                         found.isEmpty ? ui(.noAnomaly) : found.joined(separator: "; "),
                         first: ui(.experimentResult)))
@@ -207,7 +208,7 @@ struct QuizRunner {
                             ? (experiment.info.claim?.zh ?? experiment.titleZH)
                             : (experiment.info.claim?.en ?? experiment.titleEN)
                     }, first: "  ")
-                Output.line(style.dim("  mqproof run \(experiment.id) --trace"))
+                output.line(style.dim("  mqproof run \(experiment.id) --trace"))
                 record(session.answer(graded.rating, at: app.clock.now(), fuzzFactor: fuzz(card)))
                 return true
             }
@@ -221,8 +222,8 @@ struct QuizRunner {
         let buttons = previews.enumerated().map { index, preview in
             "\(index + 1) \(ui(.rating(index + 1))) \(preview.intervalLabel)"
         }
-        Output.line()
-        Output.line(style.bold(buttons.joined(separator: " · ")) + style.dim("   " + ui(.quizControls)))
+        output.line()
+        output.line(style.bold(buttons.joined(separator: " · ")) + style.dim("   " + ui(.quizControls)))
         while true {
             switch input.key() {
             case .quit: return false
@@ -230,7 +231,7 @@ struct QuizRunner {
             case .character(let key):
                 if let handled = control(key) { return handled }
                 guard let number = key.wholeNumberValue, let rating = Rating(rawValue: number) else {
-                    Output.line(style.dim(ui(.press1To4)))
+                    output.line(style.dim(ui(.press1To4)))
                     continue
                 }
                 record(session.answer(rating, at: app.clock.now(), fuzzFactor: fuzz(card)))
@@ -254,7 +255,7 @@ struct QuizRunner {
                     current, id: id, leech: stored[id]?.leech ?? false, buriedUntil: tomorrow)
                 save { try app.store.saveCardState(state) }
                 stored[id] = state
-                Output.line(style.dim(ui(.buriedUntilTomorrow)))
+                output.line(style.dim(ui(.buriedUntilTomorrow)))
             }
             return true
         case "s", "S":
@@ -288,13 +289,13 @@ struct QuizRunner {
         ratings[answer.log.rating, default: 0] += 1
         let next = ReviewPreview(
             rating: answer.log.rating, card: after, interval: after.due - answer.log.reviewedAt)
-        Output.line(style.dim(ui(.nextReviewIn(next.intervalLabel))))
-        if becameLeech { Output.line(style.bad(ui(.becameLeech(after: QuizSession.leechThreshold)))) }
+        output.line(style.dim(ui(.nextReviewIn(next.intervalLabel))))
+        if becameLeech { output.line(style.bad(ui(.becameLeech(after: QuizSession.leechThreshold)))) }
     }
 
     private mutating func undo() {
         guard let last = answered.popLast(), session.undo(now: app.clock.now()) != nil else {
-            Output.line(style.dim(ui(.nothingToUndo)))
+            output.line(style.dim(ui(.nothingToUndo)))
             return
         }
         let previous = last.answer.before.map { QuizCards.stored($0, id: last.answer.cardID) }
@@ -305,7 +306,7 @@ struct QuizRunner {
         }
         stored[last.answer.cardID] = previous
         ratings[last.answer.log.rating, default: 1] -= 1
-        Output.line(style.dim(ui(.undid(last.answer.cardID))))
+        output.line(style.dim(ui(.undid(last.answer.cardID))))
     }
 
     private func save(_ body: () throws -> Void) {
@@ -313,7 +314,7 @@ struct QuizRunner {
             try body()
         } catch {
             // The answer could not be stored: stop rather than let the user answer into the void.
-            Output.error("mqproof: \(error)")
+            output.error("mqproof: \(error)")
             TerminalMode.restore()
             exit(1)
         }
@@ -325,16 +326,16 @@ struct QuizRunner {
 
     private func summary() {
         let total = ratings.values.reduce(0, +)
-        Output.line()
+        output.line()
         guard total > 0 else {
-            Output.line(ui(.noAnswersThisTime))
+            output.line(ui(.noAnswersThisTime))
             return
         }
         let parts = [Rating.again, .hard, .good, .easy].map {
             "\(ui(.rating($0.rawValue))) \(ratings[$0] ?? 0)"
         }
         .joined(separator: " · ")
-        Output.line(style.bold(ui(.answersThisTime(total))) + "  " + parts)
-        Output.line(style.dim(ui(.everyAnswerSaved)))
+        output.line(style.bold(ui(.answersThisTime(total))) + "  " + parts)
+        output.line(style.dim(ui(.everyAnswerSaved)))
     }
 }

@@ -47,7 +47,7 @@ struct Run: EnvironmentCommand {
 
     @OptionGroup var language: LanguageOption
 
-    @OptionGroup var output: JSONOption
+    @OptionGroup var format: JSONOption
 
     func validate() throws {
         if let seeds {
@@ -62,8 +62,9 @@ struct Run: EnvironmentCommand {
     }
 
     func run(in environment: Environment) throws {
+        let output = environment.output
         let reference = scenario
-        var scenario = try Self.load(scenario)
+        var scenario = try Self.load(scenario, output: output)
         for setting in settings {
             let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty else {
@@ -76,7 +77,7 @@ struct Run: EnvironmentCommand {
         do {
             config = try scenario.resolvedConfig()
         } catch {
-            for problem in error.problems.dropLast() { Output.error("mqproof: config \(problem)") }
+            for problem in error.problems.dropLast() { output.error("mqproof: config \(problem)") }
             throw Failure(message: "config \(error.problems.last.map(\.description) ?? "")", exitCode: 64)
         }
         let experiment =
@@ -86,37 +87,38 @@ struct Run: EnvironmentCommand {
         let ui = language.ui(environment)
         if let seeds {
             let sweep = SeedSweep.run(
-                scenario, config: config, seeds: seed...(seed + UInt64(seeds - 1)), progress: !output.json,
+                scenario, config: config, seeds: seed...(seed + UInt64(seeds - 1)),
+                progress: !format.json && environment.terminal.isErrorTerminal ? output : nil,
                 ui: ui)
-            if output.json {
-                try Output.json(sweep.report(scenario: reference))
+            if format.json {
+                try output.json(sweep.report(scenario: reference))
             } else {
-                sweep.print(reference: reference, terminal: environment.terminal, ui: ui)
+                sweep.print(reference: reference, terminal: environment.terminal, output: output, ui: ui)
             }
             if !sweep.allPassed { throw ExitCode.failure }
             return
         }
         let run = ScenarioRunner.run(scenario, config: config, seed: seed)
         if run.hitEventBudget {
-            Output.error(ui(.eventBudget(events: ScenarioRunner.eventBudget, at: run.world.now)))
+            output.error(ui(.eventBudget(events: ScenarioRunner.eventBudget, at: run.world.now)))
         }
         if checkDeterminism {
             let again = ScenarioRunner.run(scenario, config: config, seed: seed)
             let hashes = (String(run.world.traceHash, radix: 16), String(again.world.traceHash, radix: 16))
             let same = hashes.0 == hashes.1
-            Output.error(
+            output.error(
                 ui(
                     same
                         ? .deterministic(seed: seed, hash: hashes.0)
                         : .notDeterministic(seed: seed, first: hashes.0, second: hashes.1)))
             if !same { throw ExitCode.failure }
         }
-        if output.json {
-            try Output.json(RunReport(scenario: scenario, config: config, run: run))
+        if format.json {
+            try output.json(RunReport(scenario: scenario, config: config, run: run))
         } else {
             RunView(
                 scenario: scenario, experiment: experiment, languages: languages, run: run,
-                terminal: environment.terminal,
+                terminal: environment.terminal, output: output,
                 showTrace: trace, showRoutine: allEvents
             ).print()
         }
@@ -124,7 +126,7 @@ struct Run: EnvironmentCommand {
     }
 
     /// A scenario from a file path, or a built-in one by id.
-    static func load(_ reference: String) throws -> Scenario {
+    static func load(_ reference: String, output: Output) throws -> Scenario {
         if FileManager.default.fileExists(atPath: reference) {
             let size = (try? FileManager.default.attributesOfItem(atPath: reference)[.size] as? Int) ?? 0
             guard size <= ScenarioFile.Limits.fileSize else {
@@ -137,7 +139,7 @@ struct Run: EnvironmentCommand {
             else {
                 throw Failure(message: "\(reference): cannot read the file")
             }
-            return try parse(text, file: reference)
+            return try parse(text, file: reference, output: output)
         }
         guard let entry = ScenarioLibrary.find(reference) else {
             let ids = ScenarioLibrary.all.map(\.id)
@@ -148,14 +150,14 @@ struct Run: EnvironmentCommand {
                         ? "; see mqproof scenarios"
                         : ". Did you mean \(suggestions.map { "'\($0)'" }.joined(separator: " or "))?"))
         }
-        return try parse(entry.text, file: entry.path)
+        return try parse(entry.text, file: entry.path, output: output)
     }
 
-    private static func parse(_ text: String, file: String) throws -> Scenario {
+    private static func parse(_ text: String, file: String, output: Output) throws -> Scenario {
         switch ScenarioFile.parse(text, file: file) {
         case .success(let scenario): return scenario
         case .failure(let problems):
-            for problem in problems.problems.dropLast() { Output.error(MQProof.oneLine(problem.description)) }
+            for problem in problems.problems.dropLast() { output.error(MQProof.oneLine(problem.description)) }
             throw Failure(message: problems.problems.last?.description ?? "\(file): cannot be read")
         }
     }
@@ -168,7 +170,7 @@ struct Scenarios: EnvironmentCommand {
         abstract: "List the built-in scenarios that `mqproof run` knows by id.")
 
     @OptionGroup var language: LanguageOption
-    @OptionGroup var output: JSONOption
+    @OptionGroup var format: JSONOption
 
     struct Item: Encodable {
         var id: String
@@ -177,12 +179,13 @@ struct Scenarios: EnvironmentCommand {
     }
 
     func run(in environment: Environment) throws {
+        let output = environment.output
         let items = ScenarioLibrary.all.compactMap { entry -> Item? in
             guard case .success(let scenario) = ScenarioLibrary.scenario(entry) else { return nil }
             return Item(id: entry.id, name: scenario.name, claim: scenario.claim)
         }
-        if output.json {
-            try Output.json(items)
+        if format.json {
+            try output.json(items)
             return
         }
         let terminal = environment.terminal
@@ -191,7 +194,7 @@ struct Scenarios: EnvironmentCommand {
             // A scenario file's name is English; in Chinese, its experiment's title says the same.
             let experiment = ExperimentCatalogue.all.first { $0.scenarioID == item.id }
             let name = language.ui(environment).isChinese ? (experiment?.titleZH ?? item.name) : item.name
-            Output.lines(
+            output.lines(
                 terminal.hanging(
                     name, first: terminal.style.accent(item.id.rightPadded(to: width)) + "  ",
                     rest: String(repeating: " ", count: width + 2)))

@@ -9,6 +9,7 @@ struct RunView {
     let languages: [Language]
     let run: ScenarioRun
     let terminal: Terminal
+    let output: Output
     let showTrace: Bool
     let showRoutine: Bool
 
@@ -36,38 +37,38 @@ struct RunView {
         if let experiment {
             let kind =
                 experiment.info.kind.map { ui.isChinese ? "（\(ui(.kind($0)))）" : " (\(ui(.kind($0))))" } ?? ""
-            Output.lines(terminal.hanging(experiment.id + kind, first: style.bold(label(.proof))))
+            output.lines(terminal.hanging(experiment.id + kind, first: style.bold(label(.proof))))
             for language in languages {
                 let title = language == .zh ? experiment.titleZH : experiment.titleEN
-                Output.lines(terminal.hanging(TerminalSafe.clean(title), first: indent))
+                output.lines(terminal.hanging(TerminalSafe.clean(title), first: indent))
             }
         }
         // A scenario's name is written in English in its file; in Chinese the experiment's
         // title above already says what it is.
         if experiment == nil || languages.contains(.en) {
-            Output.lines(
+            output.lines(
                 terminal.hanging(TerminalSafe.clean(scenario.name), first: style.bold(label(.scenario))))
         }
         for language in languages {
             let claim =
                 language == .zh ? experiment?.info.claim?.zh : (experiment?.info.claim?.en ?? scenario.claim)
             if let claim {
-                Output.lines(terminal.hanging(TerminalSafe.clean(claim), first: style.bold(label(.claim))))
+                output.lines(terminal.hanging(TerminalSafe.clean(claim), first: style.bold(label(.claim))))
             }
         }
         let settings = scenario.settings.map { "\($0.key)=\($0.value)" }.joined(separator: "  ")
-        Output.lines(
+        output.lines(
             terminal.hanging(
                 ui(.systemSetup(scenario)) + (settings.isEmpty ? "" : (ui.isChinese ? "，" : ", ") + settings),
                 first: style.bold(label(.setup))))
-        Output.line(
+        output.line(
             style.bold(label(.run))
                 + ui(
                     .runSummary(
                         seed: run.seed, events: world.eventCount, milliseconds: world.now,
                         hash: String(world.traceHash, radix: 16))))
         for step in run.steps where step.timedOut {
-            Output.line(
+            output.line(
                 style.bad(
                     ui(
                         .stepTimedOut(
@@ -75,48 +76,48 @@ struct RunView {
                         ))))
         }
         if showTrace {
-            Output.line()
-            Output.lines(
+            output.line()
+            output.lines(
                 TraceView(world: world, terminal: terminal, ui: ui, showRoutine: showRoutine).lines())
-            Output.lines(
+            output.lines(
                 ui(terminal.isTerminal ? .traceLegend : .traceLegendASCII).split(separator: "\n").map {
                     style.dim(String($0))
                 })
         }
-        Output.line()
+        output.line()
         let report = run.report
-        Output.line(
+        output.line(
             style.bold(label(.history))
                 + ui(
                     .historySummary(
                         acknowledged: report.acknowledged, failed: report.failed,
                         indeterminate: report.indeterminate, recovered: report.recovered)))
-        Output.lines(
+        output.lines(
             terminal.hanging(
                 report.finalLog.isEmpty
                     ? ui(.empty) : report.finalLog.map(world.name(of:)).joined(separator: " "),
                 first: style.bold(finalLabel())))
-        Output.line()
+        output.line()
         if report.anomalies.isEmpty {
-            Output.line(
+            output.line(
                 style.good(ui(.noAnomalies)))
         } else {
-            Output.line(style.bold(ui(.anomalies)))
+            output.line(style.bold(ui(.anomalies)))
             for kind in AnomalyKind.allCases {
                 let found = report.anomalies.filter { $0.kind == kind }
                 guard !found.isEmpty else { continue }
-                Output.lines(
+                output.lines(
                     terminal.hanging(
                         found.map { world.name(of: $0.message) }.joined(separator: " "),
                         first: "  " + style.bad(ui(.anomaly(kind))) + ": "))
             }
             if let example = report.anomalies.first(where: { !$0.witness.isEmpty }) {
-                Output.line()
-                Output.line(
+                output.line()
+                output.line(
                     style.bold(ui(.whyAnomaly(message: world.name(of: example.message), kind: example.kind))))
                 for event in example.witness {
                     let text = TerminalSafe.clean(event.note.text(world.name(of:)))
-                    Output.lines(
+                    output.lines(
                         terminal.hanging(
                             text, first: style.dim(String(event.time).leftPadded(to: 7) + " ms  "),
                             rest: "           "))
@@ -124,8 +125,8 @@ struct RunView {
             }
         }
         guard !run.expectations.isEmpty else { return }
-        Output.line()
-        Output.line(style.bold(ui(.expectations)))
+        output.line()
+        output.line(style.bold(ui(.expectations)))
         for result in run.expectations {
             let mark =
                 result.holds
@@ -134,17 +135,17 @@ struct RunView {
             let expected = describe(result.expectation.value)
             var line = "\(result.expectation.subject.name): \(expected)"
             if !result.holds { line += "  " + ui(.got(describe(result.actual))) }
-            Output.lines(terminal.hanging(line, first: "  \(mark) "))
+            output.lines(terminal.hanging(line, first: "  \(mark) "))
         }
-        Output.line(
+        output.line(
             run.passed
                 ? style.good(ui(.verdictHolds))
                 : style.bad(ui(.verdictFails)))
         if let experiment, run.passed, let claim = experiment.info.claim {
             let proven = languages.first == .zh ? (claim.zh ?? claim.en) : claim.en
-            Output.lines(terminal.hanging(TerminalSafe.clean(proven), first: style.bold(label(.proves))))
+            output.lines(terminal.hanging(TerminalSafe.clean(proven), first: style.bold(label(.proves))))
             if let contrast = experiment.info.contrast {
-                Output.line(indent + style.dim(ui(.otherSide(contrast))))
+                output.line(indent + style.dim(ui(.otherSide(contrast))))
             }
         }
     }

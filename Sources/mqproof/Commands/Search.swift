@@ -16,7 +16,7 @@ struct Search: EnvironmentCommand {
             """)
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var output: JSONOption
+    @OptionGroup var format: JSONOption
 
     @Option(help: "Show at most this many results.")
     var limit = 10
@@ -48,6 +48,7 @@ struct Search: EnvironmentCommand {
     }
 
     func run(in environment: Environment) throws {
+        let output = environment.output
         let text = terms.joined(separator: " ")
         let app = try App.open(options, in: environment)
         guard let found = try app.store.search(text, limit: limit) else {
@@ -71,18 +72,18 @@ struct Search: EnvironmentCommand {
                     question: hit.entry.question, score: (hit.score * 1000).rounded() / 1000, snippet: snippet
                 ))
         }
-        LastSearch.save(results.map(\.id), store: app.store)
-        if output.json {
-            try Output.json(
+        LastSearch.save(results.map(\.id), store: app.store, output: app.output)
+        if format.json {
+            try output.json(
                 Report(query: text, match: found.match, corrections: found.corrections, results: results))
             return
         }
         let style = app.terminal.style
         if let header = header(found, text: text, ui: app.ui) {
-            Output.line(style.dim(header))
+            output.line(style.dim(header))
         }
         for result in results {
-            Output.line(
+            output.line(
                 style.bold("\(result.number).") + " " + style.accent(TerminalSafe.clean(result.id))
                     + style.dim("  \(TerminalSafe.clean(result.topic))"))
             for language in app.languages {
@@ -90,11 +91,11 @@ struct Search: EnvironmentCommand {
                     InlineParser.Span(text: TerminalSafe.clean(result.question[language]), kind: .plain)
                 ]
                 for line in app.terminal.hanging(question, first: "    ") {
-                    Output.line(Snippet.highlight(found.highlights, in: line, style: style))
+                    output.line(Snippet.highlight(found.highlights, in: line, style: style))
                 }
                 let snippet = TerminalSafe.clean(result.snippet[language])
                 if !snippet.isEmpty {
-                    Output.line(
+                    output.line(
                         "    " + style.dim("…")
                             + Snippet.highlight(found.highlights, in: snippet, style: style)
                             + style.dim("…"))
@@ -102,8 +103,8 @@ struct Search: EnvironmentCommand {
             }
         }
         if !results.isEmpty {
-            Output.line()
-            Output.line(
+            output.line()
+            output.line(
                 style.dim(app.ui(.openOne)))
         }
     }
@@ -225,10 +226,11 @@ enum Snippet {
 enum LastSearch {
     static func path(of store: ContentStore) -> String { store.path + ".last-search" }
 
-    static func save(_ ids: [String], store: ContentStore) {
+    static func save(_ ids: [String], store: ContentStore, output: Output) {
         // Best effort: a read-only folder only means `show N` cannot follow this search.
         try? OutputFile.write(
-            Data((ids.joined(separator: "\n") + "\n").utf8), to: path(of: store), force: true, synced: false)
+            Data((ids.joined(separator: "\n") + "\n").utf8), to: path(of: store), force: true, output: output,
+            synced: false)
     }
 
     /// The id of the `number`th result (1-based) of the last search, if there is one.

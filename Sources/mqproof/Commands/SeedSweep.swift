@@ -19,13 +19,13 @@ struct SeedSweep {
     var allPassed: Bool { !hasExpectations || passedSeeds == seeds.count }
 
     static func run(
-        _ scenario: Scenario, config: ResolvedConfig, seeds: ClosedRange<UInt64>, progress: Bool,
+        _ scenario: Scenario, config: ResolvedConfig, seeds: ClosedRange<UInt64>, progress: Output?,
         ui: UI
     )
         -> SeedSweep
     {
         var sweep = SeedSweep(seeds: seeds, hasExpectations: !scenario.expectations.isEmpty)
-        let showProgress = progress && isatty(STDERR_FILENO) == 1 && seeds.count >= 50
+        let showProgress = progress != nil && seeds.count >= 50
         for (index, seed) in seeds.enumerated() {
             let run = ScenarioRunner.run(scenario, config: config, seed: seed, recordTrace: false)
             sweep.events += run.world.eventCount
@@ -43,13 +43,12 @@ struct SeedSweep {
                 let done = index + 1
                 let filled = done * 30 / seeds.count
                 let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
-                FileHandle.standardError.write(
-                    Data("\r[\(bar)] \(ui(.sweepProgress(done, of: seeds.count)))".utf8))
+                progress?.progress("\r[\(bar)] \(ui(.sweepProgress(done, of: seeds.count)))")
             }
         }
         // Blanks over the bar rather than an erase-line escape: no escape codes, whatever the terminal.
         if showProgress {
-            FileHandle.standardError.write(Data(("\r" + String(repeating: " ", count: 60) + "\r").utf8))
+            progress?.progress("\r" + String(repeating: " ", count: 60) + "\r")
         }
         return sweep
     }
@@ -62,39 +61,39 @@ struct SeedSweep {
         (histograms[kind] ?? [:]).filter { $0.key > 0 }.reduce(0) { $0 + $1.value }
     }
 
-    func print(reference: String, terminal: Terminal, ui: UI) {
+    func print(reference: String, terminal: Terminal, output: Output, ui: UI) {
         let style = terminal.style
         let labelWidth = max(DisplayWidth.of(ui(.sweep)), DisplayWidth.of(ui(.expected))) + 2
-        Output.line(
+        output.line(
             style.bold(ui.label(.sweep, width: labelWidth))
                 + ui(
                     .sweepSummary(
                         seeds: seeds.count, from: seeds.lowerBound, to: seeds.upperBound, events: events)))
         if hasExpectations {
-            Output.line(
+            output.line(
                 style.bold(ui.label(.expected, width: labelWidth))
                     + ui(.heldOn(passedSeeds, of: seeds.count))
                     + (firstFailing.map { ui(.firstFailingSeed($0, reference: reference)) } ?? ""))
         }
-        Output.line()
+        output.line()
         let shown = AnomalyKind.allCases.filter { seedsShowing($0) > 0 }
         if shown.isEmpty {
-            Output.line(style.good(ui(.noAnomalyOnAnySeed)))
+            output.line(style.good(ui(.noAnomalyOnAnySeed)))
             return
         }
         for kind in shown {
             let hit = seedsShowing(kind)
             let share = Double(hit) / Double(seeds.count) * 100
-            Output.line(
+            output.line(
                 style.bold(ui(.anomaly(kind)))
                     + ui(.seedsShowing(hit: hit, of: seeds.count, percent: String(format: "%.1f", share))))
-            Output.lines(histogram(histograms[kind] ?? [:], terminal: terminal))
+            output.lines(histogram(histograms[kind] ?? [:], terminal: terminal))
             if let witness = witness(kind) {
-                Output.line(
+                output.line(
                     ui(.smallestWitness(witness))
                         + style.code("mqproof run \(reference) --seed \(witness) --trace"))
             }
-            Output.line()
+            output.line()
         }
     }
 

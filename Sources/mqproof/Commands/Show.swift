@@ -8,7 +8,7 @@ struct Show: EnvironmentCommand {
         commandName: "show", abstract: "Show a question and its answer.")
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var output: JSONOption
+    @OptionGroup var format: JSONOption
 
     @Argument(
         help: "The question's id (see `mqproof list`), or the number of a result of the last search.",
@@ -16,6 +16,7 @@ struct Show: EnvironmentCommand {
     var id: String
 
     func run(in environment: Environment) throws {
+        let output = environment.output
         let app = try App.open(options, in: environment)
         var entry = try app.store.entry(id: id)
         if entry == nil, let number = Int(id) {
@@ -27,8 +28,8 @@ struct Show: EnvironmentCommand {
         guard let entry else {
             throw app.unknown("entry", id, among: try app.store.entryIDs(), searchHint: true)
         }
-        if output.json {
-            try Output.json(entry)
+        if format.json {
+            try output.json(entry)
         } else {
             EntryView(app: app, entry: entry).print()
         }
@@ -38,6 +39,7 @@ struct Show: EnvironmentCommand {
 /// The text view of one entry.
 struct EntryView {
     let app: App
+    var output: Output { app.output }
     let entry: Entry
 
     private var style: Style { app.terminal.style }
@@ -53,7 +55,7 @@ struct EntryView {
             String(repeating: "●", count: entry.difficulty)
             + String(repeating: "○", count: 3 - entry.difficulty)
         let header = "\(TerminalSafe.clean(entry.topic)) · \(difficulty) · \(tags)"
-        Output.lines(
+        output.lines(
             app.terminal.hanging(
                 [InlineParser.Span(text: header, kind: .plain)],
                 first: style.accent(TerminalSafe.clean(entry.id)) + "  ", rest: "  "
@@ -63,25 +65,25 @@ struct EntryView {
             printAnswer(in: language)
         }
         if !entry.sources.isEmpty {
-            Output.line()
-            Output.line(label(.sources))
+            output.line()
+            output.line(label(.sources))
             for (index, source) in entry.sources.enumerated() {
                 // A URL is never broken across lines, so that it stays clickable and copyable.
                 let number = "  [\(index + 1)] "
-                Output.line(number + TerminalSafe.clean(source.url))
+                output.line(number + TerminalSafe.clean(source.url))
                 let about = [source.version, source.note].compactMap { $0 }.map(TerminalSafe.clean).joined(
                     separator: " — ")
                 let indent = String(repeating: " ", count: number.count)
-                Output.lines(
+                output.lines(
                     app.terminal.hanging([InlineParser.Span(text: about, kind: .plain)], first: indent).map {
                         style.dim($0)
                     })
             }
         }
-        Output.line()
-        Output.line(label(.experiments))
+        output.line()
+        output.line(label(.experiments))
         if entry.experiments.isEmpty {
-            Output.line(
+            output.line(
                 style.dim(
                     "  "
                         + app.languages.map { UIText.noneLinkedYet[$0] }.joined(
@@ -94,35 +96,34 @@ struct EntryView {
                 }
                 // Titles wrap under themselves, the id hanging in front, like every other field.
                 let gap = String(repeating: " ", count: max(2, 6 - id.count))
-                Output.lines(app.terminal.hanging(title ?? "", first: "  " + style.code(id) + gap))
+                output.lines(app.terminal.hanging(title ?? "", first: "  " + style.code(id) + gap))
             }
         }
         if let seed = entry.seed {
-            Output.line()
-            Output.line(
-                style.dim(
-                    app.ui(.grewFromSeed)
-                        + TerminalSafe.clean(seed)))
+            output.line()
+            for line in app.terminal.hanging(seed, first: app.ui(.grewFromSeed), rest: "  ") {
+                output.line(style.dim(line))
+            }
         }
     }
 
     private func printAnswer(in language: Language) {
         let renderer = app.terminal.renderer()
-        Output.line()
-        Output.lines(
+        output.line()
+        output.lines(
             app.terminal.hanging(
                 [InlineParser.Span(text: TerminalSafe.clean(entry.question[language]), kind: .bold)],
                 first: style.accent(UIText.questionMark[language])))
-        Output.line()
-        Output.lines(renderer.render(entry.answer[language]))
-        Output.line()
-        Output.line(style.bold(UIText.keyPoints[language]))
+        output.line()
+        output.lines(renderer.render(entry.answer[language]))
+        output.line()
+        output.line(style.bold(UIText.keyPoints[language]))
         for (index, point) in entry.keyPoints[language].enumerated() {
-            Output.lines(app.terminal.hanging(point, first: "  \(index + 1). ".rightPadded(to: 6)))
+            output.lines(app.terminal.hanging(point, first: "  \(index + 1). ".rightPadded(to: 6)))
         }
         guard !entry.misconceptions.isEmpty else { return }
-        Output.line()
-        Output.line(style.bold(UIText.misconceptions[language]))
+        output.line()
+        output.line(style.bold(UIText.misconceptions[language]))
         for misconception in entry.misconceptions {
             let cited = misconception.sources.map { "[\($0)]" }.joined()
             printMarked(style.bad("✗"), UIText.mythLead[language], misconception.myth[language], suffix: "")
@@ -136,6 +137,6 @@ struct EntryView {
         let spans =
             [InlineParser.Span(text: lead, kind: .bold)]
             + InlineParser.spans(TerminalSafe.clean(text) + suffix)
-        Output.lines(app.terminal.hanging(spans, first: "  \(mark) "))
+        output.lines(app.terminal.hanging(spans, first: "  \(mark) "))
     }
 }

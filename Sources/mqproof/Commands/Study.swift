@@ -19,7 +19,7 @@ struct Study: EnvironmentCommand {
         aliases: ["next"])
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var output: JSONOption
+    @OptionGroup var format: JSONOption
 
     @Flag(help: "Show the whole path, stage by stage, with what is done.")
     var path = false
@@ -28,11 +28,12 @@ struct Study: EnvironmentCommand {
     var entry: String?
 
     func run(in environment: Environment) throws {
+        let output = environment.output
         let app = try App.open(options, in: environment)
         let plan = try StudyPlan.load(app)
         if path {
-            if output.json {
-                try Output.json(plan.steps.map { plan.report(for: $0) })
+            if format.json {
+                try output.json(plan.steps.map { plan.report(for: $0) })
             } else {
                 StudyPathView(app: app, plan: plan).print()
             }
@@ -45,26 +46,27 @@ struct Study: EnvironmentCommand {
             }
             target = chosen
         }
-        if output.json {
-            try Output.json(target.map { plan.report(for: $0) })
+        if format.json {
+            try output.json(target.map { plan.report(for: $0) })
             return
         }
         guard let target else {
-            Output.line(app.terminal.style.good(app.ui(.pathComplete)))
+            output.line(app.terminal.style.good(app.ui(.pathComplete)))
             return
         }
         try take(target, plan: plan, app: app)
     }
 
     private func take(_ step: ContentStore.StudyStep, plan: StudyPlan, app: App) throws {
+        let output = app.output
         let ui = app.ui
         let style = app.terminal.style
-        Output.line(
+        output.line(
             style.bold(ui(.studyPath)) + "  "
                 + style.dim(
                     ui(.pathPosition(step.position, of: plan.steps.count)) + " · "
                         + step.stageTitle[app.primaryLanguage]))
-        Output.line()
+        output.line()
         let now = app.clock.now().millisecondsSinceEpoch
         switch plan.nextAction(for: step) {
         case .read:
@@ -78,19 +80,19 @@ struct Study: EnvironmentCommand {
                 experiment.scenario, config: config, seed: experiment.info.witnessSeed ?? 1)
             RunView(
                 scenario: experiment.scenario, experiment: experiment, languages: app.languages, run: run,
-                terminal: app.terminal, showTrace: false, showRoutine: false
+                terminal: app.terminal, output: app.output, showTrace: false, showRoutine: false
             ).print()
             let others = step.experiments.filter { $0 != id }
             if !others.isEmpty {
-                Output.line()
-                Output.line(
+                output.line()
+                output.line(
                     style.dim(ui(.alsoRun(others.map { "mqproof run \($0)" }.joined(separator: ", ")))))
             }
             try app.store.markStudy(step.entryID, .proof, atMs: now)
         case .quiz:
             let deck = try QuizDeck.open(app, filter: CardFilter(entry: step.entryID))
             guard deck.session.current != nil else {
-                Output.line(ui(.newLimitReached))
+                output.line(ui(.newLimitReached))
                 return
             }
             var runner = deck.runner(app)
@@ -100,7 +102,7 @@ struct Study: EnvironmentCommand {
         }
         // What comes after, read again: the step just taken changed it.
         let after = try StudyPlan.load(app)
-        Output.line()
+        output.line()
         // The same question's next step when it has one left, else the path's next question.
         let sameQuestion = after.steps.first {
             $0.entryID == step.entryID && after.nextAction(for: $0) != .done
@@ -111,9 +113,9 @@ struct Study: EnvironmentCommand {
                 next.entryID == after.next?.entryID
                 ? "mqproof study" : "mqproof study --entry \(next.entryID)"
             let question = next.entryID == step.entryID ? "" : " · " + next.entryID
-            Output.line(style.accent(ui(.studyThen(command, action + question))))
+            output.line(style.accent(ui(.studyThen(command, action + question))))
         } else {
-            Output.line(style.good(ui(.pathComplete)))
+            output.line(style.good(ui(.pathComplete)))
         }
     }
 }
@@ -211,6 +213,7 @@ struct StudyPlan {
 /// `mqproof study --path`: the stages, each question with its three steps.
 struct StudyPathView {
     let app: App
+    var output: Output { app.output }
     let plan: StudyPlan
 
     func print() {
@@ -225,7 +228,7 @@ struct StudyPathView {
             let steps = byStage[stage] ?? []
             let done = steps.filter { plan.nextAction(for: $0) == .done }.count
             let title = app.languages.map { steps[0].stageTitle[$0] }.joined(separator: " · ")
-            Output.line(style.bold(title) + "  " + style.dim(ui(.stageProgress(done: done, of: steps.count))))
+            output.line(style.bold(title) + "  " + style.dim(ui(.stageProgress(done: done, of: steps.count))))
             for step in steps {
                 let marks = plan.marks[step.entryID] ?? []
                 let cards = plan.cards(step.entryID)
@@ -239,10 +242,10 @@ struct StudyPathView {
                 if step.entryID == current {
                     line = line.rightPadded(to: idWidth + 12) + "  " + ui(.youAreHere)
                 }
-                Output.line(plan.nextAction(for: step) == .done ? style.dim(line) : line)
+                output.line(plan.nextAction(for: step) == .done ? style.dim(line) : line)
             }
-            Output.line()
+            output.line()
         }
-        Output.line(style.dim(ui(.studyLegend)))
+        output.line(style.dim(ui(.studyLegend)))
     }
 }

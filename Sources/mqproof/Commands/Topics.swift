@@ -8,13 +8,14 @@ struct Topics: EnvironmentCommand {
         abstract: "List the topics with how many questions each holds.")
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var output: JSONOption
+    @OptionGroup var format: JSONOption
 
     func run(in environment: Environment) throws {
+        let output = environment.output
         let app = try App.open(options, in: environment)
         let topics = try app.store.topics()
-        if output.json {
-            try Output.json(topics)
+        if format.json {
+            try output.json(topics)
         } else {
             TopicTable(app: app).print(topics)
         }
@@ -27,20 +28,21 @@ struct List: EnvironmentCommand {
         commandName: "list", abstract: "List the questions, grouped by topic.")
 
     @OptionGroup var options: GlobalOptions
-    @OptionGroup var output: JSONOption
+    @OptionGroup var format: JSONOption
 
     @Option(help: "Only this topic's questions (an id from `mqproof topics`).")
     var topic: String?
 
     func run(in environment: Environment) throws {
+        let output = environment.output
         let app = try App.open(options, in: environment)
         let topics = try app.store.topics()
         if let topic, !topics.contains(where: { $0.topic.id == topic }) {
             throw app.unknown("topic", topic, among: topics.map(\.topic.id), searchHint: false)
         }
         let entries = try app.store.entries(topic: topic)
-        if output.json {
-            try Output.json(entries)
+        if format.json {
+            try output.json(entries)
             return
         }
         let style = app.terminal.style
@@ -48,20 +50,20 @@ struct List: EnvironmentCommand {
         for summary in topics where summary.entryCount > 0 && (topic == nil || summary.topic.id == topic) {
             let title = app.languages.map { TerminalSafe.clean(summary.topic.title[$0]) }.joined(
                 separator: " · ")
-            Output.line(style.bold("\(summary.topic.group)  \(title)") + style.dim("  (\(summary.topic.id))"))
+            output.line(style.bold("\(summary.topic.group)  \(title)") + style.dim("  (\(summary.topic.id))"))
             for entry in entries where entry.topic == summary.topic.id {
                 let question = TerminalSafe.clean(entry.question[app.primaryLanguage])
                 let difficulty =
                     String(repeating: "●", count: entry.difficulty)
                     + String(repeating: "○", count: 3 - entry.difficulty)
                 let prefix = "  \(TerminalSafe.clean(entry.id).rightPadded(to: idWidth))  \(difficulty)  "
-                Output.lines(
+                output.lines(
                     app.terminal.hanging([InlineParser.Span(text: question, kind: .plain)], first: prefix))
             }
-            Output.line()
+            output.line()
         }
         if entries.isEmpty {
-            Output.line(app.ui(.noQuestionsInTopic))
+            output.line(app.ui(.noQuestionsInTopic))
         }
     }
 }

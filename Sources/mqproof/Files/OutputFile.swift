@@ -19,13 +19,14 @@ import Foundation
 /// Where an export writes, and the rules that keep it from damaging anything.
 enum OutputFile {
     /// Writes `data` to `path` by the rules above. `force` allows replacing an existing file;
-    /// `synced: false` skips the fsync, for a file that is worth less than the wait.
-    static func write(_ data: Data, to path: String, force: Bool, synced: Bool = true) throws {
+    /// `-` is `output`'s standard output. `synced: false` skips the fsync, for a file that is worth less than the wait.
+    static func write(_ data: Data, to path: String, force: Bool, output: Output, synced: Bool = true) throws
+    {
         guard !path.isEmpty else {
             throw Failure(message: "no file named: give a path, or - for standard output")
         }
         if path == "-" {
-            FileHandle.standardOutput.write(data)
+            output.bytes(data)
             return
         }
         var status = stat()

@@ -8,6 +8,8 @@ import Foundation
 /// whether colour is wanted. Built once from the real process at the edge; tests build their own.
 struct Terminal {
     var isTerminal: Bool
+    /// Whether standard error is a terminal: progress bars go there, and only there.
+    var isErrorTerminal = false
     var width: Int
     var style: Style
 
@@ -17,7 +19,7 @@ struct Terminal {
         let noColor = environment["NO_COLOR"].map { !$0.isEmpty } ?? false
         let dumb = environment["TERM"] == nil || environment["TERM"] == "dumb"
         return Terminal(
-            isTerminal: isTerminal,
+            isTerminal: isTerminal, isErrorTerminal: isatty(STDERR_FILENO) == 1,
             width: columns(isTerminal: isTerminal, environment: environment),
             style: Style(isEnabled: isTerminal && !noColor && !dumb))
     }
@@ -69,24 +71,96 @@ struct Terminal {
     }
 }
 
-/// Writes lines to standard output and standard error.
-enum Output {
-    static func line(_ text: String = "") {
-        print(text)
+/// Where a command writes: the process's standard output and error, or, in a test, a buffer
+/// (`collecting`). Commands reach it through their Environment, never through a global.
+struct Output: Sendable {
+    enum Stream: Sendable {
+        case standardOutput
+        case standardError
     }
 
-    static func lines(_ texts: [String], indent: String = "") {
-        for text in texts { print(indent + text) }
+    /// Text, or bytes as they are (an export written to `-`, which need not be UTF-8).
+    enum Chunk: Sendable {
+        case text(String)
+        case bytes(Data)
     }
 
-    static func error(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+    private let write: @Sendable (Chunk, Stream) -> Void
+
+    init(write: @escaping @Sendable (Chunk, Stream) -> Void) {
+        self.write = write
+    }
+
+    /// Standard output through stdio's buffer, as `print` writes it (flushed before the process
+    /// reads a key or exits); standard error unbuffered, so a failure shows at once.
+    static let process = Output { chunk, stream in
+        switch (chunk, stream) {
+        case (.text(let text), .standardOutput): print(text, terminator: "")
+        case (.bytes(let data), .standardOutput):
+            fflush(nil)  // What print buffered goes first.
+            FileHandle.standardOutput.write(data)
+        case (.text(let text), .standardError): FileHandle.standardError.write(Data(text.utf8))
+        case (.bytes(let data), .standardError): FileHandle.standardError.write(data)
+        }
+    }
+
+    /// Output kept in `buffer` instead of the process's streams.
+    static func collecting(into buffer: CollectedOutput) -> Output {
+        Output { chunk, stream in
+            switch chunk {
+            case .text(let text): buffer.append(Data(text.utf8), to: stream)
+            case .bytes(let data): buffer.append(data, to: stream)
+            }
+        }
+    }
+
+    /// Bytes as they are on standard output: an export written to `-`.
+    func bytes(_ data: Data) {
+        write(.bytes(data), .standardOutput)
+    }
+
+    func line(_ text: String = "") {
+        write(.text(text + "\n"), .standardOutput)
+    }
+
+    func lines(_ texts: [String], indent: String = "") {
+        for text in texts { line(indent + text) }
+    }
+
+    func error(_ text: String) {
+        write(.text(text + "\n"), .standardError)
+    }
+
+    /// Text on standard error without a newline: a progress line that `\r` rewrites.
+    func progress(_ text: String) {
+        write(.text(text), .standardError)
     }
 
     /// Pretty, key-sorted JSON: stable for diffs and scripts.
-    static func json(_ value: some Encodable) throws {
+    func json(_ value: some Encodable) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        print(String(decoding: try encoder.encode(value), as: UTF8.self))
+        line(String(decoding: try encoder.encode(value), as: UTF8.self))
     }
+}
+
+/// What a command wrote, kept for a test to read.
+final class CollectedOutput: @unchecked Sendable {
+    private let lock = NSLock()
+    private var standardOutputData = Data()
+    private var standardErrorData = Data()
+
+    init() {}
+
+    func append(_ data: Data, to stream: Output.Stream) {
+        lock.withLock {
+            switch stream {
+            case .standardOutput: standardOutputData.append(data)
+            case .standardError: standardErrorData.append(data)
+            }
+        }
+    }
+
+    var standardOutput: String { lock.withLock { String(decoding: standardOutputData, as: UTF8.self) } }
+    var standardError: String { lock.withLock { String(decoding: standardErrorData, as: UTF8.self) } }
 }
