@@ -157,7 +157,7 @@ struct RocketMQActiveMQScenarioTests {
         #expect(defaults.brokerRole == .asyncMaster && defaults.flushDiskType == .asyncFlush)
         #expect(defaults.transactionCheckInterval == 60_000 && defaults.effectiveMaxReconsumeTimes == 16)
         let activemq = try ActiveMQConfig.resolve(version: .classic, nodes: 1, settings: [])
-        #expect(activemq.sendsSynchronously && activemq.maximumRedeliveries == 6)
+        #expect(activemq.sendsSynchronously && activemq.redelivery.maximumRedeliveries == 6)
         let problems = ScenarioFile.parse(
             """
             name: wrong answer

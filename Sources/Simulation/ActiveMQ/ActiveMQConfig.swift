@@ -41,6 +41,25 @@ public struct ActiveMQConfig: Sendable, Equatable {
         case nonPersistent = "NON_PERSISTENT"
     }
     public enum SyncStrategy: String, Sendable { case always, periodic, never }
+
+    /// When the client redelivers a message its session rolled back, and when it gives up
+    /// (org.apache.activemq.RedeliveryPolicy, set on the connection factory).
+    public struct RedeliveryPolicy: Equatable, Sendable {
+        public var maximumRedeliveries = 6
+        public var initialRedeliveryDelay: Millis = 1_000
+        public var redeliveryDelay: Millis = 1_000
+        public var useExponentialBackOff = false
+        public var backOffMultiplier = 5
+
+        /// The delay before redelivery number `count` (1 for the first).
+        func delay(before count: Int) -> Millis {
+            guard count > 1 else { return initialRedeliveryDelay }
+            guard useExponentialBackOff else { return redeliveryDelay }
+            var delay = initialRedeliveryDelay
+            for _ in 1..<count { delay *= backOffMultiplier }
+            return delay
+        }
+    }
     public enum AcknowledgeMode: String, CaseIterable, Sendable {
         case auto = "AUTO_ACKNOWLEDGE"
         case client = "CLIENT_ACKNOWLEDGE"
@@ -50,17 +69,16 @@ public struct ActiveMQConfig: Sendable, Equatable {
     }
 
     public var version: ActiveMQVersion
+    // The producer: whether the broker stores the message, and whether send() waits for it.
     public var deliveryMode: DeliveryMode
     public var useAsyncSend: Bool
     public var alwaysSyncSend: Bool
+    /// KahaDB: when the journal is fsynced.
     public var journalDiskSyncStrategy: SyncStrategy
     public var journalDiskSyncInterval: Millis
+    // The consumer's session.
     public var acknowledgeMode: AcknowledgeMode
-    public var maximumRedeliveries: Int
-    public var initialRedeliveryDelay: Millis
-    public var redeliveryDelay: Millis
-    public var useExponentialBackOff: Bool
-    public var backOffMultiplier: Int
+    public var redelivery: RedeliveryPolicy
     public var processNonPersistent: Bool
     /// Queue prefetch (AMQ-07).
     public var prefetch: Int
@@ -109,19 +127,19 @@ public struct ActiveMQConfig: Sendable, Equatable {
                         "https://jakarta.ee/specifications/messaging/3.1/apidocs/jakarta.messaging/jakarta/jms/session"
                 ),
                 .integer(
-                    "maximumRedeliveries", \.maximumRedeliveries, -1...1_000,
+                    "maximumRedeliveries", \.redelivery.maximumRedeliveries, -1...1_000,
                     source: "https://activemq.apache.org/components/classic/documentation/redelivery-policy"),
                 .integer(
-                    "initialRedeliveryDelay", \.initialRedeliveryDelay, 0...3_600_000,
+                    "initialRedeliveryDelay", \.redelivery.initialRedeliveryDelay, 0...3_600_000,
                     source: "https://activemq.apache.org/components/classic/documentation/redelivery-policy"),
                 .integer(
-                    "redeliveryDelay", \.redeliveryDelay, 0...3_600_000,
+                    "redeliveryDelay", \.redelivery.redeliveryDelay, 0...3_600_000,
                     source: "https://activemq.apache.org/components/classic/documentation/redelivery-policy"),
                 .boolean(
-                    "useExponentialBackOff", \.useExponentialBackOff,
+                    "useExponentialBackOff", \.redelivery.useExponentialBackOff,
                     source: "https://activemq.apache.org/components/classic/documentation/redelivery-policy"),
                 .integer(
-                    "backOffMultiplier", \.backOffMultiplier, 1...100,
+                    "backOffMultiplier", \.redelivery.backOffMultiplier, 1...100,
                     source: "https://activemq.apache.org/components/classic/documentation/redelivery-policy"),
                 .boolean(
                     "processNonPersistent", \.processNonPersistent,
@@ -158,9 +176,8 @@ public struct ActiveMQConfig: Sendable, Equatable {
         var config = ActiveMQConfig(
             version: version, deliveryMode: .persistent, useAsyncSend: false, alwaysSyncSend: false,
             journalDiskSyncStrategy: .always, journalDiskSyncInterval: 1_000, acknowledgeMode: .auto,
-            maximumRedeliveries: 6, initialRedeliveryDelay: 1_000, redeliveryDelay: 1_000,
-            useExponentialBackOff: false,
-            backOffMultiplier: 5, processNonPersistent: false, prefetch: 1_000, networkDelayMs: 1...3,
+            redelivery: RedeliveryPolicy(), processNonPersistent: false, prefetch: 1_000,
+            networkDelayMs: 1...3,
             fsyncMs: 5,
             processingMs: 10, osWritebackMs: 30_000, forward: false, reconnectMs: 500)
         let problems = table.apply(settings, to: &config)
@@ -170,14 +187,5 @@ public struct ActiveMQConfig: Sendable, Equatable {
                 key: "sim.forward", reason: "only a SESSION_TRANSACTED consumer forwards in its transaction")
         }
         return config
-    }
-
-    /// The delay before redelivery number `count` (1 for the first), per RedeliveryPolicy.
-    func redeliveryDelay(before count: Int) -> Millis {
-        guard count > 1 else { return initialRedeliveryDelay }
-        guard useExponentialBackOff else { return redeliveryDelay }
-        var delay = initialRedeliveryDelay
-        for _ in 1..<count { delay *= backOffMultiplier }
-        return delay
     }
 }

@@ -151,7 +151,7 @@ struct AMQConsumer: CountingConsumer, Sendable {
     mutating func redeliver(_ message: AMQMessage, _ step: inout Step) {
         var again = message
         again.redeliveryCounter += 1
-        let limit = config.maximumRedeliveries
+        let limit = config.redelivery.maximumRedeliveries
         if limit != -1 && again.redeliveryCounter > limit {
             step.fact(
                 "c\(number): redeliveryCounter \(again.redeliveryCounter) > maximumRedeliveries \(limit): poison ack for \(step.name(of: message.message))",
@@ -162,6 +162,6 @@ struct AMQConsumer: CountingConsumer, Sendable {
         }
         inbox.insert(again, at: 0)
         waitingForRedelivery = true
-        step.setTimer(.redeliver, after: config.redeliveryDelay(before: again.redeliveryCounter))
+        step.setTimer(.redeliver, after: config.redelivery.delay(before: again.redeliveryCounter))
     }
 }
