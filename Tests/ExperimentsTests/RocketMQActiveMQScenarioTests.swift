@@ -154,10 +154,13 @@ struct RocketMQActiveMQScenarioTests {
             try ActiveMQConfig.resolve(version: .classic, nodes: 1, settings: [("sim.forward", "true")])
         }
         let defaults = try RocketConfig.resolve(version: .v4, nodes: 2, settings: [])
-        #expect(defaults.brokerRole == .asyncMaster && defaults.flushDiskType == .asyncFlush)
-        #expect(defaults.transactionCheckInterval == 60_000 && defaults.effectiveMaxReconsumeTimes == 16)
+        #expect(
+            defaults.replication.brokerRole == .asyncMaster && defaults.flush.flushDiskType == .asyncFlush)
+        #expect(
+            defaults.transactionCheck.transactionCheckInterval == 60_000
+                && defaults.consumer.effectiveMaxReconsumeTimes == 16)
         let activemq = try ActiveMQConfig.resolve(version: .classic, nodes: 1, settings: [])
-        #expect(activemq.sendsSynchronously && activemq.redelivery.maximumRedeliveries == 6)
+        #expect(activemq.send.sendsSynchronously && activemq.redelivery.maximumRedeliveries == 6)
         let problems = ScenarioFile.parse(
             """
             name: wrong answer

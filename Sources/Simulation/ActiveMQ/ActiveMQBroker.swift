@@ -45,8 +45,8 @@ struct AMQBroker: CrashableNode {
 
     /// Where it starts: with a periodic sync strategy, the first sync is due.
     func start(_ step: inout Step) {
-        if config.journalDiskSyncStrategy == .periodic {
-            step.setTimer(.periodicSync, after: config.journalDiskSyncInterval)
+        if config.journal.journalDiskSyncStrategy == .periodic {
+            step.setTimer(.periodicSync, after: config.journal.journalDiskSyncInterval)
         }
     }
 
@@ -97,7 +97,7 @@ struct AMQBroker: CrashableNode {
         case .fsyncDone(let upTo): fsyncDone(upTo: upTo, &step)
         case .periodicSync:
             startFsync(&step)
-            step.setTimer(.periodicSync, after: config.journalDiskSyncInterval)
+            step.setTimer(.periodicSync, after: config.journal.journalDiskSyncInterval)
         case .writeback(let upTo): markSynced(upTo: upTo, &step)
         case .processed, .redeliver, .reconnect: preconditionFailure("timer \(timer) fired at the broker")
         }
@@ -135,7 +135,7 @@ struct AMQBroker: CrashableNode {
 
     mutating func dispatch(_ step: inout Step) {
         for consumer in memory.consumers {
-            while memory.inFlight[consumer, default: []].count < max(1, config.prefetch),
+            while memory.inFlight[consumer, default: []].count < max(1, config.consumer.prefetch),
                 let message = memory.queues["q"]?.first
             {
                 memory.queues["q"]?.removeFirst()
@@ -200,7 +200,7 @@ struct AMQBroker: CrashableNode {
         }
         journal.append(.add(message, queue: pending.queue))
         if let producer = pending.producer, let receipt = pending.receipt {
-            if config.journalDiskSyncStrategy == .always {
+            if config.journal.journalDiskSyncStrategy == .always {
                 memory.awaitingSync.append((journal.count - 1, producer, receipt))
             } else {
                 step.send(.receipt(receipt), to: .producer(producer))
@@ -210,7 +210,7 @@ struct AMQBroker: CrashableNode {
     }
 
     mutating func journalWritten(_ step: inout Step) {
-        switch config.journalDiskSyncStrategy {
+        switch config.journal.journalDiskSyncStrategy {
         case .always: startFsync(&step)
         case .periodic: break
         case .never: step.setTimer(.writeback(upTo: journal.count), after: config.osWritebackMs)
@@ -232,7 +232,7 @@ struct AMQBroker: CrashableNode {
         for waiting in ready {
             step.send(.receipt(waiting.receipt), to: .producer(waiting.producer))
         }
-        if config.journalDiskSyncStrategy == .always { startFsync(&step) }
+        if config.journal.journalDiskSyncStrategy == .always { startFsync(&step) }
     }
 
     mutating func markSynced(upTo: Int, _ step: inout Step) {

@@ -42,6 +42,44 @@ public struct ActiveMQConfig: Sendable, Equatable {
     }
     public enum SyncStrategy: String, Sendable { case always, periodic, never }
 
+    public enum AcknowledgeMode: String, CaseIterable, Sendable {
+        case auto = "AUTO_ACKNOWLEDGE"
+        case client = "CLIENT_ACKNOWLEDGE"
+        case dupsOK = "DUPS_OK_ACKNOWLEDGE"
+        case individual = "INDIVIDUAL_ACKNOWLEDGE"
+        case transacted = "SESSION_TRANSACTED"
+    }
+
+    public var version: ActiveMQVersion
+
+    /// The producer: whether the broker stores the message (the JMS delivery mode), and whether
+    /// send() waits for the broker's receipt (the connection factory's flags).
+    public struct Send: Equatable, Sendable {
+        public var deliveryMode = DeliveryMode.persistent
+        public var useAsyncSend = false
+        public var alwaysSyncSend = false
+
+        /// Whether the producer waits for the broker's receipt (AMQ-02).
+        public var sendsSynchronously: Bool {
+            alwaysSyncSend || (deliveryMode == .persistent && !useAsyncSend)
+        }
+    }
+    public var send = Send()
+
+    /// KahaDB: when the journal is fsynced.
+    public struct Journal: Equatable, Sendable {
+        public var journalDiskSyncStrategy = SyncStrategy.always
+        public var journalDiskSyncInterval: Millis = 1_000
+    }
+    public var journal = Journal()
+
+    /// The consumer's session and its prefetch (AMQ-07).
+    public struct Consumer: Equatable, Sendable {
+        public var acknowledgeMode = AcknowledgeMode.auto
+        public var prefetch = 1_000
+    }
+    public var consumer = Consumer()
+
     /// When the client redelivers a message its session rolled back, and when it gives up
     /// (org.apache.activemq.RedeliveryPolicy, set on the connection factory).
     public struct RedeliveryPolicy: Equatable, Sendable {
@@ -60,43 +98,19 @@ public struct ActiveMQConfig: Sendable, Equatable {
             return delay
         }
     }
-    public enum AcknowledgeMode: String, CaseIterable, Sendable {
-        case auto = "AUTO_ACKNOWLEDGE"
-        case client = "CLIENT_ACKNOWLEDGE"
-        case dupsOK = "DUPS_OK_ACKNOWLEDGE"
-        case individual = "INDIVIDUAL_ACKNOWLEDGE"
-        case transacted = "SESSION_TRANSACTED"
-    }
+    public var redelivery = RedeliveryPolicy()
 
-    public var version: ActiveMQVersion
-    // The producer: whether the broker stores the message, and whether send() waits for it.
-    public var deliveryMode: DeliveryMode
-    public var useAsyncSend: Bool
-    public var alwaysSyncSend: Bool
-    /// KahaDB: when the journal is fsynced.
-    public var journalDiskSyncStrategy: SyncStrategy
-    public var journalDiskSyncInterval: Millis
-    // The consumer's session.
-    public var acknowledgeMode: AcknowledgeMode
-    public var redelivery: RedeliveryPolicy
-    public var processNonPersistent: Bool
-    /// Queue prefetch (AMQ-07).
-    public var prefetch: Int
-
+    /// The dead-letter strategy's flag: whether a non-persistent poison message goes to the DLQ.
+    public var processNonPersistent = false
     // The simulator's own knobs.
-    public var networkDelayMs: ClosedRange<Millis>
-    public var fsyncMs: Millis
-    public var processingMs: Millis
+    public var networkDelayMs: ClosedRange<Millis> = 1...3
+    public var fsyncMs: Millis = 5
+    public var processingMs: Millis = 10
     /// How long the operating system leaves a dirty page before writing it back (`never`).
-    public var osWritebackMs: Millis
+    public var osWritebackMs: Millis = 30_000
     /// A transacted consumer sends `<message>-out` to the queue `out` for every message it handles.
-    public var forward: Bool
-    public var reconnectMs: Millis
-
-    /// Whether the producer waits for the broker's receipt (AMQ-02).
-    public var sendsSynchronously: Bool {
-        alwaysSyncSend || (deliveryMode == .persistent && !useAsyncSend)
-    }
+    public var forward = false
+    public var reconnectMs: Millis = 500
 
     /// Every config key a scenario may set, with its values, default and documentation.
     public static var table: ConfigTable<ActiveMQConfig> {
@@ -104,25 +118,25 @@ public struct ActiveMQConfig: Sendable, Equatable {
             system: "ActiveMQ",
             keys: [
                 .choice(
-                    "deliveryMode", \.deliveryMode, [DeliveryMode.persistent, .nonPersistent],
+                    "deliveryMode", \.send.deliveryMode, [DeliveryMode.persistent, .nonPersistent],
                     source:
                         "https://jakarta.ee/specifications/messaging/3.1/apidocs/jakarta.messaging/jakarta/jms/deliverymode"
                 ),
                 .boolean(
-                    "useAsyncSend", \.useAsyncSend,
+                    "useAsyncSend", \.send.useAsyncSend,
                     source: "https://activemq.apache.org/components/classic/documentation/async-sends"),
                 .boolean(
-                    "alwaysSyncSend", \.alwaysSyncSend,
+                    "alwaysSyncSend", \.send.alwaysSyncSend,
                     source: "https://activemq.apache.org/components/classic/documentation/async-sends"),
                 .choice(
-                    "journalDiskSyncStrategy", \.journalDiskSyncStrategy,
+                    "journalDiskSyncStrategy", \.journal.journalDiskSyncStrategy,
                     [SyncStrategy.always, .periodic, .never],
                     source: "https://activemq.apache.org/components/classic/documentation/kahadb"),
                 .integer(
-                    "journalDiskSyncInterval", \.journalDiskSyncInterval, 1...600_000,
+                    "journalDiskSyncInterval", \.journal.journalDiskSyncInterval, 1...600_000,
                     source: "https://activemq.apache.org/components/classic/documentation/kahadb"),
                 .choice(
-                    "acknowledgeMode", \.acknowledgeMode, AcknowledgeMode.allCases,
+                    "acknowledgeMode", \.consumer.acknowledgeMode, AcknowledgeMode.allCases,
                     source:
                         "https://jakarta.ee/specifications/messaging/3.1/apidocs/jakarta.messaging/jakarta/jms/session"
                 ),
@@ -147,7 +161,7 @@ public struct ActiveMQConfig: Sendable, Equatable {
                         "https://activemq.apache.org/components/classic/documentation/message-redelivery-and-dlq-handling"
                 ),
                 .integer(
-                    "prefetch", \.prefetch, 0...32_767,
+                    "prefetch", \.consumer.prefetch, 0...32_767,
                     source:
                         "https://activemq.apache.org/components/classic/documentation/what-is-the-prefetch-limit-for"
                 ),
@@ -173,16 +187,10 @@ public struct ActiveMQConfig: Sendable, Equatable {
             throw ConfigProblems.one(
                 key: "nodes", reason: "ActiveMQ here is one broker (HA is out of scope): use 1 node")
         }
-        var config = ActiveMQConfig(
-            version: version, deliveryMode: .persistent, useAsyncSend: false, alwaysSyncSend: false,
-            journalDiskSyncStrategy: .always, journalDiskSyncInterval: 1_000, acknowledgeMode: .auto,
-            redelivery: RedeliveryPolicy(), processNonPersistent: false, prefetch: 1_000,
-            networkDelayMs: 1...3,
-            fsyncMs: 5,
-            processingMs: 10, osWritebackMs: 30_000, forward: false, reconnectMs: 500)
+        var config = ActiveMQConfig(version: version)
         let problems = table.apply(settings, to: &config)
         guard problems.isEmpty else { throw ConfigProblems(problems) }
-        if config.forward && config.acknowledgeMode != .transacted {
+        if config.forward && config.consumer.acknowledgeMode != .transacted {
             throw ConfigProblems.one(
                 key: "sim.forward", reason: "only a SESSION_TRANSACTED consumer forwards in its transaction")
         }

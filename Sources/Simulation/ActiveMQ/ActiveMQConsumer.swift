@@ -93,7 +93,7 @@ struct AMQConsumer: CountingConsumer, Sendable {
         guard !inbox.isEmpty else { return }
         let message = inbox.removeFirst()
         let name = step.name(of: message.message)
-        let mode = config.acknowledgeMode
+        let mode = config.consumer.acknowledgeMode
         var outcome = listener
         if outcome == .rollbackFirst { outcome = message.redeliveryCounter == 0 ? .rollback : .returns }
         switch (outcome, mode) {

@@ -28,10 +28,10 @@ struct AMQProducer: Sendable {
             }
             let (copy, position) = numbers.nextCopy()
             let stored = AMQMessage(
-                copy: copy, message: message, persistent: config.deliveryMode == .persistent,
+                copy: copy, message: message, persistent: config.send.deliveryMode == .persistent,
                 position: position)
             var receipt: Int?
-            if config.sendsSynchronously {
+            if config.send.sendsSynchronously {
                 receipt = nextReceipt
                 nextReceipt += 1
                 awaiting[receipt!] = (send, message)

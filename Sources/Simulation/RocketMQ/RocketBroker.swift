@@ -89,8 +89,8 @@ struct RocketBroker: CrashableNode {
     /// connects to its master.
     mutating func start(_ step: inout Step) {
         if isMaster {
-            step.setTimer(.transactionCheck, after: config.transactionCheckInterval)
-            step.setTimer(.persistOffsets, after: config.persistOffsetMs)
+            step.setTimer(.transactionCheck, after: config.transactionCheck.transactionCheckInterval)
+            step.setTimer(.persistOffsets, after: config.consumer.persistOffsetMs)
         } else {
             connectSlave(&step)
         }
@@ -106,7 +106,7 @@ struct RocketBroker: CrashableNode {
         case .transactionCheck: transactionCheck(producers: producers, &step)
         case .persistOffsets:
             persistedOffsets = memory.offsets
-            step.setTimer(.persistOffsets, after: config.persistOffsetMs)
+            step.setTimer(.persistOffsets, after: config.consumer.persistOffsetMs)
         case .haHeartbeat: slaveReport(heartbeat: true, &step)
         case .sendTimeout, .localTransactionDone, .processed, .repull, .consumeLater:
             preconditionFailure("timer \(timer) fired at \(id)")
@@ -139,10 +139,10 @@ struct RocketBroker: CrashableNode {
         memory.topicQueue = log.indices.filter { log[$0].topic == .topic }
         memory.retryQueue = log.indices.filter { log[$0].topic == .retry }
         memory.offsets = persistedOffsets
-        if config.flushDiskType == .syncFlush { requestFlush(&step) } else { scheduleFlushTick(&step) }
+        if config.flush.flushDiskType == .syncFlush { requestFlush(&step) } else { scheduleFlushTick(&step) }
         if isMaster {
-            step.setTimer(.transactionCheck, after: config.transactionCheckInterval)
-            step.setTimer(.persistOffsets, after: config.persistOffsetMs)
+            step.setTimer(.transactionCheck, after: config.transactionCheck.transactionCheckInterval)
+            step.setTimer(.persistOffsets, after: config.consumer.persistOffsetMs)
             for entry in log where entry.topic == .schedule {
                 step.setTimer(
                     .scheduleDue(copy: entry.copy, reconsumeTimes: entry.reconsumeTimes),
@@ -194,7 +194,7 @@ struct RocketBroker: CrashableNode {
         case .retry: memory.retryQueue.append(position)
         default: break
         }
-        if config.flushDiskType == .syncFlush {
+        if config.flush.flushDiskType == .syncFlush {
             requestFlush(&step)
         } else {
             scheduleFlushTick(&step)
@@ -213,8 +213,8 @@ struct RocketBroker: CrashableNode {
             "\(id) appends \(what) \(step.name(of: entry.message)) to its commit log at \(log.count - 1) (page cache; visible to consumers)",
             message: entry.message)
         var put = PendingPut(request: request, producer: producer, endOffset: log.count)
-        if config.flushDiskType == .asyncFlush { put.flushStatus = .sendOK }
-        if config.brokerRole == .asyncMaster {
+        if config.flush.flushDiskType == .asyncFlush { put.flushStatus = .sendOK }
+        if config.replication.brokerRole == .asyncMaster {
             put.replicaStatus = .sendOK
         } else if slave == nil || !slaveIsConnected(step.now) {
             put.replicaStatus = .slaveNotAvailable
@@ -222,10 +222,10 @@ struct RocketBroker: CrashableNode {
             put.replicaStatus = .sendOK
         }
         if put.flushStatus == nil {
-            step.setTimer(.putDeadline(request: request, slave: false), after: config.syncFlushTimeout)
+            step.setTimer(.putDeadline(request: request, slave: false), after: config.flush.syncFlushTimeout)
         }
         if put.replicaStatus == nil {
-            step.setTimer(.putDeadline(request: request, slave: true), after: config.slaveTimeout)
+            step.setTimer(.putDeadline(request: request, slave: true), after: config.replication.slaveTimeout)
         }
         memory.pending.append(put)
         completePuts(&step)
@@ -233,7 +233,7 @@ struct RocketBroker: CrashableNode {
 
     func slaveIsConnected(_ now: Millis) -> Bool {
         memory.slaveConnected
-            && now - memory.slaveHeardAt <= config.haHousekeepingMs
+            && now - memory.slaveHeardAt <= config.replication.haHousekeepingMs
     }
 
     /// Settles what the flush and the slave's offset now allow, and answers finished puts.
@@ -315,7 +315,7 @@ struct RocketBroker: CrashableNode {
                 .queue(.fsynced(node: id, messages: newlyFlushed)))
         }
         completePuts(&step)
-        if config.flushDiskType == .syncFlush {
+        if config.flush.flushDiskType == .syncFlush {
             startFlush(&step)
         } else {
             scheduleFlushTick(&step)
@@ -328,7 +328,7 @@ struct RocketBroker: CrashableNode {
             return
         }
         memory.flushTickScheduled = true
-        let interval = config.flushIntervalCommitLog
+        let interval = config.flush.flushIntervalCommitLog
         let elapsed = step.now - memory.startedAt
         step.setTimer(.flushTick, after: interval - elapsed % interval)
     }
@@ -336,12 +336,13 @@ struct RocketBroker: CrashableNode {
     mutating func flushTick(_ step: inout Step) {
         memory.flushTickScheduled = false
         let elapsed = step.now - memory.startedAt
-        let thorough = elapsed % config.flushCommitLogThoroughInterval < config.flushIntervalCommitLog
+        let thorough =
+            elapsed % config.flush.flushCommitLogThoroughInterval < config.flush.flushIntervalCommitLog
         let page = 4_096
         let dirtyPages =
             log.count * config.messageBytes / page - flushed * config.messageBytes
             / page
-        if thorough || dirtyPages >= config.flushCommitLogLeastPages {
+        if thorough || dirtyPages >= config.flush.flushCommitLogLeastPages {
             startFlush(&step)
         } else {
             scheduleFlushTick(&step)
@@ -356,7 +357,7 @@ struct RocketBroker: CrashableNode {
 
     mutating func slaveReport(heartbeat: Bool, _ step: inout Step) {
         step.send(.haReport(offset: log.count, resync: true), to: .broker(BrokerID(index)))
-        step.setTimer(.haHeartbeat, after: config.haHeartbeatMs)
+        step.setTimer(.haHeartbeat, after: config.replication.haHeartbeatMs)
     }
 
     mutating func pushToSlave(_ step: inout Step) {
@@ -410,7 +411,7 @@ struct RocketBroker: CrashableNode {
     }
 
     mutating func transactionCheck(producers: Int, _ step: inout Step) {
-        step.setTimer(.transactionCheck, after: config.transactionCheckInterval)
+        step.setTimer(.transactionCheck, after: config.transactionCheck.transactionCheckInterval)
         var latest: [Int: CommitLogEntry] = [:]
         var order: [Int] = []
         for entry in log where entry.topic == .half {
@@ -419,9 +420,9 @@ struct RocketBroker: CrashableNode {
         }
         for copy in order {
             guard var half = latest[copy], !halfResolved(copy: copy),
-                step.now - half.bornAt >= config.transactionTimeOut
+                step.now - half.bornAt >= config.transactionCheck.transactionTimeOut
             else { continue }
-            if half.checkTimes >= config.transactionCheckMax {
+            if half.checkTimes >= config.transactionCheck.transactionCheckMax {
                 var discarded = half
                 discarded.topic = .checkMax
                 append(discarded, &step)
@@ -475,7 +476,7 @@ struct RocketBroker: CrashableNode {
     }
 
     mutating func sendBack(_ entry: CommitLogEntry, _ step: inout Step) {
-        if entry.reconsumeTimes >= config.effectiveMaxReconsumeTimes {
+        if entry.reconsumeTimes >= config.consumer.effectiveMaxReconsumeTimes {
             var dead = entry
             dead.topic = .dlq
             append(dead, &step)

@@ -56,7 +56,7 @@ struct RocketProducer: Sendable {
         _ shared: inout RocketShared
     ) {
         let master = BrokerID(masters[group] + 1)
-        let total = 1 + config.retryTimesWhenSendFailed
+        let total = 1 + config.producer.retryTimesWhenSendFailed
         guard step.isUp(.broker(master)) else {
             // Connection refused: a RemotingConnectException, retried at once on the next group.
             let retrying = attempt < total
@@ -78,7 +78,7 @@ struct RocketProducer: Sendable {
         shared.nextRequest += 1
         shared.nextCopy += 1
         let request = shared.nextRequest
-        let topic: RocketTopic = config.transactional ? .half : .topic
+        let topic: RocketTopic = config.producer.transactional ? .half : .topic
         let entry = CommitLogEntry(
             topic: topic, copy: shared.nextCopy, message: message, producer: number, bornAt: step.now)
         requests[request] = InFlightSend(
@@ -86,7 +86,8 @@ struct RocketProducer: Sendable {
             group: group)
         step.note(.sent(producer: number, messages: [message], to: master, attempt: attempt, sequence: nil))
         step.send(.send(request: request, entry: entry), to: .broker(master))
-        step.setTimer(.sendTimeout(request: request), after: config.sendMsgTimeout - (step.now - startedAt))
+        step.setTimer(
+            .sendTimeout(request: request), after: config.producer.sendMsgTimeout - (step.now - startedAt))
     }
 
     mutating func receive(
@@ -95,8 +96,10 @@ struct RocketProducer: Sendable {
         switch payload {
         case .sendResult(let request, let status):
             guard let pending = requests.removeValue(forKey: request) else { return }
-            let total = 1 + config.retryTimesWhenSendFailed
-            if status != .sendOK && config.retryAnotherBrokerWhenNotStoreOK && pending.attempt < total {
+            let total = 1 + config.producer.retryTimesWhenSendFailed
+            if status != .sendOK && config.producer.retryAnotherBrokerWhenNotStoreOK
+                && pending.attempt < total
+            {
                 step.note(
                     .failed(
                         producer: number, messages: [pending.message], error: status.rawValue, retrying: true)
@@ -108,7 +111,7 @@ struct RocketProducer: Sendable {
             }
             let broker = BrokerID(masters[pending.group] + 1)
             let name = step.name(of: pending.message)
-            if config.transactional {
+            if config.producer.transactional {
                 guard status == .sendOK else {
                     // executeLocalTransaction does not run: the half message is rolled back.
                     step.fact(
@@ -123,7 +126,7 @@ struct RocketProducer: Sendable {
                     message: pending.message)
                 step.setTimer(
                     .localTransactionDone(send: pending.send, copy: pending.copy, group: pending.group),
-                    after: config.localTransactionMs)
+                    after: config.producer.localTransactionMs)
                 return
             }
             step.fact(
@@ -163,7 +166,7 @@ struct RocketProducer: Sendable {
     mutating func localTransactionDone(
         send: Int, copy: Int, group: Int, _ step: inout Step, _ shared: inout RocketShared
     ) {
-        let outcome = config.localTransaction
+        let outcome = config.producer.localTransaction
         shared.database[copy] = outcome
         let message = step.history.sends[send].message
         switch outcome {
@@ -196,7 +199,7 @@ struct RocketProducer: Sendable {
         guard let pending = requests.removeValue(forKey: request) else { return }
         // The whole sendMsgTimeout budget is spent: sendDefaultImpl does not retry (RKT-04).
         let error =
-            "RemotingTooMuchRequestException: sendDefaultImpl call timeout (\(config.sendMsgTimeout) ms)"
+            "RemotingTooMuchRequestException: sendDefaultImpl call timeout (\(config.producer.sendMsgTimeout) ms)"
         step.note(.failed(producer: number, messages: [pending.message], error: error, retrying: false))
         unacknowledged.append(pending.message)
         step.history.complete(pending.send, .info(error: error, time: step.now))
@@ -237,7 +240,7 @@ struct RocketConsumer: CountingConsumer, Sendable {
         _ queues: [RocketQueue], brokerOffsets: [RocketQueue: Int], _ step: inout Step
     ) {
         for queue in queues {
-            if config.messageModel == .clustering {
+            if config.consumer.messageModel == .clustering {
                 pullOffsets[queue] = brokerOffsets[queue] ?? 0
             } else if pullOffsets[queue] == nil {
                 // BROADCASTING keeps offsets in the client; scenarios start consumers first.
@@ -245,13 +248,13 @@ struct RocketConsumer: CountingConsumer, Sendable {
             }
             pull(queue, &step)
         }
-        step.setTimer(.persistOffsets, after: config.persistOffsetMs)
+        step.setTimer(.persistOffsets, after: config.consumer.persistOffsetMs)
     }
 
     /// A broker restarted: pull its queues again, from its restored offsets in CLUSTERING.
     mutating func pullAgain(_ queues: [RocketQueue], brokerOffsets: [RocketQueue: Int], _ step: inout Step) {
         for queue in queues {
-            if config.messageModel == .clustering { pullOffsets[queue] = brokerOffsets[queue] ?? 0 }
+            if config.consumer.messageModel == .clustering { pullOffsets[queue] = brokerOffsets[queue] ?? 0 }
             pull(queue, &step)
         }
     }
@@ -267,14 +270,14 @@ struct RocketConsumer: CountingConsumer, Sendable {
     /// persistConsumerOffsetInterval: the client commits what it has processed to each broker.
     mutating func commitOffsets(_ step: inout Step) {
         guard active, step.isUp(step.node) else { return }
-        if config.messageModel == .clustering {
+        if config.consumer.messageModel == .clustering {
             for (queue, offset) in committed.sorted(by: { $0.key.master < $1.key.master })
             where step.isUp(.broker(BrokerID(queue.master + 1))) {
                 step.send(
                     .commitOffset(queue: queue, offset: offset), to: .broker(BrokerID(queue.master + 1)))
             }
         }
-        step.setTimer(.persistOffsets, after: config.persistOffsetMs)
+        step.setTimer(.persistOffsets, after: config.consumer.persistOffsetMs)
     }
 
     mutating func receive(_ payload: RocketPayload, _ step: inout Step) {
@@ -325,7 +328,7 @@ struct RocketConsumer: CountingConsumer, Sendable {
                     consumer: number, message: entry.message, offset: Offset(entry.copy), time: step.now))
             step.note(.processed(consumer: number, message: entry.message, offset: Offset(entry.copy)))
         case .reconsumeLater:
-            if config.messageModel == .broadcasting {
+            if config.consumer.messageModel == .broadcasting {
                 step.fact(
                     "c\(number): RECONSUME_LATER in BROADCASTING: \"the message consume failed, drop it\" (\(step.name(of: entry.message)))",
                     message: entry.message)

@@ -64,56 +64,75 @@ public struct RocketConfig: Sendable, Equatable {
     /// B1 is the master of broker group a and B2 its slave; B3 and B4 the same for group b.
     public var nodes: Int
 
-    // Broker (MessageStoreConfig, BrokerConfig).
-    public var brokerRole: BrokerRole
-    public var flushDiskType: FlushDiskType
-    public var syncFlushTimeout: Millis
-    public var slaveTimeout: Millis
-    public var flushIntervalCommitLog: Millis
-    public var flushCommitLogLeastPages: Int
-    public var flushCommitLogThoroughInterval: Millis
-    public var transactionTimeOut: Millis
-    /// 60 s in 4.x's BrokerConfig; 5.x lowered it to 30 s.
-    public var transactionCheckInterval: Millis
-    public var transactionCheckMax: Int
+    /// How the commit log reaches the disk (MessageStoreConfig).
+    public struct Flush: Equatable, Sendable {
+        public var flushDiskType = FlushDiskType.asyncFlush
+        public var syncFlushTimeout: Millis = 5_000
+        public var flushIntervalCommitLog: Millis = 500
+        public var flushCommitLogLeastPages = 4
+        public var flushCommitLogThoroughInterval: Millis = 10_000
+    }
+    public var flush = Flush()
 
-    // Producer (DefaultMQProducer).
-    public var sendMsgTimeout: Millis
-    public var retryTimesWhenSendFailed: Int
-    public var retryAnotherBrokerWhenNotStoreOK: Bool
-    /// The producer is a TransactionMQProducer: every send is a half message first.
-    public var transactional: Bool
-    public var localTransaction: LocalTransaction
+    /// Master/slave replication (MessageStoreConfig). Every master has the same role.
+    public struct Replication: Equatable, Sendable {
+        public var brokerRole = BrokerRole.asyncMaster
+        public var slaveTimeout: Millis = 3_000
+        /// How often the slave reports its offset to the master when idle (haSendHeartbeatInterval).
+        public var haHeartbeatMs: Millis = 5_000
+        /// How long a master keeps a silent slave's connection (haHousekeepingInterval).
+        public var haHousekeepingMs: Millis = 20_000
+    }
+    public var replication = Replication()
 
-    // Consumer (DefaultMQPushConsumer).
-    public var messageModel: MessageModel
-    /// 16 by default; -1 also means 16 for concurrent consumption (RKT-09).
-    public var maxReconsumeTimes: Int
+    /// The broker's checks of half messages nobody committed or rolled back (BrokerConfig).
+    public struct TransactionCheck: Equatable, Sendable {
+        public var transactionTimeOut: Millis = 6_000
+        /// 60 s in 4.x's BrokerConfig; 5.x lowered it to 30 s.
+        public var transactionCheckInterval: Millis = 60_000
+        public var transactionCheckMax = 15
+    }
+    public var transactionCheck = TransactionCheck()
+
+    /// DefaultMQProducer, or TransactionMQProducer with `transactional`.
+    public struct Producer: Equatable, Sendable {
+        public var sendMsgTimeout: Millis = 3_000
+        public var retryTimesWhenSendFailed = 2
+        public var retryAnotherBrokerWhenNotStoreOK = false
+        /// Every send is a half message first.
+        public var transactional = false
+        public var localTransaction = LocalTransaction.commit
+        /// How long `executeLocalTransaction` runs before it returns.
+        public var localTransactionMs: Millis = 20
+    }
+    public var producer = Producer()
+
+    /// DefaultMQPushConsumer.
+    public struct Consumer: Equatable, Sendable {
+        public var messageModel = MessageModel.clustering
+        /// 16 by default; -1 also means 16 for concurrent consumption (RKT-09).
+        public var maxReconsumeTimes = -1
+        /// How often a consumer and the broker persist consume offsets (persistConsumerOffsetInterval).
+        public var persistOffsetMs: Millis = 5_000
+
+        /// Retries before `%DLQ%`: -1 means 16 (RKT-09).
+        public var effectiveMaxReconsumeTimes: Int { maxReconsumeTimes == -1 ? 16 : maxReconsumeTimes }
+    }
+    public var consumer = Consumer()
 
     // The simulator's own knobs.
-    public var networkDelayMs: ClosedRange<Millis>
+    public var networkDelayMs: ClosedRange<Millis> = 1...3
     /// How long one flush (force) of the commit log takes; a slow disk is a large value.
-    public var fsyncMs: Millis
+    public var fsyncMs: Millis = 5
     /// Bytes per message, for the page arithmetic of the async flush (a page is 4 KB).
-    public var messageBytes: Int
-    public var processingMs: Millis
-    /// How long `executeLocalTransaction` runs before it returns.
-    public var localTransactionMs: Millis
-    /// How often the slave reports its offset to the master when idle (haSendHeartbeatInterval).
-    public var haHeartbeatMs: Millis
-    /// How long a master keeps a silent slave's connection (haHousekeepingInterval).
-    public var haHousekeepingMs: Millis
-    /// How often a consumer and the broker persist consume offsets (persistConsumerOffsetInterval).
-    public var persistOffsetMs: Millis
+    public var messageBytes = 1_024
+    public var processingMs: Millis = 10
 
     /// The 18 delay levels of `messageDelayLevel`, in milliseconds.
     public static let delayLevels: [Millis] = [
         1_000, 5_000, 10_000, 30_000, 60_000, 120_000, 180_000, 240_000, 300_000, 360_000, 420_000, 480_000,
         540_000, 600_000, 1_200_000, 1_800_000, 3_600_000, 7_200_000,
     ]
-
-    /// Retries before `%DLQ%`: -1 means 16 (RKT-09).
-    public var effectiveMaxReconsumeTimes: Int { maxReconsumeTimes == -1 ? 16 : maxReconsumeTimes }
 
     /// Every config key a scenario may set, with its values, default and documentation.
     public static var table: ConfigTable<RocketConfig> {
@@ -125,88 +144,91 @@ public struct RocketConfig: Sendable, Equatable {
                     values: "ASYNC_MASTER or SYNC_MASTER (the masters' role; B2 and B4 are slaves)",
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/store/src/main/java/org/apache/rocketmq/store/config/MessageStoreConfig.java",
-                    default: { $0.brokerRole.rawValue },
+                    default: { $0.replication.brokerRole.rawValue },
                     apply: { config, setting throws(ConfigError) in
                         if setting.value == "SLAVE" {
                             throw ConfigError(
                                 key: setting.key,
                                 reason: "B2 and B4 are the slaves; set the masters' role here")
                         }
-                        config.brokerRole = try setting.choice([BrokerRole.asyncMaster, .syncMaster])
+                        config.replication.brokerRole = try setting.choice([
+                            BrokerRole.asyncMaster, .syncMaster,
+                        ])
                     }),
                 .choice(
-                    "flushDiskType", \.flushDiskType, [FlushDiskType.asyncFlush, .syncFlush],
+                    "flushDiskType", \.flush.flushDiskType, [FlushDiskType.asyncFlush, .syncFlush],
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/store/src/main/java/org/apache/rocketmq/store/config/MessageStoreConfig.java"
                 ),
                 .integer(
-                    "syncFlushTimeout", \.syncFlushTimeout, 1...600_000,
+                    "syncFlushTimeout", \.flush.syncFlushTimeout, 1...600_000,
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/store/src/main/java/org/apache/rocketmq/store/config/MessageStoreConfig.java"
                 ),
                 .integer(
-                    "slaveTimeout", \.slaveTimeout, 1...600_000,
+                    "slaveTimeout", \.replication.slaveTimeout, 1...600_000,
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/store/src/main/java/org/apache/rocketmq/store/config/MessageStoreConfig.java"
                 ),
                 .integer(
-                    "flushIntervalCommitLog", \.flushIntervalCommitLog, 1...600_000,
+                    "flushIntervalCommitLog", \.flush.flushIntervalCommitLog, 1...600_000,
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/store/src/main/java/org/apache/rocketmq/store/config/MessageStoreConfig.java"
                 ),
                 .integer(
-                    "flushCommitLogLeastPages", \.flushCommitLogLeastPages, 0...1_000_000,
+                    "flushCommitLogLeastPages", \.flush.flushCommitLogLeastPages, 0...1_000_000,
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/store/src/main/java/org/apache/rocketmq/store/config/MessageStoreConfig.java"
                 ),
                 .integer(
-                    "flushCommitLogThoroughInterval", \.flushCommitLogThoroughInterval, 1...3_600_000,
+                    "flushCommitLogThoroughInterval", \.flush.flushCommitLogThoroughInterval, 1...3_600_000,
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/store/src/main/java/org/apache/rocketmq/store/config/MessageStoreConfig.java"
                 ),
                 .integer(
-                    "transactionTimeOut", \.transactionTimeOut, 0...3_600_000,
+                    "transactionTimeOut", \.transactionCheck.transactionTimeOut, 0...3_600_000,
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/common/src/main/java/org/apache/rocketmq/common/BrokerConfig.java"
                 ),
                 .integer(
-                    "transactionCheckInterval", \.transactionCheckInterval, 1_000...3_600_000,
+                    "transactionCheckInterval", \.transactionCheck.transactionCheckInterval,
+                    1_000...3_600_000,
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/common/src/main/java/org/apache/rocketmq/common/BrokerConfig.java"
                 ),
                 .integer(
-                    "transactionCheckMax", \.transactionCheckMax, 1...1_000,
+                    "transactionCheckMax", \.transactionCheck.transactionCheckMax, 1...1_000,
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/common/src/main/java/org/apache/rocketmq/common/BrokerConfig.java"
                 ),
                 .integer(
-                    "sendMsgTimeout", \.sendMsgTimeout, 1...600_000,
+                    "sendMsgTimeout", \.producer.sendMsgTimeout, 1...600_000,
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/client/src/main/java/org/apache/rocketmq/client/producer/DefaultMQProducer.java"
                 ),
                 .integer(
-                    "retryTimesWhenSendFailed", \.retryTimesWhenSendFailed, 0...16,
-                    source:
-                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/client/src/main/java/org/apache/rocketmq/client/producer/DefaultMQProducer.java"
-                ),
-                .boolean(
-                    "retryAnotherBrokerWhenNotStoreOK", \.retryAnotherBrokerWhenNotStoreOK,
+                    "retryTimesWhenSendFailed", \.producer.retryTimesWhenSendFailed, 0...16,
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/client/src/main/java/org/apache/rocketmq/client/producer/DefaultMQProducer.java"
                 ),
                 .boolean(
-                    "transactional", \.transactional,
+                    "retryAnotherBrokerWhenNotStoreOK", \.producer.retryAnotherBrokerWhenNotStoreOK,
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/client/src/main/java/org/apache/rocketmq/client/producer/DefaultMQProducer.java"
+                ),
+                .boolean(
+                    "transactional", \.producer.transactional,
                     source: "https://rocketmq.apache.org/docs/4.x/producer/06message5"),
                 .choice(
-                    "sim.local-transaction", \.localTransaction, LocalTransaction.allCases,
+                    "sim.local-transaction", \.producer.localTransaction, LocalTransaction.allCases,
                     source: ConfigTable<RocketConfig>.simulator),
                 .choice(
-                    "messageModel", \.messageModel, [MessageModel.clustering, .broadcasting],
+                    "messageModel", \.consumer.messageModel, [MessageModel.clustering, .broadcasting],
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/client/src/main/java/org/apache/rocketmq/client/consumer/DefaultMQPushConsumer.java"
                 ),
                 .integer(
-                    "maxReconsumeTimes", \.maxReconsumeTimes, -1...32,
+                    "maxReconsumeTimes", \.consumer.maxReconsumeTimes, -1...32,
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/client/src/main/java/org/apache/rocketmq/client/consumer/DefaultMQPushConsumer.java"
                 ),
@@ -219,7 +241,7 @@ public struct RocketConfig: Sendable, Equatable {
                     "sim.processing.ms", \.processingMs, 0...3_600_000,
                     source: ConfigTable<RocketConfig>.simulator),
                 .integer(
-                    "sim.local-transaction.ms", \.localTransactionMs, 0...3_600_000,
+                    "sim.local-transaction.ms", \.producer.localTransactionMs, 0...3_600_000,
                     source: ConfigTable<RocketConfig>.simulator),
             ])
     }
@@ -234,18 +256,7 @@ public struct RocketConfig: Sendable, Equatable {
                 key: "nodes",
                 reason: "RocketMQ runs 1 to 4 nodes: B1 master, B2 its slave, B3 and B4 a second group")
         }
-        var config = RocketConfig(
-            version: version, nodes: nodes, brokerRole: .asyncMaster, flushDiskType: .asyncFlush,
-            syncFlushTimeout: 5_000, slaveTimeout: 3_000, flushIntervalCommitLog: 500,
-            flushCommitLogLeastPages: 4,
-            flushCommitLogThoroughInterval: 10_000, transactionTimeOut: 6_000,
-            transactionCheckInterval: 60_000,
-            transactionCheckMax: 15, sendMsgTimeout: 3_000, retryTimesWhenSendFailed: 2,
-            retryAnotherBrokerWhenNotStoreOK: false, transactional: false, localTransaction: .commit,
-            messageModel: .clustering, maxReconsumeTimes: -1, networkDelayMs: 1...3, fsyncMs: 5,
-            messageBytes: 1_024,
-            processingMs: 10, localTransactionMs: 20, haHeartbeatMs: 5_000, haHousekeepingMs: 20_000,
-            persistOffsetMs: 5_000)
+        var config = RocketConfig(version: version, nodes: nodes)
         let problems = table.apply(settings, to: &config)
         guard problems.isEmpty else { throw ConfigProblems(problems) }
         return config

@@ -222,7 +222,7 @@ struct RocketWorld: QueueBrokerWorld {
         let all = masters.flatMap {
             [RocketQueue(master: $0, retry: false), RocketQueue(master: $0, retry: true)]
         }
-        if config.messageModel == .broadcasting { return all.filter { !$0.retry } }
+        if config.consumer.messageModel == .broadcasting { return all.filter { !$0.retry } }
         let active = consumers.indices.filter { consumers[$0].active && engine.isUp(.consumer($0 + 1)) }
         guard let rank = active.firstIndex(of: consumer) else { return [] }
         return all.enumerated().filter { $0.offset % active.count == rank }.map(\.element)
