@@ -121,7 +121,7 @@ struct HostileInputTests {
     @Test("A data folder that is a file is one clean line, not a debug dump")
     func dataHomeIsAFile() throws {
         let file = directory.file("xdg")
-        FileManager.default.createFile(atPath: file, contents: Data())
+        #expect(FileManager.default.createFile(atPath: file, contents: Data()))
         let result = try binary.run(
             ["topics"], environment: ["HOME": directory.path, "XDG_DATA_HOME": file, "LANG": "C.UTF-8"])
         expectRefusal(result, containing: "is a file, not a folder")
@@ -217,11 +217,12 @@ struct HostileInputTests {
         expectRefusal(
             try run("progress", "import", try write([:] as [String: Any], "o.json")),
             containing: "missing 'format' at the top level")
-        FileManager.default.createFile(atPath: directory.file("e.json"), contents: Data())
+        #expect(FileManager.default.createFile(atPath: directory.file("e.json"), contents: Data()))
         expectRefusal(
             try run("progress", "import", directory.file("e.json")), containing: "the file is empty")
-        FileManager.default.createFile(
-            atPath: directory.file("b.json"), contents: Data((0..<255).map { UInt8($0) }))
+        #expect(
+            FileManager.default.createFile(
+                atPath: directory.file("b.json"), contents: Data((0..<255).map { UInt8($0) })))
         expectRefusal(try run("progress", "import", directory.file("b.json")), containing: "not JSON")
     }
 

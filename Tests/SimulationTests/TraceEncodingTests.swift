@@ -72,7 +72,26 @@ struct TraceEncodingTests {
             note.fields { ["m", "n"][$0.value] } == [
                 "broker": "1", "from": "4", "messages": "m n", "epoch": "2",
             ])
-        #expect(Note.queue(.fact(message: nil, text: "x")).kind == "fact")
+        #expect(Note.queue(.activeMQ(.storeCancelled(broker: BrokerID(1)))).kind == "store-cancelled")
+    }
+
+    @Test("A RocketMQ or ActiveMQ fact is typed: its fields reach the JSON trace, its text names them")
+    func brokerSpecificNotes() {
+        let name = { (message: MessageID) in ["m1", "m1-out"][message.value] }
+        let retry = Note.queue(
+            .rocket(
+                .retryScheduled(broker: BrokerID(1), message: MessageID(0), retry: 2, level: 4, delay: 30_000)
+            ))
+        #expect(retry.kind == "retry-scheduled")
+        #expect(
+            retry.fields(name) == [
+                "broker": "1", "message": "m1", "retry": "2", "level": "4", "delay-ms": "30000",
+            ])
+        #expect(retry.text(name) == "B1 schedules retry 2 of m1 at delay level 4 (30s)")
+        let rollback = Note.queue(
+            .activeMQ(.rolledBack(consumer: 1, message: MessageID(0), discarded: [MessageID(1)])))
+        #expect(rollback.fields(name)["discarded"] == "m1-out")
+        #expect(rollback.text(name) == "c1: session.rollback(): m1-out discarded, m1 to be redelivered")
     }
 
     @Test("A follower's copy hashes the same whether or not the trace is kept")

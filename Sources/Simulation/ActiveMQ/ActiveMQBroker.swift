@@ -60,7 +60,10 @@ struct AMQBroker: CrashableNode {
             guard case .producer(let producer) = from else { return }
             enqueue(message, queue: queue, producer: producer, receipt: receipt, &step)
         case .commit(let sends, let acks):
-            step.fact("B1 commits a transaction: \(sends.count) sent, \(acks.count) acked")
+            step.note(
+                .queue(
+                    .activeMQ(
+                        .transactionCommitted(broker: AMQBroker.id, sent: sends.count, acked: acks.count))))
             for message in sends { enqueue(message, queue: "out", producer: nil, receipt: nil, &step) }
             if case .consumer(let consumer) = from {
                 acknowledge(acks, consumer: consumer, poison: false, &step, &numbers)
@@ -192,7 +195,7 @@ struct AMQBroker: CrashableNode {
             ?? memory.inFlight.values.joined().first { $0.copy == copy }
         guard let message = stillQueued else {
             // Acked before the store ran: the task is cancelled and the message never touches disk.
-            step.fact("B1 cancels the store of an already acknowledged message")
+            step.note(.queue(.activeMQ(.storeCancelled(broker: AMQBroker.id))))
             if let producer = pending.producer, let receipt = pending.receipt {
                 step.send(.receipt(receipt), to: .producer(producer))
             }

@@ -79,9 +79,12 @@ struct AMQConsumer: CountingConsumer, Sendable {
             History.Delivery(
                 consumer: number, message: message.message, offset: Offset(message.copy), time: step.now))
         if message.redeliveryCounter > 0 {
-            step.fact(
-                "c\(number): onMessage(\(step.name(of: message.message))) with JMSRedelivered=true, JMSXDeliveryCount=\(message.redeliveryCounter + 1)",
-                message: message.message)
+            step.note(
+                .queue(
+                    .activeMQ(
+                        .redelivered(
+                            consumer: number, message: message.message,
+                            deliveryCount: message.redeliveryCounter + 1))))
         }
         step.setTimer(.processed, after: config.processingMs)
     }
@@ -92,7 +95,6 @@ struct AMQConsumer: CountingConsumer, Sendable {
         busy = false
         guard !inbox.isEmpty else { return }
         let message = inbox.removeFirst()
-        let name = step.name(of: message.message)
         let mode = config.consumer.acknowledgeMode
         var outcome = listener
         if outcome == .rollbackFirst { outcome = message.redeliveryCounter == 0 ? .rollback : .returns }
@@ -118,20 +120,18 @@ struct AMQConsumer: CountingConsumer, Sendable {
             }
         case (.throws, .client), (.throws, .transacted):
             // The exception does not roll back: the next message is delivered (AMQ-04).
-            step.fact(
-                "c\(number): onMessage(\(name)) threw; in \(mode.rawValue) the next message is delivered",
-                message: message.message)
+            step.note(
+                .queue(.activeMQ(.threwAndContinued(consumer: number, message: message.message, mode: mode))))
             consumed.append(message)
         case (.throws, _), (.rollback, _), (.rollbackFirst, _):
             if mode == .transacted {
-                let discarded = forwarded(message, &numbers, &step).map { step.name(of: $0.message) }
-                step.fact(
-                    "c\(number): session.rollback(): \(discarded.isEmpty ? "" : "\(discarded.joined(separator: " ")) discarded, ")\(name) to be redelivered",
-                    message: message.message)
+                let discarded = forwarded(message, &numbers, &step).map(\.message)
+                step.note(
+                    .queue(
+                        .activeMQ(
+                            .rolledBack(consumer: number, message: message.message, discarded: discarded))))
             } else {
-                step.fact(
-                    "c\(number): onMessage(\(name)) threw a RuntimeException: redelivery",
-                    message: message.message)
+                step.note(.queue(.activeMQ(.threwRedelivery(consumer: number, message: message.message))))
             }
             redeliver(message, &step)
             return
@@ -153,9 +153,13 @@ struct AMQConsumer: CountingConsumer, Sendable {
         again.redeliveryCounter += 1
         let limit = config.redelivery.maximumRedeliveries
         if limit != -1 && again.redeliveryCounter > limit {
-            step.fact(
-                "c\(number): redeliveryCounter \(again.redeliveryCounter) > maximumRedeliveries \(limit): poison ack for \(step.name(of: message.message))",
-                message: message.message)
+            step.note(
+                .queue(
+                    .activeMQ(
+                        .poisonAck(
+                            consumer: number, message: message.message,
+                            redeliveryCounter: again.redeliveryCounter,
+                            limit: limit))))
             step.send(.ack(copies: [message.copy], poison: true), to: AMQBroker.node)
             startProcessing(&step)
             return

@@ -51,9 +51,9 @@ struct AMQProducer: Sendable {
             preconditionFailure("a producer got \(payload.kind)")
         }
         guard let waiting = awaiting.removeValue(forKey: receipt) else { return }
-        step.fact(
-            "p\(number): send(\(step.name(of: waiting.message))) returns: B1's receipt arrived",
-            message: waiting.message)
+        step.note(
+            .queue(.activeMQ(.sendReturned(producer: number, message: waiting.message, broker: AMQBroker.id)))
+        )
         step.history.complete(waiting.send, .ok(offset: nil, broker: AMQBroker.id, time: step.now))
     }
 

@@ -29,7 +29,7 @@ struct NodeStep<Payload: WirePayload, Timer: Sendable> {
     /// Whether `node`'s process runs: a client sees a refused connection at once.
     func isUp(_ node: NodeID) -> Bool { engine.isUp(node) }
 
-    /// A message's name as the scenario gave it, for free-text notes.
+    /// A message's name as the scenario gave it: a copy a client makes up is named after it.
     func name(of message: MessageID) -> String { engine.record.recorder.name(of: message) }
 
     /// A message a client makes up (a transacted consumer's forwarded copy), by name.
@@ -62,11 +62,6 @@ struct NodeStep<Payload: WirePayload, Timer: Sendable> {
     mutating func hashNote(_ encode: (inout NoteHash) -> Void) {
         let now = engine.now
         engine.recorder.hash(at: node, time: now, encode: encode)
-    }
-
-    /// A free-text note; prefer a typed one where the trace reader needs its fields.
-    mutating func fact(_ text: String, message: MessageID? = nil) {
-        note(.queue(.fact(message: message, text: text)))
     }
 
     mutating func handOver(_ payload: Payload, to receiver: NodeID) { handOvers.append((payload, receiver)) }

@@ -15,8 +15,9 @@ public enum QueueNote: Equatable, Sendable {
     case deadLettered(node: BrokerID, message: MessageID, exchange: String, reason: String)
     case discarded(node: BrokerID, message: MessageID, reason: String)
     case recovered(node: BrokerID, queue: String, kept: [MessageID], lost: [MessageID], durable: Bool)
-    /// A product-specific fact, already worded: a RocketMQ send status, an ActiveMQ poison ack.
-    case fact(message: MessageID?, text: String)
+    /// What only RocketMQ or only ActiveMQ does: a send status, a half message, a poison ack.
+    case rocket(RocketNote)
+    case activeMQ(ActiveMQNote)
 
     func text(_ name: (MessageID) -> String) -> String {
         func list(_ messages: [MessageID]) -> String {
@@ -55,8 +56,8 @@ public enum QueueNote: Equatable, Sendable {
             return durable
                 ? "\(node) recovers \(queue): \(list(kept)); gone: \(list(lost))"
                 : "\(node): non-durable \(queue) comes back empty; gone: \(list(lost))"
-        case .fact(_, let text):
-            return text
+        case .rocket(let note): return note.text(name)
+        case .activeMQ(let note): return note.text(name)
         }
     }
 
@@ -71,7 +72,8 @@ public enum QueueNote: Equatable, Sendable {
         case .requeued(_, let messages, _): messages.contains(message)
         case .recovered(_, _, let kept, let lost, _): kept.contains(message) || lost.contains(message)
         case .fsynced: false
-        case .fact(let m, _): m == message
+        case .rocket(let note): note.message == message
+        case .activeMQ(let note): note.message == message
         }
     }
 }

@@ -13,6 +13,7 @@ protocol NoteFieldSink {
     mutating func flag(_ name: StaticString, _ value: Bool)
     mutating func text(_ name: StaticString, _ value: String)
     mutating func messages<Messages: Collection<MessageID>>(_ name: StaticString, _ value: Messages)
+    mutating func message(_ name: StaticString, _ value: MessageID)
     mutating func node(_ name: StaticString, _ value: NodeID)
     mutating func brokers(_ name: StaticString, _ value: [BrokerID])
 }
@@ -21,7 +22,6 @@ extension NoteFieldSink {
     mutating func broker(_ name: StaticString, _ value: BrokerID) { number(name, value.value) }
     mutating func offset(_ name: StaticString, _ value: Offset) { number(name, value.value) }
     mutating func epoch(_ name: StaticString, _ value: Epoch) { number(name, value.value) }
-    mutating func message(_ name: StaticString, _ value: MessageID) { number(name, value.value) }
     mutating func optional(_ name: StaticString, _ value: Int?) {
         flag(name, value != nil)
         if let value { number(name, value) }
@@ -260,10 +260,8 @@ extension QueueNote {
             sink.number("term", term)
             sink.message("message", message)
             sink.flag("leader", leader)
-        case .fact(let message, let text):
-            sink.kind(113, "fact")
-            sink.optional("message", message?.value)
-            sink.text("text", text)
+        case .rocket(let note): note.encode(into: &sink)
+        case .activeMQ(let note): note.encode(into: &sink)
         }
     }
 }
@@ -286,6 +284,7 @@ struct NoteHash: NoteFieldSink {
     mutating func number(_ name: StaticString, _ value: Int) { add(value) }
     mutating func flag(_ name: StaticString, _ value: Bool) { add(value ? 1 : 0) }
     mutating func node(_ name: StaticString, _ value: NodeID) { add(value.hashValueForTrace) }
+    mutating func message(_ name: StaticString, _ value: MessageID) { add(value.value) }
 
     /// The length, then FNV-1a over the bytes: String.hashValue is seeded per process.
     mutating func text(_ name: StaticString, _ value: String) {
@@ -339,6 +338,9 @@ struct NoteFields: NoteFieldSink {
     }
     mutating func node(_ name: StaticString, _ value: NodeID) {
         fields.append(("\(name)", value.description))
+    }
+    mutating func message(_ name: StaticString, _ value: MessageID) {
+        fields.append(("\(name)", self.name(value)))
     }
     mutating func brokers(_ name: StaticString, _ value: [BrokerID]) {
         fields.append(("\(name)", value.map(\.description).joined(separator: " ")))

@@ -44,7 +44,6 @@ extension RabbitNode {
     }
 
     mutating func receivePublish(_ copy: MessageCopy, _ step: inout Step, _ shared: inout RabbitShared) {
-        let node = NodeID.broker(id)
         let queues = config.route(config.routingKey)
         guard !queues.isEmpty else {
             step.note(
@@ -119,7 +118,6 @@ extension RabbitNode {
     }
 
     mutating func storeSyncDone(upTo: Int, _ step: inout Step, _ shared: inout RabbitShared) {
-        let node = NodeID.broker(id)
         var synced = 0
         for position in 0..<min(upTo, store.count) {
             if !store[position].synced { synced += 1 }

@@ -87,7 +87,6 @@ extension RabbitNode {
         from leader: BrokerID, term: Int, _ previousIndex: Int, _ previousTerm: Int,
         _ entries: [RaftEntry], _ leaderCommit: Int, _ step: inout Step, _ shared: inout RabbitShared
     ) {
-        let me = NodeID.broker(id)
         guard term >= self.term else {
             step.send(.appendResponse(term: self.term, success: false, matchIndex: 0), to: .broker(leader))
             return

@@ -173,7 +173,7 @@ struct RocketBroker: CrashableNode {
             pushToSlave(&step)
         case .haClosed:
             memory.slaveConnected = false
-            step.fact("\(id): the slave's connection closed")
+            step.note(.queue(.rocket(.slaveDisconnected(broker: id))))
         case .pull(let queue, let offset):
             guard case .consumer(let consumer) = from else { return }
             answerPull(consumer: consumer, queue: queue, offset: offset, &step)
@@ -208,10 +208,12 @@ struct RocketBroker: CrashableNode {
     /// RKT-02: append, then wait for the flush and the slave as configured, then answer.
     mutating func put(_ entry: CommitLogEntry, request: Int, producer: Int, _ step: inout Step) {
         append(entry, &step)
-        let what = entry.topic == .half ? "half message" : "message"
-        step.fact(
-            "\(id) appends \(what) \(step.name(of: entry.message)) to its commit log at \(log.count - 1) (page cache; visible to consumers)",
-            message: entry.message)
+        step.note(
+            .queue(
+                .rocket(
+                    .appended(
+                        broker: id, message: entry.message, half: entry.topic == .half, offset: log.count - 1)
+                )))
         var put = PendingPut(request: request, producer: producer, endOffset: log.count)
         if config.flush.flushDiskType == .asyncFlush { put.flushStatus = .sendOK }
         if config.replication.brokerRole == .asyncMaster {
@@ -270,7 +272,7 @@ struct RocketBroker: CrashableNode {
         if let flush = put.flushStatus, flush != .sendOK { status = flush }
         if let replica = put.replicaStatus, replica != .sendOK { status = replica }
         if status != .sendOK {
-            step.fact("\(id) answers \(status.rawValue)")
+            step.note(.queue(.rocket(.answered(broker: id, status: status))))
         }
         step.send(.sendResult(request: put.request, status: status), to: .producer(put.producer))
     }
@@ -376,9 +378,7 @@ struct RocketBroker: CrashableNode {
             let fresh = entries[(log.count - from)...]
             for entry in fresh { append(entry, &step) }
             for entry in fresh where entry.topic == .topic || entry.topic == .half {
-                step.fact(
-                    "\(id) (slave) gets \(step.name(of: entry.message)) from its master's HA push",
-                    message: entry.message)
+                step.note(.queue(.rocket(.slaveReceived(broker: id, message: entry.message))))
             }
         }
         step.send(.haReport(offset: log.count, resync: false), to: .broker(BrokerID(index)))
@@ -398,12 +398,9 @@ struct RocketBroker: CrashableNode {
             var visible = half
             visible.topic = .topic
             append(visible, &step)
-            step.fact(
-                "\(id) commits half message \(step.name(of: half.message)): written to the real topic, now visible",
-                message: half.message)
+            step.note(.queue(.rocket(.halfCommitted(broker: id, message: half.message))))
         } else {
-            step.fact(
-                "\(id) rolls back half message \(step.name(of: half.message))", message: half.message)
+            step.note(.queue(.rocket(.halfRolledBack(broker: id, message: half.message))))
         }
         var op = half
         op.topic = .op
@@ -429,23 +426,24 @@ struct RocketBroker: CrashableNode {
                 var op = half
                 op.topic = .op
                 append(op, &step)
-                step.fact(
-                    "\(id) discards half message \(step.name(of: half.message)) to TRANS_CHECK_MAX_TIME_TOPIC after \(half.checkTimes) checks",
-                    message: half.message)
+                step.note(
+                    .queue(
+                        .rocket(.halfDiscarded(broker: id, message: half.message, checks: half.checkTimes))))
                 continue
             }
             // The half message is put back with its check count raised, then checked.
             half.checkTimes += 1
             append(half, &step)
             guard let producer = (0..<producers).first(where: { step.isUp(.producer($0 + 1)) }) else {
-                step.fact(
-                    "\(id): no live producer in the group to check \(step.name(of: half.message))",
-                    message: half.message)
+                step.note(.queue(.rocket(.noProducerToCheck(broker: id, message: half.message))))
                 continue
             }
-            step.fact(
-                "\(id) checks back half message \(step.name(of: half.message)) with p\(producer + 1) (check \(half.checkTimes))",
-                message: half.message)
+            step.note(
+                .queue(
+                    .rocket(
+                        .checkedBack(
+                            broker: id, message: half.message, producer: producer + 1, check: half.checkTimes)
+                    )))
             step.send(.checkTransaction(copy: copy, message: half.message), to: .producer(producer + 1))
         }
     }
@@ -480,9 +478,10 @@ struct RocketBroker: CrashableNode {
             var dead = entry
             dead.topic = .dlq
             append(dead, &step)
-            step.fact(
-                "\(id) moves \(step.name(of: entry.message)) to %DLQ% after \(entry.reconsumeTimes) retries",
-                message: entry.message)
+            step.note(
+                .queue(
+                    .rocket(.deadLettered(broker: id, message: entry.message, retries: entry.reconsumeTimes)))
+            )
             return
         }
         let level = 3 + entry.reconsumeTimes
@@ -492,15 +491,13 @@ struct RocketBroker: CrashableNode {
         scheduled.reconsumeTimes += 1
         scheduled.dueAt = step.now + delay
         append(scheduled, &step)
-        step.fact(
-            "\(id) schedules retry \(scheduled.reconsumeTimes) of \(step.name(of: entry.message)) at delay level \(level) (\(describe(delay)))",
-            message: entry.message)
+        step.note(
+            .queue(
+                .rocket(
+                    .retryScheduled(
+                        broker: id, message: entry.message, retry: scheduled.reconsumeTimes, level: level,
+                        delay: delay))))
         step.setTimer(.scheduleDue(copy: entry.copy, reconsumeTimes: scheduled.reconsumeTimes), after: delay)
-    }
-
-    func describe(_ delay: Millis) -> String {
-        delay >= 3_600_000
-            ? "\(delay / 3_600_000)h" : delay >= 60_000 ? "\(delay / 60_000)m" : "\(delay / 1_000)s"
     }
 
     mutating func scheduleDue(_ copy: Int, _ reconsumeTimes: Int, _ step: inout Step) {

@@ -110,36 +110,32 @@ struct RocketProducer: Sendable {
                 return
             }
             let broker = BrokerID(masters[pending.group] + 1)
-            let name = step.name(of: pending.message)
             if config.producer.transactional {
                 guard status == .sendOK else {
                     // executeLocalTransaction does not run: the half message is rolled back.
-                    step.fact(
-                        "p\(number): half message \(name) got \(status.rawValue): ROLLBACK_MESSAGE without running the local transaction",
-                        message: pending.message)
+                    step.note(
+                        .queue(
+                            .rocket(
+                                .halfNotStored(producer: number, message: pending.message, status: status))))
                     step.history.complete(pending.send, .fail(error: status.rawValue, time: step.now))
                     step.send(.endTransaction(copy: pending.copy, commit: false), to: .broker(broker))
                     return
                 }
-                step.fact(
-                    "p\(number): half message \(name) SEND_OK; executeLocalTransaction runs",
-                    message: pending.message)
+                step.note(.queue(.rocket(.halfStored(producer: number, message: pending.message))))
                 step.setTimer(
                     .localTransactionDone(send: pending.send, copy: pending.copy, group: pending.group),
                     after: config.producer.localTransactionMs)
                 return
             }
-            step.fact(
-                status == .sendOK
-                    ? "p\(number): send(\(name)) returns SEND_OK from \(broker)"
-                    : "p\(number): send(\(name)) returns \(status.rawValue) from \(broker): a result, not an exception",
-                message: pending.message)
+            step.note(
+                .queue(
+                    .rocket(
+                        .sendReturned(
+                            producer: number, message: pending.message, status: status, broker: broker))))
             step.history.complete(pending.send, .ok(offset: nil, broker: broker, time: step.now))
         case .checkTransaction(let copy, let message):
             let answer = shared.database[copy] ?? .unknown
-            step.fact(
-                "p\(number): checkLocalTransaction(\(step.name(of: message))) finds \(answer.rawValue) in the database",
-                message: message)
+            step.note(.queue(.rocket(.transactionChecked(producer: number, message: message, found: answer))))
             // The answer goes back to the broker that asked, which holds the half message.
             step.send(
                 .endTransaction(
@@ -177,22 +173,12 @@ struct RocketProducer: Sendable {
         case .unknown:
             step.history.complete(send, .info(error: "local transaction state UNKNOW", time: step.now))
         }
-        step.fact(
-            "p\(number): local transaction for \(step.name(of: message)) \(Self.describe(outcome)); END_TRANSACTION goes oneway",
-            message: message)
+        step.note(
+            .queue(.rocket(.localTransactionEnded(producer: number, message: message, outcome: outcome))))
         step.send(
             .endTransaction(
                 copy: copy, commit: outcome == .commit ? true : outcome == .rollback ? false : nil),
             to: .broker(BrokerID(masters[group] + 1)))
-    }
-
-    static func describe(_ outcome: LocalTransaction) -> String {
-        switch outcome {
-        case .commit: "commits"
-        case .rollback: "rolls back"
-        case .unknown: "returns UNKNOW"
-        case .commitAnsweredUnknown: "commits, but the listener returns UNKNOW"
-        }
     }
 
     mutating func sendTimedOut(_ request: Int, _ step: inout Step) {
@@ -329,13 +315,14 @@ struct RocketConsumer: CountingConsumer, Sendable {
             step.note(.processed(consumer: number, message: entry.message, offset: Offset(entry.copy)))
         case .reconsumeLater:
             if config.consumer.messageModel == .broadcasting {
-                step.fact(
-                    "c\(number): RECONSUME_LATER in BROADCASTING: \"the message consume failed, drop it\" (\(step.name(of: entry.message)))",
-                    message: entry.message)
+                step.note(.queue(.rocket(.broadcastFailureDropped(consumer: number, message: entry.message))))
             } else if step.isUp(.broker(master)) {
-                step.fact(
-                    "c\(number): RECONSUME_LATER for \(step.name(of: entry.message)) (reconsumeTimes \(entry.reconsumeTimes)): sent back",
-                    message: entry.message)
+                step.note(
+                    .queue(
+                        .rocket(
+                            .sentBack(
+                                consumer: number, message: entry.message, reconsumeTimes: entry.reconsumeTimes
+                            ))))
                 step.send(.sendBack(entry: entry), to: .broker(master))
             } else {
                 // sendMessageBack failed: consumed again locally a little later (RKT-09).

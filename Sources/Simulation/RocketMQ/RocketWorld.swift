@@ -70,7 +70,7 @@ struct CommitLogEntry: Equatable, Sendable {
     var dueAt: Millis = 0
 }
 
-enum SendStatus: String, Sendable {
+public enum SendStatus: String, Sendable {
     case sendOK = "SEND_OK"
     case flushDiskTimeout = "FLUSH_DISK_TIMEOUT"
     case flushSlaveTimeout = "FLUSH_SLAVE_TIMEOUT"
