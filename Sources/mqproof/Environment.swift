@@ -12,19 +12,25 @@ struct Environment {
     var terminal: Terminal
     var clock: WallClock
     var output: Output
+    /// Cores the process may run on: how many threads a sweep starts by default.
+    var processors: Int
 
-    init(variables: [String: String], terminal: Terminal, clock: WallClock, output: Output = .process) {
+    init(
+        variables: [String: String], terminal: Terminal, clock: WallClock, output: Output = .process,
+        processors: Int = 1
+    ) {
         self.variables = variables
         self.terminal = terminal
         self.clock = clock
         self.output = output
+        self.processors = processors
     }
 
     static func process() -> Environment {
         let variables = ProcessInfo.processInfo.environment
         return Environment(
             variables: variables, terminal: Terminal.current(environment: variables), clock: .system,
-            output: .process)
+            output: .process, processors: ProcessInfo.processInfo.activeProcessorCount)
     }
 }
 

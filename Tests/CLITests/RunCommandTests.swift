@@ -1,6 +1,9 @@
 import Foundation
+import Simulation
 import TestSupport
 import Testing
+
+@testable import mqproof
 
 /// `mqproof run` and `mqproof scenarios`, end to end through the built binary.
 @Suite("mqproof run")
@@ -233,5 +236,44 @@ struct LiveCommandTests {
         let wrong = try BuiltBinary.mqproof.run(["compare", "--messages", "0"], environment: environment)
         #expect(wrong.status != 0)
         #expect(wrong.standardError.contains("--messages must be 1 to 10000"))
+    }
+}
+
+/// `run --seeds`: the sweep on several threads, and stopping it.
+@Suite("Seed sweeps")
+struct SeedSweepTests {
+    @Test("A sweep comes out the same on 1, 2 and 5 threads")
+    func sameOnAnyThreads() throws {
+        let scenario = try Run.load("S02", output: .collecting(into: CollectedOutput()))
+        let config = try scenario.resolvedConfig()
+        let sweeps = [1, 2, 5].map { threads in
+            SeedSweep.run(scenario, config: config, seeds: 1...60, threads: threads, progress: nil)
+        }
+        #expect(sweeps[0].completed == 60)
+        #expect(sweeps[0].seedsShowing(.lostWrite) > 0, "S02 loses writes on some of 60 seeds")
+        for sweep in sweeps.dropFirst() { #expect(sweep == sweeps[0]) }
+    }
+
+    @Test("Ctrl-C prints what the seeds finished so far show, and exits 130")
+    func interrupted() throws {
+        let directory = TemporaryDirectory()
+        let process = Process()
+        process.executableURL = BuiltBinary.mqproof.url
+        process.arguments = ["run", "S01", "--seeds", "1000000", "--lang", "en"]
+        process.environment = [
+            "MQPROOF_DB": directory.file("sweep.sqlite"), "HOME": directory.path, "LANG": "C.UTF-8",
+        ]
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        process.interrupt()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit)
+        #expect(process.terminationStatus == 130)
+        #expect(text.contains("of 1000000 seeds ran; the statistics below cover those."))
+        #expect(text.contains("Expected  held on"))
     }
 }

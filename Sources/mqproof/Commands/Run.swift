@@ -42,6 +42,12 @@ struct Run: EnvironmentCommand {
     )
     var seeds: Int?
 
+    @Option(
+        help: ArgumentHelp(
+            "With --seeds: how many threads run seeds at once (default: one per core).",
+            discussion: "The result is the same for any number of threads."))
+    var threads: Int?
+
     @Flag(help: "Run twice and check that both runs have the same trace hash.")
     var checkDeterminism = false
 
@@ -50,6 +56,9 @@ struct Run: EnvironmentCommand {
     @OptionGroup var format: JSONOption
 
     func validate() throws {
+        if let threads, !(1...256).contains(threads) {
+            throw ValidationError("--threads must be from 1 to 256, not \(threads)")
+        }
         if let seeds {
             guard (1...Self.maximumSeeds).contains(seeds) else {
                 throw ValidationError("--seeds must be from 1 to \(Self.maximumSeeds), not \(seeds)")
@@ -86,15 +95,25 @@ struct Run: EnvironmentCommand {
         let languages = language.languages(environment)
         let ui = language.ui(environment)
         if let seeds {
+            let range = seed...(seed + UInt64(seeds - 1))
+            let progress =
+                format.json || !environment.terminal.isErrorTerminal
+                ? nil
+                : SweepProgress(
+                    total: seeds, output: output, clock: environment.clock,
+                    label: { ui(.sweepProgress($0, of: $1)) })
+            let stop = SweepStop.onInterrupt()
             let sweep = SeedSweep.run(
-                scenario, config: config, seeds: seed...(seed + UInt64(seeds - 1)),
-                progress: !format.json && environment.terminal.isErrorTerminal ? output : nil,
-                ui: ui)
+                scenario, config: config, seeds: range, threads: threads ?? environment.processors,
+                progress: progress, stop: stop)
+            stop.close()
             if format.json {
                 try output.json(sweep.report(scenario: reference))
             } else {
                 sweep.print(reference: reference, terminal: environment.terminal, output: output, ui: ui)
             }
+            // 130: what a shell reports for a process ended by SIGINT.
+            if sweep.interrupted { throw ExitCode(130) }
             if !sweep.allPassed { throw ExitCode.failure }
             return
         }

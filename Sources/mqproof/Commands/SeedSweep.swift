@@ -5,7 +5,11 @@ import Simulation
 ///
 /// Statistics are streamed: per anomaly kind, how many seeds showed each number of affected
 /// messages, and the first seed that showed any. Memory stays flat however many seeds run.
-struct SeedSweep {
+///
+/// Seeds run on several threads, in chunks taken in turn; each thread sums its own statistics,
+/// and the sums are merged at the end. Every statistic is a count or a smallest seed, so the
+/// merge gives the same sweep in any order, with any number of threads.
+struct SeedSweep: Equatable, Sendable {
     var seeds: ClosedRange<UInt64>
     /// Per anomaly kind: number of messages in a run -> how many seeds had that many.
     var histograms: [AnomalyKind: [Int: Int]] = [:]
@@ -15,42 +19,69 @@ struct SeedSweep {
     var hasExpectations: Bool
     var firstFailing: UInt64?
     var events = 0
+    /// Seeds that ran: all of them, unless the sweep was interrupted.
+    var completed = 0
 
     var allPassed: Bool { !hasExpectations || passedSeeds == seeds.count }
+    var interrupted: Bool { completed < seeds.count }
+
+    /// Seeds per chunk a thread takes at a time: small enough to share the work evenly, large
+    /// enough that taking one costs nothing next to running it.
+    static let chunkSize: UInt64 = 8
 
     static func run(
-        _ scenario: Scenario, config: ResolvedConfig, seeds: ClosedRange<UInt64>, progress: Output?,
-        ui: UI
-    )
-        -> SeedSweep
-    {
-        var sweep = SeedSweep(seeds: seeds, hasExpectations: !scenario.expectations.isEmpty)
-        let showProgress = progress != nil && seeds.count >= 50
-        for (index, seed) in seeds.enumerated() {
-            let run = ScenarioRunner.run(scenario, config: config, seed: seed, recordTrace: false)
-            sweep.events += run.world.eventCount
-            for kind in AnomalyKind.allCases {
-                let count = run.report.messages(kind).count
-                sweep.histograms[kind, default: [:]][count, default: 0] += 1
-                if count > 0 && sweep.witnesses[kind] == nil { sweep.witnesses[kind] = seed }
+        _ scenario: Scenario, config: ResolvedConfig, seeds: ClosedRange<UInt64>, threads: Int,
+        progress: SweepProgress?, stop: SweepStop? = nil
+    ) -> SeedSweep {
+        let empty = SeedSweep(seeds: seeds, hasExpectations: !scenario.expectations.isEmpty)
+        let chunks = (UInt64(seeds.count) + chunkSize - 1) / chunkSize
+        let work = SweepWork(chunks: chunks, threads: threads)
+        DispatchQueue.concurrentPerform(iterations: max(1, threads)) { thread in
+            var partial = empty
+            while stop?.isRequested != true, let chunk = work.takeChunk() {
+                let first = seeds.lowerBound + chunk * chunkSize
+                let last = min(seeds.upperBound, first + chunkSize - 1)
+                for seed in first...last {
+                    partial.add(
+                        ScenarioRunner.run(scenario, config: config, seed: seed, recordTrace: false),
+                        seed: seed)
+                }
+                progress?.advance(by: Int(last - first + 1))
             }
-            if run.passed {
-                sweep.passedSeeds += 1
-            } else if sweep.firstFailing == nil {
-                sweep.firstFailing = seed
-            }
-            if showProgress && (index % 10 == 0 || index == seeds.count - 1) {
-                let done = index + 1
-                let filled = done * 30 / seeds.count
-                let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: 30 - filled)
-                progress?.progress("\r[\(bar)] \(ui(.sweepProgress(done, of: seeds.count)))")
-            }
+            work.finish(thread, with: partial)
         }
-        // Blanks over the bar rather than an erase-line escape: no escape codes, whatever the terminal.
-        if showProgress {
-            progress?.progress("\r" + String(repeating: " ", count: 60) + "\r")
+        progress?.finish()
+        return work.partials.reduce(empty) { $0.merged(with: $1) }
+    }
+
+    mutating func add(_ run: ScenarioRun, seed: UInt64) {
+        completed += 1
+        events += run.world.eventCount
+        for kind in AnomalyKind.allCases {
+            let count = run.report.messages(kind).count
+            histograms[kind, default: [:]][count, default: 0] += 1
+            if count > 0 { witnesses[kind] = min(witnesses[kind] ?? seed, seed) }
         }
-        return sweep
+        if run.passed {
+            passedSeeds += 1
+        } else {
+            firstFailing = min(firstFailing ?? seed, seed)
+        }
+    }
+
+    func merged(with other: SeedSweep) -> SeedSweep {
+        var merged = self
+        merged.completed += other.completed
+        merged.events += other.events
+        merged.passedSeeds += other.passedSeeds
+        for (kind, histogram) in other.histograms {
+            merged.histograms[kind, default: [:]].merge(histogram, uniquingKeysWith: +)
+        }
+        merged.witnesses.merge(other.witnesses, uniquingKeysWith: min)
+        if let failing = other.firstFailing {
+            merged.firstFailing = min(merged.firstFailing ?? failing, failing)
+        }
+        return merged
     }
 
     /// The smallest seed that shows `kind`.
@@ -69,10 +100,13 @@ struct SeedSweep {
                 + ui(
                     .sweepSummary(
                         seeds: seeds.count, from: seeds.lowerBound, to: seeds.upperBound, events: events)))
+        if interrupted {
+            output.line(style.bad(ui(.sweepInterrupted(completed, of: seeds.count))))
+        }
         if hasExpectations {
             output.line(
                 style.bold(ui.label(.expected, width: labelWidth))
-                    + ui(.heldOn(passedSeeds, of: seeds.count))
+                    + ui(.heldOn(passedSeeds, of: completed))
                     + (firstFailing.map { ui(.firstFailingSeed($0, reference: reference)) } ?? ""))
         }
         output.line()
@@ -83,10 +117,10 @@ struct SeedSweep {
         }
         for kind in shown {
             let hit = seedsShowing(kind)
-            let share = Double(hit) / Double(seeds.count) * 100
+            let share = Double(hit) / Double(completed) * 100
             output.line(
                 style.bold(ui(.anomaly(kind)))
-                    + ui(.seedsShowing(hit: hit, of: seeds.count, percent: String(format: "%.1f", share))))
+                    + ui(.seedsShowing(hit: hit, of: completed, percent: String(format: "%.1f", share))))
             output.lines(histogram(histograms[kind] ?? [:], terminal: terminal))
             if let witness = witness(kind) {
                 output.line(
@@ -118,6 +152,9 @@ struct SeedSweep {
     struct Report: Encodable {
         var scenario: String
         var seeds: [UInt64]
+        /// Seeds that ran: fewer than asked when the sweep was interrupted.
+        var seedsRun: Int
+        var interrupted: Bool
         var events: Int
         var expectationsHeld: Int?
         var firstFailingSeed: UInt64?
@@ -141,7 +178,8 @@ struct SeedSweep {
                 smallestWitnessSeed: witness(kind))
         }
         return Report(
-            scenario: scenario, seeds: [seeds.lowerBound, seeds.upperBound], events: events,
+            scenario: scenario, seeds: [seeds.lowerBound, seeds.upperBound], seedsRun: completed,
+            interrupted: interrupted, events: events,
             expectationsHeld: hasExpectations ? passedSeeds : nil, firstFailingSeed: firstFailing,
             anomalies: anomalies)
     }

@@ -156,6 +156,12 @@ extension UIText {
         UIText(zh: "  最小的见证种子 \(seed)：", en: "  smallest witness seed \(seed): ")
     }
 
+    static func sweepInterrupted(_ completed: Int, of seeds: Int) -> UIText {
+        UIText(
+            zh: "已中断：\(seeds) 个种子里跑完了 \(completed) 个，下面的统计只算这些。",
+            en: "Interrupted: \(completed) of \(seeds) seeds ran; the statistics below cover those.")
+    }
+
     static func sweepProgress(_ done: Int, of seeds: Int) -> UIText {
         UIText(zh: "\(done)/\(seeds) 个种子", en: "\(done)/\(seeds) seeds")
     }
