@@ -29,7 +29,7 @@ struct MQProof: ParsableCommand {
     /// Runs the command the arguments name, printing failures as one `mqproof: …` line.
     static func main() {
         do {
-            var command = try parseAsRoot()
+            var command = try parseAsRoot(spellingOut(Array(CommandLine.arguments.dropFirst())))
             try command.run()
         } catch let failure as Failure {
             Output.process.error("mqproof: \(Self.oneLine(failure.message))")
@@ -41,6 +41,30 @@ struct MQProof: ParsableCommand {
 }
 
 extension MQProof {
+    /// `--trace full` (and `--trace=full`) as the one flag it means: an option whose value may
+    /// be left out is not something the argument parser has.
+    static func spellingOut(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--", index > 0 {
+                result.append(contentsOf: arguments[index...])
+                break
+            }
+            if argument == "--trace=full" {
+                result.append("--trace-full")
+            } else if argument == "--trace", index + 1 < arguments.count, arguments[index + 1] == "full" {
+                result.append("--trace-full")
+                index += 1
+            } else {
+                result.append(argument)
+            }
+            index += 1
+        }
+        return result
+    }
+
     /// A message as one line of reasonable length: whatever it quotes of the user's input (a
     /// 100 KB scenario line, a pasted book) is cut, so the reason stays readable.
     static func oneLine(_ message: String, limit: Int = 400) -> String {

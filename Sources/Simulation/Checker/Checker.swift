@@ -148,8 +148,11 @@ public enum Checker {
             recovered: recovered, finalLog: finalLog)
     }
 
-    /// The trace events that mention `message`, plus the elections and crashes between its first
-    /// and last mention: the story of what happened to it.
+    /// The trace events that mention `message`, the elections and restarts between its first and
+    /// last mention, and every crash, power or disk loss, pause or partition after its first
+    /// mention that hit a node of its story (the broker that stored it, the consumer it was
+    /// delivered to): the story of what happened to it, with the fault that caused it, which often
+    /// comes after the message was last touched (a consumer dies holding it, a disk is lost).
     static func witness(for message: MessageID, in world: KafkaWorld) -> [TraceEvent] {
         witness(for: message, trace: world.trace, recordsTrace: world.recordsTrace)
     }
@@ -158,12 +161,24 @@ public enum Checker {
         guard recordsTrace else { return [] }
         let mentions = trace.indices.filter { trace[$0].note.mentions(message) }
         guard let first = mentions.first, let last = mentions.last else { return [] }
+        var story = Set(mentions.map { trace[$0].node })
+        for index in mentions {
+            switch trace[index].note {
+            case .queue(.delivered(_, let consumer, _, _, _, _)): story.insert(.consumer(consumer))
+            case .sent(_, _, let broker, _, _): story.insert(.broker(broker))
+            default: break
+            }
+        }
+        let mentioned = Set(mentions)
         return trace.indices.filter { index in
-            if mentions.contains(index) { return true }
+            if mentioned.contains(index) { return true }
             guard index > first else { return false }
             switch trace[index].note {
-            case .crashed, .elected, .offline, .restarted, .partitioned, .healed, .fenced, .isrChanged,
-                .becameLeader:
+            case .crashed(let node, _), .paused(let node, _):
+                return index <= last || story.contains(node)
+            case .partitioned:
+                return true
+            case .elected, .offline, .restarted, .healed, .fenced, .isrChanged, .becameLeader:
                 return index <= last
             default: return false
             }

@@ -21,7 +21,7 @@ public enum QueueNote: Equatable, Sendable {
 
     func text(_ name: (MessageID) -> String) -> String {
         func list(_ messages: [MessageID]) -> String {
-            messages.isEmpty ? "nothing" : messages.map(name).joined(separator: " ")
+            messages.isEmpty ? "nothing" : MessageRanges.compact(messages.map(name), limit: 6)
         }
         switch self {
         case .enqueued(let node, let queue, let message, let persistent):

@@ -3,8 +3,7 @@ extension Note {
     /// One line about what happened, naming messages as the scenario named them.
     public func text(_ name: (MessageID) -> String) -> String {
         func list(_ messages: [MessageID]) -> String {
-            if messages.count <= 6 { return messages.map(name).joined(separator: " ") }
-            return "\(name(messages[0]))…\(name(messages[messages.count - 1])) (\(messages.count))"
+            MessageRanges.compact(messages.map(name), limit: 6)
         }
         func brokers(_ ids: [BrokerID]) -> String {
             "{" + ids.map { String($0.value) }.joined(separator: ",") + "}"

@@ -80,31 +80,56 @@ struct Compare: EnvironmentCommand {
         }
         let style = environment.terminal.style
         let ui = language.ui(environment)
-        output.line(
-            style.bold(ui(.compareTitle(messages: messages, every: every, faultAt: faultAt, down: down))))
-        output.line(style.dim(ui(.compareDeterministic(seed: seed))))
+        let terminal = environment.terminal
+        output.lines(
+            terminal.wrapped(
+                ui(.compareTitle(messages: messages, every: every, faultAt: faultAt, down: down)), first: ""
+            )
+            .map(style.bold))
+        output.lines(terminal.wrapped(ui(.compareDeterministic(seed: seed)), first: "").map(style.dim))
         output.line()
-        output.line(
-            "  " + ui(.compareSystem).rightPadded(to: 10) + ui(.compareProfile).rightPadded(to: 9)
-                + ui(.compareLost).leftPadded(to: 6) + ui(.compareDuplicated).leftPadded(to: 6)
-                + ui(.compareReordered).leftPadded(to: 7) + ui(.compareFailed).leftPadded(to: 8)
-                + ui(.compareUnacknowledged).leftPadded(to: 9)
-                + ui(.compareFsyncs).leftPadded(to: 11) + ui(.compareRoundTrips).leftPadded(to: 9))
-        for row in rows {
-            let lost = "\(row.lost)".leftPadded(to: 6)
+        // The table is 77 columns; a narrower terminal gets one block per row.
+        let columns: [(UIText, Int)] = [
+            (.compareLost, 6), (.compareDuplicated, 6), (.compareReordered, 7), (.compareFailed, 8),
+            (.compareUnacknowledged, 9), (.compareFsyncs, 11), (.compareRoundTrips, 9),
+        ]
+        func values(_ row: ComparisonRow) -> [String] {
+            [
+                "\(row.lost)", "\(row.duplicated)", "\(row.reordered)", "\(row.rejectedOrTimedOut)",
+                "\(row.neverAcknowledged)", String(format: "%.2f", row.fsyncsPerMessage),
+                String(format: "%.1f", row.roundTripsPerMessage),
+            ]
+        }
+        if terminal.width >= 2 + 10 + 9 + columns.reduce(0) { $0 + $1.1 } {
             output.line(
-                "  " + row.system.rawValue.rightPadded(to: 10) + ui(.profile(row.profile)).rightPadded(to: 9)
-                    + (row.lost > 0 ? style.bad(lost) : lost) + "\(row.duplicated)".leftPadded(to: 6)
-                    + "\(row.reordered)".leftPadded(to: 7) + "\(row.rejectedOrTimedOut)".leftPadded(to: 8)
-                    + "\(row.neverAcknowledged)".leftPadded(to: 9)
-                    + String(format: "%.2f", row.fsyncsPerMessage).leftPadded(to: 11)
-                    + String(format: "%.1f", row.roundTripsPerMessage).leftPadded(to: 9))
+                "  " + ui(.compareSystem).rightPadded(to: 10) + ui(.compareProfile).rightPadded(to: 9)
+                    + columns.map { ui($0.0).leftPadded(to: $0.1) }.joined())
+            for row in rows {
+                let cells = zip(values(row), columns).map { value, column in value.leftPadded(to: column.1) }
+                output.line(
+                    "  " + row.system.rawValue.rightPadded(to: 10)
+                        + ui(.profile(row.profile)).rightPadded(to: 9)
+                        + (row.lost > 0 ? style.bad(cells[0]) : cells[0]) + cells.dropFirst().joined())
+            }
+        } else {
+            for row in rows {
+                output.line("  " + style.bold("\(row.system.rawValue) \(ui(.profile(row.profile)))"))
+                let pairs = zip(columns, values(row)).map { column, value in
+                    "\(ui(column.0).trimmingCharacters(in: .whitespaces)) \(value)"
+                }
+                output.lines(terminal.wrapped(pairs.joined(separator: " · "), first: "    "))
+            }
         }
         output.line()
         output.line(style.bold(ui(.compareSetups)))
         for row in rows {
-            output.line(
-                "  " + "\(row.system.rawValue) \(ui(.profile(row.profile)))".rightPadded(to: 19) + row.setup)
+            let name = "\(row.system.rawValue) \(ui(.profile(row.profile)))"
+            if terminal.width >= 60 + 19 {
+                output.line("  " + name.rightPadded(to: 19) + row.setup)
+            } else {
+                output.line("  " + name)
+                output.lines(terminal.wrapped(row.setup, first: "    "))
+            }
         }
         output.line()
         output.lines(

@@ -186,25 +186,34 @@ struct Live: EnvironmentCommand {
                         requests: setup.requests, burst: setup.burstMilliseconds, capacity: setup.capacity,
                         maxConnections: setup.maxConnections)), first: ""
             ).map(style.bold))
-        output.line(
-            style.dim(
+        output.lines(
+            terminal.wrapped(
                 ui(
                     .simulatedPeakSetup(
-                        seed: seed, timeout: setup.clientTimeoutMilliseconds, consumers: setup.consumers))))
+                        seed: seed, timeout: setup.clientTimeoutMilliseconds, consumers: setup.consumers)),
+                first: ""
+            ).map(style.dim))
+        // One row per measure and a column per side: two numbers a row fit any terminal.
+        func milliseconds(_ value: Double) -> String { String(format: "%.0f", value) + " ms" }
+        let measures: [(UIText, (PeakShavingSide) -> String)] = [
+            (.liveWritten, { "\($0.written)" }), (.liveTooManyConnections, { "\($0.tooManyConnections)" }),
+            (.liveTimedOut, { "\($0.timedOut)" }), (.livePeakConnections, { "\($0.peakConnections)" }),
+            (.livePeakWaiting, { "\($0.peakWaiting)" }),
+            (.liveAnswerP99, { milliseconds($0.responseP99Milliseconds) }),
+            (.liveWriteP99, { milliseconds($0.writeP99Milliseconds) }),
+            (.liveDrainedIn, { milliseconds($0.drainMilliseconds) }),
+        ]
+        let labelWidth = measures.map { DisplayWidth.of(ui($0.0)) }.max() ?? 0
+        let columnWidth =
+            max(10, DisplayWidth.of(ui(.liveDirect)), DisplayWidth.of(ui(.liveThroughQueue))) + 2
         output.line(
-            "  " + "".rightPadded(to: 14) + ui(.liveWritten).leftPadded(to: 9)
-                + ui(.liveTooManyConnections).leftPadded(to: 15)
-                + ui(.liveTimedOut).leftPadded(to: 11) + ui(.livePeakConnections).leftPadded(to: 11)
-                + ui(.livePeakWaiting).leftPadded(to: 14) + ui(.liveAnswerP99).leftPadded(to: 12)
-                + ui(.liveWriteP99).leftPadded(to: 11) + ui(.liveDrainedIn).leftPadded(to: 12))
-        for (label, side) in [(ui(.liveDirect), outcome.direct), (ui(.liveThroughQueue), outcome.queued)] {
+            "  " + "".rightPadded(to: labelWidth) + ui(.liveDirect).leftPadded(to: columnWidth)
+                + ui(.liveThroughQueue).leftPadded(to: columnWidth))
+        for (measure, value) in measures {
             output.line(
-                "  " + label.rightPadded(to: 14) + "\(side.written)".leftPadded(to: 9)
-                    + "\(side.tooManyConnections)".leftPadded(to: 15) + "\(side.timedOut)".leftPadded(to: 11)
-                    + "\(side.peakConnections)".leftPadded(to: 11) + "\(side.peakWaiting)".leftPadded(to: 14)
-                    + (String(format: "%.0f", side.responseP99Milliseconds) + " ms").leftPadded(to: 12)
-                    + (String(format: "%.0f", side.writeP99Milliseconds) + " ms").leftPadded(to: 11)
-                    + (String(format: "%.0f", side.drainMilliseconds) + " ms").leftPadded(to: 12))
+                "  " + ui(measure).rightPadded(to: labelWidth)
+                    + value(outcome.direct).leftPadded(to: columnWidth)
+                    + value(outcome.queued).leftPadded(to: columnWidth))
         }
         output.lines(
             terminal.hanging(ui(.simulatedPeakMeaning(consumers: setup.consumers)), first: "").map(style.dim))

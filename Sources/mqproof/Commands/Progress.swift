@@ -330,23 +330,26 @@ struct Stats: EnvironmentCommand {
             style.bold(ui(.trueRetention)) + "  "
                 + (retention.map { String(format: "%.1f%%", $0 * 100) + ui(.retentionScope) } ?? "—"))
         let order = ["new", "learning", "review", "relearning", "leech"]
-        output.line(
-            style.bold(ui(.cards)) + "  "
-                + order.map { "\(ui(.cardState($0))) \(byState[$0] ?? 0)" }.joined(separator: " · "))
+        output.lines(
+            app.terminal.wrapped(
+                order.map { "\(ui(.cardState($0))) \(byState[$0] ?? 0)" }.joined(separator: " · "),
+                first: style.bold(ui(.cards)) + "  "))
         output.line()
         output.line(style.bold(ui(.dueInNext30Days)))
         let largest = max(1, forecast.max() ?? 1)
         let height = 6
+        // Two columns a day where they fit with the labels (68 columns), else one.
+        let cell = app.terminal.width >= 68 ? 2 : 1
         for level in stride(from: height, through: 1, by: -1) {
             let row = forecast.map { count in
                 count * height >= level * largest && count > 0 ? (app.terminal.isTerminal ? "█" : "#") : " "
             }
             output.line(
                 (level == height ? String(largest).leftPadded(to: 4) : "    ") + " │"
-                    + row.map { $0 + " " }.joined())
+                    + row.map { $0 + String(repeating: " ", count: cell - 1) }.joined())
         }
-        output.line("     └" + String(repeating: "──", count: 30))
+        output.line("     └" + String(repeating: "─", count: 30 * cell))
         output.line(
-            "      " + ui(.today).rightPadded(to: 28) + "+14d".rightPadded(to: 28) + "+29d")
+            "      " + ui(.today).rightPadded(to: 14 * cell) + "+14d".rightPadded(to: 15 * cell) + "+29d")
     }
 }

@@ -34,6 +34,18 @@ struct QuizRunner {
 
     /// Content in every language shown (`--lang both`: Chinese, then English), each language's
     /// lines hanging under the same lead.
+    /// What the keys do, then the controls (undo, bury, skip, quit): on one line where it fits,
+    /// the controls on their own line where it does not.
+    private func keysLine(_ emphasis: (String) -> String, _ keys: String) {
+        let controls = ui(.quizControls)
+        if DisplayWidth.of(keys + "   " + controls) <= app.terminal.width {
+            output.line(emphasis(keys) + app.terminal.style.dim("   " + controls))
+        } else {
+            output.lines(app.terminal.wrapped(keys, first: "").map(emphasis))
+            output.line(app.terminal.style.dim(controls))
+        }
+    }
+
     private func show(_ text: (Language) -> String, first: String, rest: String? = nil) {
         let indent = rest ?? String(repeating: " ", count: DisplayWidth.of(Terminal.visible(first)))
         for (index, language) in app.languages.enumerated() {
@@ -89,7 +101,7 @@ struct QuizRunner {
 
     private mutating func recall(_ card: QuizCard, _ entry: Entry) -> Bool {
         showQuestion { entry.question[$0] }
-        output.line(style.dim(ui(.typeYourAnswer)))
+        output.lines(app.terminal.wrapped(ui(.typeYourAnswer), first: "").map(style.dim))
         guard let typed = input.line() else { return false }
         // A lone control key works here too: q quits, u undoes, b buries, s skips.
         let word = typed.trimmingCharacters(in: .whitespaces)
@@ -121,13 +133,11 @@ struct QuizRunner {
                 keys.append(key)
                 show({ options[index][$0] }, first: "  \(key)) ")
             }
-            output.line(
-                style.dim(
-                    ui(.chooseOne(keys.map(String.init).joined(separator: "/"))) + "   " + ui(.quizControls)))
+            keysLine(style.dim, ui(.chooseOne(keys.map(String.init).joined(separator: "/"))))
         case .trueFalse:
             keys = ["t", "f"]
             order = [0, 1]
-            output.line(style.dim(ui(.trueOrFalse) + "   " + ui(.quizControls)))
+            keysLine(style.dim, ui(.trueOrFalse))
         }
         while true {
             switch input.key() {
@@ -174,8 +184,7 @@ struct QuizRunner {
         for step in scenario.steps {
             output.lines(app.terminal.hanging(TerminalSafe.clean(step.text), first: "    - "))
         }
-        output.line(
-            style.dim(ui(.willAnAnomalyShow) + "   " + ui(.quizControls)))
+        keysLine(style.dim, ui(.willAnAnomalyShow))
         while true {
             switch input.key() {
             case .quit: return false
@@ -223,7 +232,7 @@ struct QuizRunner {
             "\(index + 1) \(ui(.rating(index + 1))) \(preview.intervalLabel)"
         }
         output.line()
-        output.line(style.bold(buttons.joined(separator: " · ")) + style.dim("   " + ui(.quizControls)))
+        keysLine(style.bold, buttons.joined(separator: " · "))
         while true {
             switch input.key() {
             case .quit: return false

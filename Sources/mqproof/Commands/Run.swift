@@ -30,8 +30,15 @@ struct Run: EnvironmentCommand {
         help: ArgumentHelp("Override a config, e.g. --set acks=1 (repeatable).", valueName: "key=value"))
     var settings: [String] = []
 
-    @Flag(help: "Print the event-by-event trace as a lane view.")
+    @Flag(
+        help: ArgumentHelp(
+            "Print the event-by-event trace as a lane view: at most 40 lines, around the anomaly.",
+            discussion: "`--trace full` prints every event."))
     var trace = false
+
+    /// `--trace full`, as the command line spells it (MQProof.main rewrites it to this).
+    @Flag(name: .customLong("trace-full"), help: .hidden)
+    var traceFull = false
 
     @Flag(help: "With --trace, include routine events (high-watermark moves).")
     var allEvents = false
@@ -138,7 +145,7 @@ struct Run: EnvironmentCommand {
             RunView(
                 scenario: scenario, experiment: experiment, languages: languages, run: run,
                 terminal: environment.terminal, output: output,
-                showTrace: trace, showRoutine: allEvents
+                showTrace: trace || traceFull, fullTrace: traceFull, showRoutine: allEvents
             ).print()
         }
         if !run.passed { throw ExitCode.failure }

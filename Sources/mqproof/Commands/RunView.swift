@@ -11,6 +11,8 @@ struct RunView {
     let terminal: Terminal
     let output: Output
     let showTrace: Bool
+    /// With `showTrace`: every event, not a window around the anomaly.
+    var fullTrace = false
     let showRoutine: Bool
 
     private var ui: UI { UI(languages) }
@@ -61,12 +63,13 @@ struct RunView {
             terminal.hanging(
                 ui(.systemSetup(scenario)) + (settings.isEmpty ? "" : (ui.isChinese ? "，" : ", ") + settings),
                 first: style.bold(label(.setup))))
-        output.line(
-            style.bold(label(.run))
-                + ui(
+        output.lines(
+            terminal.wrapped(
+                ui(
                     .runSummary(
                         seed: run.seed, events: world.eventCount, milliseconds: world.now,
-                        hash: String(world.traceHash, radix: 16))))
+                        hash: String(world.traceHash, radix: 16))),
+                first: style.bold(label(.run))))
         for step in run.steps where step.timedOut {
             output.line(
                 style.bad(
@@ -78,37 +81,41 @@ struct RunView {
         if showTrace {
             output.line()
             output.lines(
-                TraceView(world: world, terminal: terminal, ui: ui, showRoutine: showRoutine).lines())
+                TraceView(
+                    world: world, terminal: terminal, ui: ui, showRoutine: showRoutine,
+                    focus: run.report.anomalies.first(where: { !$0.witness.isEmpty })?.witness ?? [],
+                    full: fullTrace
+                ).lines())
             output.lines(
-                ui(terminal.isTerminal ? .traceLegend : .traceLegendASCII).split(separator: "\n").map {
-                    style.dim(String($0))
+                ui(terminal.isTerminal ? .traceLegend : .traceLegendASCII).split(separator: "\n").flatMap {
+                    terminal.wrapped(String($0), first: "", rest: "  ").map(style.dim)
                 })
         }
         output.line()
         let report = run.report
-        output.line(
-            style.bold(label(.history))
-                + ui(
+        output.lines(
+            terminal.wrapped(
+                ui(
                     .historySummary(
                         acknowledged: report.acknowledged, failed: report.failed,
-                        indeterminate: report.indeterminate, recovered: report.recovered)))
+                        indeterminate: report.indeterminate, recovered: report.recovered)),
+                first: style.bold(label(.history))))
         output.lines(
-            terminal.hanging(
+            terminal.wrapped(
                 report.finalLog.isEmpty
-                    ? ui(.empty) : report.finalLog.map(world.name(of:)).joined(separator: " "),
+                    ? ui(.empty) : MessageRanges.compact(report.finalLog.map(world.name(of:))),
                 first: style.bold(finalLabel())))
         output.line()
         if report.anomalies.isEmpty {
-            output.line(
-                style.good(ui(.noAnomalies)))
+            output.lines(terminal.wrapped(ui(.noAnomalies), first: "").map(style.good))
         } else {
             output.line(style.bold(ui(.anomalies)))
             for kind in AnomalyKind.allCases {
                 let found = report.anomalies.filter { $0.kind == kind }
                 guard !found.isEmpty else { continue }
                 output.lines(
-                    terminal.hanging(
-                        found.map { world.name(of: $0.message) }.joined(separator: " "),
+                    terminal.wrapped(
+                        MessageRanges.compact(found.map { world.name(of: $0.message) }),
                         first: "  " + style.bad(ui(.anomaly(kind))) + ": "))
             }
             if let example = report.anomalies.first(where: { !$0.witness.isEmpty }) {
@@ -116,11 +123,11 @@ struct RunView {
                 output.line(
                     style.bold(ui(.whyAnomaly(message: world.name(of: example.message), kind: example.kind))))
                 for event in example.witness {
-                    let text = TerminalSafe.clean(event.note.text(world.name(of:)))
                     output.lines(
-                        terminal.hanging(
-                            text, first: style.dim(String(event.time).leftPadded(to: 7) + " ms  "),
-                            rest: "           "))
+                        terminal.wrapped(
+                            event.note.text(world.name(of:)),
+                            first: style.dim(String(event.time).leftPadded(to: 7) + " ms  "),
+                            rest: "            "))
                 }
             }
         }

@@ -60,11 +60,13 @@ struct Search: EnvironmentCommand {
         }
         var results: [Result] = []
         let answers = try app.store.answers(ids: found.hits.map(\.entry.id))
+        // A snippet line is indented 4 and framed by two ellipses.
+        let snippetWidth = format.json ? 76 : max(20, app.terminal.textWidth - 6)
         for (index, hit) in found.hits.enumerated() {
             guard let answer = answers[hit.entry.id] else { continue }
             let snippet = Localized(
-                zh: Snippet.around(found.highlights, in: answer.zh, width: 76),
-                en: Snippet.around(found.highlights, in: answer.en, width: 76))
+                zh: Snippet.around(found.highlights, in: answer.zh, width: snippetWidth),
+                en: Snippet.around(found.highlights, in: answer.en, width: snippetWidth))
             results.append(
                 Result(
                     number: index + 1, id: hit.entry.id, topic: hit.entry.topic,
@@ -83,9 +85,15 @@ struct Search: EnvironmentCommand {
             output.line(style.dim(header))
         }
         for result in results {
-            output.line(
-                style.bold("\(result.number).") + " " + style.accent(TerminalSafe.clean(result.id))
-                    + style.dim("  \(TerminalSafe.clean(result.topic))"))
+            let id = TerminalSafe.clean(result.id)
+            let topic = TerminalSafe.clean(result.topic)
+            if DisplayWidth.of("\(result.number). \(id)  \(topic)") <= app.terminal.width {
+                output.line(
+                    style.bold("\(result.number).") + " " + style.accent(id) + style.dim("  \(topic)"))
+            } else {
+                output.line(style.bold("\(result.number).") + " " + style.accent(id))
+                output.line("    " + style.dim(topic))
+            }
             for language in app.languages {
                 let question = [
                     InlineParser.Span(text: TerminalSafe.clean(result.question[language]), kind: .plain)

@@ -118,14 +118,19 @@ struct SeedSweep: Equatable, Sendable {
         for kind in shown {
             let hit = seedsShowing(kind)
             let share = Double(hit) / Double(completed) * 100
-            output.line(
-                style.bold(ui(.anomaly(kind)))
-                    + ui(.seedsShowing(hit: hit, of: completed, percent: String(format: "%.1f", share))))
+            output.lines(
+                terminal.wrapped(
+                    ui(.seedsShowing(hit: hit, of: completed, percent: String(format: "%.1f", share))),
+                    first: style.bold(ui(.anomaly(kind))), rest: "  "))
             output.lines(histogram(histograms[kind] ?? [:], terminal: terminal))
             if let witness = witness(kind) {
-                output.line(
-                    ui(.smallestWitness(witness))
-                        + style.code("mqproof run \(reference) --seed \(witness) --trace"))
+                let command = "mqproof run \(reference) --seed \(witness) --trace"
+                if DisplayWidth.of(ui(.smallestWitness(witness)) + command) <= terminal.width {
+                    output.line(ui(.smallestWitness(witness)) + style.code(command))
+                } else {
+                    output.line(ui(.smallestWitness(witness)))
+                    output.line("    " + style.code(command))
+                }
             }
             output.line()
         }

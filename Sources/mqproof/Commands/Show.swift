@@ -101,7 +101,7 @@ struct EntryView {
         }
         if let seed = entry.seed {
             output.line()
-            for line in app.terminal.hanging(seed, first: app.ui(.grewFromSeed), rest: "  ") {
+            for line in app.terminal.wrapped(seed, first: app.ui(.grewFromSeed), rest: "  ") {
                 output.line(style.dim(line))
             }
         }

@@ -61,11 +61,12 @@ struct Study: EnvironmentCommand {
         let output = app.output
         let ui = app.ui
         let style = app.terminal.style
-        output.line(
-            style.bold(ui(.studyPath)) + "  "
-                + style.dim(
-                    ui(.pathPosition(step.position, of: plan.steps.count)) + " · "
-                        + step.stageTitle[app.primaryLanguage]))
+        output.lines(
+            app.terminal.wrapped(
+                ui(.pathPosition(step.position, of: plan.steps.count)) + " · "
+                    + step.stageTitle[app.primaryLanguage],
+                first: style.bold(ui(.studyPath)) + "  "
+            ).map(style.dim))
         output.line()
         let now = app.clock.now().millisecondsSinceEpoch
         switch plan.nextAction(for: step) {
@@ -240,12 +241,16 @@ struct StudyPathView {
                 var line =
                     "  " + String(step.position).leftPadded(to: 3) + "  " + symbols + "  " + step.entryID
                 if step.entryID == current {
-                    line = line.rightPadded(to: idWidth + 12) + "  " + ui(.youAreHere)
+                    // Beside the id where it fits, else one space after it.
+                    let column =
+                        idWidth + 12 + 2 + DisplayWidth.of(ui(.youAreHere)) <= app.terminal.width
+                        ? idWidth + 12 : 0
+                    line = line.rightPadded(to: column) + (column == 0 ? " " : "  ") + ui(.youAreHere)
                 }
                 output.line(plan.nextAction(for: step) == .done ? style.dim(line) : line)
             }
             output.line()
         }
-        output.line(style.dim(ui(.studyLegend)))
+        output.lines(app.terminal.wrapped(ui(.studyLegend), first: "").map(style.dim))
     }
 }

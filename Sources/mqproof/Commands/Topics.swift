@@ -56,9 +56,16 @@ struct List: EnvironmentCommand {
                 let difficulty =
                     String(repeating: "●", count: entry.difficulty)
                     + String(repeating: "○", count: 3 - entry.difficulty)
+                let spans = [InlineParser.Span(text: question, kind: .plain)]
                 let prefix = "  \(TerminalSafe.clean(entry.id).rightPadded(to: idWidth))  \(difficulty)  "
-                output.lines(
-                    app.terminal.hanging([InlineParser.Span(text: question, kind: .plain)], first: prefix))
+                if DisplayWidth.of(prefix) + 30 <= app.terminal.textWidth {
+                    output.lines(app.terminal.hanging(spans, first: prefix))
+                } else {
+                    // Less than 30 columns left for the question: the id and difficulty on a line,
+                    // the question under them.
+                    output.line("  \(TerminalSafe.clean(entry.id))  \(difficulty)")
+                    output.lines(app.terminal.hanging(spans, first: "      "))
+                }
             }
             output.line()
         }

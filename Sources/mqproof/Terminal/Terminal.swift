@@ -49,6 +49,11 @@ struct Terminal {
         return lines.enumerated().map { index, line in (index == 0 ? first : restPrefix) + line.text }
     }
 
+    /// Plain text (no markdown: an underscore is an underscore), made safe, wrapped behind a prefix.
+    func wrapped(_ text: String, first: String, rest: String? = nil) -> [String] {
+        hanging([InlineParser.Span(text: TerminalSafe.clean(text), kind: .plain)], first: first, rest: rest)
+    }
+
     /// Content text, made safe, wrapped behind a prefix.
     func hanging(_ text: String, first: String, rest: String? = nil) -> [String] {
         hanging(InlineParser.spans(TerminalSafe.clean(text)), first: first, rest: rest)

@@ -124,6 +124,16 @@ extension UIText {
     static let traceTime = UIText(zh: "时间", en: "time")
     static let traceEvent = UIText(zh: "事件", en: "event")
 
+    static func traceGap(_ events: Int) -> UIText {
+        UIText(zh: "略去 \(events) 个事件", en: "\(events) event\(events == 1 ? "" : "s") left out")
+    }
+
+    static func traceCut(shown: Int, of total: Int) -> UIText {
+        UIText(
+            zh: "只列出与异常相关的 \(shown)/\(total) 个事件；--trace full 列出全部。",
+            en: "\(shown) of \(total) events, those around the anomaly; --trace full shows them all.")
+    }
+
     // MARK: - run --seeds
 
     static let sweep = UIText(zh: "扫描", en: "Sweep")
