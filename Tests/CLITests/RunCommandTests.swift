@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 import Simulation
 import TestSupport
@@ -275,5 +276,46 @@ struct SeedSweepTests {
         #expect(process.terminationStatus == 130)
         #expect(text.contains("of 1000000 seeds ran; the statistics below cover those."))
         #expect(text.contains("Expected  held on"))
+    }
+}
+
+/// `run --set`: a what-if against the scenario as written.
+@Suite("What-if runs")
+struct WhatIfTests {
+    let directory = TemporaryDirectory()
+    let binary = BuiltBinary.mqproof
+
+    func run(_ arguments: [String]) throws -> BuiltBinary.Result {
+        try binary.run(
+            arguments + ["--lang", "en"],
+            environment: [
+                "MQPROOF_DB": directory.file("whatif.sqlite"), "HOME": directory.path, "LANG": "C.UTF-8",
+                "COLUMNS": "100",
+            ])
+    }
+
+    @Test("A what-if on a built-in scenario shows what changed and exits 0")
+    func builtIn() throws {
+        let result = try run(["run", "K01", "--set", "acks=all", "--set", "min.insync.replicas=2"])
+        #expect(result.status == 0)
+        let text = result.standardOutput
+        #expect(text.contains("acks                 1 → all"))
+        #expect(text.contains("min.insync.replicas  1 → 2"))
+        #expect(text.contains("  lost-write          1       0"))
+        #expect(text.contains("With the change, lost-write no longer shows."))
+        #expect(!text.contains("Verdict"), "the catalogue's expectations are not the user's")
+        let json = try run(["run", "K01", "--set", "acks=all", "--json"]).standardOutput
+        let report = try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]
+        let before = report?["before"] as? [String: Any]
+        #expect((before?["anomalies"] as? [String: Int])?["lost-write"] == 1)
+    }
+
+    @Test("A what-if on the user's own scenario file is judged by that file's expectations")
+    func ownFile() throws {
+        let file = directory.file("mine.scenario")
+        try #require(ScenarioLibrary.find("K01")).text.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try run(["run", file, "--set", "acks=all"])
+        #expect(result.status == 1)
+        #expect(result.standardOutput.contains("Verdict"))
     }
 }

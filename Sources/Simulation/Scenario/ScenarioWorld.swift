@@ -68,6 +68,22 @@ public enum ResolvedConfig: Sendable, Equatable {
     case activemq(ActiveMQConfig)
 }
 
+extension ResolvedConfig {
+    /// A key's value in this config, as `mqproof configs` shows a default; nil for a key that is
+    /// not in the broker's table, or a prefix key (`binding.<queue>`).
+    public func value(of key: String) -> String? {
+        func read<Config>(_ table: ConfigTable<Config>, _ config: Config) -> String? {
+            table.keys.first { !$0.isPrefix && $0.name == key }.map { $0.defaultValue(config) }
+        }
+        switch self {
+        case .kafka(let config): return read(KafkaConfig.table, config)
+        case .rabbitmq(let config): return read(RabbitConfig.table, config)
+        case .rocketmq(let config): return read(RocketConfig.table, config)
+        case .activemq(let config): return read(ActiveMQConfig.table, config)
+        }
+    }
+}
+
 /// The broker a scenario models.
 public enum BrokerSystem: Equatable, Sendable {
     case kafka(KafkaVersion)

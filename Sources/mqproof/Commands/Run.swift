@@ -81,6 +81,7 @@ struct Run: EnvironmentCommand {
         let output = environment.output
         let reference = scenario
         var scenario = try Self.load(scenario, output: output)
+        let original = scenario
         for setting in settings {
             let parts = setting.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty else {
@@ -124,6 +125,13 @@ struct Run: EnvironmentCommand {
             if !sweep.allPassed { throw ExitCode.failure }
             return
         }
+        if !settings.isEmpty, !checkDeterminism, let baseConfig = try? original.resolvedConfig() {
+            try runWhatIf(
+                original: original, changed: scenario, base: baseConfig, config: config,
+                experiment: experiment,
+                reference: reference, environment: environment)
+            return
+        }
         let run = ScenarioRunner.run(scenario, config: config, seed: seed)
         if run.hitEventBudget {
             output.error(ui(.eventBudget(events: ScenarioRunner.eventBudget, at: run.world.now)))
@@ -149,6 +157,37 @@ struct Run: EnvironmentCommand {
             ).print()
         }
         if !run.passed { throw ExitCode.failure }
+    }
+
+    /// The scenario as written and with `--set`, on one seed: the contrast, then the changed run.
+    /// Only a scenario file's own expectations decide the exit status (see WhatIf).
+    private func runWhatIf(
+        original: Scenario, changed: Scenario, base: ResolvedConfig, config: ResolvedConfig,
+        experiment: Experiment?, reference: String, environment: Environment
+    ) throws {
+        let output = environment.output
+        let whatIf = WhatIf(
+            settings: changed.settings.suffix(settings.count).map { ($0.key, $0.value) }, base: base,
+            changed: config, before: ScenarioRunner.run(original, config: base, seed: seed),
+            after: ScenarioRunner.run(changed, config: config, seed: seed))
+        let ownExpectations = FileManager.default.fileExists(atPath: reference)
+        if format.json {
+            try output.json(whatIf.report(scenario: reference, changedScenario: changed, config: config))
+        } else {
+            let ui = language.ui(environment)
+            whatIf.print(
+                reference: reference, experiment: experiment, terminal: environment.terminal, output: output,
+                ui: ui)
+            output.line()
+            RunView(
+                scenario: changed, experiment: experiment, languages: language.languages(environment),
+                run: whatIf.after, terminal: environment.terminal, output: output,
+                showTrace: trace || traceFull,
+                fullTrace: traceFull, showRoutine: allEvents, showsHeader: false,
+                showsVerdict: ownExpectations
+            ).print()
+        }
+        if ownExpectations && !whatIf.after.passed { throw ExitCode.failure }
     }
 
     /// A scenario from a file path, or a built-in one by id.

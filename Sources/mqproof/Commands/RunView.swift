@@ -14,6 +14,11 @@ struct RunView {
     /// With `showTrace`: every event, not a window around the anomaly.
     var fullTrace = false
     let showRoutine: Bool
+    /// False below a what-if's contrast, which already says what ran.
+    var showsHeader = true
+    /// The expectations and the verdict: false for a what-if on a built-in scenario, whose
+    /// expectations were written for its own settings.
+    var showsVerdict = true
 
     private var ui: UI { UI(languages) }
 
@@ -36,6 +41,19 @@ struct RunView {
     func print() {
         let style = terminal.style
         let world = run.world
+        if showsHeader { printHeader() }
+        output.lines(
+            terminal.wrapped(
+                ui(
+                    .runSummary(
+                        seed: run.seed, events: world.eventCount, milliseconds: world.now,
+                        hash: String(world.traceHash, radix: 16))),
+                first: style.bold(label(.run))))
+        printBody()
+    }
+
+    private func printHeader() {
+        let style = terminal.style
         if let experiment {
             let kind =
                 experiment.info.kind.map { ui.isChinese ? "（\(ui(.kind($0)))）" : " (\(ui(.kind($0))))" } ?? ""
@@ -63,13 +81,11 @@ struct RunView {
             terminal.hanging(
                 ui(.systemSetup(scenario)) + (settings.isEmpty ? "" : (ui.isChinese ? "，" : ", ") + settings),
                 first: style.bold(label(.setup))))
-        output.lines(
-            terminal.wrapped(
-                ui(
-                    .runSummary(
-                        seed: run.seed, events: world.eventCount, milliseconds: world.now,
-                        hash: String(world.traceHash, radix: 16))),
-                first: style.bold(label(.run))))
+    }
+
+    private func printBody() {
+        let style = terminal.style
+        let world = run.world
         for step in run.steps where step.timedOut {
             output.line(
                 style.bad(
@@ -131,7 +147,7 @@ struct RunView {
                 }
             }
         }
-        guard !run.expectations.isEmpty else { return }
+        guard showsVerdict, !run.expectations.isEmpty else { return }
         output.line()
         output.line(style.bold(ui(.expectations)))
         for result in run.expectations {

@@ -284,3 +284,41 @@ extension UIText {
         UIText(zh: "默认 \(value)", en: "default \(value)")
     }
 }
+
+// MARK: - run --set: what-if
+
+extension UIText {
+    static let whatIf = UIText(zh: "假如", en: "What if")
+    static let whatIfSettings = UIText(zh: "改动", en: "Changed")
+    static let whatIfBefore = UIText(zh: "原样", en: "before")
+    static let whatIfAfter = UIText(zh: "改后", en: "after")
+    static let whatIfAcknowledged = UIText(zh: "已确认", en: "acknowledged")
+    static let whatIfFailed = UIText(zh: "失败", en: "failed")
+    static let whatIfIndeterminate = UIText(zh: "结果不明", en: "indeterminate")
+
+    static func whatIfOn(_ scenario: String, seed: UInt64) -> UIText {
+        UIText(
+            zh: "\(scenario) 换上你的设置（种子 \(seed)，两边相同）",
+            en: "\(scenario) with your settings (seed \(seed) on both sides)")
+    }
+
+    static let whatIfNoAnomaly = UIText(
+        zh: "两边都没有异常：这次改动在这个种子上看不出差别。",
+        en: "No anomaly on either side: on this seed the change makes no visible difference.")
+
+    static func whatIfSameAnomalies(_ kinds: [AnomalyKind]) -> UIText {
+        UIText(
+            zh: "改动后仍然出现 \(kinds.map { anomaly($0).zh }.joined(separator: "、"))。",
+            en: "The change does not remove \(kinds.map(\.rawValue).joined(separator: ", ")).")
+    }
+
+    static func whatIfMoved(gone: [AnomalyKind], came: [AnomalyKind]) -> UIText {
+        let goneZH = gone.isEmpty ? "" : "\(gone.map { anomaly($0).zh }.joined(separator: "、"))不再出现"
+        let cameZH = came.isEmpty ? "" : "新出现\(came.map { anomaly($0).zh }.joined(separator: "、"))"
+        let goneEN = gone.isEmpty ? "" : "\(gone.map(\.rawValue).joined(separator: ", ")) no longer shows"
+        let cameEN = came.isEmpty ? "" : "\(came.map(\.rawValue).joined(separator: ", ")) now shows"
+        return UIText(
+            zh: "改动后，" + [goneZH, cameZH].filter { !$0.isEmpty }.joined(separator: "，") + "。",
+            en: "With the change, " + [goneEN, cameEN].filter { !$0.isEmpty }.joined(separator: "; ") + ".")
+    }
+}
