@@ -37,10 +37,22 @@ struct Environment {
 /// A command that runs in an Environment: its `run()` is the edge that reads the process.
 protocol EnvironmentCommand: ParsableCommand {
     func run(in environment: Environment) throws
+    /// Whether output longer than the screen goes through $PAGER on a terminal. Interactive
+    /// commands, and those that stream progress or bytes, say no.
+    static var pagesOutput: Bool { get }
 }
 
 extension EnvironmentCommand {
-    func run() throws { try run(in: .process()) }
+    static var pagesOutput: Bool { false }
+
+    func run() throws {
+        let environment = Environment.process()
+        guard Self.pagesOutput, let pager = Pager(environment) else { return try run(in: environment) }
+        var paged = environment
+        paged.output = pager.collectingOutput
+        defer { pager.show() }
+        try run(in: paged)
+    }
 }
 
 /// The wall clock as instants, in the local calendar. `system` reads the real one; `fixed`

@@ -4,6 +4,8 @@ import Simulation
 
 /// One workload and one fault schedule against the four brokers, default against safest.
 struct Compare: EnvironmentCommand {
+    static let pagesOutput = true
+
     static let configuration = CommandConfiguration(
         commandName: "compare",
         abstract: "Run one workload and one power loss against Kafka, RabbitMQ, RocketMQ and ActiveMQ.",

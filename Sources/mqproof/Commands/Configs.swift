@@ -3,6 +3,8 @@ import Simulation
 
 /// Lists the config keys a scenario may set for one broker: values, default, source.
 struct Configs: EnvironmentCommand {
+    static let pagesOutput = true
+
     static let configuration = CommandConfiguration(
         commandName: "configs",
         abstract:

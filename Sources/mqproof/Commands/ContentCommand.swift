@@ -10,6 +10,8 @@ struct ContentCommand: ParsableCommand {
 
     /// Validates a content tree without touching the database.
     struct Check: EnvironmentCommand {
+        static let pagesOutput = true
+
         static let configuration = CommandConfiguration(
             commandName: "check",
             abstract: "Validate the content and list every problem as file:line: reason.",

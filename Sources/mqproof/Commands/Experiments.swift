@@ -4,6 +4,8 @@ import Simulation
 
 /// Lists the experiment catalogue: every executable proof an answer can link to.
 struct ExperimentsCommand: EnvironmentCommand {
+    static let pagesOutput = true
+
     static let configuration = CommandConfiguration(
         commandName: "experiments",
         abstract: "List the experiments (executable proofs) answers link to, with their claims.")
@@ -52,6 +54,8 @@ struct ExperimentsCommand: EnvironmentCommand {
 
 /// Runs every claim's experiments and says whether each claim still holds.
 struct Verify: EnvironmentCommand {
+    static let pagesOutput = true
+
     static let configuration = CommandConfiguration(
         commandName: "verify",
         abstract:

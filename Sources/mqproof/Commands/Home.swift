@@ -3,6 +3,8 @@ import Content
 
 /// The home screen: what is here and what to try next.
 struct Home: EnvironmentCommand {
+    static let pagesOutput = true
+
     static let configuration = CommandConfiguration(
         commandName: "home",
         abstract: "Show the topics, how much content there is, and what to try next.")

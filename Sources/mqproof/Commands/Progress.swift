@@ -251,6 +251,8 @@ enum ProgressCheck {
 
 /// Reviews today, streak, retention, cards by state, and what falls due over the next 30 days.
 struct Stats: EnvironmentCommand {
+    static let pagesOutput = true
+
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Show quiz statistics: today, streak, true retention, states, due forecast.")

@@ -5,6 +5,8 @@ import Simulation
 
 /// Runs a scenario file or a built-in scenario and reports what the checker found.
 struct Run: EnvironmentCommand {
+    static let pagesOutput = true
+
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract:
@@ -230,6 +232,8 @@ struct Run: EnvironmentCommand {
 
 /// Lists the built-in scenarios.
 struct Scenarios: EnvironmentCommand {
+    static let pagesOutput = true
+
     static let configuration = CommandConfiguration(
         commandName: "scenarios",
         abstract: "List the built-in scenarios that `mqproof run` knows by id.")

@@ -4,6 +4,8 @@ import Foundation
 
 /// Ranked search over both languages, for questions typed the way people ask them.
 struct Search: EnvironmentCommand {
+    static let pagesOutput = true
+
     static let configuration = CommandConfiguration(
         commandName: "search",
         abstract: "Search questions and answers in Chinese and English.",

@@ -4,6 +4,8 @@ import Experiments
 
 /// Shows one question with its answer, key points, misconceptions, sources and experiments.
 struct Show: EnvironmentCommand {
+    static let pagesOutput = true
+
     static let configuration = CommandConfiguration(
         commandName: "show", abstract: "Show a question and its answer.")
 

@@ -3,6 +3,8 @@ import Content
 
 /// Lists the topic groups with their entry counts.
 struct Topics: EnvironmentCommand {
+    static let pagesOutput = true
+
     static let configuration = CommandConfiguration(
         commandName: "topics",
         abstract: "List the topics with how many questions each holds.")
@@ -24,6 +26,8 @@ struct Topics: EnvironmentCommand {
 
 /// Lists questions, all or one topic's.
 struct List: EnvironmentCommand {
+    static let pagesOutput = true
+
     static let configuration = CommandConfiguration(
         commandName: "list", abstract: "List the questions, grouped by topic.")
 

@@ -11,6 +11,8 @@ struct Terminal {
     /// Whether standard error is a terminal: progress bars go there, and only there.
     var isErrorTerminal = false
     var width: Int
+    /// Rows on the screen (24 when unknown): longer output goes through the pager.
+    var height = 24
     var style: Style
 
     /// Colour only on a terminal, never with `NO_COLOR` set (https://no-color.org) or a dumb `TERM`.
@@ -21,7 +23,17 @@ struct Terminal {
         return Terminal(
             isTerminal: isTerminal, isErrorTerminal: isatty(STDERR_FILENO) == 1,
             width: columns(isTerminal: isTerminal, environment: environment),
+            height: rows(isTerminal: isTerminal, environment: environment),
             style: Style(isEnabled: isTerminal && !noColor && !dumb))
+    }
+
+    private static func rows(isTerminal: Bool, environment: [String: String]) -> Int {
+        var size = winsize()
+        if isTerminal, ioctl(STDOUT_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_row > 0 {
+            return Int(size.ws_row)
+        }
+        if let lines = environment["LINES"].flatMap(Int.init), lines > 0 { return lines }
+        return 24
     }
 
     private static func columns(isTerminal: Bool, environment: [String: String]) -> Int {
