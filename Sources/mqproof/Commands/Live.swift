@@ -50,11 +50,30 @@ struct Live: EnvironmentCommand {
             clientTimeoutMilliseconds: clientTimeout, consumers: consumers)
     }
 
+    @Flag(
+        help:
+            "Measure longer: seven repeats of the full-size workloads (about 20 s) instead of three small ones (about 3 s)."
+    )
+    var long = false
+
+    /// How much to measure: every experiment repeats, and the report shows the median and the
+    /// spread (lowest to highest), because one run on a shared machine can mislead.
+    struct Plan {
+        var repeats: Int
+        var writesPerWriter: Int
+        var signups: Int
+        var fsyncMessages: Int
+
+        static let quick = Plan(repeats: 3, writesPerWriter: 6, signups: 5, fsyncMessages: 400)
+        static let long = Plan(repeats: 7, writesPerWriter: 20, signups: 40, fsyncMessages: 1_000)
+    }
+
     struct Report: Encodable {
         var machine: String
-        var peakShaving: PeakShavingResult?
-        var asyncSignup: AsyncSignupResult?
-        var fsyncBatching: FsyncBatchingResult?
+        var repeats: Int
+        var peakShaving: [PeakShavingResult]?
+        var asyncSignup: [AsyncSignupResult]?
+        var fsyncBatching: [FsyncBatchingResult]?
     }
 
     func validate() throws {
@@ -78,77 +97,37 @@ struct Live: EnvironmentCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         LiveScratch.removeOnSignal(folder.path)
-        var report = Report(machine: Self.machine)
+        let plan = long ? Plan.long : Plan.quick
+        let ui = language.ui(environment)
+        let progress =
+            format.json || !environment.terminal.isErrorTerminal
+            ? nil : LiveProgress(output: output, ui: ui, repeats: plan.repeats)
+        var report = Report(machine: Self.machine, repeats: plan.repeats)
         if experiment == .peakShaving || experiment == .all {
-            report.peakShaving = try PeakShaving.run(folder: folder, writers: writers)
+            report.peakShaving = try (1...plan.repeats).map { run in
+                progress?.show(.livePeakShavingName, run: run)
+                return try PeakShaving.run(
+                    folder: folder, writers: writers, writesPerWriter: plan.writesPerWriter)
+            }
         }
-        if experiment == .asyncSignup || experiment == .all { report.asyncSignup = AsyncSignup.run() }
+        if experiment == .asyncSignup || experiment == .all {
+            report.asyncSignup = (1...plan.repeats).map { run in
+                progress?.show(.liveAsyncName, run: run)
+                return AsyncSignup.run(signups: plan.signups)
+            }
+        }
         if experiment == .fsyncBatching || experiment == .all {
-            report.fsyncBatching = try FsyncBatching.run(folder: folder)
+            report.fsyncBatching = try (1...plan.repeats).map { run in
+                progress?.show(.liveFsyncName, run: run)
+                return try FsyncBatching.run(folder: folder, messages: plan.fsyncMessages)
+            }
         }
+        progress?.finish()
         if format.json {
             try output.json(report)
             return
         }
-        let style = environment.terminal.style
-        let ui = language.ui(environment)
-        output.line(style.dim(ui(.measuredOn(report.machine))))
-        if let result = report.peakShaving {
-            output.line()
-            output.line(
-                style.bold(ui(.peakShavingTitle(writes: result.direct.writes, writers: writers))))
-            output.line(
-                "  " + "".rightPadded(to: 14) + ui(.liveSucceeded).leftPadded(to: 7)
-                    + ui(.liveBusy).leftPadded(to: 7) + ui(.liveWritesPerSecond).leftPadded(to: 10)
-                    + ui(.liveP50).leftPadded(to: 9) + ui(.liveP99).leftPadded(to: 9)
-                    + ui(.livePeakWriters).leftPadded(to: 14) + ui(.liveDoneIn).leftPadded(to: 10))
-            for (label, side) in [(ui(.liveDirect), result.direct), (ui(.liveThroughQueue), result.queued)] {
-                output.line(
-                    "  " + label.rightPadded(to: 14) + "\(side.succeeded)".leftPadded(to: 7)
-                        + "\(side.busyErrors)".leftPadded(to: 7)
-                        + String(format: "%.0f", side.writesPerSecond).leftPadded(to: 10)
-                        + String(format: "%.1f", side.latencyP50).leftPadded(to: 9)
-                        + String(format: "%.1f", side.latencyP99).leftPadded(to: 9)
-                        + "\(side.peakDatabaseConcurrency)".leftPadded(to: 14)
-                        + String(format: "%.2f s", side.seconds).leftPadded(to: 10))
-            }
-            output.lines(environment.terminal.hanging(ui(.peakShavingMeaning), first: "").map(style.dim))
-        }
-        if let result = report.asyncSignup {
-            output.line()
-            output.line(style.bold(ui(.asyncTitle(signups: result.synchronous.signups))))
-            for (label, side) in [
-                (ui(.liveSynchronous), result.synchronous), (ui(.liveQueued), result.queued),
-                (ui(.liveSynchronousSMSDown), result.synchronousWithSMSDown),
-                (ui(.liveQueuedSMSDown), result.queuedWithSMSDown),
-            ] {
-                output.line(
-                    "  " + label.rightPadded(to: 20)
-                        + ui(
-                            .asyncRow(
-                                p50: String(format: "%.2f", side.responseP50).leftPadded(to: 7),
-                                p99: String(format: "%.2f", side.responseP99).leftPadded(to: 7),
-                                failed: side.failed, sent: side.notificationsSent,
-                                waiting: side.notificationsQueued)))
-            }
-        }
-        if let result = report.fsyncBatching {
-            output.line()
-            output.line(style.bold(ui(.fsyncTitle(messages: result.perMessage.messages))))
-            for (label, side) in [
-                (ui(.liveFsyncEach), result.perMessage),
-                (ui(.liveFsyncPer(result.batchSize)), result.batched),
-            ] {
-                output.line(
-                    "  " + label.rightPadded(to: 20)
-                        + ui(
-                            .fsyncRow(
-                                messagesPerSecond: String(format: "%.0f", side.messagesPerSecond).leftPadded(
-                                    to: 10),
-                                fsyncsPerMessage: String(format: "%.3f", side.fsyncsPerMessage))))
-            }
-            output.lines(environment.terminal.hanging(ui(.fsyncMeaning), first: "").map(style.dim))
-        }
+        LiveView(terminal: environment.terminal, output: output, ui: ui, writers: writers).print(report)
     }
 
     struct SimulatedReport: Encodable {

@@ -20,11 +20,49 @@ extension UIText {
     static let livePeakWriters = UIText(zh: "最多同时写", en: "peak writers")
     static let liveDoneIn = UIText(zh: "耗时", en: "done in")
     static let peakShavingMeaning = UIText(
-        zh: "  直接写库的客户端争抢同一把写锁，等到 busy timeout 用完就失败；队列让数据库只有一个写入者并成批写入，代价是延迟：请求要排队，等突发流量消化完。",
+        zh: "直接写库的客户端争抢同一把写锁，等到 busy timeout 用完就失败；队列让数据库只有一个写入者并成批写入，代价是延迟：请求要排队，等突发流量消化完。",
         en:
-            "  Direct writers fight for one write lock and fail once their busy timeout runs out; the queue gives the database"
+            "Direct writers fight for one write lock and fail once their busy timeout runs out; the queue gives the database"
             + " one writer and batches, and pays in latency: a request waits its turn until the burst drains."
     )
+
+    static let peakShavingNotShown = UIText(
+        zh: "这台机器上直接写库一次也没失败：SQLite 吃下了整个突发，削峰的效果没有显现。写入者要多于数据库同时能服务的数量才看得到，试试 --writers 64。",
+        en:
+            "No direct write failed on this machine: SQLite took the whole burst, so peak shaving did not show here."
+            + " It needs more writers than the database serves at once; try --writers 64.")
+
+    static let liveDoneInSeconds = UIText(zh: "耗时 s", en: "done in s")
+    static let liveFailedSignups = UIText(zh: "注册失败", en: "failed")
+    static let liveMessagesPerSecond = UIText(zh: "条/秒", en: "msgs/s")
+    static let liveFsyncsPerMessage = UIText(zh: "每条 fsync", en: "fsyncs/msg")
+    static let livePeakShavingName = UIText(zh: "削峰", en: "peak shaving")
+    static let liveAsyncName = UIText(zh: "异步解耦", en: "async decoupling")
+    static let liveFsyncName = UIText(zh: "批量 fsync", en: "batched fsync")
+
+    static func liveRepeats(_ repeats: Int) -> UIText {
+        UIText(
+            zh: "每项测 \(repeats) 次，列出中位数和（最低-最高）；--long 测得更久更稳。",
+            en: "Each measured \(repeats) times: the median and (lowest-highest); --long measures longer.")
+    }
+
+    static func liveMeasuring(_ experiment: String, run: Int, of repeats: Int) -> UIText {
+        UIText(
+            zh: "正在测量\(experiment)：第 \(run)/\(repeats) 次…",
+            en: "Measuring \(experiment): run \(run) of \(repeats)…")
+    }
+
+    static let asyncMeaning = UIText(
+        zh: "同步注册要等短信和邮件两家服务都返回，短信服务一宕机注册就失败；经过队列的注册存好用户就返回，通知在队列里等服务恢复。",
+        en:
+            "A synchronous signup waits for both providers and fails while SMS is down; a queued one answers once the user"
+            + " is saved, and the notifications wait in the queue for the provider.")
+
+    static let asyncNotShown = UIText(
+        zh: "这次测量里同步和经过队列的响应时间没拉开差距，效果没有显现；机器很忙时会这样，用 --long 再测一次。",
+        en:
+            "Synchronous and queued signups answered about as fast in this measurement, so the effect did not show;"
+            + " a busy machine does this. Measure again with --long.")
 
     static func asyncTitle(signups: Int) -> UIText {
         UIText(
@@ -63,9 +101,19 @@ extension UIText {
             en: "\(messagesPerSecond) msgs/s   \(fsyncsPerMessage) fsyncs per message")
     }
 
-    static let fsyncMeaning = UIText(
-        zh: "  基于日志的 Broker 吞吐量高，背后就是这个机制；这里是在本机实测，不是引用别人的数字。",
-        en: "  The mechanism behind log-structured brokers' throughput, measured here instead of quoted.")
+    static func fsyncMeaning(factor: Int) -> UIText {
+        UIText(
+            zh: "成批 fsync 在本机每秒多写 \(factor) 倍的消息：基于日志的 Broker 吞吐量高，背后就是这个机制，这里是实测，不是引用别人的数字。",
+            en:
+                "Batching fsync wrote \(factor) times as many messages a second here: the mechanism behind log-structured"
+                + " brokers' throughput, measured instead of quoted.")
+    }
+
+    static let fsyncNotShown = UIText(
+        zh: "这里 fsync 几乎不花时间（内存文件系统，或先应答再落盘的磁盘缓存），批量的好处没有显现；换到真实磁盘上就会出现。",
+        en:
+            "fsync costs almost nothing here (a RAM-backed file system, or a disk cache that answers before the platter),"
+            + " so batching did not show; on a real disk it does.")
 
     static func simulatedPeakTitle(requests: Int, burst: Int, capacity: Int, maxConnections: Int) -> UIText {
         UIText(
