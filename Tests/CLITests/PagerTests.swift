@@ -11,14 +11,14 @@ struct PagerTests {
     let binary = BuiltBinary.mqproof
 
     /// Runs mqproof on a 20-row terminal with `pager` as $PAGER; returns what reached the screen.
-    func onTerminal(_ arguments: String, pager: String) throws -> String {
+    func onTerminal(_ arguments: String, pager: String, variables: [String: String] = [:]) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
         process.arguments = ["-qec", "stty rows 20 cols 80; \(binary.url.path) \(arguments)", "/dev/null"]
         process.environment = [
             "MQPROOF_DB": directory.file("pager.sqlite"), "HOME": directory.path, "LANG": "C.UTF-8",
             "TERM": "xterm", "PAGER": pager,
-        ]
+        ].merging(variables) { $1 }
         let out = Pipe()
         process.standardOutput = out
         process.standardInput = FileHandle.nullDevice
@@ -53,5 +53,20 @@ struct PagerTests {
             ])
         #expect(result.standardOutput.split(separator: "\n").count > 20)
         #expect(!FileManager.default.fileExists(atPath: paged))
+    }
+
+    @Test("Colour on a terminal is whole escape sequences; none with NO_COLOR or TERM=dumb")
+    func colour() throws {
+        let coloured = try onTerminal("run K01 --lang en", pager: "cat")
+        #expect(coloured.contains("\u{1B}[32m"))
+        // An escape's "[32m" never appears without the escape byte before it.
+        let all = coloured.ranges(of: /\[[0-9;]+m/)
+        let whole = coloured.ranges(of: /\x{1B}\[[0-9;]+m/)
+        #expect(!all.isEmpty && all.count == whole.count, "\(all.count - whole.count) lost their escape byte")
+        for variables in [["NO_COLOR": "1"], ["TERM": "dumb"]] {
+            let plain = try onTerminal("run K01 --lang en", pager: "cat", variables: variables)
+            #expect(plain.contains("Verdict"))
+            #expect(!plain.contains("\u{1B}["), "\(variables)")
+        }
     }
 }

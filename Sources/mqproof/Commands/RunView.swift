@@ -24,10 +24,13 @@ struct RunView {
 
     /// The label column: every label padded to the widest, so values line up in either language.
     private func label(_ text: UIText) -> String {
-        let width =
-            [UIText.proof, .scenario, .claim, .setup, .run, .history, .proves, .finalLog, .finalQueue]
-            .map { DisplayWidth.of(ui($0)) }.max() ?? 0
-        return ui(text).rightPadded(to: width + 1)
+        ui(text).rightPadded(to: Self.labelWidth(ui))
+    }
+
+    /// The label column's width in `ui`'s language, for views printed above this one.
+    static func labelWidth(_ ui: UI) -> Int {
+        ([UIText.proof, .scenario, .claim, .setup, .run, .history, .proves, .finalLog, .finalQueue]
+            .map { DisplayWidth.of(ui($0)) }.max() ?? 0) + 1
     }
 
     private var indent: String { String(repeating: " ", count: DisplayWidth.of(label(.proof))) }
@@ -87,12 +90,12 @@ struct RunView {
         let style = terminal.style
         let world = run.world
         for step in run.steps where step.timedOut {
-            output.line(
-                style.bad(
-                    ui(
-                        .stepTimedOut(
-                            line: step.step.line, step: TerminalSafe.clean(step.step.text), at: step.startedAt
-                        ))))
+            output.lines(
+                terminal.wrapped(
+                    ui(.stepTimedOut(line: step.step.line, step: step.step.text, at: step.startedAt)),
+                    first: "  ",
+                    rest: "    "
+                ).map(style.bad))
         }
         if showTrace {
             output.line()

@@ -40,7 +40,8 @@ struct SeedSweep: Equatable, Sendable {
             var partial = empty
             while stop?.isRequested != true, let chunk = work.takeChunk() {
                 let first = seeds.lowerBound + chunk * chunkSize
-                let last = min(seeds.upperBound, first + chunkSize - 1)
+                // Measured from the top down: a chunk near UInt64.max must not overflow.
+                let last = first + min(chunkSize - 1, seeds.upperBound - first)
                 for seed in first...last {
                     partial.add(
                         ScenarioRunner.run(scenario, config: config, seed: seed, recordTrace: false),

@@ -57,9 +57,11 @@ struct WhatIf {
     func print(reference: String, experiment: Experiment?, terminal: Terminal, output: Output, ui: UI) {
         let style = terminal.style
         // As wide as the run view's labels below it, so the two line up.
-        let labels = max(9, [UIText.whatIf, .whatIfSettings].map { DisplayWidth.of(ui($0)) }.max() ?? 0)
-        func label(_ text: UIText) -> String { style.bold(ui(text).rightPadded(to: labels + 1)) }
-        let indent = String(repeating: " ", count: labels + 1)
+        let labels = max(
+            RunView.labelWidth(ui),
+            ([UIText.whatIf, .whatIfSettings].map { DisplayWidth.of(ui($0)) }.max() ?? 0) + 1)
+        func label(_ text: UIText) -> String { style.bold(ui(text).rightPadded(to: labels)) }
+        let indent = String(repeating: " ", count: labels)
         output.lines(terminal.wrapped(ui(.whatIfOn(reference, seed: after.seed)), first: label(.whatIf)))
         if let experiment {
             let title = ui.isChinese ? experiment.titleZH : experiment.titleEN

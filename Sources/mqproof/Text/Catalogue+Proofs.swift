@@ -62,8 +62,8 @@ extension UIText {
 
     static func stepTimedOut(line: Int, step: String, at milliseconds: Int) -> UIText {
         UIText(
-            zh: "  第 \(line) 行「\(step)」在 \(milliseconds) ms 时超时",
-            en: "  line \(line): '\(step)' timed out at \(milliseconds) ms")
+            zh: "第 \(line) 行「\(step)」在 \(milliseconds) ms 时超时",
+            en: "line \(line): '\(step)' timed out at \(milliseconds) ms")
     }
 
     static func historySummary(acknowledged: Int, failed: Int, indeterminate: Int, recovered: Int) -> UIText {
