@@ -1,5 +1,7 @@
 /// What RocketMQ's nodes note in the trace, beyond what every queue broker notes (QueueNote):
-/// one case per kind of fact, its fields typed, its wording and its encoding written here.
+/// one case per kind of fact, its fields typed, its wording and its encoding written here. Trace
+/// notes are the shared vocabulary the checker, the views and the hash read, so they live with
+/// the engine; the broker's folder holds the rules that write them.
 public enum RocketNote: Equatable, Sendable {
     // The producer (RKT-01, RKT-08).
     /// send() returns a status, not an exception, whatever the status (RKT-01).

@@ -1,5 +1,7 @@
 /// What ActiveMQ's nodes note in the trace, beyond what every queue broker notes (QueueNote):
-/// one case per kind of fact, its fields typed, its wording and its encoding written here.
+/// one case per kind of fact, its fields typed, its wording and its encoding written here. Trace
+/// notes are the shared vocabulary the checker, the views and the hash read, so they live with
+/// the engine; the broker's folder holds the rules that write them.
 public enum ActiveMQNote: Equatable, Sendable {
     /// A synchronous send returns once the broker's receipt arrives (AMQ-02).
     case sendReturned(producer: Int, message: MessageID, broker: BrokerID)
