@@ -102,7 +102,8 @@ struct Compare: EnvironmentCommand {
                 String(format: "%.1f", row.roundTripsPerMessage),
             ]
         }
-        if terminal.width >= 2 + 10 + 9 + columns.reduce(0) { $0 + $1.1 } {
+        let tableWidth = 2 + 10 + 9 + columns.map(\.1).reduce(0, +)
+        if terminal.width >= tableWidth {
             output.line(
                 "  " + ui(.compareSystem).rightPadded(to: 10) + ui(.compareProfile).rightPadded(to: 9)
                     + columns.map { ui($0.0).leftPadded(to: $0.1) }.joined())
