@@ -22,11 +22,13 @@ struct ControllerState: Sendable {
     let config: KafkaConfig
     let replicas: [BrokerID]
     var partition: PartitionState
-    var lastHeartbeat: [BrokerID: Millis] = [:]
-    var fenced: Set<BrokerID> = []
+    /// By broker id (entry 0 unused): a world has a handful of brokers, and a heartbeat arrives
+    /// every two seconds from each, so these are arrays rather than hashed sets.
+    var lastHeartbeat: [Millis]
+    var fenced: BrokerSet = []
     /// Brokers whose current process the controller has heard from. The oracle (S-05) learns of
     /// a crash at once; a restarted broker is fenced at its first heartbeat in KRaft.
-    var knownAlive: Set<BrokerID>
+    var knownAlive: BrokerSet
 
     // Consumer group.
     var members: [Int] = []
@@ -38,7 +40,8 @@ struct ControllerState: Sendable {
     init(config: KafkaConfig, replicas: [BrokerID], brokers: Int) {
         self.config = config
         self.replicas = replicas
-        knownAlive = Set((1...brokers).map(BrokerID.init))
+        knownAlive = BrokerSet((1...brokers).map(BrokerID.init))
+        lastHeartbeat = [Millis](repeating: 0, count: brokers + 1)
         partition = PartitionState(
             leader: replicas.first, leaderEpoch: Epoch(0), isr: replicas, partitionEpoch: 0)
     }
@@ -82,8 +85,9 @@ extension ControllerState {
         switch timer {
         case .fencingCheck:
             for broker in replicas where !fenced.contains(broker) {
-                let last = lastHeartbeat[broker] ?? 0
-                if step.now - last > config.brokerSessionTimeoutMs { fence(broker, &step) }
+                if step.now - lastHeartbeat[broker.value] > config.brokerSessionTimeoutMs {
+                    fence(broker, &step)
+                }
             }
             step.setTimer(.fencingCheck, after: 1_000)
         case .groupCheck:
@@ -100,7 +104,7 @@ extension ControllerState {
     }
 
     private mutating func handleHeartbeat(_ broker: BrokerID, _ step: inout Step) {
-        lastHeartbeat[broker] = step.now
+        lastHeartbeat[broker.value] = step.now
         if !knownAlive.contains(broker) {
             knownAlive.insert(broker)
             if config.version == .v37 {
@@ -135,7 +139,7 @@ extension ControllerState {
     }
 
     private mutating func unfence(_ broker: BrokerID, _ step: inout Step) {
-        guard fenced.remove(broker) != nil else { return }
+        guard fenced.remove(broker) else { return }
         step.note(.unfenced(broker: broker))
         var state = partition
         if state.leader == nil { elect(&state, &step) }
@@ -211,5 +215,37 @@ extension KafkaWorld {
             controller, step, _ in
             controller.fire(timer, &step)
         }
+    }
+}
+
+/// A set of brokers as bits: B1 to B63, without hashing (the controller asks on every heartbeat).
+struct BrokerSet: Equatable, Sendable, ExpressibleByArrayLiteral {
+    private var bits: UInt64 = 0
+
+    init(_ brokers: some Sequence<BrokerID>) {
+        for broker in brokers { insert(broker) }
+    }
+
+    init(arrayLiteral brokers: BrokerID...) {
+        self.init(brokers)
+    }
+
+    func contains(_ broker: BrokerID) -> Bool { bits & (1 << UInt64(broker.value)) != 0 }
+
+    /// Whether it was not in the set before.
+    @discardableResult
+    mutating func insert(_ broker: BrokerID) -> (inserted: Bool, memberAfterInsert: BrokerID) {
+        precondition((1...63).contains(broker.value), "a BrokerSet holds B1 to B63")
+        let inserted = !contains(broker)
+        bits |= 1 << UInt64(broker.value)
+        return (inserted, broker)
+    }
+
+    /// Whether it was in the set.
+    @discardableResult
+    mutating func remove(_ broker: BrokerID) -> Bool {
+        let present = contains(broker)
+        bits &= ~(1 << UInt64(broker.value))
+        return present
     }
 }
