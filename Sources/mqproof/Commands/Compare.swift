@@ -88,7 +88,8 @@ struct Compare: EnvironmentCommand {
                 ui(.compareTitle(messages: messages, every: every, faultAt: faultAt, down: down)), first: ""
             )
             .map(style.bold))
-        output.lines(terminal.wrapped(ui(.compareDeterministic(seed: seed)), first: "").map(style.dim))
+        output.lines(
+            terminal.wrapped(ui(.compareDeterministic(seed: seed)), first: "  ", rest: "  ").map(style.dim))
         output.line()
         // The table is 77 columns; a narrower terminal gets one block per row.
         let columns: [(UIText, Int)] = [

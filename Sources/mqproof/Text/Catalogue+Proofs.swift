@@ -233,8 +233,8 @@ extension UIText {
 
     static func compareDeterministic(seed: UInt64) -> UIText {
         UIText(
-            zh: "  确定性运行：种子 \(seed)。所有运行由同一个检查器判定。",
-            en: "  Deterministic: seed \(seed). The same checker reads every run.")
+            zh: "确定性运行：种子 \(seed)。所有运行由同一个检查器判定。",
+            en: "Deterministic: seed \(seed). The same checker reads every run.")
     }
 
     static let compareSystem = UIText(zh: "系统", en: "system")
