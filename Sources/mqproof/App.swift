@@ -131,7 +131,7 @@ struct App {
         }
     }
 
-    static let parser = ContentParser(knownExperiments: ExperimentCatalogue.ids)
+    static let parser = ContentParser(knownExperiments: ExperimentCatalogue.ids.union(LiveCatalogue.ids))
 
     /// The seed document's headings, as `seed:` fields name them, mapped to their order.
     static func seedHeadings(_ directory: String?) -> [String: Int] {

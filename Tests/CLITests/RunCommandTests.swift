@@ -336,3 +336,45 @@ struct WhatIfTests {
         #expect(result.standardOutput.contains("Verdict"))
     }
 }
+
+/// The live experiments in the catalogue: L01-L03 run with `mqproof run` and are linked from
+/// answers like any other proof.
+@Suite("Live experiments in the catalogue")
+struct LiveCatalogueTests {
+    let directory = TemporaryDirectory()
+
+    func run(_ arguments: [String]) throws -> BuiltBinary.Result {
+        try BuiltBinary.mqproof.run(
+            arguments, environment: ["HOME": directory.path, "MQPROOF_DB": directory.file("l.sqlite")])
+    }
+
+    @Test("run L03 measures batched fsync on this machine; the simulator's options are refused")
+    func runLive() throws {
+        let result = try run(["run", "L03", "--json"])
+        #expect(result.status == 0)
+        let report =
+            try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any]
+        #expect((report?["fsyncBatching"] as? [[String: Any]])?.count == 3)
+
+        let refused = try run(["run", "L01", "--seeds", "3"])
+        #expect(refused.status == 64)
+        #expect(
+            refused.standardError.contains("L01 is measured live on this machine, not simulated: --seeds"))
+    }
+
+    @Test("experiments lists the live ones with live: true, and an answer links them")
+    func listedAndLinked() throws {
+        let items =
+            try JSONSerialization.jsonObject(
+                with: Data(try run(["experiments", "--json"]).standardOutput.utf8))
+            as? [[String: Any]] ?? []
+        #expect(
+            items.filter { $0["live"] as? Bool == true }.compactMap { $0["id"] as? String } == [
+                "L01", "L02", "L03",
+            ])
+        #expect(items.filter { $0["live"] as? Bool == false }.count == 57)
+        let show = try run(["show", "why-introduce-mq", "--lang", "en"]).standardOutput
+        #expect(show.contains("L01") && show.contains("Peak shaving"))
+        #expect(show.contains("L02") && show.contains("Async decoupling"))
+    }
+}

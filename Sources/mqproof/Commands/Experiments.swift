@@ -16,7 +16,10 @@ struct ExperimentsCommand: EnvironmentCommand {
 
     struct Item: Encodable {
         var id: String
+        /// The simulator's scenario, or for a live experiment the `mqproof live` it runs.
         var scenario: String
+        /// Measured on this machine (real files, threads, clocks) rather than simulated.
+        var live: Bool
         var proves: String?
         var contrast: String?
         var title: [String: String]
@@ -27,13 +30,20 @@ struct ExperimentsCommand: EnvironmentCommand {
         let output = environment.output
         let items = ExperimentCatalogue.all.map { experiment in
             Item(
-                id: experiment.id, scenario: experiment.scenarioID, proves: experiment.info.kind?.rawValue,
+                id: experiment.id, scenario: experiment.scenarioID, live: false,
+                proves: experiment.info.kind?.rawValue,
                 contrast: experiment.info.contrast,
                 title: ["zh": experiment.titleZH, "en": experiment.titleEN],
                 claim: ["zh": experiment.info.claim?.zh ?? "", "en": experiment.info.claim?.en ?? ""])
         }
+        let liveItems = LiveCatalogue.all.map { experiment in
+            Item(
+                id: experiment.id, scenario: "live \(experiment.name.rawValue)", live: true, proves: nil,
+                contrast: nil, title: ["zh": experiment.title.zh, "en": experiment.title.en],
+                claim: ["zh": experiment.claim.zh, "en": experiment.claim.en])
+        }
         if format.json {
-            try output.json(items)
+            try output.json(items + liveItems)
             return
         }
         let terminal = environment.terminal
@@ -47,6 +57,14 @@ struct ExperimentsCommand: EnvironmentCommand {
             for language in languages {
                 let title = language == .zh ? experiment.titleZH : experiment.titleEN
                 output.lines(terminal.hanging(title, first: "      "))
+            }
+        }
+        for experiment in LiveCatalogue.all {
+            output.line(
+                terminal.style.accent(experiment.id.rightPadded(to: 5))
+                    + terminal.style.dim(" " + language.ui(environment)(.liveExperiment)))
+            for language in languages {
+                output.lines(terminal.wrapped(experiment.title[language], first: "      "))
             }
         }
     }

@@ -81,6 +81,9 @@ struct Run: EnvironmentCommand {
 
     func run(in environment: Environment) throws {
         let output = environment.output
+        if !FileManager.default.fileExists(atPath: scenario), let live = LiveCatalogue.experiment(scenario) {
+            return try runLive(live, in: environment)
+        }
         let reference = scenario
         var scenario = try Self.load(scenario, output: output)
         let original = scenario
@@ -159,6 +162,25 @@ struct Run: EnvironmentCommand {
             ).print()
         }
         if !run.passed { throw ExitCode.failure }
+    }
+
+    /// A live experiment measures this machine: the simulator's options have no meaning there.
+    private func runLive(_ experiment: LiveCatalogue.Experiment, in environment: Environment) throws {
+        let simulatorOnly = [
+            ("--seed", seed != 1), ("--seeds", seeds != nil), ("--set", !settings.isEmpty),
+            ("--trace", trace || traceFull), ("--check-determinism", checkDeterminism),
+            ("--threads", threads != nil),
+        ].filter(\.1).map(\.0)
+        guard simulatorOnly.isEmpty else {
+            throw Failure(
+                message:
+                    "\(experiment.id) is measured live on this machine, not simulated: \(simulatorOnly.joined(separator: ", ")) do not apply",
+                exitCode: 64)
+        }
+        var arguments = [experiment.name.rawValue]
+        if let lang = language.lang { arguments += ["--lang", lang.rawValue] }
+        if format.json { arguments.append("--json") }
+        try Live.parse(arguments).run(in: environment)
     }
 
     /// The scenario as written and with `--set`, on one seed: the contrast, then the changed run.

@@ -92,10 +92,14 @@ struct EntryView {
                             separator: " · ")))
         } else {
             for id in entry.experiments {
-                let title = ExperimentCatalogue.experiment(id).map { experiment in
-                    app.languages.map { $0 == .zh ? experiment.titleZH : experiment.titleEN }.joined(
-                        separator: " · ")
-                }
+                let title =
+                    ExperimentCatalogue.experiment(id).map { experiment in
+                        app.languages.map { $0 == .zh ? experiment.titleZH : experiment.titleEN }.joined(
+                            separator: " · ")
+                    }
+                    ?? LiveCatalogue.experiment(id).map { live in
+                        app.languages.map { live.title[$0] }.joined(separator: " · ")
+                    }
                 // Titles wrap under themselves, the id hanging in front, like every other field.
                 let gap = String(repeating: " ", count: max(2, 6 - id.count))
                 output.lines(app.terminal.hanging(title ?? "", first: "  " + style.code(id) + gap))

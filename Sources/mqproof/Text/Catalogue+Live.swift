@@ -152,3 +152,8 @@ extension UIText {
                 + " written (write p99).")
     }
 }
+
+extension UIText {
+    static let liveExperiment = UIText(
+        zh: "本机实测（mqproof live）", en: "measured live on this machine (mqproof live)")
+}
