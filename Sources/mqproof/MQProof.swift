@@ -1,12 +1,12 @@
 import ArgumentParser
 import Foundation
 
-/// The `mqproof` command: message-queue interview prep where every claim links to a proof.
+/// The `mqproof` command: message-queue interview prep whose answers link runnable proofs.
 @main
 struct MQProof: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mqproof",
-        abstract: "Message-queue interview prep, in Chinese and English, where every claim links to a proof.",
+        abstract: "Message-queue interview prep, in Chinese and English, whose answers link runnable proofs.",
         discussion: """
             Run with no command for the home screen. Content is served from a SQLite store under \
             $XDG_DATA_HOME/mqproof (else ~/.local/share/mqproof); --db or MQPROOF_DB choose another file.

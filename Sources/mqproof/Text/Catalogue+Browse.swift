@@ -2,9 +2,10 @@
 extension UIText {
     // MARK: - home
 
+    // How many answers link a proof is in the summary line below; the headline claims no more.
     static let headline = UIText(
-        zh: "消息队列面试准备：每个结论都有可运行的证明",
-        en: "Message-queue interview prep where every claim has a runnable proof")
+        zh: "消息队列面试准备：答案有出处，关键结论能跑出来看",
+        en: "Message-queue interview prep: sourced answers, and claims you can run")
 
     static func contentSummary(entries: Int, topics: Int, quizItems: Int, withExperiments: Int) -> UIText {
         UIText(
