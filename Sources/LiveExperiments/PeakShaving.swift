@@ -75,12 +75,12 @@ public enum PeakShaving {
     ) throws -> BurstResult {
         let counters = Counters()
         let start = Date()
-        onThreads(writers) { writer in
+        onThreads(writers) { writer, ready in
             var configuration = Configuration()
             configuration.busyMode = .timeout(Double(busyTimeoutMs) / 1000)
-            guard let connection = try? DatabaseQueue(path: path, configuration: configuration) else {
-                return
-            }
+            let connection = try? DatabaseQueue(path: path, configuration: configuration)
+            ready()
+            guard let connection else { return }
             for write in 0..<writesPerWriter {
                 let requested = Date()
                 counters.enter()
@@ -151,11 +151,19 @@ public enum PeakShaving {
     /// Runs `body` on `count` threads of their own at once (a burst of clients, not a pool sized
     /// to the cores), and waits for all of them.
     static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+        onThreads(count) { index, _ in body(index) }
+    }
+
+    /// Runs `body` on `count` threads at once. A body calls the gate it is given once it is
+    /// ready (its connection open); it returns when every thread has called it, so the burst
+    /// starts together even when the machine is busy and threads start late.
+    static func onThreads(_ count: Int, _ body: @escaping @Sendable (Int, () -> Void) -> Void) {
         let group = DispatchGroup()
+        let gate = StartGate(count: count)
         for index in 0..<count {
             group.enter()
             Thread {
-                body(index)
+                body(index) { gate.arriveAndWait() }
                 group.leave()
             }.start()
         }
@@ -166,6 +174,25 @@ public enum PeakShaving {
     static func busyWork(milliseconds: Double) {
         let until = Date().addingTimeInterval(milliseconds / 1000)
         while Date() < until {}
+    }
+}
+
+/// Holds threads until `count` of them have arrived.
+final class StartGate: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var waiting: Int
+
+    init(count: Int) { waiting = count }
+
+    func arriveAndWait() {
+        condition.lock()
+        waiting -= 1
+        if waiting <= 0 {
+            condition.broadcast()
+        } else {
+            while waiting > 0 { condition.wait() }
+        }
+        condition.unlock()
     }
 }
 
