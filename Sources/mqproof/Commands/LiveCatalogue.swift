@@ -11,6 +11,14 @@ enum LiveCatalogue {
         let claim: Localized
         /// A deterministic twin in the simulator, where there is one.
         let simulated: String?
+
+        /// Measures it now, as `mqproof live <name>` does, in `language` (else the environment's).
+        func run(language: LanguageChoice?, json: Bool, in environment: Environment) throws {
+            var arguments = [name.rawValue]
+            if let language { arguments += ["--lang", language.rawValue] }
+            if json { arguments.append("--json") }
+            try Live.parse(arguments).run(in: environment)
+        }
     }
 
     static let all: [Experiment] = [

@@ -177,10 +177,7 @@ struct Run: EnvironmentCommand {
                     "\(experiment.id) is measured live on this machine, not simulated: \(simulatorOnly.joined(separator: ", ")) do not apply",
                 exitCode: 64)
         }
-        var arguments = [experiment.name.rawValue]
-        if let lang = language.lang { arguments += ["--lang", lang.rawValue] }
-        if format.json { arguments.append("--json") }
-        try Live.parse(arguments).run(in: environment)
+        try experiment.run(language: language.lang, json: format.json, in: environment)
     }
 
     /// The scenario as written and with `--set`, on one seed: the contrast, then the changed run.

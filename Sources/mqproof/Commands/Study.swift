@@ -74,21 +74,22 @@ struct Study: EnvironmentCommand {
             guard let entry = try app.store.entry(id: step.entryID) else { return }
             EntryView(app: app, entry: entry).print()
             try app.store.markStudy(step.entryID, .read, atMs: now)
-        case .proof(let id) where LiveCatalogue.experiment(id) != nil:
-            // A live proof measures this machine for a few seconds, in the study's language.
-            let live = LiveCatalogue.experiment(id)!
-            let lang = app.languages.count > 1 ? "both" : app.languages[0] == .zh ? "zh" : "en"
-            try Live.parse([live.name.rawValue, "--lang", lang]).run(in: app.environment)
-            try app.store.markStudy(step.entryID, .proof, atMs: now)
         case .proof(let id):
-            guard let experiment = ExperimentCatalogue.experiment(id) else { return }
-            let config = try experiment.scenario.resolvedConfig()
-            let run = ScenarioRunner.run(
-                experiment.scenario, config: config, seed: experiment.info.witnessSeed ?? 1)
-            RunView(
-                scenario: experiment.scenario, experiment: experiment, languages: app.languages, run: run,
-                terminal: app.terminal, output: app.output, showTrace: false, showRoutine: false
-            ).print()
+            if let live = LiveCatalogue.experiment(id) {
+                // A live proof measures this machine for a few seconds, in the study's language.
+                let language: LanguageChoice =
+                    app.languages.count > 1 ? .both : app.languages[0] == .zh ? .zh : .en
+                try live.run(language: language, json: false, in: app.environment)
+            } else {
+                guard let experiment = ExperimentCatalogue.experiment(id) else { return }
+                let config = try experiment.scenario.resolvedConfig()
+                let run = ScenarioRunner.run(
+                    experiment.scenario, config: config, seed: experiment.info.witnessSeed ?? 1)
+                RunView(
+                    scenario: experiment.scenario, experiment: experiment, languages: app.languages, run: run,
+                    terminal: app.terminal, output: app.output, showTrace: false, showRoutine: false
+                ).print()
+            }
             let others = step.experiments.filter { $0 != id }
             if !others.isEmpty {
                 output.line()
