@@ -35,8 +35,14 @@ let package = Package(
         // The command-line edge: terminal, clock, environment, files.
         .executableTarget(
             name: "mqproof",
-            dependencies: ["Content", "Experiments", "Simulation", "Quiz", "LiveExperiments", argumentParser]
+            dependencies: [
+                "Content", "Experiments", "Simulation", "Quiz", "LiveExperiments", "RealBrokers",
+                argumentParser,
+            ]
         ),
+
+        // Real brokers: a private RabbitMQ node and AMQP clients, playing the simulator's scenarios.
+        .target(name: "RealBrokers", dependencies: ["Simulation"]),
 
         // Live experiments: real files, threads and clocks, measured on this machine (why-MQ answers).
         .target(name: "LiveExperiments", dependencies: [grdb]),
@@ -58,11 +64,14 @@ let package = Package(
         .testTarget(name: "QuizTests", dependencies: ["Quiz"], exclude: ["Fixtures"]),
         .testTarget(
             name: "ExperimentsTests", dependencies: ["Experiments", "Simulation"], exclude: ["Goldens"]),
+        .testTarget(name: "RealBrokersTests", dependencies: ["RealBrokers", "Experiments", "Simulation"]),
         .testTarget(name: "LiveExperimentsTests", dependencies: ["LiveExperiments", "TestSupport"]),
         .testTarget(
             name: "ContentTests", dependencies: ["Content", "Simulation", "TestSupport", grdb, yams],
             exclude: ["Fixtures"]),
-        .testTarget(name: "CLITests", dependencies: ["mqproof", "TestSupport", grdb], exclude: ["Goldens"]),
+        .testTarget(
+            name: "CLITests", dependencies: ["mqproof", "RealBrokers", "TestSupport", grdb],
+            exclude: ["Goldens"]),
     ],
     swiftLanguageModes: [.v6]
 )

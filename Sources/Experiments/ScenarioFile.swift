@@ -234,7 +234,7 @@ public enum ScenarioFile {
                         let known =
                             AnomalyKind.allCases.map(\.rawValue) + [
                                 "log", "acknowledged", "failed", "indeterminate", "queue q", "queue dlq",
-                                "deliveries",
+                                "deliveries", "deliveries c1", "returned",
                             ]
                         report(
                             entryLine,
@@ -344,6 +344,9 @@ public enum ScenarioFile {
         case "failed": return .failed
         case "indeterminate": return .indeterminate
         case "deliveries": return .deliveries
+        case "returned": return .returned
+        case _ where name.hasPrefix("deliveries c"):
+            return Int(name.dropFirst("deliveries c".count)).map { .deliveriesTo(consumer: $0) }
         case _ where name.hasPrefix("queue "): return .queue(String(name.dropFirst("queue ".count)))
         default: return nil
         }

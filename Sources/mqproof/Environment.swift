@@ -40,14 +40,17 @@ protocol EnvironmentCommand: ParsableCommand {
     /// Whether output longer than the screen goes through $PAGER on a terminal. Interactive
     /// commands, and those that stream progress or bytes, say no.
     static var pagesOutput: Bool { get }
+    /// This invocation's say: a command that pages may stream instead (a real-broker run).
+    var pagesThisRun: Bool { get }
 }
 
 extension EnvironmentCommand {
     static var pagesOutput: Bool { false }
+    var pagesThisRun: Bool { Self.pagesOutput }
 
     func run() throws {
         let environment = Environment.process()
-        guard Self.pagesOutput, let pager = Pager(environment) else { return try run(in: environment) }
+        guard pagesThisRun, let pager = Pager(environment) else { return try run(in: environment) }
         var paged = environment
         paged.output = pager.collectingOutput
         defer { pager.show() }

@@ -18,9 +18,11 @@ struct RabbitMQScenarioTests {
         #expect(run.passed, "\(id): \(describe(run))")
     }
 
-    @Test("Confirms on an unroutable message: basic.return, then basic.ack, and the message is gone")
+    @Test(
+        "Confirms on an unroutable mandatory message: basic.return, then basic.ack, and the publisher knows")
     func unroutableMandatory() throws {
-        // RMQ-01: a confirm says the broker took responsibility, not that a queue has it.
+        // RMQ-01: a confirm says the broker took responsibility, not that a queue has it; with
+        // mandatory the return came first, so the send is a failure, not a lost write (RMQ-27).
         let run = try runInline(
             """
             name: unroutable
@@ -31,10 +33,13 @@ struct RabbitMQScenarioTests {
               - publish m
               - wait 1s
             expect:
-              acknowledged: [m]
-              lost-write: [m]
+              returned: [m]
+              acknowledged: none
+              lost-write: none
             """)
         #expect(run.passed, "\(describe(run))")
+        #expect(
+            run.world.history.sends.map(\.outcome) == [.fail(error: "basic.return (312 NO_ROUTE)", time: 4)])
         let kinds = run.world.trace.map(\.note.kind)
         let returned = try #require(kinds.firstIndex(of: "returned"))
         let confirmed = try #require(kinds.firstIndex(of: "confirmed"))

@@ -1,5 +1,7 @@
 /// Every client operation, as Jepsen records them: invoked, then ok, fail or info (indeterminate).
 public struct History: Sendable {
+    public init() {}
+
     public enum Outcome: Equatable, Sendable {
         case pending
         case ok(offset: Offset?, broker: BrokerID?, time: Millis)
@@ -15,6 +17,14 @@ public struct History: Sendable {
         public var session: Int
         public var invoked: Millis
         public var outcome: Outcome
+
+        public init(message: MessageID, producer: Int, session: Int, invoked: Millis, outcome: Outcome) {
+            self.message = message
+            self.producer = producer
+            self.session = session
+            self.invoked = invoked
+            self.outcome = outcome
+        }
     }
 
     public struct Delivery: Sendable {
@@ -22,7 +32,17 @@ public struct History: Sendable {
         public var message: MessageID
         public var offset: Offset
         public var time: Millis
+
+        public init(consumer: Int, message: MessageID, offset: Offset, time: Millis) {
+            self.consumer = consumer
+            self.message = message
+            self.offset = offset
+            self.time = time
+        }
     }
+
+    /// The error of a mandatory publish that no queue took: basic.return, then its confirm.
+    public static let returnedError = "basic.return (312 NO_ROUTE)"
 
     public internal(set) var sends: [Send] = []
     /// Sends without an outcome yet.
@@ -30,7 +50,7 @@ public struct History: Sendable {
     /// Per message id, whether some send of it was acknowledged.
     var acknowledged: [Bool] = []
 
-    mutating func invoke(_ send: Send) -> Int {
+    public mutating func invoke(_ send: Send) -> Int {
         // Sized here, once per new message, so that acknowledging never grows it.
         if acknowledged.count <= send.message.value {
             acknowledged.append(
@@ -41,7 +61,7 @@ public struct History: Sendable {
         return sends.count - 1
     }
 
-    mutating func complete(_ index: Int, _ outcome: Outcome) {
+    public mutating func complete(_ index: Int, _ outcome: Outcome) {
         guard case .pending = sends[index].outcome else { return }
         sends[index].outcome = outcome
         pendingSends -= 1

@@ -22,9 +22,17 @@ enum QueueChecker {
         history: History, messageCount: Int, held: [QueuedMessage], queueOrder: [MessageID],
         deliveryLimit: Int?, witness: (MessageID) -> [TraceEvent]
     ) -> CheckerReport {
-        var tally = Tally(
-            history: history, messageCount: messageCount,
-            held: held.map { ($0.copy.message, $0.copy.id) })
+        check(
+            history: history, messageCount: messageCount, held: held.map { ($0.copy.message, $0.copy.id) },
+            queueOrder: queueOrder, deliveryLimit: deliveryLimit, witness: witness)
+    }
+
+    /// `held`: every queue's messages at the end, each with the number of the publish it came from.
+    static func check(
+        history: History, messageCount: Int, held: [(message: MessageID, copy: Int)], queueOrder: [MessageID],
+        deliveryLimit: Int?, witness: (MessageID) -> [TraceEvent]
+    ) -> CheckerReport {
+        var tally = Tally(history: history, messageCount: messageCount, held: held)
         // A queue deletes what it delivered and had acked: a processed copy counts as kept.
         let survives = tally.copies.map { !$0.isEmpty }
         tally.judgeSends(survives: survives)

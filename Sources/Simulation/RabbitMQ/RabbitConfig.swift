@@ -15,6 +15,9 @@
 
 /// The RabbitMQ release line a run follows.
 public enum RabbitVersion: String, CaseIterable, Sendable {
+    /// 3.x, such as Debian 12's 3.10.8: quorum queues have no delivery limit unless one is set,
+    /// and every requeue counts towards one (RMQ-07).
+    case v3 = "3.x"
     /// 4.0 to 4.2: quorum queues count a requeueing `basic.nack` towards the delivery limit.
     case v40 = "4.0-4.2"
     /// 4.3 and later: `basic.nack` no longer increments the delivery count (RMQ-07).
@@ -26,7 +29,11 @@ public enum RabbitVersion: String, CaseIterable, Sendable {
             return
         }
         let parts = text.split(separator: ".").compactMap { Int($0) }
-        guard parts.count >= 2, parts[0] == 4 else { return nil }
+        guard parts.count >= 2, parts[0] == 3 || parts[0] == 4 else { return nil }
+        if parts[0] == 3 {
+            self = .v3
+            return
+        }
         self = parts[1] >= 3 ? .v43 : .v40
     }
 }
@@ -256,8 +263,8 @@ public struct RabbitConfig: Sendable, Equatable {
                 throw ConfigProblems.one(
                     key: "x-queue-type", reason: "a quorum queue here has three members: use 3 nodes")
             }
-            // The default delivery limit is 20 from 4.0 (RMQ-07); -1 turns it off.
-            if !deliveryLimitSet { config.deliveryLimit = 20 }
+            // The default delivery limit is 20 from 4.0 (RMQ-07); 3.x has none; -1 turns it off.
+            if !deliveryLimitSet && version != .v3 { config.deliveryLimit = 20 }
             if config.deliveryLimit == -1 { config.deliveryLimit = nil }
         } else if deliveryLimitSet {
             throw ConfigProblems.one(

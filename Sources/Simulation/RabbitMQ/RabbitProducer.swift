@@ -11,6 +11,8 @@ struct RabbitPublisher: Sendable {
     /// Publishes awaiting their confirm: (sequence, history index, message).
     var outstanding: [(sequence: Int, send: Int, message: MessageID)] = []
     var unconfirmed: [MessageID] = []
+    /// Sequences the broker returned as unroutable (mandatory): their confirm follows the return.
+    var returned: Set<Int> = []
 
     /// `target`: the node the client reaches, if any (see `RabbitWorld.entryNode`).
     mutating func publish(
@@ -57,7 +59,14 @@ struct RabbitPublisher: Sendable {
         case .confirm(let sequence, let nack):
             guard let position = outstanding.firstIndex(where: { $0.sequence == sequence }) else { return }
             let pending = outstanding.remove(at: position)
-            if nack {
+            if returned.remove(sequence) != nil {
+                // Confirmed, but the publisher was told first that no queue took it (RMQ-27).
+                step.note(
+                    .queue(
+                        .confirmed(
+                            producer: number, message: pending.message, node: connectedTo ?? BrokerID(1))))
+                step.history.complete(pending.send, .fail(error: History.returnedError, time: step.now))
+            } else if nack {
                 step.note(
                     .failed(
                         producer: number, messages: [pending.message], error: "basic.nack", retrying: false))
@@ -69,8 +78,9 @@ struct RabbitPublisher: Sendable {
                             producer: number, message: pending.message, node: connectedTo ?? BrokerID(1))))
                 step.history.complete(pending.send, .ok(offset: nil, broker: connectedTo, time: step.now))
             }
-        case .returned(_, let message):
+        case .returned(let sequence, let message):
             step.note(.queue(.returned(producer: number, message: message)))
+            if let sequence { returned.insert(sequence) }
         default:
             preconditionFailure("a publisher got \(payload.kind)")
         }

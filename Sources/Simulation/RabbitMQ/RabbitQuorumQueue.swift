@@ -252,7 +252,7 @@ extension RabbitNode {
             raftAppend(.giveBack(copy: copy, countsDelivery: true), &step, &shared)
         case .nackRequeue:
             // 4.3 stopped counting basic.nack towards the delivery limit (RMQ-07).
-            raftAppend(.giveBack(copy: copy, countsDelivery: config.version == .v40), &step, &shared)
+            raftAppend(.giveBack(copy: copy, countsDelivery: config.version != .v43), &step, &shared)
         }
     }
 

@@ -102,7 +102,11 @@ public struct Expectation: Equatable, Sendable {
         case queue(String)
         /// Every delivery to a consumer, in order.
         case deliveries
+        /// The deliveries to one consumer (`deliveries c2`), in order.
+        case deliveriesTo(consumer: Int)
         case acknowledged
+        /// Mandatory publishes the broker returned as unroutable (basic.return).
+        case returned
         case failed
         case indeterminate
     }

@@ -178,7 +178,7 @@ public enum ScenarioRunner {
     }
 
     /// `m1..m5` expands to m1, m2, m3, m4, m5; a bare number N to the next N automatic names.
-    static func expand(_ name: String, counter: inout Int) -> [String] {
+    public static func expand(_ name: String, counter: inout Int) -> [String] {
         if let count = Int(name) {
             defer { counter += count }
             return (1...max(1, count)).map { "#\(counter + $0)" }
@@ -225,19 +225,43 @@ public enum ScenarioRunner {
     static func evaluate(_ expectation: Expectation, report: CheckerReport, world: some ScenarioWorld)
         -> ScenarioRun.ExpectationResult
     {
+        evaluate(
+            expectation, report: report, history: world.history, name: world.name(of:),
+            queue: world.finalContents(ofQueue:))
+    }
+
+    /// Whether `expectation` holds, for any run: simulated, or observed on a real broker.
+    public static func evaluate(
+        _ expectation: Expectation, report: CheckerReport, history: History, name: (MessageID) -> String,
+        queue: (String) -> [MessageID]?
+    ) -> ScenarioRun.ExpectationResult {
         let names: [String]
+        var sequence = false
         switch expectation.subject {
-        case .anomaly(let kind): names = report.messages(kind).map(world.name(of:))
-        case .log: names = report.finalLog.map(world.name(of:))
-        case .queue(let queue): names = (world.finalContents(ofQueue: queue) ?? []).map(world.name(of:))
-        case .deliveries: names = world.history.polls.map { world.name(of: $0.message) }
+        case .anomaly(let kind): names = report.messages(kind).map(name)
+        case .log:
+            names = report.finalLog.map(name)
+            sequence = true
+        case .queue(let queueName):
+            names = (queue(queueName) ?? []).map(name)
+            sequence = true
+        case .deliveries:
+            names = history.polls.map { name($0.message) }
+            sequence = true
+        case .deliveriesTo(let consumer):
+            names = history.polls.filter { $0.consumer == consumer }.map { name($0.message) }
+            sequence = true
+        case .returned:
+            names = history.sends.filter { send in
+                if case .fail(let error, _) = send.outcome { error == History.returnedError } else { false }
+            }.map { name($0.message) }
         case .acknowledged, .failed, .indeterminate:
-            names = world.history.sends.filter { send in
+            names = history.sends.filter { send in
                 switch (expectation.subject, send.outcome) {
                 case (.acknowledged, .ok), (.failed, .fail), (.indeterminate, .info): true
                 default: false
                 }
-            }.map { world.name(of: $0.message) }
+            }.map { name($0.message) }
         }
         let actual: Expectation.Value
         let holds: Bool
@@ -247,11 +271,9 @@ public enum ScenarioRunner {
             holds = names.count == count
         case .messages(let expected):
             actual = .messages(names)
-            // The log is a sequence; every other subject is a set.
+            // Logs, queues and deliveries are sequences; every other subject is a set.
             holds =
-                expectation.subject == .log || expectation.subject == .deliveries
-                    || { if case .queue = expectation.subject { true } else { false } }()
-                ? names == expected : Set(names) == Set(expected) && names.count == expected.count
+                sequence ? names == expected : Set(names) == Set(expected) && names.count == expected.count
         }
         return ScenarioRun.ExpectationResult(expectation: expectation, actual: actual, holds: holds)
     }

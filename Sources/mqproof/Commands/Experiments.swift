@@ -85,6 +85,8 @@ struct Verify: EnvironmentCommand {
     @Option(help: "Seeds per safety sweep (default: each experiment's own, else 50).")
     var seeds: Int?
 
+    @OptionGroup var backend: BackendOptions
+
     @OptionGroup var language: LanguageOption
 
     @OptionGroup var format: JSONOption
@@ -106,6 +108,7 @@ struct Verify: EnvironmentCommand {
     }
 
     func run(in environment: Environment) throws {
+        if backend.isReal { return try verifyOnRealBroker(environment: environment) }
         let output = environment.output
         let terminal = environment.terminal
         let ui = language.ui(environment)

@@ -60,6 +60,8 @@ struct Run: EnvironmentCommand {
     @Flag(help: "Run twice and check that both runs have the same trace hash.")
     var checkDeterminism = false
 
+    @OptionGroup var backend: BackendOptions
+
     @OptionGroup var language: LanguageOption
 
     @OptionGroup var format: JSONOption
@@ -107,6 +109,10 @@ struct Run: EnvironmentCommand {
             ?? ExperimentCatalogue.all.first { $0.scenarioID == reference }
         let languages = language.languages(environment)
         let ui = language.ui(environment)
+        if backend.isReal {
+            return try runOnRealBroker(
+                scenario, reference: reference, experiment: experiment, environment: environment)
+        }
         if let seeds {
             let range = seed...(seed + UInt64(seeds - 1))
             let progress =

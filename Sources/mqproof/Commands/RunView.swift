@@ -286,6 +286,8 @@ extension Expectation.Subject {
         case .log: "log"
         case .queue(let name): "queue \(name)"
         case .deliveries: "deliveries"
+        case .deliveriesTo(let consumer): "deliveries c\(consumer)"
+        case .returned: "returned"
         case .acknowledged: "acknowledged"
         case .failed: "failed"
         case .indeterminate: "indeterminate"

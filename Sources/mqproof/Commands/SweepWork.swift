@@ -75,26 +75,41 @@ final class SweepProgress: @unchecked Sendable {
 final class SweepStop: @unchecked Sendable {
     private let lock = NSLock()
     private var requested = false
-    private var source: DispatchSourceSignal?
+    private var sources: [DispatchSourceSignal] = []
+    private var signals: [Int32] = []
 
-    /// Takes over SIGINT from now on.
-    static func onInterrupt() -> SweepStop {
+    /// Takes over SIGINT from now on; `alsoTermination` adds SIGTERM and SIGHUP, for runs that
+    /// started processes which must be stopped however mqproof is asked to end.
+    static func onInterrupt(alsoTermination: Bool = false) -> SweepStop {
         let stop = SweepStop()
-        signal(SIGINT, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
-        source.setEventHandler { [weak stop] in stop?.request() }
-        source.resume()
-        stop.source = source
+        stop.signals = alsoTermination ? [SIGINT, SIGTERM, SIGHUP] : [SIGINT]
+        for number in stop.signals {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [weak stop] in stop?.request(signal: number) }
+            source.resume()
+            stop.sources.append(source)
+        }
         return stop
     }
 
-    func request() { lock.withLock { requested = true } }
+    private var received: Int32 = SIGINT
+
+    func request(signal: Int32 = SIGINT) {
+        lock.withLock {
+            if !requested { received = signal }
+            requested = true
+        }
+    }
+
+    /// What a shell reports for a process ended by the signal: 130 for SIGINT, 143 for SIGTERM.
+    var exitStatus: Int32 { lock.withLock { 128 + received } }
 
     var isRequested: Bool { lock.withLock { requested } }
 
     func close() {
-        source?.cancel()
-        source = nil
-        signal(SIGINT, SIG_DFL)
+        for source in sources { source.cancel() }
+        sources = []
+        for number in signals { signal(number, SIG_DFL) }
     }
 }

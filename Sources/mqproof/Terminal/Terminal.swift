@@ -131,6 +131,11 @@ struct Output: Sendable {
         }
     }
 
+    /// Sends what is buffered now: a line that took seconds to find should not wait for the next.
+    func flush() {
+        write(.bytes(Data()), .standardOutput)
+    }
+
     /// Bytes as they are on standard output: an export written to `-`.
     func bytes(_ data: Data) {
         write(.bytes(data), .standardOutput)

@@ -322,3 +322,71 @@ extension UIText {
             en: "With the change, " + [goneEN, cameEN].filter { !$0.isEmpty }.joined(separator: "; ") + ".")
     }
 }
+
+// MARK: - run and verify --on rabbitmq: a real broker
+
+extension UIText {
+    static let realStarting = UIText(
+        zh: "正在启动一个私有 RabbitMQ 节点（只监听 127.0.0.1，数据放在临时目录，约 4 秒）…",
+        en: "Starting a private RabbitMQ node (127.0.0.1 only, data in a temporary directory, about 4 s)…")
+
+    static func realRunning(_ id: String, broker: String) -> UIText {
+        UIText(zh: "在 \(broker) 上运行 \(id)…", en: "Running \(id) on \(broker)…")
+    }
+
+    static func realHeading(_ id: String, broker: String, location: String, owned: Bool) -> UIText {
+        let place = realLocation(location, owned: owned)
+        return UIText(
+            zh: "\(id)：模拟器与真实的 \(broker)（\(place.zh)）对照",
+            en: "\(id) in the simulator and on a real \(broker) (\(place.en))")
+    }
+
+    /// A private node mqproof started, or the user's broker.
+    static func realLocation(_ location: String, owned: Bool) -> UIText {
+        owned
+            ? UIText(zh: "私有节点 \(location)", en: "a private node on \(location)")
+            : UIText(zh: "你的 broker \(location)", en: "your broker at \(location)")
+    }
+
+    static func realProfile(_ profile: String, seed: UInt64) -> UIText {
+        UIText(
+            zh: "模拟器按真实 broker 的版本取配置档 \(profile)，种子 \(seed)；真实运行按挂钟时间走完同一个脚本。",
+            en:
+                "The simulator uses the \(profile) profile, the real broker's version, on seed \(seed); the real run plays the same script in wall-clock time."
+        )
+    }
+
+    static let realSimulator = UIText(zh: "模拟器", en: "simulator")
+    static let realExpectations = UIText(zh: "预期", en: "Expectations")
+    static let realSkippedMark = UIText(zh: "跳过", en: "skip")
+
+    static func realSkipped(_ reason: String) -> UIText {
+        UIText(zh: "单机上的真实 broker 做不到：\(reason)", en: "Not on one real node: \(reason)")
+    }
+
+    static let realAgree = UIText(
+        zh: "一致：真实 broker 与模拟器的结果相同，预期全部成立。",
+        en: "Agreed: the real broker and the simulator came out the same, and every expectation holds.")
+    static let realAgreeBothFail = UIText(
+        zh: "两边结果相同，但有预期在两边都不成立。",
+        en: "Both sides came out the same, but an expectation fails on both.")
+
+    static func realDisagree(_ reason: String) -> UIText {
+        UIText(zh: "不一致：\(reason)", en: "Disagreement: \(reason)")
+    }
+
+    static func realVerifyHeading(broker: String, location: String, owned: Bool) -> UIText {
+        let place = realLocation(location, owned: owned)
+        return UIText(
+            zh: "在真实的 \(broker)（\(place.zh)）上重跑 RabbitMQ 实验，与模拟器对照：",
+            en: "RabbitMQ experiments on a real \(broker) (\(place.en)), compared with the simulator:")
+    }
+
+    static func realVerifySummary(agreed: Int, ran: Int, skipped: Int) -> UIText {
+        UIText(
+            zh: "\(ran) 个实验在真实 broker 上跑过，\(agreed) 个与模拟器一致；\(skipped) 个单机做不到，已列出原因。",
+            en:
+                "\(ran) experiments ran on the real broker and \(agreed) agree with the simulator; \(skipped) cannot run on one machine, with the reason listed."
+        )
+    }
+}

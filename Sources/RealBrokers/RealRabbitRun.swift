@@ -1,0 +1,671 @@
+// Theory of operation
+//
+// A RabbitMQ scenario played against a real broker, in wall-clock time, by real AMQP clients: a
+// publisher connection per producer (with confirm.select when the scenario asks), a consumer
+// connection per consumer (basic.qos, basic.consume with or without no-ack), and an admin
+// connection that declares the topology and reads the queues at the end. One thread polls every
+// connection in turn, so the clients behave as the simulator's do: a consumer processes one
+// delivery at a time for `sim.processing.ms`, then settles it as the scenario says.
+//
+// What the clients were told is recorded in the simulator's `History`, and the queues' final
+// contents are read with basic.get; each message body names the message and its copy (one per
+// publish), so the same checker and expectations judge the real run.
+//
+// Names: every queue and exchange gets a prefix unique to the run (`mqproof.R04.1a2b.q`), so
+// runs never see each other's messages and a user's own broker keeps its queues; what a run
+// declared it deletes at the end. Faults a single machine can inject: kill -9 of the node and a
+// restart, SIGSTOP/SIGCONT, a client's connection closed without a word (a crash) or cleanly (a
+// stop). What it cannot is refused before anything starts (`RealRabbit.unsupported`).
+
+import Simulation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// One scenario's outcome on a real broker.
+public struct RealRun: Sendable {
+    public struct StepTime: Sendable {
+        public var text: String
+        public var startedAtMs: Int
+        public var timedOut: Bool
+    }
+
+    public var observed: ObservedQueueRun
+    public var report: CheckerReport
+    public var expectations: [ScenarioRun.ExpectationResult]
+    public var steps: [StepTime]
+    /// Things worth telling: how long a restart took, a connection the broker closed.
+    public var notes: [String]
+    public var durationMs: Int
+
+    public var passed: Bool { expectations.allSatisfy(\.holds) }
+}
+
+/// A broker to run on: a private node mqproof started, or one the user already runs.
+public final class RealRabbit {
+    /// How long a real run goes on after its last step. The simulator's settle time is simulated
+    /// and free; on a real broker it is wall-clock time, and a second covers every settlement.
+    public static let settleMs = 1_000
+
+    private let node: PrivateRabbitNode?
+    private let address: AMQPAddress
+    private let shouldStop: @Sendable () -> Bool
+    private var runs = 0
+    public let version: String
+    public let product: String
+
+    /// Where it runs: host:port, and the vhost when it is not `/`.
+    public var location: String {
+        "\(address.host):\(address.port)\(address.virtualHost == "/" ? "" : "/" + address.virtualHost)"
+    }
+    public var startTimesMs: [Int] { node?.startTimes ?? [] }
+    /// The AMQP port it listens on.
+    public var port: Int { address.port }
+    public var ownsNode: Bool { node != nil }
+
+    /// Starts a private node (3-6 s). `shouldStop` is asked while waiting: Ctrl-C.
+    public static func startPrivateNode(shouldStop: @escaping @Sendable () -> Bool) throws(RealBrokerError)
+        -> RealRabbit
+    {
+        let node = try PrivateRabbitNode()
+        do {
+            try node.start(shouldStop: shouldStop)
+            return try RealRabbit(node: node, address: node.address, shouldStop: shouldStop)
+        } catch {
+            node.stop()
+            throw error
+        }
+    }
+
+    /// A broker the user runs, named by an amqp:// URL.
+    public static func connect(url: String, shouldStop: @escaping @Sendable () -> Bool)
+        throws(RealBrokerError)
+        -> RealRabbit
+    {
+        switch AMQPAddress.parse(url) {
+        case .failure(let error): throw RealBrokerError("--broker: \(error.description)")
+        case .success(let address):
+            return try RealRabbit(node: nil, address: address, shouldStop: shouldStop)
+        }
+    }
+
+    private init(node: PrivateRabbitNode?, address: AMQPAddress, shouldStop: @escaping @Sendable () -> Bool)
+        throws(RealBrokerError)
+    {
+        self.node = node
+        self.address = address
+        self.shouldStop = shouldStop
+        do {
+            let probe = try AMQPConnection.open(address, name: "mqproof version probe")
+            version = probe.serverVersion ?? "unknown"
+            product = probe.serverProduct ?? "RabbitMQ"
+            probe.closeCleanly()
+        } catch {
+            throw RealBrokerError("cannot log in to \(address.host):\(address.port): \(error.description)")
+        }
+    }
+
+    /// Stops the private node, if mqproof started one, and removes its files.
+    public func close() { node?.stop() }
+
+    /// The simulator profile that matches this broker's version.
+    public var simulatorProfile: RabbitVersion? { RabbitVersion(parsing: version) }
+
+    /// Why `scenario` cannot run here, or nil when it can.
+    public func unsupported(_ scenario: Scenario) -> String? {
+        RealRabbit.unsupported(scenario, canInjectBrokerFaults: node != nil)
+    }
+
+    /// Why `scenario` cannot run on one real node, or nil when it can. The reasons are for users:
+    /// each says what a single machine lacks.
+    public static func unsupported(_ scenario: Scenario, canInjectBrokerFaults: Bool) -> String? {
+        guard scenario.rabbitmq != nil else { return "not a RabbitMQ scenario" }
+        if scenario.brokers > 1 {
+            return "needs a \(scenario.brokers)-node cluster; real runs start one node"
+        }
+        if scenario.randomFaults != nil {
+            return "draws random faults from a seed, which a real broker cannot replay"
+        }
+        for scripted in scenario.steps {
+            switch scripted.step {
+            case .fault(.broker, .powerLoss), .fault(.leader, .powerLoss):
+                return
+                    "'\(scripted.text)': losing what is not yet fsynced needs a fault-injecting file system"
+            case .fault(.broker, .diskLoss), .fault(.leader, .diskLoss):
+                return "'\(scripted.text)': a lost disk cannot be injected under a running node"
+            case .fault(.broker, _), .restart(.broker), .pause(.broker, _):
+                if !canInjectBrokerFaults {
+                    return "'\(scripted.text)': only a node mqproof started can be killed or paused"
+                }
+            case .fault(.leader, _), .fault(.follower, _), .fault(.controller, _), .restart(.leader),
+                .restart(.follower), .restart(.controller), .pause(.leader, _), .pause(.follower, _),
+                .pause(.controller, _):
+                return "'\(scripted.text)': names a replica role, which needs a cluster"
+            case .partition, .isolate, .heal:
+                return "'\(scripted.text)': a network partition needs nodes on separate networks"
+            case .drop, .delay:
+                return
+                    "'\(scripted.text)': dropping or delaying one message needs a proxy between client and broker"
+            case .waitUntil(let condition, _):
+                switch condition {
+                case .acknowledged, .allCompleted, .processed, .polled: continue
+                default: return "'\(scripted.text)': waits for replication state, which needs a cluster"
+                }
+            default: continue
+            }
+        }
+        return nil
+    }
+
+    /// Plays `scenario` (resolved as `config`) on this broker.
+    public func run(_ scenario: Scenario, config: RabbitConfig, label: String) throws(RealBrokerError)
+        -> RealRun
+    {
+        if let reason = unsupported(scenario) {
+            throw RealBrokerError("\(label) cannot run on a real broker: \(reason)")
+        }
+        runs += 1
+        var suffix = UInt32(truncatingIfNeeded: Clock.milliseconds() &* 2_654_435_761)
+        suffix ^= UInt32(truncatingIfNeeded: getpid())
+        let prefix = "mqproof.\(label).\(String(suffix, radix: 36)).\(runs)."
+        let player = RealRabbitPlayer(
+            scenario: scenario, config: config, prefix: prefix, address: address, node: node,
+            shouldStop: shouldStop)
+        return try player.play()
+    }
+}
+
+/// The run itself: state for one scenario, thrown away after.
+private final class RealRabbitPlayer {
+    struct Outstanding {
+        var tag: UInt64
+        var send: Int
+        var message: MessageID
+        var copy: Int
+        var invokedAt: Int
+    }
+
+    struct Publisher {
+        var connection: AMQPConnection?
+        var nextTag: UInt64 = 1
+        var outstanding: [Outstanding] = []
+        var returnedCopies: Set<Int> = []
+        var unconfirmed: [MessageID] = []
+    }
+
+    struct Consumer {
+        var settlement: Settlement
+        var active = false
+        var crashed = false
+        var connection: AMQPConnection?
+        var reconnectAt = 0
+        var inbox: [(tag: UInt64, message: MessageID, copy: Int)] = []
+        var busyUntil: Int?
+        var pausedUntil = 0
+        var processed = 0
+        var polled = 0
+    }
+
+    let scenario: Scenario
+    let config: RabbitConfig
+    let prefix: String
+    let address: AMQPAddress
+    let node: PrivateRabbitNode?
+    let shouldStop: () -> Bool
+    let start = Clock.milliseconds()
+
+    var names: [String] = []
+    var ids: [String: MessageID] = [:]
+    var history = History()
+    var copies = 0
+    var publishers: [Publisher]
+    var consumers: [Consumer]
+    var paced: [(at: Int, message: MessageID, producer: Int)] = []
+    var brokerResumeAt: Int?
+    var notes: [String] = []
+
+    init(
+        scenario: Scenario, config: RabbitConfig, prefix: String, address: AMQPAddress,
+        node: PrivateRabbitNode?,
+        shouldStop: @escaping () -> Bool
+    ) {
+        self.scenario = scenario
+        self.config = config
+        self.prefix = prefix
+        self.address = address
+        self.node = node
+        self.shouldStop = shouldStop
+        publishers = Array(repeating: Publisher(), count: max(1, scenario.producers))
+        consumers = scenario.consumers.map { spec in
+            if case .rabbitmq(let settlement) = spec { return Consumer(settlement: settlement) }
+            return Consumer(settlement: .ack)
+        }
+    }
+
+    /// Milliseconds since the run began: the history's clock.
+    var now: Int { Clock.milliseconds() - start }
+
+    // MARK: - Topology
+
+    /// The queues a run reads at the end, by the scenario's names.
+    var queueNames: [String] {
+        var queues = ["q"]
+        if !config.exchange.isEmpty {
+            for binding in config.bindings where !queues.contains(binding.queue) {
+                queues.append(binding.queue)
+            }
+        }
+        if config.deadLetterExchange != nil { queues.append("dlq") }
+        return queues
+    }
+
+    var exchangeName: String { config.exchange.isEmpty ? "" : prefix + config.exchange }
+    var routingKey: String { config.exchange.isEmpty ? prefix + config.routingKey : config.routingKey }
+
+    func declareTopology(_ admin: AMQPConnection) throws(AMQPError) {
+        if let dlx = config.deadLetterExchange {
+            try admin.declareExchange(prefix + dlx, type: "fanout", durable: true)
+            try admin.declareQueue(prefix + "dlq", durable: true)
+            try admin.bind(queue: prefix + "dlq", exchange: prefix + dlx, key: "")
+        }
+        var arguments: [(String, AMQPValue)] = []
+        if let dlx = config.deadLetterExchange {
+            arguments.append(("x-dead-letter-exchange", .string(prefix + dlx)))
+        }
+        if config.queueType == .quorum { arguments.append(("x-queue-type", .string("quorum"))) }
+        if let limit = config.deliveryLimit { arguments.append(("x-delivery-limit", .int(Int64(limit)))) }
+        try admin.declareQueue(prefix + "q", durable: config.durable, arguments: arguments)
+        guard !config.exchange.isEmpty else { return }
+        try admin.declareExchange(exchangeName, type: config.exchangeType.rawValue, durable: true)
+        for binding in config.bindings {
+            if binding.queue != "q" {
+                try admin.declareQueue(prefix + binding.queue, durable: config.durable)
+            }
+            for key in binding.keys {
+                try admin.bind(queue: prefix + binding.queue, exchange: exchangeName, key: key)
+            }
+        }
+    }
+
+    // MARK: - The script
+
+    func play() throws(RealBrokerError) -> RealRun {
+        do {
+            let admin = try AMQPConnection.open(address, name: "mqproof admin")
+            try declareTopology(admin)
+            admin.closeCleanly()
+        } catch {
+            throw RealBrokerError("cannot declare the scenario's queues: \(error.description)")
+        }
+        var steps: [RealRun.StepTime] = []
+        var automatic = 0
+        for scripted in scenario.steps {
+            let started = now
+            var timedOut = false
+            switch scripted.step {
+            case .produce(let written, let producer, let every):
+                var messages: [MessageID] = []
+                for name in written {
+                    messages += ScenarioRunner.expand(name, counter: &automatic).map(message(named:))
+                }
+                if let every {
+                    for (index, message) in messages.enumerated() {
+                        paced.append((Clock.milliseconds() + index * every, message, producer))
+                    }
+                } else {
+                    for message in messages { publish(message, producer: producer) }
+                }
+            case .wait(let milliseconds):
+                try pump(until: Clock.milliseconds() + milliseconds)
+            case .waitUntil(let condition, let timeout):
+                timedOut =
+                    !(try pump(until: Clock.milliseconds() + timeout, stopWhen: { self.holds(condition) }))
+            case .fault(.producer(let index), _):
+                crashPublisher(index)
+            case .fault(.consumer(let index), _):
+                crashConsumer(index)
+            case .fault(.broker, _):
+                crashBroker()
+            case .restart(.consumer(let index)), .startConsumer(let index):
+                consumers[index - 1].crashed = false
+                consumers[index - 1].active = true
+                connectConsumer(index)
+            case .restart(.producer):
+                break
+            case .restart(.broker):
+                try restartBroker()
+            case .pause(.broker, let milliseconds):
+                node?.pause()
+                brokerResumeAt = Clock.milliseconds() + milliseconds
+            case .pause(.consumer(let index), let milliseconds):
+                consumers[index - 1].pausedUntil = Clock.milliseconds() + milliseconds
+            case .resendUnacknowledged(let producer):
+                let resend =
+                    publishers[producer - 1].unconfirmed + publishers[producer - 1].outstanding.map(\.message)
+                publishers[producer - 1].unconfirmed = []
+                for message in resend { publish(message, producer: producer) }
+            case .stopConsumer(let index):
+                consumers[index - 1].active = false
+                consumers[index - 1].inbox = []
+                consumers[index - 1].connection?.closeCleanly()
+                consumers[index - 1].connection = nil
+            default:
+                break  // refused by `unsupported` before the run
+            }
+            steps.append(RealRun.StepTime(text: scripted.text, startedAtMs: started, timedOut: timedOut))
+        }
+        try pump(until: Clock.milliseconds() + RealRabbit.settleMs)
+        let observed = try finish()
+        let report = observed.check()
+        return RealRun(
+            observed: observed, report: report,
+            expectations: observed.evaluate(scenario.expectations, report: report),
+            steps: steps, notes: notes, durationMs: now)
+    }
+
+    func message(named name: String) -> MessageID {
+        if let id = ids[name] { return id }
+        let id = MessageID(names.count)
+        names.append(name)
+        ids[name] = id
+        return id
+    }
+
+    func holds(_ condition: Condition) -> Bool {
+        switch condition {
+        case .acknowledged(let written):
+            return written.allSatisfy { name in ids[name].map(history.isAcknowledged) ?? false }
+        case .allCompleted: return history.pendingSends == 0
+        case .processed(let consumer, let count): return consumers[consumer - 1].processed >= count
+        case .polled(let consumer, let count): return consumers[consumer - 1].polled >= count
+        default: return false
+        }
+    }
+
+    /// Runs every client until `deadline`, or until `stopWhen` holds; returns whether it held.
+    @discardableResult
+    func pump(until deadline: Int, stopWhen: () -> Bool = { false }) throws(RealBrokerError) -> Bool {
+        while true {
+            if shouldStop() { throw RealBrokerError("interrupted") }
+            if stopWhen() { return true }
+            let clock = Clock.milliseconds()
+            if clock >= deadline { return false }
+            if let resume = brokerResumeAt, clock >= resume {
+                node?.resume()
+                brokerResumeAt = nil
+            }
+            while let next = paced.first, next.at <= clock {
+                paced.removeFirst()
+                publish(next.message, producer: next.producer)
+            }
+            for index in publishers.indices { pollPublisher(index + 1) }
+            for index in consumers.indices { pollConsumer(index + 1) }
+            usleep(1_000)
+        }
+    }
+
+    // MARK: - Publishers
+
+    func publish(_ message: MessageID, producer: Int) {
+        let send = history.invoke(
+            History.Send(message: message, producer: producer, session: 0, invoked: now, outcome: .pending))
+        if publishers[producer - 1].connection == nil {
+            do {
+                let connection = try AMQPConnection.open(address, name: "mqproof p\(producer)")
+                if config.publisherConfirms { try connection.confirmSelect() }
+                publishers[producer - 1].connection = connection
+                publishers[producer - 1].nextTag = 1
+            } catch {
+                history.complete(send, .fail(error: "connection refused", time: now))
+                return
+            }
+        }
+        copies += 1
+        let body = Array("\(names[message.value])|\(copies)".utf8)
+        do {
+            try publishers[producer - 1].connection!.publish(
+                exchange: exchangeName, routingKey: routingKey, mandatory: config.mandatory,
+                persistent: config.deliveryMode == 2, body: body)
+        } catch {
+            // Not written to the socket: the broker cannot have it.
+            history.complete(send, .fail(error: "connection lost", time: now))
+            publisherLost(producer)
+            return
+        }
+        if config.publisherConfirms {
+            let tag = publishers[producer - 1].nextTag
+            publishers[producer - 1].nextTag += 1
+            publishers[producer - 1].outstanding.append(
+                Outstanding(tag: tag, send: send, message: message, copy: copies, invokedAt: now))
+        } else {
+            // Without confirms a publish is done once it is written to the socket (RMQ-04).
+            history.complete(send, .ok(offset: nil, broker: BrokerID(1), time: now))
+        }
+    }
+
+    func pollPublisher(_ producer: Int) {
+        guard let connection = publishers[producer - 1].connection else { return }
+        let events: [AMQPEvent]
+        do { events = try connection.poll(timeoutMs: 0) } catch {
+            publisherLost(producer)
+            return
+        }
+        for event in events {
+            switch event {
+            case .ack(let tag, let multiple), .nack(let tag, let multiple):
+                let nack = if case .nack = event { true } else { false }
+                let settled = publishers[producer - 1].outstanding.filter {
+                    multiple ? $0.tag <= tag : $0.tag == tag
+                }
+                publishers[producer - 1].outstanding.removeAll { multiple ? $0.tag <= tag : $0.tag == tag }
+                for pending in settled {
+                    if publishers[producer - 1].returnedCopies.remove(pending.copy) != nil {
+                        history.complete(pending.send, .fail(error: History.returnedError, time: now))
+                    } else if nack {
+                        history.complete(pending.send, .fail(error: "basic.nack", time: now))
+                    } else {
+                        history.complete(pending.send, .ok(offset: nil, broker: BrokerID(1), time: now))
+                    }
+                }
+            case .returned(_, _, let body):
+                if let copy = decode(body)?.copy { publishers[producer - 1].returnedCopies.insert(copy) }
+            case .deliver:
+                break
+            }
+        }
+        // The confirm timeout, as the simulator's publisher keeps it.
+        let expired = publishers[producer - 1].outstanding.filter {
+            now - $0.invokedAt >= config.confirmTimeoutMs
+        }
+        publishers[producer - 1].outstanding.removeAll { now - $0.invokedAt >= config.confirmTimeoutMs }
+        for pending in expired {
+            publishers[producer - 1].unconfirmed.append(pending.message)
+            history.complete(
+                pending.send, .info(error: "no confirm within \(config.confirmTimeoutMs) ms", time: now))
+        }
+    }
+
+    /// The connection broke: every publish awaiting its confirm is in doubt.
+    func publisherLost(_ producer: Int) {
+        publishers[producer - 1].connection?.abort()
+        publishers[producer - 1].connection = nil
+        for pending in publishers[producer - 1].outstanding {
+            publishers[producer - 1].unconfirmed.append(pending.message)
+            history.complete(pending.send, .info(error: "connection lost before the confirm", time: now))
+        }
+        publishers[producer - 1].outstanding = []
+    }
+
+    func crashPublisher(_ producer: Int) {
+        publisherLost(producer)
+        // The application died: it remembers nothing to resend.
+        publishers[producer - 1].unconfirmed = []
+    }
+
+    // MARK: - Consumers
+
+    func connectConsumer(_ index: Int) {
+        guard consumers[index - 1].active, !consumers[index - 1].crashed,
+            consumers[index - 1].connection == nil
+        else { return }
+        do {
+            let connection = try AMQPConnection.open(address, name: "mqproof c\(index)")
+            if config.prefetchCount > 0 && !config.noAck {
+                try connection.qos(prefetchCount: config.prefetchCount)
+            }
+            try connection.consume(queue: prefix + "q", noAck: config.noAck)
+            consumers[index - 1].connection = connection
+        } catch {
+            consumers[index - 1].reconnectAt = Clock.milliseconds() + config.reconnectMs
+        }
+    }
+
+    func pollConsumer(_ index: Int) {
+        let clock = Clock.milliseconds()
+        guard consumers[index - 1].active, !consumers[index - 1].crashed,
+            clock >= consumers[index - 1].pausedUntil
+        else { return }
+        guard let connection = consumers[index - 1].connection else {
+            if clock >= consumers[index - 1].reconnectAt { connectConsumer(index) }
+            return
+        }
+        do {
+            for event in try connection.poll(timeoutMs: 0) {
+                guard case .deliver(let tag, _, let body) = event, let (message, copy) = decode(body) else {
+                    continue
+                }
+                consumers[index - 1].polled += 1
+                history.polls.append(
+                    History.Delivery(consumer: index, message: message, offset: Offset(copy), time: now))
+                consumers[index - 1].inbox.append((tag, message, copy))
+            }
+            try process(index)
+        } catch {
+            // The node went away: the deliveries in hand are void, and it connects again later.
+            consumers[index - 1].connection?.abort()
+            consumers[index - 1].connection = nil
+            consumers[index - 1].inbox = []
+            consumers[index - 1].busyUntil = nil
+            consumers[index - 1].reconnectAt = Clock.milliseconds() + config.reconnectMs
+        }
+    }
+
+    /// One delivery at a time, each for `sim.processing.ms`, then its settlement.
+    func process(_ index: Int) throws(AMQPError) {
+        let clock = Clock.milliseconds()
+        guard !consumers[index - 1].inbox.isEmpty else { return }
+        guard let busyUntil = consumers[index - 1].busyUntil else {
+            consumers[index - 1].busyUntil = clock + config.processingMs
+            return
+        }
+        guard clock >= busyUntil else { return }
+        consumers[index - 1].busyUntil = nil
+        let (tag, message, copy) = consumers[index - 1].inbox.removeFirst()
+        let settlement = consumers[index - 1].settlement
+        if settlement == .ack || config.noAck {
+            consumers[index - 1].processed += 1
+            history.processed.append(
+                History.Delivery(consumer: index, message: message, offset: Offset(copy), time: now))
+        }
+        guard !config.noAck, let connection = consumers[index - 1].connection else { return }
+        switch settlement {
+        case .ack: try connection.ack(tag)
+        case .reject: try connection.reject(tag, requeue: false)
+        case .rejectRequeue: try connection.reject(tag, requeue: true)
+        case .nackRequeue: try connection.nack(tag, requeue: true)
+        }
+    }
+
+    /// The application dies: the operating system closes its socket, and the broker requeues
+    /// what it had not acked (RMQ-09).
+    func crashConsumer(_ index: Int) {
+        consumers[index - 1].crashed = true
+        consumers[index - 1].connection?.abort()
+        consumers[index - 1].connection = nil
+        consumers[index - 1].inbox = []
+        consumers[index - 1].busyUntil = nil
+    }
+
+    // MARK: - The node
+
+    func crashBroker() {
+        node?.crash()
+        for index in publishers.indices { publisherLost(index + 1) }
+    }
+
+    func restartBroker() throws(RealBrokerError) {
+        guard let node, !node.isRunning else { return }
+        let began = Clock.milliseconds()
+        try node.start(shouldStop: shouldStop)
+        notes.append("B1 took \(Clock.milliseconds() - began) ms to restart (the script waited for it)")
+    }
+
+    // MARK: - The end
+
+    func decode(_ body: [UInt8]) -> (message: MessageID, copy: Int)? {
+        let text = String(decoding: body, as: UTF8.self)
+        guard let bar = text.lastIndex(of: "|"), let copy = Int(text[text.index(after: bar)...]) else {
+            return nil
+        }
+        return (message(named: String(text[..<bar])), copy)
+    }
+
+    /// Closes every client (a clean close requeues what consumers held), brings a killed node back
+    /// (what a restart recovers is what the disk held), and reads each queue.
+    func finish() throws(RealBrokerError) -> ObservedQueueRun {
+        node?.resume()
+        for index in publishers.indices {
+            publishers[index].connection?.closeCleanly()
+            publishers[index].connection = nil
+        }
+        for index in consumers.indices {
+            consumers[index].connection?.closeCleanly()
+            consumers[index].connection = nil
+        }
+        if let node, !node.isRunning { try node.start(shouldStop: shouldStop) }
+        var queues: [String: [(message: MessageID, copy: Int)]] = [:]
+        do {
+            for queue in queueNames { queues[queue] = try contents(of: queue) }
+        } catch {
+            throw RealBrokerError("cannot read the queues at the end: \(error.description)")
+        }
+        deleteTopology()
+        return ObservedQueueRun(
+            messageNames: names, history: history, queues: queues, deliveryLimit: config.deliveryLimit)
+    }
+
+    /// Drains a queue with basic.get. A queue the broker lost in a restart (a transient one)
+    /// holds nothing; asking for it closes the channel, so each queue gets its own connection.
+    func contents(of queue: String) throws(AMQPError) -> [(message: MessageID, copy: Int)] {
+        let admin = try AMQPConnection.open(address, name: "mqproof reader")
+        defer { admin.closeCleanly() }
+        guard (try? admin.declareQueue(prefix + queue, durable: true, passive: true)) != nil else {
+            return []
+        }
+        var contents: [(message: MessageID, copy: Int)] = []
+        while let body = try admin.get(queue: prefix + queue) {
+            if let item = decode(body) { contents.append(item) }
+        }
+        return contents
+    }
+
+    func deleteTopology() {
+        var deletions: [(queue: Bool, name: String)] = queueNames.map { (true, prefix + $0) }
+        if !config.exchange.isEmpty { deletions.append((false, exchangeName)) }
+        if let dlx = config.deadLetterExchange { deletions.append((false, prefix + dlx)) }
+        var connection: AMQPConnection?
+        for deletion in deletions {
+            if connection?.isOpen != true {
+                connection = try? AMQPConnection.open(address, name: "mqproof cleanup")
+            }
+            guard let open = connection else { return }
+            if deletion.queue {
+                try? open.deleteQueue(deletion.name)
+            } else {
+                try? open.deleteExchange(deletion.name)
+            }
+        }
+        connection?.closeCleanly()
+    }
+}
