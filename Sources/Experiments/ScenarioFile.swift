@@ -267,7 +267,7 @@ public enum ScenarioFile {
         if !seenName { report(1, "missing field 'name'") }
         var messages = 0
         for scripted in scenario.steps {
-            guard case .produce(let names, _, _) = scripted.step else { continue }
+            guard case .produce(let names, _, _, _) = scripted.step else { continue }
             messages += names.reduce(0) { $0 + StepParser.messageCount($1) }
             if messages > Limits.messagesPerScript {
                 report(
@@ -316,6 +316,12 @@ public enum ScenarioFile {
     /// Steps may name only brokers, producers and consumers the scenario has.
     private static func checkReferences(_ scenario: Scenario) -> (line: Int, reason: String)? {
         for scripted in scenario.steps {
+            if case .produce(_, _, _, let expiration?) = scripted.step, scenario.rabbitmq == nil {
+                _ = expiration
+                return (
+                    scripted.line, "'expiration' is RabbitMQ's per-message TTL; this scenario is not RabbitMQ"
+                )
+            }
             for node in scripted.step.references {
                 switch node {
                 case .broker(let id) where id.value > scenario.brokers:
@@ -494,7 +500,7 @@ extension Step {
     /// Every node the step names.
     var references: [NodeReference] {
         switch self {
-        case .produce(_, let producer, _): [.producer(producer)]
+        case .produce(_, let producer, _, _): [.producer(producer)]
         case .fault(let node, _), .restart(let node), .pause(let node, _), .isolate(let node): [node]
         case .partition(let a, let b, _): a + b
         case .drop(_, let from, let to, _), .delay(_, let from, let to, _): [from, to].compactMap { $0 }

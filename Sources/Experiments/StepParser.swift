@@ -37,6 +37,14 @@ enum StepParser {
                 every = try duration(rest[index + 1])
                 rest.removeSubrange(index...(index + 1))
             }
+            var expiration: Millis?
+            if let index = rest.firstIndex(of: "expiration") {
+                guard index + 1 < rest.count else {
+                    throw Failure(reason: "expiration how long? e.g. 'publish m expiration 10s'")
+                }
+                expiration = try duration(rest[index + 1])
+                rest.removeSubrange(index...(index + 1))
+            }
             guard !rest.isEmpty else {
                 throw Failure(reason: "produce what? e.g. 'produce m', 'produce m1..m5' or 'produce 100'")
             }
@@ -49,7 +57,7 @@ enum StepParser {
                     )
                 }
             }
-            return .produce(names: rest, producer: producer, everyMs: every)
+            return .produce(names: rest, producer: producer, everyMs: every, expirationMs: expiration)
         case "wait":
             guard let first = rest.first else {
                 throw Failure(reason: "wait how long, or until what? e.g. 'wait 500ms'")

@@ -223,6 +223,8 @@ private final class RealRabbitPlayer {
     var consumers: [Consumer]
     var paced: [(at: Int, message: MessageID, producer: Int)] = []
     var brokerResumeAt: Int?
+    /// Per-message TTLs from `publish ... expiration`, sent as the `expiration` property.
+    var expirations: [MessageID: Int] = [:]
     var notes: [String] = []
 
     init(
@@ -275,6 +277,11 @@ private final class RealRabbitPlayer {
         }
         if config.queueType == .quorum { arguments.append(("x-queue-type", .string("quorum"))) }
         if let limit = config.deliveryLimit { arguments.append(("x-delivery-limit", .int(Int64(limit)))) }
+        if let ttl = config.messageTTLMs { arguments.append(("x-message-ttl", .int(Int64(ttl)))) }
+        if let limit = config.maxLength {
+            arguments.append(("x-max-length", .int(Int64(limit))))
+            arguments.append(("x-overflow", .string(config.overflow.rawValue)))
+        }
         try admin.declareQueue(prefix + "q", durable: config.durable, arguments: arguments)
         guard !config.exchange.isEmpty else { return }
         try admin.declareExchange(exchangeName, type: config.exchangeType.rawValue, durable: true)
@@ -304,11 +311,12 @@ private final class RealRabbitPlayer {
             let started = now
             var timedOut = false
             switch scripted.step {
-            case .produce(let written, let producer, let every):
+            case .produce(let written, let producer, let every, let expiration):
                 var messages: [MessageID] = []
                 for name in written {
                     messages += ScenarioRunner.expand(name, counter: &automatic).map(message(named:))
                 }
+                if let expiration { for message in messages { expirations[message] = expiration } }
                 if let every {
                     for (index, message) in messages.enumerated() {
                         paced.append((Clock.milliseconds() + index * every, message, producer))
@@ -426,7 +434,9 @@ private final class RealRabbitPlayer {
         do {
             try publishers[producer - 1].connection!.publish(
                 exchange: exchangeName, routingKey: routingKey, mandatory: config.mandatory,
-                persistent: config.deliveryMode == 2, body: body)
+                persistent: config.deliveryMode == 2,
+                expirationMs: expirations[message] ?? config.expirationMs,
+                body: body)
         } catch {
             // Not written to the socket: the broker cannot have it.
             history.complete(send, .fail(error: "connection lost", time: now))
@@ -626,7 +636,16 @@ private final class RealRabbitPlayer {
         if let node, !node.isRunning { try node.start(shouldStop: shouldStop) }
         var queues: [String: [(message: MessageID, copy: Int)]] = [:]
         do {
-            for queue in queueNames { queues[queue] = try contents(of: queue) }
+            // q last: reading it can expire what waited behind its head (RMQ-14), which the
+            // reading then puts back where it stood.
+            for queue in queueNames where queue != "q" { queues[queue] = try contents(of: queue) }
+            let (work, dropped) = try contentsOfWorkQueue()
+            queues["q"] = work
+            if dropped > 0 {
+                notes.append(
+                    "\(dropped) message(s) expired in q while it was read at the end and were dropped; the reading cannot tell which"
+                )
+            }
         } catch {
             throw RealBrokerError("cannot read the queues at the end: \(error.description)")
         }
@@ -648,6 +667,31 @@ private final class RealRabbitPlayer {
             if let item = decode(body) { contents.append(item) }
         }
         return contents
+    }
+
+    /// Drains q with basic.get. A message that expired behind the head is dead-lettered the
+    /// moment the head is taken, so after each get the dead-letter queue is checked, and what
+    /// arrived there is counted back into q at its place: at the end of the run it was still in q
+    /// (RMQ-14).
+    func contentsOfWorkQueue() throws(AMQPError) -> (
+        contents: [(message: MessageID, copy: Int)], dropped: Int
+    ) {
+        let admin = try AMQPConnection.open(address, name: "mqproof reader")
+        defer { admin.closeCleanly() }
+        guard let before = try? admin.declareQueue(prefix + "q", durable: true, passive: true) else {
+            return ([], 0)
+        }
+        let watchesDeadLetters =
+            config.deadLetterExchange != nil
+            && (config.messageTTLMs != nil || config.expirationMs != nil || !expirations.isEmpty)
+        var contents: [(message: MessageID, copy: Int)] = []
+        // basic.get takes the head, then drops what expired at the new head (`fetch`, then
+        // `drop_expired_msgs`, rabbit_amqqueue_process.erl): what reached dlq stood behind it.
+        while let body = try admin.get(queue: prefix + "q") {
+            if let item = decode(body) { contents.append(item) }
+            if watchesDeadLetters { contents += try self.contents(of: "dlq") }
+        }
+        return (contents, max(0, before - contents.count))
     }
 
     func deleteTopology() {

@@ -277,3 +277,122 @@ extension MessageKindScopeTests {
         #expect(good?.consumers == [.rabbitmq(.reject)])
     }
 }
+
+/// TTLs and length limits on classic queues (RMQ-13, RMQ-14, RMQ-22), beyond the catalogue's
+/// experiments: the rules users' own scenarios will lean on.
+@Suite("RabbitMQ TTL and length limits")
+struct RabbitMQLimitTests {
+    func run(_ config: String, consumers: String = "", steps: [String], expect: [String]) throws
+        -> ScenarioRun
+    {
+        let text = """
+            name: inline
+            rabbitmq: "4.2"
+            nodes: 1
+            config: {durable: true, delivery_mode: 2, confirm.select: true, \(config)}
+            \(consumers.isEmpty ? "" : "consumers: {\(consumers)}")
+            steps:
+            \(steps.map { "  - " + $0 }.joined(separator: "\n"))
+            expect:
+            \(expect.map { "  " + $0 }.joined(separator: "\n"))
+            """
+        return try runInline(text)
+    }
+
+    @Test("A delivery awaiting its ack never expires: processed after its TTL ran out, it is not lost")
+    func unackedDoesNotExpire() throws {
+        let result = try run(
+            "x-message-ttl: 1000, sim.processing.ms: 3000", consumers: "c1: {settle: ack}",
+            steps: ["start c1", "publish m", "wait 5s"], expect: ["lost-write: none", "queue q: []"])
+        #expect(result.passed, "\(result.expectations)")
+        #expect(result.world.history.processed.map(\.message) == [MessageID(0)])
+    }
+
+    @Test("TTL 0: delivered when a consumer can take it at once, else expired on arrival")
+    func ttlZero() throws {
+        let taken = try run(
+            "x-message-ttl: 0", consumers: "c1: {settle: ack}",
+            steps: ["start c1", "wait 100ms", "publish m", "wait 1s"],
+            expect: ["lost-write: none"])
+        #expect(taken.passed, "\(taken.expectations)")
+        let expired = try run(
+            "x-message-ttl: 0, x-dead-letter-exchange: dlx", steps: ["publish m", "wait 1s"],
+            expect: ["queue q: []", "queue dlq: [m]"])
+        #expect(expired.passed, "\(expired.expectations)")
+    }
+
+    @Test("A requeued message keeps its original expiry")
+    func requeueKeepsExpiry() throws {
+        // Rejected back at 600 ms with 1 s of TTL from its enqueue at ~0: it expires at ~1 s,
+        // not 1 s after the requeue, so a consumer that starts at 1.5 s never gets it again.
+        let result = try run(
+            "x-message-ttl: 1000, x-dead-letter-exchange: dlx, sim.processing.ms: 600",
+            consumers: "c1: {settle: reject-requeue}, c2: {settle: ack}",
+            steps: ["start c1", "publish m", "wait 700ms", "stop c1", "wait 800ms", "start c2", "wait 1s"],
+            // c1 gets it twice (its own reject-requeue), c2 never: it expired at ~1 s in q.
+            expect: ["queue dlq: [m]", "deliveries: [m, m]", "deliveries c2: []"])
+        #expect(result.passed, "\(result.expectations)")
+    }
+
+    @Test("Only ready messages count towards x-max-length: an unacked delivery does not")
+    func onlyReadyCount() throws {
+        let result = try run(
+            "x-max-length: 1, prefetch-count: 1, sim.processing.ms: 60000", consumers: "c1: {settle: ack}",
+            steps: [
+                "start c1", "publish m1", "wait 100ms", "publish m2", "wait 100ms", "publish m3", "wait 1s",
+            ],
+            expect: ["lost-write: [m2]", "deliveries: [m1]", "queue q: [m1, m3]"])
+        #expect(result.passed, "\(result.expectations)")
+    }
+
+    @Test("reject-publish: the full queue nacks, while another queue the publish reached keeps its copy")
+    func rejectWithAnotherQueue() throws {
+        let result = try run(
+            "exchange: events, exchange.type: fanout, binding.q: \"\", binding.audit: \"\", x-max-length: 1, x-overflow: reject-publish",
+            steps: ["publish m1 m2", "wait 1s"],
+            expect: [
+                "acknowledged: [m1]", "failed: [m2]", "queue q: [m1]", "queue audit: [m1, m2]",
+                "lost-write: none",
+            ])
+        #expect(result.passed, "\(result.expectations)")
+    }
+
+    @Test("reject-publish-dlx refuses the new message and dead-letters it; drop-head dead-letters the oldest")
+    func overflowsDeadLetter() throws {
+        let rejected = try run(
+            "x-max-length: 1, x-overflow: reject-publish-dlx, x-dead-letter-exchange: dlx",
+            steps: ["publish m1 m2", "wait 1s"], expect: ["failed: [m2]", "queue q: [m1]", "queue dlq: [m2]"])
+        #expect(rejected.passed, "\(rejected.expectations)")
+        let dropped = try run(
+            "x-max-length: 1, x-dead-letter-exchange: dlx", steps: ["publish m1 m2", "wait 1s"],
+            expect: ["acknowledged: [m1, m2]", "queue q: [m2]", "queue dlq: [m1]", "lost-write: none"])
+        #expect(dropped.passed, "\(dropped.expectations)")
+    }
+
+    @Test("Quorum queues and expiration outside RabbitMQ are refused with the reason")
+    func refused() throws {
+        let quorum = ScenarioFile.parse(
+            """
+            name: q
+            rabbitmq: "4.2"
+            nodes: 3
+            config: {x-queue-type: quorum, x-message-ttl: 1000}
+            steps: ["publish m"]
+            """, file: "inline.yaml")
+        guard case .failure(let quorumProblems) = quorum else {
+            Issue.record("a quorum queue with x-message-ttl parsed")
+            return
+        }
+        #expect("\(quorumProblems)".contains("TTLs are modelled for classic queues"))
+        let kafka = ScenarioFile.parse(
+            """
+            name: k
+            steps: ["produce m expiration 1s"]
+            """, file: "inline.yaml")
+        guard case .failure(let problems) = kafka else {
+            Issue.record("a Kafka scenario with expiration parsed")
+            return
+        }
+        #expect("\(problems)".contains("'expiration' is RabbitMQ's per-message TTL"))
+    }
+}

@@ -303,7 +303,10 @@ final class AMQPConnection {
         _ = try expect(60, 21)
     }
 
-    func publish(exchange: String, routingKey: String, mandatory: Bool, persistent: Bool, body: [UInt8])
+    func publish(
+        exchange: String, routingKey: String, mandatory: Bool, persistent: Bool, expirationMs: Int? = nil,
+        body: [UInt8]
+    )
         throws(AMQPError)
     {
         var method = AMQPWriter()
@@ -315,8 +318,11 @@ final class AMQPConnection {
         header.short(60)
         header.short(0)
         header.longlong(UInt64(body.count))
-        header.short(1 << 12)  // property flags: delivery-mode only
+        // Property flags, highest bit first: delivery-mode (bit 12), expiration (bit 8); the
+        // properties follow in that order, expiration as a string of milliseconds.
+        header.short(1 << 12 | (expirationMs == nil ? 0 : 1 << 8))
         header.octet(persistent ? 2 : 1)
+        if let expirationMs { header.shortString(String(expirationMs)) }
         var frames = frame(type: 1, channel: 1, payload: methodPayload(60, 40, method))
         frames += frame(type: 2, channel: 1, payload: header.bytes)
         var offset = 0

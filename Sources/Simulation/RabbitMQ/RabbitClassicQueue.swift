@@ -77,7 +77,20 @@ extension RabbitNode {
             raftAppend(.enqueue(message), &step, &shared)
             return
         }
-        for queue in queues { enqueueClassic(queue: queue, message, &step, &shared) }
+        var refused = false
+        for queue in queues {
+            if queue == "q" && refusesOneMore(copy, &step, &shared) {
+                refused = true
+                continue
+            }
+            enqueueClassic(queue: queue, message, &step, &shared)
+            if queue == "q" { dropHeadWhileOver(&step, &shared) }
+        }
+        // Refused by a full queue: nacked even if other queues took it (RMQ-22).
+        if refused, let sequence = copy.sequence {
+            step.send(.confirm(sequence: sequence, nack: true), to: .producer(copy.publisher))
+            return
+        }
         // Confirmed once every queue has it: for persistent messages, after the store's fsync.
         if let sequence = copy.sequence {
             if copy.persistent && config.durable {
@@ -89,9 +102,43 @@ extension RabbitNode {
         }
     }
 
+    /// `reject-publish` (and `-dlx`) at the limit: the new message is refused before it is
+    /// enqueued, even when a consumer could take it at once (`will_overflow`, RMQ-22).
+    mutating func refusesOneMore(_ copy: MessageCopy, _ step: inout Step, _ shared: inout RabbitShared)
+        -> Bool
+    {
+        guard let limit = config.maxLength, config.overflow != .dropHead,
+            (memory.queues["q"]?.ready.count ?? 0) + 1 > limit
+        else { return false }
+        let reason = "q is full (x-max-length \(limit), x-overflow \(config.overflow.rawValue))"
+        if config.overflow == .rejectPublishDLX {
+            deadLetter(
+                QueuedMessage(copy: copy, position: shared.nextPosition()), reason: reason, &step, &shared)
+        } else {
+            step.note(.queue(.discarded(node: id, message: copy.message, reason: reason)))
+        }
+        return true
+    }
+
+    /// `drop-head` (the default): past the limit the oldest ready messages go, dead-lettered if
+    /// the queue has a DLX; only ready messages count (RMQ-22).
+    mutating func dropHeadWhileOver(_ step: inout Step, _ shared: inout RabbitShared) {
+        guard let limit = config.maxLength, config.overflow == .dropHead else { return }
+        while let ready = memory.queues["q"]?.ready, ready.count > limit, let head = ready.first {
+            memory.queues["q"]?.ready.removeFirst()
+            deleteFromStore(copy: head.copy.id, &step, &shared)
+            deadLetter(head, reason: "dropped from the head: q is over x-max-length \(limit)", &step, &shared)
+        }
+    }
+
     mutating func enqueueClassic(
         queue: String, _ message: QueuedMessage, _ step: inout Step, _ shared: inout RabbitShared
     ) {
+        var message = message
+        // The smaller of the queue's TTL and the message's, from enqueue into this queue (RMQ-13).
+        // What reaches the dead-letter queue has had its TTL removed (RMQ-16).
+        let ttls = [queue == "q" ? config.messageTTLMs : nil, message.copy.expirationMs].compactMap { $0 }
+        if queue != "dlq", let ttl = ttls.min() { message.expiresAt = step.now + ttl }
         memory.queues[queue, default: QueueState()].ready.append(message)
         step.note(
             .queue(
@@ -104,6 +151,30 @@ extension RabbitNode {
             scheduleStoreSync(&step, &shared)
         }
         dispatch(&step, &shared)
+        armExpiry(queue, &step, &shared)
+    }
+
+    /// One timer per queue, for its head's expiry: a message behind an unexpired one waits, and
+    /// counts in the length, until it reaches the head (RMQ-14).
+    mutating func armExpiry(_ queue: String, _ step: inout Step, _ shared: inout RabbitShared) {
+        guard let head = memory.queues[queue]?.ready.first, let at = head.expiresAt else { return }
+        if at <= step.now {
+            expireHead(queue, &step, &shared)
+            return
+        }
+        if let armed = memory.expiryTimers[queue], armed <= at { return }
+        memory.expiryTimers[queue] = at
+        step.setTimer(.expireHead(queue: queue), after: at - step.now)
+    }
+
+    /// Dead-letters (or drops) expired messages from the head, then arms for the new head.
+    mutating func expireHead(_ queue: String, _ step: inout Step, _ shared: inout RabbitShared) {
+        while let head = memory.queues[queue]?.ready.first, let at = head.expiresAt, at <= step.now {
+            memory.queues[queue]?.ready.removeFirst()
+            deleteFromStore(copy: head.copy.id, &step, &shared)
+            deadLetter(head, reason: "expired: its TTL ran out in \(queue)", &step, &shared)
+        }
+        armExpiry(queue, &step, &shared)
     }
 
     mutating func scheduleStoreSync(_ step: inout Step, _ shared: inout RabbitShared) {
@@ -160,8 +231,14 @@ extension RabbitNode {
         return memory.queues["q"]?.unacked.filter { $0.consumer == consumer }.count ?? 0
     }
 
-    /// Pushes ready messages to registered consumers in turn, within their prefetch (RMQ-10).
+    /// Pushes ready messages to registered consumers in turn, within their prefetch (RMQ-10);
+    /// the new head's expiry is then armed (RMQ-14).
     mutating func dispatch(_ step: inout Step, _ shared: inout RabbitShared) {
+        dispatchReady(&step, &shared)
+        if !isQuorum { armExpiry("q", &step, &shared) }
+    }
+
+    private mutating func dispatchReady(_ step: inout Step, _ shared: inout RabbitShared) {
         for consumer in memory.consumers.keys.sorted() {
             let prefetch = memory.consumers[consumer] ?? 0
             while prefetch == 0 || unackedCount(consumer: consumer) < prefetch {
@@ -190,6 +267,11 @@ extension RabbitNode {
         if isQuorum {
             let held = Set(memory.checkedOut.map(\.copy))
             return memory.quorum.first { !held.contains($0.copy.id) }
+        }
+        // An expired message is never delivered (RMQ-13); one that expires this instant (TTL 0)
+        // still goes to a consumer that can take it at once.
+        if let at = memory.queues["q"]?.ready.first?.expiresAt, at < step.now {
+            expireHead("q", &step, &shared)
         }
         guard let first = memory.queues["q"]?.ready.first else { return nil }
         memory.queues["q"]?.ready.removeFirst()
@@ -256,6 +338,8 @@ extension RabbitNode {
         var dead = message
         dead.position = shared.nextPosition()
         dead.copy.sequence = nil
+        dead.copy.expirationMs = nil
+        dead.expiresAt = nil
         // Into B1's dlq within the same instant: the model does not put dead-lettering on the
         // network. From another node it is handed over once this step ends.
         if index == 0 {

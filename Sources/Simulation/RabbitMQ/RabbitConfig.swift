@@ -84,6 +84,16 @@ public enum ExchangeType: String, CaseIterable, Sendable {
     }
 }
 
+/// What a classic queue at its `x-max-length` does with one more message (RMQ-22).
+public enum Overflow: String, CaseIterable, Sendable {
+    /// Takes it, then drops (or dead-letters) the oldest ready message: the publisher is acked.
+    case dropHead = "drop-head"
+    /// Refuses it: basic.nack with confirms, silently discarded without.
+    case rejectPublish = "reject-publish"
+    /// Refuses it as reject-publish does, and dead-letters it.
+    case rejectPublishDLX = "reject-publish-dlx"
+}
+
 /// A queue bound to the scenario's exchange, with its binding keys.
 public struct QueueBinding: Equatable, Sendable {
     public var queue: String
@@ -114,6 +124,13 @@ public struct RabbitConfig: Sendable, Equatable {
     public var deadLetterExchange: String?
     /// Quorum queues only: returns allowed before a message is dead-lettered or dropped.
     public var deliveryLimit: Int?
+    /// `x-message-ttl` of `q`, in ms (RMQ-13).
+    public var messageTTLMs: Millis?
+    /// The `expiration` property of every publish, in ms, unless a step sets its own.
+    public var expirationMs: Millis?
+    /// The most ready messages `q` holds; nil for no limit. Unacked deliveries do not count.
+    public var maxLength: Int?
+    public var overflow: Overflow
 
     // The simulator's own knobs.
     public var networkDelayMs: ClosedRange<Millis>
@@ -215,6 +232,41 @@ public struct RabbitConfig: Sendable, Equatable {
                     apply: { config, setting throws(ConfigError) in
                         config.deliveryLimit = try setting.integer(-1...Int(Int32.max))
                     }),
+                ConfigKey(
+                    "x-message-ttl", values: "0 to \(Int32.max) ms for messages in q; none by default",
+                    source: docs + "ttl#per-queue-message-ttl",
+                    default: { $0.messageTTLMs.map(String.init) ?? "none" },
+                    apply: { config, setting throws(ConfigError) in
+                        config.messageTTLMs = try setting.integer(0...Int(Int32.max))
+                    }),
+                ConfigKey(
+                    "expiration",
+                    values:
+                        "0 to \(Int32.max) ms: every publish's per-message TTL (a step's 'expiration 10s' wins)",
+                    source: docs + "ttl#per-message-ttl-in-publishers",
+                    default: { $0.expirationMs.map(String.init) ?? "none" },
+                    apply: { config, setting throws(ConfigError) in
+                        config.expirationMs = try setting.integer(0...Int(Int32.max))
+                    }),
+                ConfigKey(
+                    "x-max-length", values: "0 to \(Int32.max) ready messages in q; none by default",
+                    source: docs + "maxlength", default: { $0.maxLength.map(String.init) ?? "none" },
+                    apply: { config, setting throws(ConfigError) in
+                        config.maxLength = try setting.integer(0...Int(Int32.max))
+                    }),
+                ConfigKey(
+                    "x-overflow", values: "drop-head, reject-publish or reject-publish-dlx",
+                    source: docs + "maxlength#overflow-behaviour", default: { $0.overflow.rawValue },
+                    apply: { config, setting throws(ConfigError) in
+                        guard let overflow = Overflow(rawValue: setting.value) else {
+                            throw ConfigError(
+                                key: setting.key,
+                                reason:
+                                    "expected drop-head, reject-publish or reject-publish-dlx, got '\(setting.value)'"
+                            )
+                        }
+                        config.overflow = overflow
+                    }),
                 .milliseconds("sim.network.delay.ms", \.networkDelayMs),
                 .integer("sim.store.sync.interval.ms", \.storeSyncIntervalMs, 1...60_000, source: simulator),
                 .integer("sim.fsync.ms", \.fsyncMs, 0...60_000, source: simulator),
@@ -234,7 +286,8 @@ public struct RabbitConfig: Sendable, Equatable {
             version: version, nodes: nodes, queueType: .classic, durable: true, deliveryMode: 1,
             publisherConfirms: false, mandatory: false, routingKey: "q", exchange: "", exchangeType: .direct,
             bindings: [], noAck: false, prefetchCount: 0,
-            deadLetterExchange: nil, deliveryLimit: nil, networkDelayMs: 1...3, storeSyncIntervalMs: 200,
+            deadLetterExchange: nil, deliveryLimit: nil, messageTTLMs: nil, expirationMs: nil, maxLength: nil,
+            overflow: .dropHead, networkDelayMs: 1...3, storeSyncIntervalMs: 200,
             fsyncMs: 5, confirmTimeoutMs: 5_000, processingMs: 10, reconnectMs: 500, electionTimeoutMs: 1_000,
             heartbeatMs: 100)
         let problems = table.apply(settings, to: &config)
@@ -254,6 +307,14 @@ public struct RabbitConfig: Sendable, Equatable {
             throw ConfigProblems.one(
                 key: "x-queue-type",
                 reason: "more bound queues are modelled for classic queues; q is the quorum queue")
+        }
+        if config.queueType == .quorum && config.messageTTLMs != nil {
+            throw ConfigProblems.one(
+                key: "x-message-ttl", reason: "TTLs are modelled for classic queues (RMQ-13)")
+        }
+        if config.queueType == .quorum && (config.maxLength != nil || config.overflow != .dropHead) {
+            throw ConfigProblems.one(
+                key: "x-max-length", reason: "length limits are modelled for classic queues (RMQ-22)")
         }
         if config.queueType == .quorum {
             guard config.durable else {

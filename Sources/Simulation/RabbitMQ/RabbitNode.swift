@@ -6,6 +6,8 @@
 /// across the world, and the seeded randomness of election timeouts.
 struct RabbitShared: Sendable {
     var nextCopy = 0
+    /// Per-message TTLs a script gave its messages (`publish m expiration 10s`), by message id.
+    var expirations: [Int: Millis] = [:]
     private var position = 0
     var electionRandom: SeededRandom
 
@@ -29,6 +31,8 @@ enum RabbitTimer: Sendable {
     case confirmTimeout(sequence: Int)
     case processed
     case reconnect
+    /// The head of a classic queue may have expired (RMQ-14).
+    case expireHead(queue: String)
 }
 
 extension RabbitConfig {
@@ -94,6 +98,8 @@ struct RabbitNode: CrashableNode {
         /// Confirms waiting for the fsync that makes their copy durable: (store index, publisher, sequence).
         var awaitingSync: [(storeIndex: Int, publisher: Int, sequence: Int)] = []
         var consumers: [Int: Int] = [:]  // consumer -> prefetch (0 unlimited)
+        /// Per classic queue, when its armed expiry timer fires.
+        var expiryTimers: [String: Millis] = [:]
         // Quorum queue member (Raft's volatile state).
         var fsyncInFlight = false
         var commitIndex = 0
@@ -147,6 +153,9 @@ struct RabbitNode: CrashableNode {
         case .raftFsyncDone(let upTo): raftFsyncDone(upTo: upTo, &step, &shared)
         case .heartbeat: leaderHeartbeat(&step, &shared)
         case .electionCheck: electionCheck(&step, &shared)
+        case .expireHead(let queue):
+            memory.expiryTimers[queue] = nil
+            expireHead(queue, &step, &shared)
         case .confirmTimeout, .processed, .reconnect: preconditionFailure("timer \(timer) fired at \(id)")
         }
     }
@@ -197,5 +206,7 @@ struct RabbitNode: CrashableNode {
         }
         store.removeAll { $0.deleted }
         if store.contains(where: { !$0.synced }) { scheduleStoreSync(&step, &shared) }
+        // Recovered messages keep their expiry instants.
+        for name in memory.queues.keys.sorted() { armExpiry(name, &step, &shared) }
     }
 }

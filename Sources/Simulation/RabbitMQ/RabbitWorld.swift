@@ -34,6 +34,8 @@ public struct MessageCopy: Equatable, Sendable {
     /// The publisher and confirm sequence number, for the confirm once the copy is safe.
     var publisher: Int
     var sequence: Int?
+    /// The `expiration` property: a per-message TTL in ms (RMQ-13).
+    var expirationMs: Millis?
 }
 
 struct QueuedMessage: Equatable, Sendable {
@@ -43,6 +45,8 @@ struct QueuedMessage: Equatable, Sendable {
     var redelivered = false
     /// Returns counted towards a quorum queue's delivery limit.
     var deliveryCount = 0
+    /// When its TTL runs out in this queue; kept across a requeue and a restart (RMQ-13).
+    var expiresAt: Millis?
 }
 
 /// A queue's contents on one node: ready messages in order, and deliveries awaiting a settle.
@@ -285,6 +289,10 @@ struct RabbitWorld: QueueBrokerWorld {
     mutating func restartBroker(_ broker: BrokerID) {
         guard engine.restart(.broker(broker)) else { return }
         atNode(broker.value - 1) { node, step, shared in node.restart(&step, &shared) }
+    }
+
+    mutating func setExpiration(_ milliseconds: Millis, for messages: [MessageID]) {
+        for message in messages { shared.expirations[message.value] = milliseconds }
     }
 
     mutating func produce(_ messages: [MessageID], producer: Int) {

@@ -38,8 +38,9 @@ public enum Condition: Equatable, Sendable {
 
 /// One step of a scenario script.
 public enum Step: Equatable, Sendable {
-    /// `produce m n`, `produce m1..m5`, `produce 1000` (named #1, #2, ...), optionally paced.
-    case produce(names: [String], producer: Int, everyMs: Millis?)
+    /// `produce m n`, `produce m1..m5`, `produce 1000` (named #1, #2, ...), optionally paced;
+    /// RabbitMQ: `publish m expiration 10s` sets the messages' per-message TTL (RMQ-13).
+    case produce(names: [String], producer: Int, everyMs: Millis?, expirationMs: Millis? = nil)
     case wait(Millis)
     case waitUntil(Condition, timeoutMs: Millis)
     case fault(NodeReference, Fault)

@@ -94,7 +94,7 @@ public enum ScenarioRunner {
             var timedOut = false
             world.note(.step(scripted.text), at: .controller)
             switch scripted.step {
-            case .produce(let names, let producer, let every):
+            case .produce(let names, let producer, let every, let expiration):
                 var ids: [MessageID] = []
                 for name in names {
                     if let count = Int(name) {
@@ -104,6 +104,7 @@ public enum ScenarioRunner {
                         ids += expand(name, counter: &autoNames).map { world.message(named: $0) }
                     }
                 }
+                if let expiration { world.setExpiration(expiration, for: ids) }
                 if let every {
                     world.producePaced(ids, producer: producer, every: every)
                 } else {

@@ -23,9 +23,14 @@ public protocol ScenarioWorld: Sendable {
     func check() -> CheckerReport
     /// The final contents of a named queue (`dlq`), for expectations; nil if it has none.
     func finalContents(ofQueue name: String) -> [MessageID]?
+    /// Gives `messages` a per-message TTL when they are published (RabbitMQ's `expiration`).
+    mutating func setExpiration(_ milliseconds: Millis, for messages: [MessageID])
 }
 
 extension ScenarioWorld {
+    /// Only RabbitMQ has per-message TTLs; the scenario parser refuses them elsewhere.
+    public mutating func setExpiration(_ milliseconds: Millis, for messages: [MessageID]) {}
+
     public var now: Millis { record.now }
     public var eventCount: Int { record.eventCount }
     /// Messages put on the network so far.
