@@ -253,8 +253,15 @@ public enum ScenarioFile {
                     } else if let count = expected.string.flatMap(Int.init) {
                         scenario.expectations.append(
                             .init(subject: subject, value: .count(count), line: entryLine))
+                    } else if let bounds = expected.string?.components(separatedBy: ".."), bounds.count == 2,
+                        let low = Int(bounds[0]), let high = Int(bounds[1]), 0 <= low, low <= high
+                    {
+                        scenario.expectations.append(
+                            .init(subject: subject, value: .countBetween(low...high), line: entryLine))
                     } else {
-                        report(entryLine, "expect a list of messages, a count, or none")
+                        report(
+                            entryLine,
+                            "expect a list of messages, a count, a range of counts such as 5..15, or none")
                     }
                 }
             default:

@@ -44,4 +44,18 @@ struct CatalogueTests {
         #expect(shown, "\(id) seed \(seed) shows no anomaly")
         #expect(passed, "\(id) seed \(seed) does not come out as expected")
     }
+
+    /// A claim is a claim about every seed: an expectation that holds on its witness seed only
+    /// is a coincidence of that seed's timing (A02 once expected exactly 10 lost writes).
+    @Test(
+        "Every experiment's expectations hold on seeds 1-100, not only on its witness seed",
+        arguments: ExperimentCatalogue.all.map(\.id))
+    func seedRobust(id: String) throws {
+        let experiment = try #require(ExperimentCatalogue.experiment(id))
+        let config = try experiment.scenario.resolvedConfig()
+        let failing = (UInt64(1)...100).filter { seed in
+            !ScenarioRunner.run(experiment.scenario, config: config, seed: seed, recordTrace: false).passed
+        }
+        #expect(failing.isEmpty, "\(id) fails on seeds \(failing.prefix(10))")
+    }
 }

@@ -115,6 +115,8 @@ public struct Expectation: Equatable, Sendable {
     public enum Value: Equatable, Sendable {
         case messages([String])
         case count(Int)
+        /// `5..15`: how many varies with the seed's timing, within these bounds on every seed.
+        case countBetween(ClosedRange<Int>)
     }
 
     public var subject: Subject

@@ -270,6 +270,9 @@ public enum ScenarioRunner {
         case .count(let count):
             actual = .count(names.count)
             holds = names.count == count
+        case .countBetween(let range):
+            actual = .count(names.count)
+            holds = range.contains(names.count)
         case .messages(let expected):
             actual = .messages(names)
             // Logs, queues and deliveries are sequences; every other subject is a set.

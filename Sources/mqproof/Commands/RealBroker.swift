@@ -159,6 +159,7 @@ struct RealComparison: Encodable {
     private static func text(_ value: Expectation.Value) -> String {
         switch value {
         case .count(let count): "\(count)"
+        case .countBetween(let range): "\(range.lowerBound)..\(range.upperBound)"
         case .messages(let names): names.isEmpty ? "[]" : "[" + MessageRanges.compact(names) + "]"
         }
     }

@@ -180,6 +180,7 @@ struct RunView {
         switch value {
         case .count(0): ui(.none)
         case .count(let count): "\(count)"
+        case .countBetween(let range): "\(range.lowerBound)..\(range.upperBound)"
         case .messages(let names): names.isEmpty ? "[]" : "[" + names.joined(separator: ", ") + "]"
         }
     }
@@ -241,6 +242,7 @@ struct RunReport: Encodable {
         func text(_ value: Expectation.Value) -> String {
             switch value {
             case .count(let count): "\(count)"
+            case .countBetween(let range): "\(range.lowerBound)..\(range.upperBound)"
             case .messages(let names): names.joined(separator: " ")
             }
         }
