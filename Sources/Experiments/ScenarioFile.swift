@@ -323,10 +323,12 @@ public enum ScenarioFile {
     /// Steps may name only brokers, producers and consumers the scenario has.
     private static func checkReferences(_ scenario: Scenario) -> (line: Int, reason: String)? {
         for scripted in scenario.steps {
-            if case .produce(_, _, _, let expiration?) = scripted.step, scenario.rabbitmq == nil {
-                _ = expiration
+            if case .produce(_, _, _, let properties) = scripted.step, !properties.isEmpty,
+                scenario.rabbitmq == nil
+            {
                 return (
-                    scripted.line, "'expiration' is RabbitMQ's per-message TTL; this scenario is not RabbitMQ"
+                    scripted.line,
+                    "'expiration' and 'priority' are RabbitMQ message properties; this scenario is not RabbitMQ"
                 )
             }
             for node in scripted.step.references {

@@ -37,12 +37,21 @@ enum StepParser {
                 every = try duration(rest[index + 1])
                 rest.removeSubrange(index...(index + 1))
             }
-            var expiration: Millis?
+            var properties = MessageProperties()
             if let index = rest.firstIndex(of: "expiration") {
                 guard index + 1 < rest.count else {
                     throw Failure(reason: "expiration how long? e.g. 'publish m expiration 10s'")
                 }
-                expiration = try duration(rest[index + 1])
+                properties.expirationMs = try duration(rest[index + 1])
+                rest.removeSubrange(index...(index + 1))
+            }
+            if let index = rest.firstIndex(of: "priority") {
+                guard index + 1 < rest.count, let priority = Int(rest[index + 1]),
+                    (0...255).contains(priority)
+                else {
+                    throw Failure(reason: "priority is a number from 0 to 255, e.g. 'publish m priority 5'")
+                }
+                properties.priority = priority
                 rest.removeSubrange(index...(index + 1))
             }
             guard !rest.isEmpty else {
@@ -57,7 +66,7 @@ enum StepParser {
                     )
                 }
             }
-            return .produce(names: rest, producer: producer, everyMs: every, expirationMs: expiration)
+            return .produce(names: rest, producer: producer, everyMs: every, properties: properties)
         case "wait":
             guard let first = rest.first else {
                 throw Failure(reason: "wait how long, or until what? e.g. 'wait 500ms'")

@@ -224,7 +224,7 @@ private final class RealRabbitPlayer {
     var paced: [(at: Int, message: MessageID, producer: Int)] = []
     var brokerResumeAt: Int?
     /// Per-message TTLs from `publish ... expiration`, sent as the `expiration` property.
-    var expirations: [MessageID: Int] = [:]
+    var properties: [MessageID: MessageProperties] = [:]
     var notes: [String] = []
 
     init(
@@ -278,6 +278,8 @@ private final class RealRabbitPlayer {
         if config.queueType == .quorum { arguments.append(("x-queue-type", .string("quorum"))) }
         if let limit = config.deliveryLimit { arguments.append(("x-delivery-limit", .int(Int64(limit)))) }
         if let ttl = config.messageTTLMs { arguments.append(("x-message-ttl", .int(Int64(ttl)))) }
+        if let maximum = config.maxPriority { arguments.append(("x-max-priority", .int(Int64(maximum)))) }
+        if config.singleActiveConsumer { arguments.append(("x-single-active-consumer", .bool(true))) }
         if let limit = config.maxLength {
             arguments.append(("x-max-length", .int(Int64(limit))))
             arguments.append(("x-overflow", .string(config.overflow.rawValue)))
@@ -311,12 +313,12 @@ private final class RealRabbitPlayer {
             let started = now
             var timedOut = false
             switch scripted.step {
-            case .produce(let written, let producer, let every, let expiration):
+            case .produce(let written, let producer, let every, let properties):
                 var messages: [MessageID] = []
                 for name in written {
                     messages += ScenarioRunner.expand(name, counter: &automatic).map(message(named:))
                 }
-                if let expiration { for message in messages { expirations[message] = expiration } }
+                if !properties.isEmpty { for message in messages { self.properties[message] = properties } }
                 if let every {
                     for (index, message) in messages.enumerated() {
                         paced.append((Clock.milliseconds() + index * every, message, producer))
@@ -435,7 +437,8 @@ private final class RealRabbitPlayer {
             try publishers[producer - 1].connection!.publish(
                 exchange: exchangeName, routingKey: routingKey, mandatory: config.mandatory,
                 persistent: config.deliveryMode == 2,
-                expirationMs: expirations[message] ?? config.expirationMs,
+                expirationMs: properties[message]?.expirationMs ?? config.expirationMs,
+                priority: properties[message]?.priority ?? config.priority,
                 body: body)
         } catch {
             // Not written to the socket: the broker cannot have it.
@@ -683,7 +686,8 @@ private final class RealRabbitPlayer {
         }
         let watchesDeadLetters =
             config.deadLetterExchange != nil
-            && (config.messageTTLMs != nil || config.expirationMs != nil || !expirations.isEmpty)
+            && (config.messageTTLMs != nil || config.expirationMs != nil
+                || properties.values.contains { $0.expirationMs != nil })
         var contents: [(message: MessageID, copy: Int)] = []
         // basic.get takes the head, then drops what expired at the new head (`fetch`, then
         // `drop_expired_msgs`, rabbit_amqqueue_process.erl): what reached dlq stood behind it.

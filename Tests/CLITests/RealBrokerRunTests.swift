@@ -105,8 +105,11 @@ struct RealBrokerRunTests {
         // A confirm then a crash; an autoAck consumer crash; the prefetch bound; DLX after a
         // rejection; a mandatory return.
         for id in ["R02", "R04", "R10b", "R05b", "R11"] { #expect(agreed.contains(id), "\(id) agrees") }
-        // Length limits and TTLs: drop-head, reject-publish, head-of-line expiry.
-        for id in ["R12", "R12b", "R13", "R13b", "R14"] { #expect(agreed.contains(id), "\(id) agrees") }
+        // Length limits and TTLs (drop-head, reject-publish, head-of-line expiry), priorities, and
+        // a single active consumer against competing ones.
+        for id in ["R12", "R12b", "R13", "R13b", "R14", "R15", "R15b", "R16", "R16b"] {
+            #expect(agreed.contains(id), "\(id) agrees")
+        }
         // What cannot run says why, and is never left out.
         let skipped = rows.filter { $0["real"] == nil }
         #expect(skipped.allSatisfy { ($0["reason"] as? String)?.isEmpty == false })

@@ -280,7 +280,7 @@ extension MessageKindScopeTests {
 
 /// TTLs and length limits on classic queues (RMQ-13, RMQ-14, RMQ-22), beyond the catalogue's
 /// experiments: the rules users' own scenarios will lean on.
-@Suite("RabbitMQ TTL and length limits")
+@Suite("RabbitMQ TTL, length limits, priorities and single active consumer")
 struct RabbitMQLimitTests {
     func run(_ config: String, consumers: String = "", steps: [String], expect: [String]) throws
         -> ScenarioRun
@@ -369,6 +369,47 @@ struct RabbitMQLimitTests {
         #expect(dropped.passed, "\(dropped.expectations)")
     }
 
+    @Test(
+        "Priorities: above the maximum counts as the maximum, and a queue without x-max-priority ignores them"
+    )
+    func priorities() throws {
+        let capped = try run(
+            "x-max-priority: 3, prefetch-count: 1", consumers: "c1: {settle: ack}",
+            steps: [
+                "publish m1 priority 3", "publish m2 priority 200", "publish m3 priority 2",
+                "wait until all completed within 5s", "start c1", "wait until c1 processed 3 within 5s",
+            ],
+            // m2's 200 counts as 3: a tie with m1, which came first.
+            expect: ["deliveries c1: [m1, m2, m3]"])
+        #expect(capped.passed, "\(capped.expectations.map(\.actual))")
+        let plain = try run(
+            "prefetch-count: 1", consumers: "c1: {settle: ack}",
+            steps: [
+                "publish m1 priority 1", "publish m2 priority 9", "wait until all completed within 5s",
+                "start c1",
+                "wait until c1 processed 2 within 5s",
+            ],
+            expect: ["deliveries c1: [m1, m2]"])
+        #expect(plain.passed, "\(plain.expectations.map(\.actual))")
+    }
+
+    @Test("A single active consumer that stops cleanly hands over too, and the idle one got nothing before")
+    func singleActiveHandOver() throws {
+        let result = try run(
+            "x-single-active-consumer: true, prefetch-count: 1, sim.processing.ms: 100",
+            consumers: "c1: {settle: ack}, c2: {settle: ack}",
+            steps: [
+                "start c1", "wait 50ms", "start c2", "wait 50ms", "publish m1..m4",
+                "wait until c1 processed 2 within 5s",
+                "stop c1", "wait until c2 processed 2 within 5s",
+            ],
+            expect: [
+                "deliveries c1: [m1, m2]", "deliveries c2: [m3, m4]", "reordered: none",
+                "lost-write: none",
+            ])
+        #expect(result.passed, "\(result.expectations.map(\.actual))")
+    }
+
     @Test("Quorum queues and expiration outside RabbitMQ are refused with the reason")
     func refused() throws {
         let quorum = ScenarioFile.parse(
@@ -393,6 +434,6 @@ struct RabbitMQLimitTests {
             Issue.record("a Kafka scenario with expiration parsed")
             return
         }
-        #expect("\(problems)".contains("'expiration' is RabbitMQ's per-message TTL"))
+        #expect("\(problems)".contains("'expiration' and 'priority' are RabbitMQ message properties"))
     }
 }

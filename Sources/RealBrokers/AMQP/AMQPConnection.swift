@@ -305,7 +305,7 @@ final class AMQPConnection {
 
     func publish(
         exchange: String, routingKey: String, mandatory: Bool, persistent: Bool, expirationMs: Int? = nil,
-        body: [UInt8]
+        priority: Int? = nil, body: [UInt8]
     )
         throws(AMQPError)
     {
@@ -318,10 +318,11 @@ final class AMQPConnection {
         header.short(60)
         header.short(0)
         header.longlong(UInt64(body.count))
-        // Property flags, highest bit first: delivery-mode (bit 12), expiration (bit 8); the
-        // properties follow in that order, expiration as a string of milliseconds.
-        header.short(1 << 12 | (expirationMs == nil ? 0 : 1 << 8))
+        // Property flags, highest bit first: delivery-mode (bit 12), priority (11), expiration
+        // (8); the properties follow in that order, expiration as a string of milliseconds.
+        header.short(1 << 12 | (priority == nil ? 0 : 1 << 11) | (expirationMs == nil ? 0 : 1 << 8))
         header.octet(persistent ? 2 : 1)
+        if let priority { header.octet(UInt8(min(255, max(0, priority)))) }
         if let expirationMs { header.shortString(String(expirationMs)) }
         var frames = frame(type: 1, channel: 1, payload: methodPayload(60, 40, method))
         frames += frame(type: 2, channel: 1, payload: header.bytes)

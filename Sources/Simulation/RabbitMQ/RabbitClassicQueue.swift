@@ -139,7 +139,11 @@ extension RabbitNode {
         // What reaches the dead-letter queue has had its TTL removed (RMQ-16).
         let ttls = [queue == "q" ? config.messageTTLMs : nil, message.copy.expirationMs].compactMap { $0 }
         if queue != "dlq", let ttl = ttls.min() { message.expiresAt = step.now + ttl }
-        memory.queues[queue, default: QueueState()].ready.append(message)
+        // Missing is 0, above the maximum is the maximum; a queue without one ignores it (RMQ-18).
+        if queue == "q", let maximum = config.maxPriority {
+            message.priority = min(message.copy.priority ?? 0, maximum)
+        }
+        memory.queues[queue, default: QueueState()].requeue(message)
         step.note(
             .queue(
                 .enqueued(
@@ -223,6 +227,7 @@ extension RabbitNode {
             return
         }
         memory.consumers[consumer] = config.noAck ? 0 : config.effectivePrefetch
+        if !memory.registered.contains(consumer) { memory.registered.append(consumer) }
         dispatch(&step, &shared)
     }
 
@@ -239,7 +244,12 @@ extension RabbitNode {
     }
 
     private mutating func dispatchReady(_ step: inout Step, _ shared: inout RabbitShared) {
-        for consumer in memory.consumers.keys.sorted() {
+        // A single active consumer: only the first registered one gets deliveries; when it goes,
+        // the next in registration order takes over (RMQ-23; no consumer priorities here).
+        let eligible =
+            config.singleActiveConsumer && !isQuorum
+            ? Array(memory.registered.prefix(1)) : memory.consumers.keys.sorted()
+        for consumer in eligible {
             let prefetch = memory.consumers[consumer] ?? 0
             while prefetch == 0 || unackedCount(consumer: consumer) < prefetch {
                 guard let message = nextReady(&step, &shared) else { return }
@@ -351,6 +361,7 @@ extension RabbitNode {
 
     mutating func requeueConsumerDeliveries(consumer: Int, _ step: inout Step, _ shared: inout RabbitShared) {
         memory.consumers[consumer] = nil
+        memory.registered.removeAll { $0 == consumer }
         if isQuorum {
             let held = memory.checkedOut.filter { $0.consumer == consumer }
             memory.checkedOut.removeAll { $0.consumer == consumer }

@@ -128,6 +128,12 @@ public struct RabbitConfig: Sendable, Equatable {
     public var messageTTLMs: Millis?
     /// The `expiration` property of every publish, in ms, unless a step sets its own.
     public var expirationMs: Millis?
+    /// `x-max-priority` of `q`: a classic priority queue (RMQ-18).
+    public var maxPriority: Int?
+    /// The `priority` property of every publish, unless a step sets its own.
+    public var priority: Int?
+    /// `x-single-active-consumer` on `q` (RMQ-23).
+    public var singleActiveConsumer: Bool
     /// The most ready messages `q` holds; nil for no limit. Unacked deliveries do not count.
     public var maxLength: Int?
     public var overflow: Overflow
@@ -249,6 +255,21 @@ public struct RabbitConfig: Sendable, Equatable {
                         config.expirationMs = try setting.integer(0...Int(Int32.max))
                     }),
                 ConfigKey(
+                    "x-max-priority", values: "1 to 255 (1 to 4 recommended); none by default",
+                    source: docs + "priority", default: { $0.maxPriority.map(String.init) ?? "none" },
+                    apply: { config, setting throws(ConfigError) in
+                        config.maxPriority = try setting.integer(1...255)
+                    }),
+                ConfigKey(
+                    "priority", values: "0 to 255: every publish's priority (a step's 'priority 5' wins)",
+                    source: docs + "priority", default: { $0.priority.map(String.init) ?? "none (0)" },
+                    apply: { config, setting throws(ConfigError) in
+                        config.priority = try setting.integer(0...255)
+                    }),
+                .boolean(
+                    "x-single-active-consumer", \.singleActiveConsumer,
+                    source: docs + "consumers#single-active-consumer"),
+                ConfigKey(
                     "x-max-length", values: "0 to \(Int32.max) ready messages in q; none by default",
                     source: docs + "maxlength", default: { $0.maxLength.map(String.init) ?? "none" },
                     apply: { config, setting throws(ConfigError) in
@@ -286,7 +307,9 @@ public struct RabbitConfig: Sendable, Equatable {
             version: version, nodes: nodes, queueType: .classic, durable: true, deliveryMode: 1,
             publisherConfirms: false, mandatory: false, routingKey: "q", exchange: "", exchangeType: .direct,
             bindings: [], noAck: false, prefetchCount: 0,
-            deadLetterExchange: nil, deliveryLimit: nil, messageTTLMs: nil, expirationMs: nil, maxLength: nil,
+            deadLetterExchange: nil, deliveryLimit: nil, messageTTLMs: nil, expirationMs: nil,
+            maxPriority: nil, priority: nil, singleActiveConsumer: false,
+            maxLength: nil,
             overflow: .dropHead, networkDelayMs: 1...3, storeSyncIntervalMs: 200,
             fsyncMs: 5, confirmTimeoutMs: 5_000, processingMs: 10, reconnectMs: 500, electionTimeoutMs: 1_000,
             heartbeatMs: 100)
@@ -307,6 +330,11 @@ public struct RabbitConfig: Sendable, Equatable {
             throw ConfigProblems.one(
                 key: "x-queue-type",
                 reason: "more bound queues are modelled for classic queues; q is the quorum queue")
+        }
+        if config.queueType == .quorum && (config.maxPriority != nil || config.singleActiveConsumer) {
+            throw ConfigProblems.one(
+                key: config.maxPriority != nil ? "x-max-priority" : "x-single-active-consumer",
+                reason: "modelled for classic queues (RMQ-18, RMQ-23)")
         }
         if config.queueType == .quorum && config.messageTTLMs != nil {
             throw ConfigProblems.one(

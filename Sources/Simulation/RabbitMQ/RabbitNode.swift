@@ -6,8 +6,8 @@
 /// across the world, and the seeded randomness of election timeouts.
 struct RabbitShared: Sendable {
     var nextCopy = 0
-    /// Per-message TTLs a script gave its messages (`publish m expiration 10s`), by message id.
-    var expirations: [Int: Millis] = [:]
+    /// Properties a script gave its messages (`publish m expiration 10s priority 5`), by message id.
+    var properties: [Int: MessageProperties] = [:]
     private var position = 0
     var electionRandom: SeededRandom
 
@@ -98,6 +98,9 @@ struct RabbitNode: CrashableNode {
         /// Confirms waiting for the fsync that makes their copy durable: (store index, publisher, sequence).
         var awaitingSync: [(storeIndex: Int, publisher: Int, sequence: Int)] = []
         var consumers: [Int: Int] = [:]  // consumer -> prefetch (0 unlimited)
+        /// Consumers of q in the order they registered: with a single active consumer, the first
+        /// is the active one (RMQ-23).
+        var registered: [Int] = []
         /// Per classic queue, when its armed expiry timer fires.
         var expiryTimers: [String: Millis] = [:]
         // Quorum queue member (Raft's volatile state).

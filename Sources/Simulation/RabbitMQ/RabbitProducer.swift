@@ -43,7 +43,9 @@ struct RabbitPublisher: Sendable {
             let copy = MessageCopy(
                 id: shared.nextCopy, message: message, persistent: config.deliveryMode == 2,
                 publisher: number,
-                sequence: sequence, expirationMs: shared.expirations[message.value] ?? config.expirationMs)
+                sequence: sequence,
+                expirationMs: shared.properties[message.value]?.expirationMs ?? config.expirationMs,
+                priority: shared.properties[message.value]?.priority ?? config.priority)
             step.note(
                 .sent(producer: number, messages: [message], to: target, attempt: 1, sequence: sequence))
             step.send(.publish(copy), to: .broker(target))

@@ -36,6 +36,8 @@ public struct MessageCopy: Equatable, Sendable {
     var sequence: Int?
     /// The `expiration` property: a per-message TTL in ms (RMQ-13).
     var expirationMs: Millis?
+    /// The `priority` property; nil when the publisher sets none (RMQ-18).
+    var priority: Int?
 }
 
 struct QueuedMessage: Equatable, Sendable {
@@ -47,6 +49,8 @@ struct QueuedMessage: Equatable, Sendable {
     var deliveryCount = 0
     /// When its TTL runs out in this queue; kept across a requeue and a restart (RMQ-13).
     var expiresAt: Millis?
+    /// Its priority in this queue: 0 unless the queue has `x-max-priority` (RMQ-18).
+    var priority = 0
 }
 
 /// A queue's contents on one node: ready messages in order, and deliveries awaiting a settle.
@@ -54,8 +58,14 @@ struct QueueState: Sendable {
     var ready: [QueuedMessage] = []
     var unacked: [(tag: Int, consumer: Int, message: QueuedMessage)] = []
 
+    /// Ready messages go highest priority first, then in enqueue order; a requeued message goes
+    /// back to its place (RMQ-18, RMQ-24).
     mutating func requeue(_ message: QueuedMessage) {
-        let index = ready.firstIndex { $0.position > message.position } ?? ready.count
+        let index =
+            ready.firstIndex {
+                $0.priority < message.priority
+                    || ($0.priority == message.priority && $0.position > message.position)
+            } ?? ready.count
         ready.insert(message, at: index)
     }
 
@@ -291,8 +301,8 @@ struct RabbitWorld: QueueBrokerWorld {
         atNode(broker.value - 1) { node, step, shared in node.restart(&step, &shared) }
     }
 
-    mutating func setExpiration(_ milliseconds: Millis, for messages: [MessageID]) {
-        for message in messages { shared.expirations[message.value] = milliseconds }
+    mutating func setProperties(_ properties: MessageProperties, for messages: [MessageID]) {
+        for message in messages { shared.properties[message.value] = properties }
     }
 
     mutating func produce(_ messages: [MessageID], producer: Int) {

@@ -1,3 +1,18 @@
+/// AMQP message properties a publish step may set (RabbitMQ only).
+public struct MessageProperties: Equatable, Sendable {
+    /// The `expiration` property: a per-message TTL in ms (RMQ-13).
+    public var expirationMs: Millis?
+    /// The `priority` property, 0-255; a queue without `x-max-priority` ignores it (RMQ-18).
+    public var priority: Int?
+
+    public init(expirationMs: Millis? = nil, priority: Int? = nil) {
+        self.expirationMs = expirationMs
+        self.priority = priority
+    }
+
+    public var isEmpty: Bool { expirationMs == nil && priority == nil }
+}
+
 /// A node as a scenario names it: a broker by id or by role, the controller, or a client.
 public enum NodeReference: Equatable, Sendable, CustomStringConvertible {
     case broker(BrokerID)
@@ -39,8 +54,8 @@ public enum Condition: Equatable, Sendable {
 /// One step of a scenario script.
 public enum Step: Equatable, Sendable {
     /// `produce m n`, `produce m1..m5`, `produce 1000` (named #1, #2, ...), optionally paced;
-    /// RabbitMQ: `publish m expiration 10s` sets the messages' per-message TTL (RMQ-13).
-    case produce(names: [String], producer: Int, everyMs: Millis?, expirationMs: Millis? = nil)
+    /// RabbitMQ: `publish m expiration 10s priority 5` sets message properties.
+    case produce(names: [String], producer: Int, everyMs: Millis?, properties: MessageProperties = .init())
     case wait(Millis)
     case waitUntil(Condition, timeoutMs: Millis)
     case fault(NodeReference, Fault)

@@ -94,7 +94,7 @@ public enum ScenarioRunner {
             var timedOut = false
             world.note(.step(scripted.text), at: .controller)
             switch scripted.step {
-            case .produce(let names, let producer, let every, let expiration):
+            case .produce(let names, let producer, let every, let properties):
                 var ids: [MessageID] = []
                 for name in names {
                     if let count = Int(name) {
@@ -104,7 +104,7 @@ public enum ScenarioRunner {
                         ids += expand(name, counter: &autoNames).map { world.message(named: $0) }
                     }
                 }
-                if let expiration { world.setExpiration(expiration, for: ids) }
+                if !properties.isEmpty { world.setProperties(properties, for: ids) }
                 if let every {
                     world.producePaced(ids, producer: producer, every: every)
                 } else {

@@ -23,13 +23,13 @@ public protocol ScenarioWorld: Sendable {
     func check() -> CheckerReport
     /// The final contents of a named queue (`dlq`), for expectations; nil if it has none.
     func finalContents(ofQueue name: String) -> [MessageID]?
-    /// Gives `messages` a per-message TTL when they are published (RabbitMQ's `expiration`).
-    mutating func setExpiration(_ milliseconds: Millis, for messages: [MessageID])
+    /// Gives `messages` properties for when they are published (RabbitMQ's `expiration`, `priority`).
+    mutating func setProperties(_ properties: MessageProperties, for messages: [MessageID])
 }
 
 extension ScenarioWorld {
-    /// Only RabbitMQ has per-message TTLs; the scenario parser refuses them elsewhere.
-    public mutating func setExpiration(_ milliseconds: Millis, for messages: [MessageID]) {}
+    /// Only RabbitMQ has these properties; the scenario parser refuses them elsewhere.
+    public mutating func setProperties(_ properties: MessageProperties, for messages: [MessageID]) {}
 
     public var now: Millis { record.now }
     public var eventCount: Int { record.eventCount }
