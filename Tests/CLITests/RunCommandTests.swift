@@ -372,7 +372,7 @@ struct LiveCatalogueTests {
             as? [[String: Any]] ?? []
         #expect(
             items.filter { $0["live"] as? Bool == true }.compactMap { $0["id"] as? String } == [
-                "L01", "L02", "L03",
+                "L01", "L02", "L03", "L04", "L05", "L06",
             ])
         #expect(items.filter { $0["live"] as? Bool == false }.count == ExperimentCatalogue.all.count)
         let show = try run(["show", "why-introduce-mq", "--lang", "en"]).standardOutput

@@ -36,3 +36,35 @@ struct LiveExperimentsTests {
         #expect(result.batched.fsyncsPerMessage == 0.02)
     }
 }
+
+/// Why Kafka is fast, as measurements: each side moves exactly what it claims to, on a named
+/// file system. How fast is the machine's business, not a test's.
+@Suite("Log I/O measurements")
+struct LogIOTests {
+    let folder = TemporaryDirectory()
+
+    @Test("Sequential and random writes move the same blocks, and say which file system they ran on")
+    func sequentialVersusRandom() throws {
+        let result = try LogIO.sequentialVersusRandom(folder: folder.url, blocks: 32)
+        #expect(result.kafkaWay.bytes == 32 * 4_096)
+        #expect(result.otherWay.bytes == 32 * 4_096)
+        #expect(result.kafkaWay.seconds > 0 && result.otherWay.seconds > 0)
+        #expect(result.fileSystem != "unknown")
+    }
+
+    @Test("Both reads of the log read all of it")
+    func pageCache() throws {
+        let result = try LogIO.pageCacheVersusDisk(folder: folder.url, megabytes: 2)
+        #expect(result.kafkaWay.bytes == 2 * 1_048_576)
+        #expect(result.otherWay.megabytesPerSecond > 0)
+    }
+
+    @Test("sendfile and read()+write() each deliver the whole file to the receiver")
+    func zeroCopy() throws {
+        // The receiver stops only when every byte arrived, so returning at all is the check.
+        let result = try LogIO.sendfileVersusCopy(folder: folder.url, megabytes: 4)
+        #expect(result.kafkaWay.bytes == 4 * 1_048_576)
+        #expect(result.otherWay.bytes == 4 * 1_048_576)
+        #expect(result.kafkaWay.cpuSeconds >= 0)
+    }
+}

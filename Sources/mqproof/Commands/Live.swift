@@ -8,7 +8,7 @@ struct Live: EnvironmentCommand {
     static let configuration = CommandConfiguration(
         commandName: "live",
         abstract:
-            "Measure, on this machine, why a queue helps: peak shaving, async decoupling, batched fsync.",
+            "Measure, on this machine, why a queue helps and why Kafka is fast: peak shaving, async decoupling, batched fsync, sequential writes, the page cache, zero-copy.",
         discussion:
             "These touch real files, threads and clocks, so the figures vary by machine and run; the mechanism does not."
     )
@@ -17,10 +17,16 @@ struct Live: EnvironmentCommand {
         case peakShaving = "peak-shaving"
         case asyncSignup = "async-signup"
         case fsyncBatching = "fsync-batching"
+        case sequentialWrites = "sequential-writes"
+        case pageCache = "page-cache"
+        case zeroCopy = "zero-copy"
         case all
     }
 
-    @Argument(help: "peak-shaving, async-signup, fsync-batching or all.") var experiment: Name = .all
+    @Argument(
+        help:
+            "peak-shaving, async-signup, fsync-batching, sequential-writes, page-cache, zero-copy or all.")
+    var experiment: Name = .all
     @Option(help: "Peak shaving: concurrent writers in the burst.") var writers = 32
     @OptionGroup var language: LanguageOption
     @OptionGroup var format: JSONOption
@@ -63,9 +69,17 @@ struct Live: EnvironmentCommand {
         var writesPerWriter: Int
         var signups: Int
         var fsyncMessages: Int
+        var blocks: Int
+        var readMegabytes: Int
+        var sendMegabytes: Int
 
-        static let quick = Plan(repeats: 3, writesPerWriter: 6, signups: 5, fsyncMessages: 400)
-        static let long = Plan(repeats: 7, writesPerWriter: 20, signups: 40, fsyncMessages: 1_000)
+        static let quick = Plan(
+            repeats: 3, writesPerWriter: 6, signups: 5, fsyncMessages: 400, blocks: 256, readMegabytes: 16,
+            sendMegabytes: 32)
+        static let long = Plan(
+            repeats: 7, writesPerWriter: 20, signups: 40, fsyncMessages: 1_000, blocks: 1_024,
+            readMegabytes: 64,
+            sendMegabytes: 128)
     }
 
     struct Report: Encodable {
@@ -74,6 +88,9 @@ struct Live: EnvironmentCommand {
         var peakShaving: [PeakShavingResult]?
         var asyncSignup: [AsyncSignupResult]?
         var fsyncBatching: [FsyncBatchingResult]?
+        var sequentialWrites: [IOComparison]?
+        var pageCache: [IOComparison]?
+        var zeroCopy: [IOComparison]?
     }
 
     func validate() throws {
@@ -120,6 +137,24 @@ struct Live: EnvironmentCommand {
             report.fsyncBatching = try (1...plan.repeats).map { run in
                 progress?.show(.liveFsyncName, run: run)
                 return try FsyncBatching.run(folder: folder, messages: plan.fsyncMessages)
+            }
+        }
+        if experiment == .sequentialWrites || experiment == .all {
+            report.sequentialWrites = try (1...plan.repeats).map { run in
+                progress?.show(.liveSequentialName, run: run)
+                return try LogIO.sequentialVersusRandom(folder: folder, blocks: plan.blocks)
+            }
+        }
+        if experiment == .pageCache || experiment == .all {
+            report.pageCache = try (1...plan.repeats).map { run in
+                progress?.show(.livePageCacheName, run: run)
+                return try LogIO.pageCacheVersusDisk(folder: folder, megabytes: plan.readMegabytes)
+            }
+        }
+        if experiment == .zeroCopy || experiment == .all {
+            report.zeroCopy = try (1...plan.repeats).map { run in
+                progress?.show(.liveZeroCopyName, run: run)
+                return try LogIO.sendfileVersusCopy(folder: folder, megabytes: plan.sendMegabytes)
             }
         }
         progress?.finish()

@@ -61,6 +61,45 @@ enum LiveCatalogue {
                     "Appending sequentially and fsyncing many messages at once multiplies the messages written per"
                     + " second: one reason log-structured brokers are fast."),
             simulated: nil),
+        Experiment(
+            id: "L04", name: .sequentialWrites,
+            title: Localized(
+                zh: "顺序写与随机写：4 KiB 块同步写入，按顺序与打乱顺序对比（本机实测）",
+                en:
+                    "Sequential vs random writes: synchronous 4 KiB block writes in order and shuffled (measured here)"
+            ),
+            claim: Localized(
+                zh: "只追加的日志让每次写都是顺序写；在机械盘上顺序写比随机写快得多，在 SSD 和虚拟磁盘上差距小得多，实测会如实说明。",
+                en:
+                    "An append-only log makes every write sequential; on spinning disks that is far faster than random writes,"
+                    + " on SSDs and virtual disks much less so, and the measurement says which this machine is."
+            ),
+            simulated: nil),
+        Experiment(
+            id: "L05", name: .pageCache,
+            title: Localized(
+                zh: "页缓存与磁盘：清掉缓存后读日志，与从页缓存读对比（本机实测）",
+                en:
+                    "Page cache vs disk: reading a log after dropping it from the cache, and again from the cache (measured here)"
+            ),
+            claim: Localized(
+                zh: "刚写入的数据还在操作系统页缓存里，跟得上的消费者从内存读，不碰磁盘；Kafka 因此不需要自己的进程内缓存。",
+                en:
+                    "Freshly written data is still in the OS page cache, so consumers that keep up read it from memory"
+                    + " without touching the disk; this is why Kafka needs no cache of its own."),
+            simulated: nil),
+        Experiment(
+            id: "L06", name: .zeroCopy,
+            title: Localized(
+                zh: "零拷贝：sendfile 与 read()+write() 把日志发给 TCP 连接（本机实测）",
+                en: "Zero-copy: sendfile vs read()+write() sending a log to a TCP connection (measured here)"),
+            claim: Localized(
+                zh: "sendfile 让内核把页缓存里的数据直接交给 socket，省掉两次用户态拷贝和上下文切换，发送方 CPU 更省；差距大小取决于机器，实测会如实说明。",
+                en:
+                    "sendfile has the kernel pass page-cache data straight to the socket, saving two user-space copies and"
+                    + " context switches, so the sender spends less CPU; how much depends on the machine, and the measurement says so."
+            ),
+            simulated: nil),
     ]
 
     static var ids: Set<String> { Set(all.map(\.id)) }

@@ -115,6 +115,71 @@ struct LiveView {
                 / max(1, Spread(runs.map(\.perMessage.messagesPerSecond)).median)
             meaning(factor >= 2 ? .fsyncMeaning(factor: Int(factor.rounded())) : .fsyncNotShown)
         }
+        printLogIO(report)
+    }
+
+    /// Sequential writes, the page cache and zero-copy: Kafka's way against the other, MiB/s
+    /// (and CPU for zero-copy), and whether the difference showed on this file system.
+    private func printLogIO(_ report: Live.Report) {
+        let style = terminal.style
+        func ratio(_ runs: [IOComparison], _ measure: (IOSide) -> Double) -> Double {
+            Spread(runs.map { measure($0.kafkaWay) }).median
+                / max(1e-9, Spread(runs.map { measure($0.otherWay) }).median)
+        }
+        func rows(_ runs: [IOComparison], cpu: Bool) -> [(UIText, [String])] {
+            var rows: [(UIText, [String])] = [
+                (
+                    .liveMegabytesPerSecond,
+                    [runs.map(\.kafkaWay), runs.map(\.otherWay)].map {
+                        Spread($0.map(\.megabytesPerSecond)).text("%.0f")
+                    }
+                )
+            ]
+            if cpu {
+                rows.append(
+                    (
+                        .liveSenderCPU,
+                        [runs.map(\.kafkaWay), runs.map(\.otherWay)].map {
+                            Spread($0.map { $0.cpuSeconds * 1_000 }).text("%.0f")
+                        }
+                    ))
+            }
+            return rows
+        }
+        if let runs = report.sequentialWrites, let first = runs.first {
+            output.line()
+            output.lines(
+                terminal.wrapped(ui(.sequentialTitle(blocks: first.kafkaWay.bytes / 4_096)), first: "").map(
+                    style.bold))
+            table(columns: [.liveSequential, .liveRandom], rows: rows(runs, cpu: false))
+            let factor = ratio(runs, \.megabytesPerSecond)
+            meaning(
+                factor >= 1.5 ? .sequentialMeaning(factor: factor) : .sequentialNotShown(first.fileSystem))
+        }
+        if let runs = report.pageCache, let first = runs.first {
+            output.line()
+            output.lines(
+                terminal.wrapped(ui(.pageCacheTitle(megabytes: first.kafkaWay.bytes / 1_048_576)), first: "")
+                    .map(
+                        style.bold))
+            table(columns: [.livePageCache, .liveDisk], rows: rows(runs, cpu: false))
+            let factor = ratio(runs, \.megabytesPerSecond)
+            meaning(factor >= 1.5 ? .pageCacheMeaning(factor: factor) : .pageCacheNotShown(first.fileSystem))
+        }
+        if let runs = report.zeroCopy, let first = runs.first {
+            output.line()
+            output.lines(
+                terminal.wrapped(ui(.zeroCopyTitle(megabytes: first.kafkaWay.bytes / 1_048_576)), first: "")
+                    .map(
+                        style.bold))
+            table(columns: [.liveSendfile, .liveReadWrite], rows: rows(runs, cpu: true))
+            let speed = ratio(runs, \.megabytesPerSecond)
+            // Both sides move the same bytes, so CPU time compares directly.
+            let cpu = 1 / max(1e-9, ratio(runs, \.cpuSeconds))
+            meaning(
+                cpu >= 1.3 || speed >= 1.3
+                    ? .zeroCopyMeaning(cpuFactor: cpu, speedFactor: speed) : .zeroCopyNotShown)
+        }
     }
 
     /// Measures as rows, sides as columns; a terminal too narrow for the columns gets one
