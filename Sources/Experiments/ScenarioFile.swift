@@ -234,7 +234,7 @@ public enum ScenarioFile {
                         let known =
                             AnomalyKind.allCases.map(\.rawValue) + [
                                 "log", "acknowledged", "failed", "indeterminate", "queue q", "queue dlq",
-                                "deliveries", "deliveries c1", "returned",
+                                "deliveries", "deliveries c1", "returned", "failed with <error>",
                             ]
                         report(
                             entryLine,
@@ -360,6 +360,8 @@ public enum ScenarioFile {
         case "indeterminate": return .indeterminate
         case "deliveries": return .deliveries
         case "returned": return .returned
+        case _ where name.hasPrefix("failed with ") && name.count > "failed with ".count:
+            return .failedWith(String(name.dropFirst("failed with ".count)))
         case _ where name.hasPrefix("deliveries c"):
             return Int(name.dropFirst("deliveries c".count)).map { .deliveriesTo(consumer: $0) }
         case _ where name.hasPrefix("queue "): return .queue(String(name.dropFirst("queue ".count)))

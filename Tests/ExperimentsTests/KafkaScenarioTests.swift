@@ -26,4 +26,22 @@ struct KafkaScenarioTests {
         let passed = run.passed
         #expect(passed, "\(id): \(describe(run))")
     }
+
+    @Test(
+        "delivery.timeout.ms below linger.ms + request.timeout.ms: refused when set, raised when left at its default"
+    )
+    func deliveryTimeoutValidation() throws {
+        // K-PRD-16, as KafkaProducer.configureDeliveryTimeout does it.
+        #expect(throws: ConfigProblems.self) {
+            try KafkaConfig.resolve(
+                version: .v37, brokers: 3,
+                settings: [("delivery.timeout.ms", "20000"), ("request.timeout.ms", "30000")])
+        }
+        let raised = try KafkaConfig.resolve(
+            version: .v37, brokers: 3, settings: [("request.timeout.ms", "200000"), ("linger.ms", "5")])
+        #expect(raised.deliveryTimeoutMs == 200_005)
+        let fine = try KafkaConfig.resolve(
+            version: .v37, brokers: 3, settings: [("delivery.timeout.ms", "30000")])
+        #expect(fine.deliveryTimeoutMs == 30_000)
+    }
 }

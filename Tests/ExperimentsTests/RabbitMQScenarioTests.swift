@@ -436,4 +436,28 @@ struct RabbitMQLimitTests {
         }
         #expect("\(problems)".contains("'expiration' and 'priority' are RabbitMQ message properties"))
     }
+
+    @Test("failed with <error> names the sends whose error says so, for any broker")
+    func failedWith() throws {
+        let nacked = try run(
+            "x-max-length: 1, x-overflow: reject-publish", steps: ["publish m1 m2", "wait 1s"],
+            expect: ["failed with basic.nack: [m2]", "failed with NO_ROUTE: none"])
+        #expect(nacked.passed, "\(nacked.expectations.map(\.actual))")
+        let kafka = try runInline(
+            """
+            name: not enough replicas
+            brokers: 3
+            config: {acks: all, min.insync.replicas: 3, retries: 0, enable.idempotence: false}
+            steps:
+              - crash B3
+              - wait 15s
+              - produce m
+              - produce n by p1
+              - wait until all completed within 10s
+            expect:
+              failed with NOT_ENOUGH_REPLICAS: [m, n]
+              failed with TimeoutException: none
+            """)
+        #expect(kafka.passed, "\(kafka.expectations.map(\.actual))")
+    }
 }

@@ -229,6 +229,20 @@ public struct KafkaConfig: Sendable, Equatable {
         var config = defaults(version: version, brokers: brokers)
         let problems = table.apply(settings, to: &config)
         guard problems.isEmpty else { throw ConfigProblems(problems) }
+        // K-PRD-16: delivery.timeout.ms (2.1+) must cover linger.ms + request.timeout.ms. Set
+        // explicitly lower, the producer refuses to start; left at the default, it is raised.
+        if config.version != .pre011 && config.deliveryTimeoutMs < config.lingerMs + config.requestTimeoutMs {
+            if settings.contains(where: { $0.key == "delivery.timeout.ms" }) {
+                throw ConfigProblems([
+                    ConfigError(
+                        key: "delivery.timeout.ms",
+                        reason:
+                            "ConfigException: delivery.timeout.ms should be equal to or larger than linger.ms + request.timeout.ms (\(config.lingerMs) + \(config.requestTimeoutMs))"
+                    )
+                ])
+            }
+            config.deliveryTimeoutMs = config.lingerMs + config.requestTimeoutMs
+        }
         let idempotenceSetExplicitly = settings.contains { $0.key == "enable.idempotence" }
         // K-PRD-02: idempotence needs acks=all, retries > 0 and at most 5 requests in flight. Unset,
         // a conflict silently turns it off; set explicitly, the producer refuses to start.

@@ -123,6 +123,9 @@ public struct Expectation: Equatable, Sendable {
         case acknowledged
         /// Mandatory publishes the broker returned as unroutable (basic.return).
         case returned
+        /// Sends that failed or ended in doubt with an error naming this (`failed with
+        /// NOT_ENOUGH_REPLICAS`, `failed with basic.nack`, `failed with SLAVE_NOT_AVAILABLE`).
+        case failedWith(String)
         case failed
         case indeterminate
     }

@@ -256,6 +256,13 @@ public enum ScenarioRunner {
             names = history.sends.filter { send in
                 if case .fail(let error, _) = send.outcome { error == History.returnedError } else { false }
             }.map { name($0.message) }
+        case .failedWith(let error):
+            names = history.sends.filter { send in
+                switch send.outcome {
+                case .fail(let text, _), .info(let text, _): text.contains(error)
+                default: false
+                }
+            }.map { name($0.message) }
         case .acknowledged, .failed, .indeterminate:
             names = history.sends.filter { send in
                 switch (expectation.subject, send.outcome) {

@@ -290,6 +290,7 @@ extension Expectation.Subject {
         case .deliveries: "deliveries"
         case .deliveriesTo(let consumer): "deliveries c\(consumer)"
         case .returned: "returned"
+        case .failedWith(let error): "failed with \(error)"
         case .acknowledged: "acknowledged"
         case .failed: "failed"
         case .indeterminate: "indeterminate"
