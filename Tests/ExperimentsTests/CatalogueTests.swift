@@ -58,4 +58,13 @@ struct CatalogueTests {
         }
         #expect(failing.isEmpty, "\(id) fails on seeds \(failing.prefix(10))")
     }
+
+    @Test("Every shipped scenario file is in the catalogue: none drops out because it no longer parses")
+    func noneDropsOut() {
+        // K04 once dropped out silently when a new config check refused its settings.
+        let listed = Set(ExperimentCatalogue.all.map(\.id))
+        #expect(
+            listed == ExperimentCatalogue.ids,
+            "missing: \(ExperimentCatalogue.ids.subtracting(listed).sorted())")
+    }
 }
