@@ -418,6 +418,12 @@ private final class RealRabbitPlayer {
     // MARK: - Publishers
 
     func publish(_ message: MessageID, producer: Int) {
+        // A stopped node accepts TCP but never answers the AMQP handshake: a new connection
+        // would block the whole run, so the publish waits for the node to resume.
+        if publishers[producer - 1].connection == nil, let resume = brokerResumeAt {
+            paced.append((resume, message, producer))
+            return
+        }
         let send = history.invoke(
             History.Send(message: message, producer: producer, session: 0, invoked: now, outcome: .pending))
         if publishers[producer - 1].connection == nil {
@@ -522,6 +528,10 @@ private final class RealRabbitPlayer {
         guard consumers[index - 1].active, !consumers[index - 1].crashed,
             consumers[index - 1].connection == nil
         else { return }
+        if let resume = brokerResumeAt {
+            consumers[index - 1].reconnectAt = resume
+            return
+        }
         do {
             let connection = try AMQPConnection.open(address, name: "mqproof c\(index)")
             if config.prefetchCount > 0 && !config.noAck {

@@ -194,4 +194,37 @@ struct RealBrokerRunTests {
         #expect(refused.status == 64)
         #expect(refused.standardError.contains("only a node mqproof started can be killed or paused"))
     }
+
+    @Test(
+        "pause B1 is SIGSTOP and SIGCONT: a publish during the pause waits past its confirm timeout, then is stored"
+    )
+    func pausedNode() throws {
+        // The publisher gives up on a confirm after 1 s and the node is stopped for 1.5 s: m2 ends
+        // in doubt, and is in the queue once the node resumes. Without a real pause it would be
+        // acknowledged within milliseconds, and the expectations would fail.
+        let file = directory.file("pause.yaml")
+        try """
+        name: a paused node
+        rabbitmq: "3.10"
+        nodes: 1
+        config: {durable: true, delivery_mode: 2, confirm.select: true, sim.confirm.timeout.ms: 1000}
+        steps:
+          - publish m1
+          - wait until acknowledged m1 within 5s
+          - pause B1 for 1500ms
+          - publish m2
+          - wait 3s
+        expect:
+          acknowledged: [m1]
+          indeterminate: [m2]
+          queue q: [m1, m2]
+        """.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try binary.run(["run", file, "--on", "rabbitmq", "--json"], environment: environment)
+        let report = try #require(
+            try JSONSerialization.jsonObject(with: Data(result.standardOutput.utf8)) as? [String: Any],
+            "\(result.standardOutput)\n\(result.standardError)")
+        #expect(report["agrees"] as? Bool == true, "\(report["reason"] ?? "")")
+        #expect((report["real"] as? [String: Any])?["passed"] as? Bool == true)
+        #expect(result.status == 0)
+    }
 }
