@@ -272,6 +272,18 @@ public struct ContentParser: Sendable {
                     file.path, node.line, "unknown experiment '\(experiment)' (see `mqproof experiments`)")
             }
         }
+        let notDemonstrable = fields.localized("not_demonstrable", required: false, log: &log)
+        if let notDemonstrable, !notDemonstrable.zh.unicodeScalars.contains(where: SearchText.isCJK),
+            let node = fields.node("not_demonstrable")
+        {
+            log.report(file.path, node.line, "'not_demonstrable.zh' has no Chinese in it")
+        }
+        if notDemonstrable != nil, experiments?.isEmpty == false, let node = fields.node("not_demonstrable") {
+            log.report(
+                file.path, node.line,
+                "'not_demonstrable' and 'experiments' contradict each other: keep the experiments or the reason"
+            )
+        }
         let quiz = fields.list("quiz", log: &log) { node, log in
             parseQuizItem(node, file: file.path, log: &log)
         }
@@ -287,7 +299,7 @@ public struct ContentParser: Sendable {
         return Entry(
             id: id, topic: topic, tags: tags, difficulty: difficulty, seed: seed, question: question,
             answer: answer, keyPoints: keyPoints, misconceptions: misconceptions, sources: sources,
-            experiments: experiments, quiz: quiz)
+            experiments: experiments, notDemonstrable: notDemonstrable, quiz: quiz)
     }
 
     private func parseQuizItem(_ node: Node, file: String, log: inout ProblemLog) -> QuizItem? {

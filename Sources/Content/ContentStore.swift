@@ -478,12 +478,18 @@ public final class ContentStore: Sendable {
         public var entries: Int
         public var quizItems: Int
         public var entriesWithExperiments: Int
+        /// Entries that say why no experiment can show them (history, opinion, your own project).
+        public var entriesNotDemonstrable: Int
 
-        public init(topics: Int, entries: Int, quizItems: Int, entriesWithExperiments: Int) {
+        public init(
+            topics: Int, entries: Int, quizItems: Int, entriesWithExperiments: Int,
+            entriesNotDemonstrable: Int
+        ) {
             self.topics = topics
             self.entries = entries
             self.quizItems = quizItems
             self.entriesWithExperiments = entriesWithExperiments
+            self.entriesNotDemonstrable = entriesNotDemonstrable
         }
     }
 
@@ -494,11 +500,13 @@ public final class ContentStore: Sendable {
                 sql: """
                     SELECT (SELECT count(*) FROM topic) AS topics, (SELECT count(*) FROM entry) AS entries,
                            (SELECT count(*) FROM quiz_item) AS quiz_items,
-                           (SELECT count(DISTINCT entry_id) FROM entry_experiment) AS proven
+                           (SELECT count(DISTINCT entry_id) FROM entry_experiment) AS proven,
+                           (SELECT count(*) FROM entry
+                            WHERE json_extract(body, '$.notDemonstrable') IS NOT NULL) AS not_demonstrable
                     """)!
             return Counts(
                 topics: row["topics"], entries: row["entries"], quizItems: row["quiz_items"],
-                entriesWithExperiments: row["proven"])
+                entriesWithExperiments: row["proven"], entriesNotDemonstrable: row["not_demonstrable"])
         }
     }
 

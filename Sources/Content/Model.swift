@@ -116,12 +116,16 @@ public struct Entry: Codable, Equatable, Sendable {
     public var sources: [Source]
     /// Ids of the experiments that prove the answer's claims.
     public var experiments: [String]
+    /// Why no experiment can show this answer (history, opinion, your own project), for an
+    /// entry that links none; shown to the reader in place of the experiments.
+    public var notDemonstrable: Localized?
     public var quiz: [QuizItem]
 
     public init(
         id: String, topic: String, tags: [String], difficulty: Int, seed: String?,
         question: Localized, answer: Localized, keyPoints: LocalizedList,
-        misconceptions: [Misconception], sources: [Source], experiments: [String], quiz: [QuizItem]
+        misconceptions: [Misconception], sources: [Source], experiments: [String],
+        notDemonstrable: Localized? = nil, quiz: [QuizItem]
     ) {
         self.id = id
         self.topic = topic
@@ -134,6 +138,7 @@ public struct Entry: Codable, Equatable, Sendable {
         self.misconceptions = misconceptions
         self.sources = sources
         self.experiments = experiments
+        self.notDemonstrable = notDemonstrable
         self.quiz = quiz
     }
 }

@@ -98,8 +98,8 @@ struct Fields {
     }
 
     /// A field holding `zh` and `en` texts.
-    mutating func localized(_ key: String, log: inout ProblemLog) -> Localized? {
-        guard let node = take(key, required: true, log: &log) else { return nil }
+    mutating func localized(_ key: String, required: Bool = true, log: inout ProblemLog) -> Localized? {
+        guard let node = take(key, required: required, log: &log) else { return nil }
         var inner = Fields(node, file: file, what: "'\(key)' with zh and en", log: &log)
         let value = inner.localizedFields(prefix: key, log: &log)
         inner.rejectUnknown(log: &log)

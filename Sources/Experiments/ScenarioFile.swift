@@ -85,6 +85,7 @@ public enum ScenarioFile {
         var info = ExperimentInfo()
         var seenName = false
         var consumerFields: [(line: Int, spec: Node)] = []
+        var seenBrokers = false
         for (keyNode, value) in mapping {
             let key = keyNode.string ?? ""
             let line = keyNode.mark?.line ?? 1
@@ -170,6 +171,7 @@ public enum ScenarioFile {
                     continue
                 }
                 scenario.brokers = count
+                seenBrokers = true
             case "producers":
                 guard let count = value.string.flatMap(Int.init), (1...9).contains(count) else {
                     report(line, "'producers' must be a number from 1 to 9")
@@ -234,7 +236,8 @@ public enum ScenarioFile {
                         let known =
                             AnomalyKind.allCases.map(\.rawValue) + [
                                 "log", "acknowledged", "failed", "indeterminate", "queue q", "queue dlq",
-                                "deliveries", "deliveries c1", "returned", "failed with <error>",
+                                "deliveries", "deliveries c1", "processed", "processed c1", "returned",
+                                "failed with <error>",
                             ]
                         report(
                             entryLine,
@@ -272,6 +275,8 @@ public enum ScenarioFile {
             }
         }
         if !seenName { report(1, "missing field 'name'") }
+        // ActiveMQ here is one broker, so a file need not say so.
+        if !seenBrokers && scenario.activemq != nil { scenario.brokers = 1 }
         var messages = 0
         for scripted in scenario.steps {
             guard case .produce(let names, _, _, _) = scripted.step else { continue }
@@ -304,7 +309,15 @@ public enum ScenarioFile {
             }
         }
         do {
-            _ = try scenario.resolvedConfig()
+            if case .activemq(let config) = try scenario.resolvedConfig(), config.destination == .queue,
+                let durable = scenario.consumers.firstIndex(where: {
+                    if case .activemq(let spec) = $0 { spec.subscription == .durable } else { false }
+                })
+            {
+                report(
+                    consumerFields.indices.contains(durable) ? consumerFields[durable].line : 1,
+                    "a durable subscription is a topic's: set sim.destination: topic")
+            }
         } catch {
             // Every problem, each at the line of its key.
             for problem in error.problems {
@@ -323,13 +336,20 @@ public enum ScenarioFile {
     /// Steps may name only brokers, producers and consumers the scenario has.
     private static func checkReferences(_ scenario: Scenario) -> (line: Int, reason: String)? {
         for scripted in scenario.steps {
-            if case .produce(_, _, _, let properties) = scripted.step, !properties.isEmpty,
-                scenario.rabbitmq == nil
-            {
-                return (
-                    scripted.line,
-                    "'expiration' and 'priority' are RabbitMQ message properties; this scenario is not RabbitMQ"
-                )
+            if case .produce(_, _, _, let properties) = scripted.step {
+                if (properties.expirationMs != nil || properties.priority != nil) && scenario.rabbitmq == nil
+                {
+                    return (
+                        scripted.line,
+                        "'expiration' and 'priority' are RabbitMQ message properties; this scenario is not RabbitMQ"
+                    )
+                }
+                if properties.delayLevel != nil && scenario.rocketmq == nil {
+                    return (
+                        scripted.line,
+                        "'delay-level' is a RocketMQ message property; this scenario is not RocketMQ"
+                    )
+                }
             }
             for node in scripted.step.references {
                 switch node {
@@ -359,6 +379,9 @@ public enum ScenarioFile {
         case "failed": return .failed
         case "indeterminate": return .indeterminate
         case "deliveries": return .deliveries
+        case "processed": return .processed
+        case _ where name.hasPrefix("processed c"):
+            return Int(name.dropFirst("processed c".count)).map { .processedBy(consumer: $0) }
         case "returned": return .returned
         case _ where name.hasPrefix("failed with ") && name.count > "failed with ".count:
             return .failedWith(String(name.dropFirst("failed with ".count)))
@@ -415,15 +438,27 @@ public enum ScenarioFile {
             }
             return .rabbitmq(settlement)
         case .rocketmq:
-            guard only(["settle"]), let status = choice("settle", default: ConsumeStatus.success) else {
-                return nil
-            }
-            return .rocketmq(status)
+            guard only(["settle", "dedupe"]), let status = choice("settle", default: ConsumeStatus.success),
+                let dedupe = choice("dedupe", default: RocketConsumerSpec.Dedupe.none)
+            else { return nil }
+            return .rocketmq(RocketConsumerSpec(status: status, dedupe: dedupe))
         case .activemq:
-            guard only(["settle"]), let listener = choice("settle", default: ListenerOutcome.returns) else {
+            guard only(["settle", "for", "subscription"]),
+                let listener = choice("settle", default: ListenerOutcome.returns),
+                let subscription = choice(
+                    "subscription", default: ActiveMQConsumerSpec.Subscription.nonDurable)
+            else { return nil }
+            // `for: [m1]` (or `for: m1`): the listener does this for these messages only.
+            let named = spec.mapping?.first { $0.key.string == "for" }?.value
+            let only = named.map { node in
+                node.sequence?.compactMap(\.string) ?? [node.string].compactMap { $0 }
+            }
+            if let only, only.isEmpty {
+                report(line, "'for' names the messages the listener's outcome applies to, such as [m1]")
                 return nil
             }
-            return .activemq(listener)
+            return .activemq(
+                ActiveMQConsumerSpec(listener: listener, only: only ?? [], subscription: subscription))
         }
     }
 

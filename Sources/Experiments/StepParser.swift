@@ -54,6 +54,15 @@ enum StepParser {
                 properties.priority = priority
                 rest.removeSubrange(index...(index + 1))
             }
+            if let index = rest.firstIndex(of: "delay-level") {
+                guard index + 1 < rest.count, let level = Int(rest[index + 1]), (0...1_000).contains(level)
+                else {
+                    throw Failure(
+                        reason: "delay-level is a number from 0 to 18, e.g. 'send m delay-level 3' (10 s)")
+                }
+                properties.delayLevel = level
+                rest.removeSubrange(index...(index + 1))
+            }
             guard !rest.isEmpty else {
                 throw Failure(reason: "produce what? e.g. 'produce m', 'produce m1..m5' or 'produce 100'")
             }

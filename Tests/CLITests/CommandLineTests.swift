@@ -226,6 +226,39 @@ struct CommandLineTests {
         #expect(result.standardOutput.hasPrefix("built-in: OK"))
     }
 
+    @Test("Coverage counts only what an experiment can show; the reason is shown in place of experiments")
+    func coverageAndReasons() throws {
+        let reason = """
+            not_demonstrable:
+              zh: 这是问你自己项目的经历，没有可以运行的行为。
+              en: This asks about your own project; there is no broker behaviour to run.
+            """
+        let content = try Fixtures.write(
+            Fixtures.tree([
+                "proven-entry": Fixtures.entryYAML(id: "proven-entry", experiments: ["K01"]),
+                "open-entry": Fixtures.entryYAML(id: "open-entry"),
+                "own-entry": Fixtures.entryYAML(id: "own-entry", extra: reason),
+            ]), to: directory.url.appending(path: "coverage"))
+        let check = try run("content", "check", "--content", content.path, "--lang", "en")
+        #expect(check.status == 0)
+        #expect(
+            check.standardOutput.contains(
+                "1 of the 2 entries an experiment can show link an executable proof (50%); 1 have none yet; 1 more say why no experiment can show them"
+            ), "\(check.standardOutput)")
+        let json = try run("content", "check", "--content", content.path, "--json")
+        let report = try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [String: Any]
+        #expect(report?["entriesNotDemonstrable"] as? Int == 1)
+        #expect(report?["coverage"] as? Double == 0.5)
+
+        let show = try run("show", "own-entry", "--content", content.path, "--lang", "en")
+        #expect(show.standardOutput.contains("No experiment can show this: This asks about your own project"))
+        #expect(!show.standardOutput.contains("none linked yet"))
+        let home = try run("--content", content.path, "--lang", "en")
+        // The summary wraps to the terminal's width.
+        let summary = home.standardOutput.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(summary.contains("1 of the 2 that an experiment can show link one"), "\(home.standardOutput)")
+    }
+
     @Test("Shell completions are generated")
     func completions() throws {
         let result = try run("--generate-completion-script", "bash")

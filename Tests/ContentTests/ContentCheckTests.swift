@@ -23,6 +23,40 @@ struct ContentCheckTests {
         #expect(!failure.problems.contains { $0.reason.contains("unknown topic") })
     }
 
+    @Test("An entry says why no experiment can show it, in Chinese and English, and only without experiments")
+    func notDemonstrable() throws {
+        let reason = """
+            not_demonstrable:
+              zh: 这是问你自己项目的经历，没有可以运行的行为。
+              en: This asks about your own project; there is no broker behaviour to run.
+            """
+        let entry = try parser.parse(Fixtures.tree(["own": Fixtures.entryYAML(id: "own", extra: reason)]))
+            .get()
+            .entries[0]
+        #expect(
+            entry.notDemonstrable?.en
+                == "This asks about your own project; there is no broker behaviour to run.")
+
+        let both = Fixtures.entryYAML(id: "both", experiments: ["K01"], extra: reason)
+        guard case .failure(let contradiction) = parser.parse(Fixtures.tree(["both": both])) else {
+            Issue.record("an entry with experiments and a reason why none can show it was accepted")
+            return
+        }
+        #expect(
+            contradiction.problems.map(\.reason) == [
+                "'not_demonstrable' and 'experiments' contradict each other: keep the experiments or the reason"
+            ])
+
+        let english = Fixtures.entryYAML(
+            id: "english",
+            extra: reason.replacingOccurrences(of: "这是问你自己项目的经历，没有可以运行的行为。", with: "own project"))
+        guard case .failure(let noChinese) = parser.parse(Fixtures.tree(["english": english])) else {
+            Issue.record("a reason with no Chinese in its zh was accepted")
+            return
+        }
+        #expect(noChinese.problems.map(\.reason) == ["'not_demonstrable.zh' has no Chinese in it"])
+    }
+
     @Test("The deck warns when true-false items lean one way or the correct option is the longest")
     func balanceWarnings() throws {
         // The fixture entry has one true-false item, false, and a choice of "1" or "5" (correct).

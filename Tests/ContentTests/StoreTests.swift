@@ -30,7 +30,9 @@ struct StoreTests {
         #expect(try store.topics().map(\.entryCount) == [0, 2])
         #expect(
             try store.counts()
-                == ContentStore.Counts(topics: 2, entries: 2, quizItems: 4, entriesWithExperiments: 0))
+                == ContentStore.Counts(
+                    topics: 2, entries: 2, quizItems: 4, entriesWithExperiments: 0, entriesNotDemonstrable: 0)
+        )
     }
 
     @Test("Unchanged content is not imported again")

@@ -1,10 +1,12 @@
 // The ActiveMQ broker as a state machine: dispatch, the KahaDB journal and its syncs, and what a
 // crash or power loss leaves of it. It acts only through its step's effects.
 
-/// A KahaDB journal record: a message added to a queue, or one removed (acknowledged).
+/// A KahaDB journal record: a message added to a queue, one removed from it (acknowledged), or
+/// a durable topic subscription created.
 enum AMQJournalRecord: Sendable {
     case add(AMQMessage, queue: String)
-    case remove(copy: Int)
+    case remove(copy: Int, queue: String)
+    case subscribed(consumer: Int)
 }
 
 struct AMQBroker: CrashableNode {
@@ -24,10 +26,15 @@ struct AMQBroker: CrashableNode {
 
     /// The broker's memory; the queues are rebuilt from the journal at restart.
     struct Memory: Sendable {
+        /// The queues by name; on a topic, also each subscription's messages, by its consumer
+        /// ("c1").
         var queues: [String: [AMQMessage]] = ["q": [], "dlq": [], "out": []]
         /// Dispatched and not yet acked, per consumer.
         var inFlight: [Int: [AMQMessage]] = [:]
+        /// Connected consumers.
         var consumers: [Int] = []
+        /// The topic's durable subscriptions, connected or not (AMQ-10).
+        var durableSubscribers: Set<Int> = []
         var fsyncInFlight = false
         /// Sync sends waiting for their journal write to be synced: (journal index, producer, receipt).
         var awaitingSync: [(record: Int, producer: Int, receipt: Int)] = []
@@ -68,8 +75,9 @@ struct AMQBroker: CrashableNode {
             if case .consumer(let consumer) = from {
                 acknowledge(acks, consumer: consumer, poison: false, &step, &numbers)
             }
-        case .subscribe(let consumer):
+        case .subscribe(let consumer, let durable):
             if !memory.consumers.contains(consumer) { memory.consumers.append(consumer) }
+            if config.destination == .topic { subscribe(consumer, durable: durable, &step) }
             dispatch(&step)
         case .ack(let copies, let poison):
             guard case .consumer(let consumer) = from else { return }
@@ -77,9 +85,25 @@ struct AMQBroker: CrashableNode {
         case .closed(let consumer):
             memory.consumers.removeAll { $0 == consumer }
             let returned = memory.inFlight.removeValue(forKey: consumer) ?? []
+            let queue = source(for: consumer)
+            if config.destination == .topic && !memory.durableSubscribers.contains(consumer) {
+                // A non-durable subscription ends with its consumer: what it held is gone.
+                let dropped = returned + (memory.queues.removeValue(forKey: queue) ?? [])
+                if !dropped.isEmpty {
+                    step.note(
+                        .queue(
+                            .discarded(
+                                node: Self.id, message: dropped[0].message,
+                                reason:
+                                    "c\(consumer)'s non-durable subscription ended with its connection, and \(dropped.count) message(s) with it"
+                            )))
+                }
+                dispatch(&step)
+                return
+            }
             for var message in returned {
                 message.redeliveryCounter += 1
-                requeue(message, queue: "q")
+                requeue(message, queue: queue)
             }
             if !returned.isEmpty {
                 step.note(
@@ -111,6 +135,10 @@ struct AMQBroker: CrashableNode {
     mutating func enqueue(
         _ message: AMQMessage, queue: String, producer: Int?, receipt: Int?, _ step: inout Step
     ) {
+        if queue == "q" && config.destination == .topic {
+            publish(message, producer: producer, receipt: receipt, &step)
+            return
+        }
         memory.queues[queue, default: []].append(message)
         step.note(
             .queue(
@@ -127,7 +155,58 @@ struct AMQBroker: CrashableNode {
         if queue == "q" { dispatch(&step) }
     }
 
-    static func queueName(_ queue: String) -> String { queue == "dlq" ? "ActiveMQ.DLQ" : queue }
+    /// A message sent to the topic: a copy for every subscription there is now, durable ones
+    /// whose consumer is away included (AMQ-10). A persistent message is stored only when a
+    /// durable subscription exists (Topic.canOptimizeOutPersistence).
+    mutating func publish(_ message: AMQMessage, producer: Int?, receipt: Int?, _ step: inout Step) {
+        let subscribers = Set(memory.consumers).union(memory.durableSubscribers).filter {
+            memory.queues["c\($0)"] != nil
+        }.sorted()
+        if subscribers.isEmpty {
+            step.note(
+                .queue(
+                    .discarded(
+                        node: Self.id, message: message.message,
+                        reason: "the topic has no subscription, durable or connected")))
+        }
+        for subscriber in subscribers {
+            memory.queues["c\(subscriber)", default: []].append(message)
+            step.note(
+                .queue(
+                    .enqueued(
+                        node: Self.id, queue: Self.queueName("c\(subscriber)"), message: message.message,
+                        persistent: message.persistent)))
+        }
+        if message.persistent && !memory.durableSubscribers.isDisjoint(with: subscribers) {
+            memory.pendingStores[message.copy] = ("topic", producer, receipt)
+            step.setTimer(.storeTask(copy: message.copy), after: 1)
+        } else if let producer, let receipt {
+            step.send(.receipt(receipt), to: .producer(producer))
+        }
+        dispatch(&step)
+    }
+
+    /// A topic subscription: a durable one is created once and kept in the journal, so it
+    /// outlives its consumer's connection and a restart; a non-durable one starts empty each time
+    /// its consumer connects (AMQ-10).
+    mutating func subscribe(_ consumer: Int, durable: Bool, _ step: inout Step) {
+        if memory.queues["c\(consumer)"] == nil { memory.queues["c\(consumer)"] = [] }
+        guard durable, !memory.durableSubscribers.contains(consumer) else { return }
+        memory.durableSubscribers.insert(consumer)
+        journal.append(.subscribed(consumer: consumer))
+        journalWritten(&step)
+    }
+
+    /// The queue a consumer's messages come from: the queue, or on a topic its subscription.
+    func source(for consumer: Int) -> String { config.destination == .topic ? "c\(consumer)" : "q" }
+
+    static func queueName(_ queue: String) -> String {
+        switch queue {
+        case "dlq": "ActiveMQ.DLQ"
+        case _ where queue.hasPrefix("c"): "t:\(queue)"
+        default: queue
+        }
+    }
 
     mutating func requeue(_ message: AMQMessage, queue: String) {
         var messages = memory.queues[queue, default: []]
@@ -138,10 +217,11 @@ struct AMQBroker: CrashableNode {
 
     mutating func dispatch(_ step: inout Step) {
         for consumer in memory.consumers {
+            let queue = source(for: consumer)
             while memory.inFlight[consumer, default: []].count < max(1, config.consumer.prefetch),
-                let message = memory.queues["q"]?.first
+                let message = memory.queues[queue]?.first
             {
-                memory.queues["q"]?.removeFirst()
+                memory.queues[queue]?.removeFirst()
                 memory.inFlight[consumer, default: []].append(message)
                 step.note(
                     .queue(
@@ -162,7 +242,7 @@ struct AMQBroker: CrashableNode {
             else { continue }
             let message = memory.inFlight[consumer, default: []].remove(at: position)
             if memory.pendingStores[copy] == nil && message.persistent {
-                journal.append(.remove(copy: copy))
+                journal.append(.remove(copy: copy, queue: source(for: consumer)))
                 journalWritten(&step)
             }
             guard poison else { continue }
@@ -190,6 +270,10 @@ struct AMQBroker: CrashableNode {
 
     mutating func runStoreTask(_ copy: Int, _ step: inout Step) {
         guard let pending = memory.pendingStores.removeValue(forKey: copy) else { return }
+        if pending.queue == "topic" {
+            storeForDurableSubscribers(copy, producer: pending.producer, receipt: pending.receipt, &step)
+            return
+        }
         let stillQueued =
             memory.queues[pending.queue, default: []].first { $0.copy == copy }
             ?? memory.inFlight.values.joined().first { $0.copy == copy }
@@ -210,6 +294,32 @@ struct AMQBroker: CrashableNode {
             }
         }
         journalWritten(&step)
+    }
+
+    /// The topic's store task: one journal entry for each durable subscription that has not
+    /// acked the message yet.
+    mutating func storeForDurableSubscribers(_ copy: Int, producer: Int?, receipt: Int?, _ step: inout Step) {
+        var stored = false
+        for subscriber in memory.durableSubscribers.sorted() {
+            let held =
+                memory.queues["c\(subscriber)", default: []].first { $0.copy == copy }
+                ?? memory.inFlight[subscriber, default: []].first { $0.copy == copy }
+            guard let message = held else { continue }
+            journal.append(.add(message, queue: "c\(subscriber)"))
+            stored = true
+        }
+        if let producer, let receipt {
+            if stored && config.journal.journalDiskSyncStrategy == .always {
+                memory.awaitingSync.append((journal.count - 1, producer, receipt))
+            } else {
+                step.send(.receipt(receipt), to: .producer(producer))
+            }
+        }
+        if stored {
+            journalWritten(&step)
+        } else {
+            step.note(.queue(.activeMQ(.storeCancelled(broker: AMQBroker.id))))
+        }
     }
 
     mutating func journalWritten(_ step: inout Step) {
@@ -247,23 +357,34 @@ struct AMQBroker: CrashableNode {
 
     /// Every queue as replaying the journal rebuilds it: each added message not removed later.
     func recoveredFromJournal() -> [String: [AMQMessage]] {
-        var removed = Set<Int>()
+        var removed = Set<String>()
         var recovered: [String: [AMQMessage]] = ["q": [], "dlq": [], "out": []]
         for record in journal.records.reversed() {
             switch record {
-            case .remove(let copy): removed.insert(copy)
-            case .add(let message, let queue) where !removed.contains(message.copy):
+            case .remove(let copy, let queue): removed.insert("\(queue) \(copy)")
+            case .add(let message, let queue) where !removed.contains("\(queue) \(message.copy)"):
                 recovered[queue, default: []].insert(message, at: 0)
             case .add: break
+            case .subscribed(let consumer): recovered["c\(consumer)", default: []] += []
             }
         }
         return recovered
     }
 
+    /// The durable subscriptions the journal holds.
+    func recoveredSubscribers() -> Set<Int> {
+        Set(
+            journal.records.compactMap { record in
+                if case .subscribed(let consumer) = record { consumer } else { nil }
+            })
+    }
+
     /// The process dies: memory is gone, the journal keeps what `fault` leaves.
     mutating func crash(_ fault: Fault) {
         var held = memory.queues
-        held["q", default: []] += memory.inFlight.keys.sorted().flatMap { memory.inFlight[$0] ?? [] }
+        for consumer in memory.inFlight.keys.sorted() {
+            held[source(for: consumer), default: []] += memory.inFlight[consumer] ?? []
+        }
         heldAtCrash = held
         lose(fault)
     }
@@ -272,7 +393,9 @@ struct AMQBroker: CrashableNode {
     mutating func restart(_ step: inout Step) {
         let recovered = recoveredFromJournal()
         memory.queues = recovered
-        for queue in ["q", "dlq", "out"] {
+        memory.durableSubscribers = recoveredSubscribers()
+        let subscriptions = Set(recovered.keys).union(heldAtCrash.keys).filter { $0.hasPrefix("c") }
+        for queue in ["q", "dlq", "out"] + subscriptions.sorted() {
             let kept = Set(recovered[queue, default: []].map(\.copy))
             let lost = (heldAtCrash[queue] ?? []).filter { !kept.contains($0.copy) }.map(\.message)
             guard !kept.isEmpty || !lost.isEmpty else { continue }

@@ -33,6 +33,30 @@ public enum ListenerOutcome: String, CaseIterable, Sendable {
     case rollback
     /// Rolls back the first delivery and commits the redelivery.
     case rollbackFirst = "rollback-first"
+    /// Throws on the first delivery and returns normally on a redelivery.
+    case throwsFirst = "throws-first"
+}
+
+/// A JMS consumer application: what its listener does, and to which messages.
+public struct ActiveMQConsumerSpec: Equatable, Sendable {
+    /// On a topic (AMQ-10): a durable subscription keeps messages while its consumer is away; a
+    /// non-durable one exists only while its consumer is connected.
+    public enum Subscription: String, CaseIterable, Sendable {
+        case durable
+        case nonDurable = "non-durable"
+    }
+
+    public var listener: ListenerOutcome
+    /// The messages the listener's outcome applies to (`for: [m1]`); the others return normally.
+    /// Empty: every message.
+    public var only: [String]
+    public var subscription: Subscription
+
+    public init(listener: ListenerOutcome, only: [String] = [], subscription: Subscription = .nonDurable) {
+        self.listener = listener
+        self.only = only
+        self.subscription = subscription
+    }
 }
 
 public struct ActiveMQConfig: Sendable, Equatable {
@@ -110,6 +134,9 @@ public struct ActiveMQConfig: Sendable, Equatable {
     public var osWritebackMs: Millis = 30_000
     /// A transacted consumer sends `<message>-out` to the queue `out` for every message it handles.
     public var forward = false
+    /// Where producers send and consumers subscribe: a queue, or a topic (publish-subscribe).
+    public var destination = Destination.queue
+    public enum Destination: String, CaseIterable, Sendable { case queue, topic }
     public var reconnectMs: Millis = 500
 
     /// Every config key a scenario may set, with its values, default and documentation.
@@ -175,6 +202,11 @@ public struct ActiveMQConfig: Sendable, Equatable {
                     "sim.os.writeback.ms", \.osWritebackMs, 1...3_600_000,
                     source: ConfigTable<ActiveMQConfig>.simulator),
                 .boolean("sim.forward", \.forward, source: ConfigTable<ActiveMQConfig>.simulator),
+                .choice(
+                    "sim.destination", \.destination, [Destination.queue, .topic],
+                    source:
+                        "https://activemq.apache.org/components/classic/documentation/how-do-durable-queues-and-topics-work"
+                ),
             ])
     }
 

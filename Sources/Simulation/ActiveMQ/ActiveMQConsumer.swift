@@ -7,7 +7,7 @@ struct AMQConsumer: CountingConsumer, Sendable {
 
     let number: Int
     let config: ActiveMQConfig
-    let listener: ListenerOutcome
+    let spec: ActiveMQConsumerSpec
     var active = false
     var connected = false
     var inbox: [AMQMessage] = []
@@ -25,7 +25,7 @@ struct AMQConsumer: CountingConsumer, Sendable {
             return
         }
         connected = true
-        step.send(.subscribe(consumer: number), to: AMQBroker.node)
+        step.send(.subscribe(consumer: number, durable: spec.subscription == .durable), to: AMQBroker.node)
     }
 
     /// The session closes: its timers die, and the broker takes back what it had dispatched.
@@ -96,8 +96,10 @@ struct AMQConsumer: CountingConsumer, Sendable {
         guard !inbox.isEmpty else { return }
         let message = inbox.removeFirst()
         let mode = config.consumer.acknowledgeMode
-        var outcome = listener
+        var outcome =
+            spec.only.isEmpty || spec.only.contains(step.name(of: message.message)) ? spec.listener : .returns
         if outcome == .rollbackFirst { outcome = message.redeliveryCounter == 0 ? .rollback : .returns }
+        if outcome == .throwsFirst { outcome = message.redeliveryCounter == 0 ? .throws : .returns }
         switch (outcome, mode) {
         case (.returns, _):
             processedCount += 1
@@ -123,7 +125,7 @@ struct AMQConsumer: CountingConsumer, Sendable {
             step.note(
                 .queue(.activeMQ(.threwAndContinued(consumer: number, message: message.message, mode: mode))))
             consumed.append(message)
-        case (.throws, _), (.rollback, _), (.rollbackFirst, _):
+        case (.throws, _), (.rollback, _), (.rollbackFirst, _), (.throwsFirst, _):
             if mode == .transacted {
                 let discarded = forwarded(message, &numbers, &step).map(\.message)
                 step.note(

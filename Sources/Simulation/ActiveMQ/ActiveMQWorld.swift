@@ -40,7 +40,8 @@ struct AMQMessage: Equatable, Sendable {
 enum AMQPayload: WirePayload {
     case send(AMQMessage, queue: String, receipt: Int?)
     case receipt(Int)
-    case subscribe(consumer: Int)
+    /// `durable` matters on a topic only: a durable subscription outlives the connection.
+    case subscribe(consumer: Int, durable: Bool)
     case dispatch(AMQMessage)
     /// Standard acks for these copies; `poison` moves them to the DLQ.
     case ack(copies: [Int], poison: Bool)
@@ -115,8 +116,8 @@ struct ActiveMQWorld: QueueBrokerWorld {
         return producers.count
     }
 
-    mutating func addConsumer(listener: ListenerOutcome) -> Int {
-        consumers.append(AMQConsumer(number: consumers.count + 1, config: config, listener: listener))
+    mutating func addConsumer(_ spec: ActiveMQConsumerSpec) -> Int {
+        consumers.append(AMQConsumer(number: consumers.count + 1, config: config, spec: spec))
         return consumers.count
     }
 

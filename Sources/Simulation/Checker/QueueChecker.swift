@@ -20,24 +20,38 @@
 enum QueueChecker {
     static func check(
         history: History, messageCount: Int, held: [QueuedMessage], queueOrder: [MessageID],
-        deliveryLimit: Int?, witness: (MessageID) -> [TraceEvent]
+        deliveryLimit: Int?, twicePerConsumer: Bool = false, witness: (MessageID) -> [TraceEvent]
     ) -> CheckerReport {
         check(
             history: history, messageCount: messageCount, held: held.map { ($0.copy.message, $0.copy.id) },
-            queueOrder: queueOrder, deliveryLimit: deliveryLimit, witness: witness)
+            queueOrder: queueOrder, deliveryLimit: deliveryLimit, twicePerConsumer: twicePerConsumer,
+            witness: witness)
     }
 
     /// `held`: every queue's messages at the end, each with the number of the publish it came from.
+    /// `twicePerConsumer`: a topic's subscribers each get the message once, so processed twice
+    /// means twice by one consumer.
     static func check(
         history: History, messageCount: Int, held: [(message: MessageID, copy: Int)], queueOrder: [MessageID],
-        deliveryLimit: Int?, witness: (MessageID) -> [TraceEvent]
+        deliveryLimit: Int?, twicePerConsumer: Bool = false, witness: (MessageID) -> [TraceEvent]
     ) -> CheckerReport {
         var tally = Tally(history: history, messageCount: messageCount, held: held)
         // A queue deletes what it delivered and had acked: a processed copy counts as kept.
         let survives = tally.copies.map { !$0.isEmpty }
         tally.judgeSends(survives: survives)
         tally.report(.duplicate, tally.copies.map { $0.count > 1 })
-        tally.report(.processedTwice, tally.processedCount.map { $0 > 1 })
+        if twicePerConsumer {
+            var perConsumer: [String: Int] = [:]
+            var twice = [Bool](repeating: false, count: messageCount)
+            for item in history.processed {
+                let key = "\(item.consumer) \(item.message.value)"
+                perConsumer[key, default: 0] += 1
+                if perConsumer[key]! > 1 { twice[item.message.value] = true }
+            }
+            tally.report(.processedTwice, twice)
+        } else {
+            tally.report(.processedTwice, tally.processedCount.map { $0 > 1 })
+        }
         tally.report(.reordered, reorderedByProcessing(history: history, messageCount: messageCount))
         if let deliveryLimit {
             var deliveries = [Int](repeating: 0, count: messageCount)

@@ -15,6 +15,8 @@ public enum RocketNote: Equatable, Sendable {
     // The consumer (RKT-09).
     case broadcastFailureDropped(consumer: Int, message: MessageID)
     case sentBack(consumer: Int, message: MessageID, reconsumeTimes: Int)
+    /// The application found the message's dedupe key already processed and skipped it (RKT-12).
+    case duplicateSkipped(consumer: Int, message: MessageID, key: String)
 
     // The broker (RKT-02 to RKT-09).
     case appended(broker: BrokerID, message: MessageID, half: Bool, offset: Int)
@@ -28,6 +30,10 @@ public enum RocketNote: Equatable, Sendable {
     case checkedBack(broker: BrokerID, message: MessageID, producer: Int, check: Int)
     case deadLettered(broker: BrokerID, message: MessageID, retries: Int)
     case retryScheduled(broker: BrokerID, message: MessageID, retry: Int, level: Int, delay: Millis)
+    /// A message sent with a delay level waits in SCHEDULE_TOPIC_XXXX (RKT-14).
+    case delayed(broker: BrokerID, message: MessageID, level: Int, delay: Millis)
+    /// Its delay is over: the message is written to its real topic and becomes visible.
+    case delayDue(broker: BrokerID, message: MessageID)
 
     /// The message the note is about, if one.
     var message: MessageID? {
@@ -37,7 +43,8 @@ public enum RocketNote: Equatable, Sendable {
             .broadcastFailureDropped(_, let m), .sentBack(_, let m, _), .appended(_, let m, _, _),
             .slaveReceived(_, let m), .halfCommitted(_, let m), .halfRolledBack(_, let m),
             .halfDiscarded(_, let m, _), .noProducerToCheck(_, let m), .checkedBack(_, let m, _, _),
-            .deadLettered(_, let m, _), .retryScheduled(_, let m, _, _, _):
+            .deadLettered(_, let m, _), .retryScheduled(_, let m, _, _, _), .duplicateSkipped(_, let m, _),
+            .delayed(_, let m, _, _), .delayDue(_, let m):
             m
         case .answered, .slaveDisconnected: nil
         }
@@ -96,11 +103,22 @@ public enum RocketNote: Equatable, Sendable {
         case .deadLettered(let broker, let message, let retries):
             return "\(broker) moves \(name(message)) to %DLQ% after \(retries) retries"
         case .retryScheduled(let broker, let message, let retry, let level, let delay):
-            let shown =
-                delay >= 3_600_000
-                ? "\(delay / 3_600_000)h" : delay >= 60_000 ? "\(delay / 60_000)m" : "\(delay / 1_000)s"
-            return "\(broker) schedules retry \(retry) of \(name(message)) at delay level \(level) (\(shown))"
+            return
+                "\(broker) schedules retry \(retry) of \(name(message)) at delay level \(level) (\(Self.shown(delay)))"
+        case .duplicateSkipped(let consumer, let message, let key):
+            return "c\(consumer): \(key) of \(name(message)) already processed: skipped, no side effect"
+        case .delayed(let broker, let message, let level, let delay):
+            return
+                "\(broker) holds \(name(message)) in SCHEDULE_TOPIC_XXXX at delay level \(level) (\(Self.shown(delay))): not visible yet"
+        case .delayDue(let broker, let message):
+            return "\(broker): \(name(message))'s delay is over: written to its topic, now visible"
         }
+    }
+
+    /// A delay-level time as the level table writes it: 10s, 2m, 1h.
+    static func shown(_ delay: Millis) -> String {
+        delay >= 3_600_000
+            ? "\(delay / 3_600_000)h" : delay >= 60_000 ? "\(delay / 60_000)m" : "\(delay / 1_000)s"
     }
 
     func encode<Sink: NoteFieldSink>(into sink: inout Sink) {
@@ -191,6 +209,21 @@ public enum RocketNote: Equatable, Sendable {
             sink.number("retry", retry)
             sink.number("level", level)
             sink.number("delay-ms", delay)
+        case .duplicateSkipped(let consumer, let message, let key):
+            sink.kind(219, "duplicate-skipped")
+            sink.number("consumer", consumer)
+            sink.message("message", message)
+            sink.text("key", key)
+        case .delayed(let broker, let message, let level, let delay):
+            sink.kind(220, "delayed")
+            sink.broker("broker", broker)
+            sink.message("message", message)
+            sink.number("level", level)
+            sink.number("delay-ms", delay)
+        case .delayDue(let broker, let message):
+            sink.kind(221, "delay-due")
+            sink.broker("broker", broker)
+            sink.message("message", message)
         }
     }
 }

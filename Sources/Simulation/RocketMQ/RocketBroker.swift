@@ -206,14 +206,28 @@ struct RocketBroker: CrashableNode {
     }
 
     /// RKT-02: append, then wait for the flush and the slave as configured, then answer.
-    mutating func put(_ entry: CommitLogEntry, request: Int, producer: Int, _ step: inout Step) {
+    mutating func put(_ sent: CommitLogEntry, request: Int, producer: Int, _ step: inout Step) {
+        var entry = sent
+        if entry.topic == .topic && entry.delayLevel > 0 {
+            // A delayed message waits in SCHEDULE_TOPIC_XXXX, queue level-1; a level past the
+            // table is clamped to its last (RKT-14).
+            let level = min(entry.delayLevel, RocketConfig.delayLevels.count)
+            let delay = RocketConfig.delayLevels[level - 1]
+            entry.topic = .schedule
+            entry.dueAt = step.now + delay
+            step.note(
+                .queue(.rocket(.delayed(broker: id, message: entry.message, level: level, delay: delay))))
+            step.setTimer(.scheduleDue(copy: entry.copy, reconsumeTimes: 0), after: delay)
+        }
         append(entry, &step)
-        step.note(
-            .queue(
-                .rocket(
-                    .appended(
-                        broker: id, message: entry.message, half: entry.topic == .half, offset: log.count - 1)
-                )))
+        if entry.topic != .schedule {
+            step.note(
+                .queue(
+                    .rocket(
+                        .appended(
+                            broker: id, message: entry.message, half: entry.topic == .half,
+                            offset: log.count - 1))))
+        }
         var put = PendingPut(request: request, producer: producer, endOffset: log.count)
         if config.flush.flushDiskType == .asyncFlush { put.flushStatus = .sendOK }
         if config.replication.brokerRole == .asyncMaster {
@@ -488,6 +502,7 @@ struct RocketBroker: CrashableNode {
         let delay = RocketConfig.delayLevels[min(level, RocketConfig.delayLevels.count) - 1]
         var scheduled = entry
         scheduled.topic = .schedule
+        scheduled.delayLevel = 0
         scheduled.reconsumeTimes += 1
         scheduled.dueAt = step.now + delay
         append(scheduled, &step)
@@ -506,11 +521,14 @@ struct RocketBroker: CrashableNode {
                 $0.topic == .schedule && $0.copy == copy && $0.reconsumeTimes == reconsumeTimes
             }),
             !log.contains(where: {
-                $0.topic == .retry && $0.copy == copy && $0.reconsumeTimes == reconsumeTimes
+                ($0.topic == .retry || $0.topic == .topic) && $0.copy == copy
+                    && $0.reconsumeTimes == reconsumeTimes
             })
         else { return }
-        var retry = scheduled
-        retry.topic = .retry
-        append(retry, &step)
+        // The producer's delay ends in the message's own topic; a consumer retry in %RETRY%.
+        var due = scheduled
+        due.topic = scheduled.delayLevel > 0 ? .topic : .retry
+        if due.topic == .topic { step.note(.queue(.rocket(.delayDue(broker: id, message: due.message)))) }
+        append(due, &step)
     }
 }

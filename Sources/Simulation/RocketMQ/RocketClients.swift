@@ -10,6 +10,8 @@ struct RocketShared: Sendable {
     /// Local transaction outcomes by half message copy: any producer of the group answers a
     /// check from it.
     var database: [Int: LocalTransaction] = [:]
+    /// `delayTimeLevel` by message, as the script set it (RKT-14).
+    var delayLevels: [Int: Int] = [:]
 }
 
 struct RocketProducer: Sendable {
@@ -79,8 +81,11 @@ struct RocketProducer: Sendable {
         shared.nextCopy += 1
         let request = shared.nextRequest
         let topic: RocketTopic = config.producer.transactional ? .half : .topic
+        // UNIQ_KEY (the msgId a consumer sees) is set once per send(): every attempt of it keeps
+        // it, and an application re-send is a new send with a new key (RKT-11).
         let entry = CommitLogEntry(
-            topic: topic, copy: shared.nextCopy, message: message, producer: number, bornAt: step.now)
+            topic: topic, copy: shared.nextCopy, message: message, producer: number, bornAt: step.now,
+            uniqueKey: send, delayLevel: shared.delayLevels[message.value] ?? 0)
         requests[request] = InFlightSend(
             send: send, message: message, copy: shared.nextCopy, attempt: attempt, startedAt: startedAt,
             group: group)
@@ -210,8 +215,11 @@ struct RocketConsumer: CountingConsumer, Sendable {
 
     let number: Int
     let config: RocketConfig
-    let status: ConsumeStatus
+    let spec: RocketConsumerSpec
     var active = false
+    /// The dedupe keys of what the application has processed: written in the same step as the
+    /// side effect, as a unique key in the same database transaction would be (RKT-12).
+    var processedKeys: Set<String> = []
     /// Next offset to pull, per queue; processed up to, per queue (what is committed).
     var pullOffsets: [RocketQueue: Int] = [:]
     var committed: [RocketQueue: Int] = [:]
@@ -301,13 +309,28 @@ struct RocketConsumer: CountingConsumer, Sendable {
         step.setTimer(.processed, after: config.processingMs)
     }
 
+    /// What the application deduplicates `entry` on, if anything.
+    func dedupeKey(_ entry: CommitLogEntry, _ step: Step) -> String? {
+        switch spec.dedupe {
+        case .none: nil
+        case .msgId: "msgId \(entry.uniqueKey)"
+        case .key: "key \(step.name(of: entry.message))"
+        }
+    }
+
     mutating func finishProcessing(_ step: inout Step) {
         busy = false
         guard !inbox.isEmpty else { return }
         let (queue, position, entry) = inbox[0]
         let master = BrokerID(queue.master + 1)
-        switch status {
+        switch spec.status {
         case .success:
+            if let key = dedupeKey(entry, step), !processedKeys.insert(key).inserted {
+                step.note(
+                    .queue(
+                        .rocket(.duplicateSkipped(consumer: number, message: entry.message, key: key))))
+                break
+            }
             processedCount += 1
             step.history.processed.append(
                 History.Delivery(

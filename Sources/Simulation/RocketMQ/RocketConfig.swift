@@ -32,6 +32,27 @@ public enum ConsumeStatus: String, CaseIterable, Sendable {
     case reconsumeLater = "RECONSUME_LATER"
 }
 
+/// A push consumer application: what its listener returns, and what it deduplicates on.
+public struct RocketConsumerSpec: Equatable, Sendable {
+    /// What the application remembers to skip a message it has processed (RKT-12).
+    public enum Dedupe: String, CaseIterable, Sendable {
+        case none
+        /// The msgId (UNIQ_KEY): the same across a send()'s retries and a consumer retry, new for
+        /// an application re-send.
+        case msgId = "msgid"
+        /// A business key in KEYS (an order id): the same for every copy of the message.
+        case key
+    }
+
+    public var status: ConsumeStatus
+    public var dedupe: Dedupe
+
+    public init(status: ConsumeStatus, dedupe: Dedupe = .none) {
+        self.status = status
+        self.dedupe = dedupe
+    }
+}
+
 /// What a transactional producer's `executeLocalTransaction` does to the local database, and
 /// so what `checkLocalTransaction` later finds there (RKT-08).
 public enum LocalTransaction: String, CaseIterable, Sendable {

@@ -68,6 +68,10 @@ struct CommitLogEntry: Equatable, Sendable {
     var checkTimes = 0
     var bornAt: Millis = 0
     var dueAt: Millis = 0
+    /// The client-generated UNIQ_KEY: one per application send(), kept by its retries (RKT-11).
+    var uniqueKey = 0
+    /// The producer's delayTimeLevel; 0 for none (RKT-14).
+    var delayLevel = 0
 }
 
 public enum SendStatus: String, Sendable {
@@ -142,8 +146,8 @@ struct RocketWorld: QueueBrokerWorld {
         return producers.count
     }
 
-    mutating func addConsumer(status: ConsumeStatus) -> Int {
-        consumers.append(RocketConsumer(number: consumers.count + 1, config: config, status: status))
+    mutating func addConsumer(_ spec: RocketConsumerSpec) -> Int {
+        consumers.append(RocketConsumer(number: consumers.count + 1, config: config, spec: spec))
         return consumers.count
     }
 
@@ -256,6 +260,10 @@ struct RocketWorld: QueueBrokerWorld {
                 consumer.pullAgain(queues, brokerOffsets: offsets, &step)
             }
         }
+    }
+
+    mutating func setProperties(_ properties: MessageProperties, for messages: [MessageID]) {
+        for message in messages { shared.delayLevels[message.value] = properties.delayLevel }
     }
 
     mutating func produce(_ messages: [MessageID], producer: Int) {

@@ -130,13 +130,13 @@ public enum Comparison {
                 safest
                     ? [("brokerRole", "SYNC_MASTER"), ("flushDiskType", "SYNC_FLUSH")]
                     : [("brokerRole", "ASYNC_MASTER"), ("flushDiskType", "ASYNC_FLUSH")])
-            scenario.consumers = [.rocketmq(.success)]
+            scenario.consumers = [.rocketmq(RocketConsumerSpec(status: .success))]
         case .activemq:
             scenario.activemq = .classic
             scenario.brokers = 1
             // The default already syncs every persistent send; the safest adds the re-send.
             set([("deliveryMode", "PERSISTENT"), ("journalDiskSyncStrategy", "always")])
-            scenario.consumers = [.activemq(.returns)]
+            scenario.consumers = [.activemq(ActiveMQConsumerSpec(listener: .returns))]
         }
         var steps: [Step] = [
             .startConsumer(1),

@@ -4,13 +4,16 @@ public struct MessageProperties: Equatable, Sendable {
     public var expirationMs: Millis?
     /// The `priority` property, 0-255; a queue without `x-max-priority` ignores it (RMQ-18).
     public var priority: Int?
+    /// RocketMQ's `delayTimeLevel`, 1-18 of messageDelayLevel; above 18 is clamped (RKT-14).
+    public var delayLevel: Int?
 
-    public init(expirationMs: Millis? = nil, priority: Int? = nil) {
+    public init(expirationMs: Millis? = nil, priority: Int? = nil, delayLevel: Int? = nil) {
         self.expirationMs = expirationMs
         self.priority = priority
+        self.delayLevel = delayLevel
     }
 
-    public var isEmpty: Bool { expirationMs == nil && priority == nil }
+    public var isEmpty: Bool { expirationMs == nil && priority == nil && delayLevel == nil }
 }
 
 /// A node as a scenario names it: a broker by id or by role, the controller, or a client.
@@ -120,6 +123,10 @@ public struct Expectation: Equatable, Sendable {
         case deliveries
         /// The deliveries to one consumer (`deliveries c2`), in order.
         case deliveriesTo(consumer: Int)
+        /// Every message whose side effect ran, in the order it ran (`processed`).
+        case processed
+        /// What one consumer processed (`processed c2`), in order.
+        case processedBy(consumer: Int)
         case acknowledged
         /// Mandatory publishes the broker returned as unroutable (basic.return).
         case returned
@@ -155,17 +162,17 @@ public enum ConsumerSpec: Equatable, Sendable {
     /// What the application answers to each delivery.
     case rabbitmq(Settlement)
     /// What the listener returns.
-    case rocketmq(ConsumeStatus)
-    /// What onMessage does.
-    case activemq(ListenerOutcome)
+    case rocketmq(RocketConsumerSpec)
+    /// What onMessage does, and on a topic, the kind of subscription.
+    case activemq(ActiveMQConsumerSpec)
 
     /// The consumer a scenario gets when its file says nothing of it, for `system`.
     public static func plain(for system: BrokerSystem) -> ConsumerSpec {
         switch system {
         case .kafka: .kafka(commit: .auto, processing: .sync)
         case .rabbitmq: .rabbitmq(.ack)
-        case .rocketmq: .rocketmq(.success)
-        case .activemq: .activemq(.returns)
+        case .rocketmq: .rocketmq(RocketConsumerSpec(status: .success))
+        case .activemq: .activemq(ActiveMQConsumerSpec(listener: .returns))
         }
     }
 }

@@ -65,14 +65,12 @@ public enum ScenarioRunner {
         case .rocketmq(let config):
             var world = RocketWorld(config: config, seed: seed, recordsTrace: recordTrace)
             for _ in 0..<max(1, scenario.producers) { _ = world.addProducer() }
-            for case .rocketmq(let status) in scenario.consumers { _ = world.addConsumer(status: status) }
+            for case .rocketmq(let spec) in scenario.consumers { _ = world.addConsumer(spec) }
             return play(scenario, in: world, nodes: config.nodes, seed: seed)
         case .activemq(let config):
             var world = ActiveMQWorld(config: config, seed: seed, recordsTrace: recordTrace)
             for _ in 0..<max(1, scenario.producers) { _ = world.addProducer() }
-            for case .activemq(let listener) in scenario.consumers {
-                _ = world.addConsumer(listener: listener)
-            }
+            for case .activemq(let spec) in scenario.consumers { _ = world.addConsumer(spec) }
             return play(scenario, in: world, nodes: 1, seed: seed)
         }
     }
@@ -251,6 +249,12 @@ public enum ScenarioRunner {
             sequence = true
         case .deliveriesTo(let consumer):
             names = history.polls.filter { $0.consumer == consumer }.map { name($0.message) }
+            sequence = true
+        case .processed:
+            names = history.processed.map { name($0.message) }
+            sequence = true
+        case .processedBy(let consumer):
+            names = history.processed.filter { $0.consumer == consumer }.map { name($0.message) }
             sequence = true
         case .returned:
             names = history.sends.filter { send in

@@ -34,6 +34,10 @@ struct ContentCommand: ParsableCommand {
                 var entries: Int
                 /// Entries that link to at least one experiment.
                 var withProofs: Int
+                /// Entries that say why no experiment can show them.
+                var notDemonstrable: Int
+                /// withProofs over the entries an experiment could show, 0 to 1.
+                var coverage: Double
             }
 
             var origin: String
@@ -43,6 +47,9 @@ struct ContentCommand: ParsableCommand {
             var quizItems: Int
             var sources: Int
             var entriesWithExperiments: Int
+            var entriesNotDemonstrable: Int
+            /// entriesWithExperiments over the entries an experiment could show, 0 to 1.
+            var coverage: Double
             var topics: [TopicCount]
             /// How the quiz deck could be passed by guessing, if it drifts that way.
             var warnings: [String] = []
@@ -56,20 +63,22 @@ struct ContentCommand: ParsableCommand {
             case .failure(let failure):
                 report = Report(
                     origin: tree.origin, ok: false, problems: failure.problems, entries: 0, quizItems: 0,
-                    sources: 0,
-                    entriesWithExperiments: 0, topics: [])
+                    sources: 0, entriesWithExperiments: 0, entriesNotDemonstrable: 0, coverage: 0, topics: [])
             case .success(let set):
                 report = Report(
                     origin: tree.origin, ok: true, problems: [], entries: set.entries.count,
                     quizItems: set.entries.reduce(0) { $0 + $1.quiz.count },
                     sources: set.entries.reduce(0) { $0 + $1.sources.count },
                     entriesWithExperiments: set.entries.filter { !$0.experiments.isEmpty }.count,
+                    entriesNotDemonstrable: set.entries.filter { $0.notDemonstrable != nil }.count,
+                    coverage: Self.coverage(set.entries),
                     topics: set.topics.map { topic in
-                        Report.TopicCount(
-                            topic: topic.id, group: topic.group,
-                            entries: set.entries.filter { $0.topic == topic.id }.count,
-                            withProofs: set.entries.filter { $0.topic == topic.id && !$0.experiments.isEmpty }
-                                .count)
+                        let entries = set.entries.filter { $0.topic == topic.id }
+                        return Report.TopicCount(
+                            topic: topic.id, group: topic.group, entries: entries.count,
+                            withProofs: entries.filter { !$0.experiments.isEmpty }.count,
+                            notDemonstrable: entries.filter { $0.notDemonstrable != nil }.count,
+                            coverage: Self.coverage(entries))
                     }, warnings: QuizBalance(set.entries).warnings)
             }
             if format.json {
@@ -88,14 +97,22 @@ struct ContentCommand: ParsableCommand {
                     "  " + ui(.contentGroup).rightPadded(to: 6) + " " + ui(.contentTopic).rightPadded(to: 22)
                         + " "
                         + ui(.contentEntries).leftPadded(to: 7) + "  "
-                        + ui(.contentWithProofs).leftPadded(to: 11))
+                        + ui(.contentWithProofs).leftPadded(to: 11) + "  "
+                        + ui(.contentNotDemonstrable).leftPadded(to: 11) + "  "
+                        + ui(.contentCoverage).leftPadded(to: 8))
                 for topic in report.topics {
                     output.line(
                         "  \(topic.group.rightPadded(to: 6)) \(topic.topic.rightPadded(to: 22)) \(String(topic.entries).leftPadded(to: 7))"
-                            + "  \(String(topic.withProofs).leftPadded(to: 11))")
+                            + "  \(String(topic.withProofs).leftPadded(to: 11))"
+                            + "  \(String(topic.notDemonstrable).leftPadded(to: 11))"
+                            + "  \(UIText.percent(topic.withProofs, of: topic.entries - topic.notDemonstrable).leftPadded(to: 8))"
+                    )
                 }
                 output.line(
-                    ui(.proofCoverage(linked: report.entriesWithExperiments, entries: report.entries)))
+                    ui(
+                        .proofCoverage(
+                            linked: report.entriesWithExperiments, entries: report.entries,
+                            notDemonstrable: report.entriesNotDemonstrable)))
                 for warning in report.warnings { output.line(ui(.warning) + warning) }
             } else {
                 for problem in report.problems { output.line("\(problem)") }
@@ -104,6 +121,15 @@ struct ContentCommand: ParsableCommand {
             }
             if !report.ok { throw ExitCode.failure }
         }
+    }
+}
+
+extension ContentCommand.Check {
+    /// The share of `entries` an experiment could show that link one.
+    static func coverage(_ entries: [Entry]) -> Double {
+        let demonstrable = entries.filter { $0.notDemonstrable == nil }
+        guard !demonstrable.isEmpty else { return 1 }
+        return Double(demonstrable.filter { !$0.experiments.isEmpty }.count) / Double(demonstrable.count)
     }
 }
 

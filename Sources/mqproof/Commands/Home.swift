@@ -61,7 +61,7 @@ struct Home: EnvironmentCommand {
         output.line()
         let summary = UIText.contentSummary(
             entries: counts.entries, topics: counts.topics, quizItems: counts.quizItems,
-            withExperiments: counts.entriesWithExperiments)
+            withExperiments: counts.entriesWithExperiments, notDemonstrable: counts.entriesNotDemonstrable)
         for language in app.languages { output.lines(app.terminal.hanging(summary[language], first: "")) }
         output.line()
         let ui = app.ui

@@ -289,6 +289,8 @@ extension Expectation.Subject {
         case .queue(let name): "queue \(name)"
         case .deliveries: "deliveries"
         case .deliveriesTo(let consumer): "deliveries c\(consumer)"
+        case .processed: "processed"
+        case .processedBy(let consumer): "processed c\(consumer)"
         case .returned: "returned"
         case .failedWith(let error): "failed with \(error)"
         case .acknowledged: "acknowledged"

@@ -84,7 +84,13 @@ struct EntryView {
         }
         output.line()
         output.line(label(.experiments))
-        if entry.experiments.isEmpty {
+        if let reason = entry.notDemonstrable {
+            for language in app.languages {
+                output.lines(
+                    app.terminal.hanging(
+                        UIText.notDemonstrable[language] + reason[language], first: "  "))
+            }
+        } else if entry.experiments.isEmpty {
             output.line(
                 style.dim(
                     "  "

@@ -7,11 +7,24 @@ extension UIText {
         zh: "消息队列面试准备：答案有出处，关键结论能跑出来看",
         en: "Message-queue interview prep: sourced answers, and claims you can run")
 
-    static func contentSummary(entries: Int, topics: Int, quizItems: Int, withExperiments: Int) -> UIText {
-        UIText(
-            zh: "\(entries) 道题，\(topics) 个主题，\(quizItems) 道自动判分题，\(withExperiments) 道题附有实验",
+    static func contentSummary(
+        entries: Int, topics: Int, quizItems: Int, withExperiments: Int, notDemonstrable: Int
+    ) -> UIText {
+        let shown = entries - notDemonstrable
+        let cannot =
+            notDemonstrable == 0
+            ? (zh: "", en: "")
+            : (
+                zh: "；另有 \(notDemonstrable) 道题讲的是历史、选型或个人经历，无法用实验演示，题中写明了原因",
+                en:
+                    "; \(notDemonstrable) more are history, opinion or your own experience, and say why no experiment can show them"
+            )
+        return UIText(
+            zh: "\(entries) 道题，\(topics) 个主题，\(quizItems) 道自动判分题。"
+                + "能用实验演示的 \(shown) 道题中，\(withExperiments) 道附有实验\(cannot.zh)",
             en:
-                "\(entries) questions in \(topics) topics, \(quizItems) auto-graded quiz items, \(withExperiments) with experiments"
+                "\(entries) questions in \(topics) topics, \(quizItems) auto-graded quiz items. "
+                + "\(withExperiments) of the \(shown) that an experiment can show link one\(cannot.en)"
         )
     }
 
@@ -23,6 +36,7 @@ extension UIText {
     static let sources = UIText(zh: "来源", en: "Sources")
     static let experiments = UIText(zh: "实验证明", en: "Experiments")
     static let noneLinkedYet = UIText(zh: "尚未链接实验", en: "none linked yet")
+    static let notDemonstrable = UIText(zh: "无法用实验演示：", en: "No experiment can show this: ")
     static let grewFromSeed = UIText(zh: "源自种子文档：", en: "Grew from the seed section: ")
     static let misconceptions = UIText(zh: "常见误区", en: "Common misconceptions")
     static let mythLead = UIText(zh: "说法：", en: "Said: ")
@@ -87,14 +101,25 @@ extension UIText {
     static let contentTopic = UIText(zh: "主题", en: "topic")
     static let contentEntries = UIText(zh: "题目", en: "entries")
     static let contentWithProofs = UIText(zh: "附有证明", en: "with proofs")
+    static let contentNotDemonstrable = UIText(zh: "无法演示", en: "cannot show")
+    static let contentCoverage = UIText(zh: "覆盖率", en: "coverage")
 
-    static func proofCoverage(linked: Int, entries: Int) -> UIText {
-        UIText(
-            zh: "  \(entries) 道题中有 \(linked) 道链接了可执行的证明，\(entries - linked) 道还没有"
-                + "（实验覆盖 Kafka、RabbitMQ、RocketMQ 和 ActiveMQ）",
+    /// Coverage counts only the entries an experiment could show; the rest say why not.
+    static func proofCoverage(linked: Int, entries: Int, notDemonstrable: Int) -> UIText {
+        let shown = entries - notDemonstrable
+        let missing = shown - linked
+        return UIText(
+            zh: "  能用实验演示的 \(shown) 道题中，\(linked) 道链接了可执行的证明（\(percent(linked, of: shown))），"
+                + "\(missing) 道还没有；另有 \(notDemonstrable) 道写明了为什么无法演示",
             en:
-                "  \(linked) of \(entries) entries link to executable proofs; \(entries - linked) have no linked proof yet"
-                + " (experiments exist for Kafka, RabbitMQ, RocketMQ and ActiveMQ)")
+                "  \(linked) of the \(shown) entries an experiment can show link an executable proof "
+                + "(\(percent(linked, of: shown))); \(missing) have none yet; "
+                + "\(notDemonstrable) more say why no experiment can show them")
+    }
+
+    /// A whole percentage, rounded down so that 89.6% never passes for 90%.
+    static func percent(_ part: Int, of whole: Int) -> String {
+        whole == 0 ? "-" : "\(part * 100 / whole)%"
     }
 
     static let warning = UIText(zh: "警告：", en: "warning: ")

@@ -42,11 +42,15 @@ extension UIText {
         case .rabbitmq(let version):
             UIText(
                 zh: "RabbitMQ \(version.rawValue)，\(scenario.brokers) 个节点",
-                en: "RabbitMQ \(version.rawValue), \(scenario.brokers) nodes")
+                en:
+                    "RabbitMQ \(version.rawValue), \(scenario.brokers) node\(scenario.brokers == 1 ? "" : "s")"
+            )
         case .rocketmq(let version):
             UIText(
                 zh: "RocketMQ \(version.rawValue)，\(scenario.brokers) 个节点",
-                en: "RocketMQ \(version.rawValue), \(scenario.brokers) nodes")
+                en:
+                    "RocketMQ \(version.rawValue), \(scenario.brokers) node\(scenario.brokers == 1 ? "" : "s")"
+            )
         case .activemq(let version):
             UIText(
                 zh: "ActiveMQ Classic \(version.rawValue)，1 个 Broker",
