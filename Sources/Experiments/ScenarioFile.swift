@@ -236,13 +236,17 @@ public enum ScenarioFile {
                         let known =
                             AnomalyKind.allCases.map(\.rawValue) + [
                                 "log", "acknowledged", "failed", "indeterminate", "queue q", "queue dlq",
-                                "deliveries", "deliveries c1", "processed", "processed c1", "returned",
+                                "deliveries", "deliveries c1", "processed", "processed c1", "lag", "returned",
                                 "failed with <error>",
                             ]
                         report(
                             entryLine,
                             "unknown expectation '\(name.string ?? "")' (known: \(known.joined(separator: ", ")))"
                         )
+                        continue
+                    }
+                    if subject == .lag && (expected.sequence != nil || expected.string == "none") {
+                        report(entryLine, "'lag' is a number of records or a range such as 50..70")
                         continue
                     }
                     if let list = expected.sequence {
@@ -380,6 +384,7 @@ public enum ScenarioFile {
         case "indeterminate": return .indeterminate
         case "deliveries": return .deliveries
         case "processed": return .processed
+        case "lag": return .lag
         case _ where name.hasPrefix("processed c"):
             return Int(name.dropFirst("processed c".count)).map { .processedBy(consumer: $0) }
         case "returned": return .returned

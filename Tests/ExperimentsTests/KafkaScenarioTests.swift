@@ -44,4 +44,57 @@ struct KafkaScenarioTests {
             version: .v37, brokers: 3, settings: [("delivery.timeout.ms", "30000")])
         #expect(fine.deliveryTimeoutMs == 30_000)
     }
+
+    @Test("Lag is the high watermark minus the committed offset: zero once the consumer catches up")
+    func lagAfterCatchUp() throws {
+        let run = try runInline(
+            """
+            name: caught up
+            kafka: "3.7+"
+            config: {acks: all, enable.auto.commit: false, auto.offset.reset: earliest, max.poll.records: 10}
+            consumers:
+              c1: {commit: after-processing, processing: sync}
+            steps:
+              - start c1
+              - produce m1..m20
+              - wait until committed 20 within 30s
+            expect:
+              lag: 0
+            """)
+        #expect(run.passed, "\(describe(run))")
+        let stopped = try runInline(
+            """
+            name: stalled
+            kafka: "3.7+"
+            config: {acks: all, enable.auto.commit: false, auto.offset.reset: earliest}
+            consumers:
+              c1: {commit: after-processing, processing: sync}
+            steps:
+              - produce m1..m20
+              - wait until acknowledged m20 within 10s
+            expect:
+              lag: 20
+            """)
+        #expect(stopped.passed, "\(describe(stopped))")
+    }
+
+    @Test("'lag' takes a number or a range, not a list of messages")
+    func lagIsANumber() {
+        let text = """
+            name: lag list
+            kafka: "3.7+"
+            steps:
+              - produce m
+            expect:
+              lag: [m]
+            """
+        guard case .failure(let problems) = ScenarioFile.parse(text, file: "x.yaml") else {
+            Issue.record("a list was accepted for lag")
+            return
+        }
+        #expect(
+            problems.problems.map(\.description) == [
+                "x.yaml:6: 'lag' is a number of records or a range such as 50..70"
+            ])
+    }
 }

@@ -293,6 +293,12 @@ extension KafkaWorld {
     func processedCount(_ consumer: Int) -> Int { consumers[consumer - 1].processed }
     /// The group's committed offset, as the coordinator stores it.
     var committedOffset: Offset? { controller.committed }
+    /// The group's lag, as `kafka-consumer-groups --describe` computes it: the leader's high
+    /// watermark minus the committed offset (K-CON-05, one partition).
+    public var consumerLag: Int? {
+        guard let leader = controller.partition.leader else { return nil }
+        return max(0, brokers[leader.value - 1].highWatermark - (committedOffset?.value ?? 0))
+    }
     func polledCount(_ consumer: Int) -> Int { consumers[consumer - 1].polled }
 
     /// What a consumer would learn from the cluster now (ConsumerState.Metadata).

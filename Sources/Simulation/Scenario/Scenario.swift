@@ -127,6 +127,8 @@ public struct Expectation: Equatable, Sendable {
         case processed
         /// What one consumer processed (`processed c2`), in order.
         case processedBy(consumer: Int)
+        /// The group's lag at the end: the leader's high watermark minus the committed offset.
+        case lag
         case acknowledged
         /// Mandatory publishes the broker returned as unroutable (basic.return).
         case returned

@@ -226,17 +226,28 @@ public enum ScenarioRunner {
     {
         evaluate(
             expectation, report: report, history: world.history, name: world.name(of:),
-            queue: world.finalContents(ofQueue:))
+            queue: world.finalContents(ofQueue:), lag: world.consumerLag)
     }
 
     /// Whether `expectation` holds, for any run: simulated, or observed on a real broker.
     public static func evaluate(
         _ expectation: Expectation, report: CheckerReport, history: History, name: (MessageID) -> String,
-        queue: (String) -> [MessageID]?
+        queue: (String) -> [MessageID]?, lag: Int? = nil
     ) -> ScenarioRun.ExpectationResult {
         let names: [String]
         var sequence = false
         switch expectation.subject {
+        case .lag:
+            // A number, not messages: the parser allows only a count or a range.
+            let actual = lag ?? 0
+            let holds =
+                switch expectation.value {
+                case .count(let count): actual == count
+                case .countBetween(let range): range.contains(actual)
+                case .messages: false
+                }
+            return ScenarioRun.ExpectationResult(
+                expectation: expectation, actual: .count(actual), holds: holds)
         case .anomaly(let kind): names = report.messages(kind).map(name)
         case .log:
             names = report.finalLog.map(name)

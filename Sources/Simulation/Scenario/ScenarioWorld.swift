@@ -23,13 +23,18 @@ public protocol ScenarioWorld: Sendable {
     func check() -> CheckerReport
     /// The final contents of a named queue (`dlq`), for expectations; nil if it has none.
     func finalContents(ofQueue name: String) -> [MessageID]?
-    /// Gives `messages` properties for when they are published (RabbitMQ's `expiration`, `priority`).
+    /// Gives `messages` properties for when they are published (RabbitMQ's `expiration`,
+    /// `priority`; RocketMQ's delay level).
     mutating func setProperties(_ properties: MessageProperties, for messages: [MessageID])
+    /// How far the consumer group is behind, for a log broker; nil for a queue broker.
+    var consumerLag: Int? { get }
 }
 
 extension ScenarioWorld {
-    /// Only RabbitMQ has these properties; the scenario parser refuses them elsewhere.
+    /// Only RabbitMQ and RocketMQ have these properties; the scenario parser refuses them elsewhere.
     public mutating func setProperties(_ properties: MessageProperties, for messages: [MessageID]) {}
+
+    public var consumerLag: Int? { nil }
 
     public var now: Millis { record.now }
     public var eventCount: Int { record.eventCount }

@@ -291,6 +291,7 @@ extension Expectation.Subject {
         case .deliveriesTo(let consumer): "deliveries c\(consumer)"
         case .processed: "processed"
         case .processedBy(let consumer): "processed c\(consumer)"
+        case .lag: "lag"
         case .returned: "returned"
         case .failedWith(let error): "failed with \(error)"
         case .acknowledged: "acknowledged"
