@@ -268,24 +268,36 @@ struct AMQBroker: CrashableNode {
 
     // MARK: - The journal
 
+    /// The store task: a journal entry for each place the message still waits in (its queue, or
+    /// on a topic each durable subscription that has not acked it), then the producer's receipt.
+    /// Acked everywhere before it ran, it is cancelled and the message never touches disk.
     mutating func runStoreTask(_ copy: Int, _ step: inout Step) {
         guard let pending = memory.pendingStores.removeValue(forKey: copy) else { return }
-        if pending.queue == "topic" {
-            storeForDurableSubscribers(copy, producer: pending.producer, receipt: pending.receipt, &step)
-            return
-        }
-        let stillQueued =
-            memory.queues[pending.queue, default: []].first { $0.copy == copy }
-            ?? memory.inFlight.values.joined().first { $0.copy == copy }
-        guard let message = stillQueued else {
-            // Acked before the store ran: the task is cancelled and the message never touches disk.
+        let places: [(queue: String, held: AMQMessage?)] =
+            pending.queue == "topic"
+            ? memory.durableSubscribers.sorted().map { subscriber in
+                (
+                    "c\(subscriber)",
+                    memory.queues["c\(subscriber)", default: []].first { $0.copy == copy }
+                        ?? memory.inFlight[subscriber, default: []].first { $0.copy == copy }
+                )
+            }
+            : [
+                (
+                    pending.queue,
+                    memory.queues[pending.queue, default: []].first { $0.copy == copy }
+                        ?? memory.inFlight.values.joined().first { $0.copy == copy }
+                )
+            ]
+        let stored = places.compactMap { place in place.held.map { ($0, place.queue) } }
+        guard !stored.isEmpty else {
             step.note(.queue(.activeMQ(.storeCancelled(broker: AMQBroker.id))))
             if let producer = pending.producer, let receipt = pending.receipt {
                 step.send(.receipt(receipt), to: .producer(producer))
             }
             return
         }
-        journal.append(.add(message, queue: pending.queue))
+        for (message, queue) in stored { journal.append(.add(message, queue: queue)) }
         if let producer = pending.producer, let receipt = pending.receipt {
             if config.journal.journalDiskSyncStrategy == .always {
                 memory.awaitingSync.append((journal.count - 1, producer, receipt))
@@ -294,32 +306,6 @@ struct AMQBroker: CrashableNode {
             }
         }
         journalWritten(&step)
-    }
-
-    /// The topic's store task: one journal entry for each durable subscription that has not
-    /// acked the message yet.
-    mutating func storeForDurableSubscribers(_ copy: Int, producer: Int?, receipt: Int?, _ step: inout Step) {
-        var stored = false
-        for subscriber in memory.durableSubscribers.sorted() {
-            let held =
-                memory.queues["c\(subscriber)", default: []].first { $0.copy == copy }
-                ?? memory.inFlight[subscriber, default: []].first { $0.copy == copy }
-            guard let message = held else { continue }
-            journal.append(.add(message, queue: "c\(subscriber)"))
-            stored = true
-        }
-        if let producer, let receipt {
-            if stored && config.journal.journalDiskSyncStrategy == .always {
-                memory.awaitingSync.append((journal.count - 1, producer, receipt))
-            } else {
-                step.send(.receipt(receipt), to: .producer(producer))
-            }
-        }
-        if stored {
-            journalWritten(&step)
-        } else {
-            step.note(.queue(.activeMQ(.storeCancelled(broker: AMQBroker.id))))
-        }
     }
 
     mutating func journalWritten(_ step: inout Step) {
@@ -357,12 +343,17 @@ struct AMQBroker: CrashableNode {
 
     /// Every queue as replaying the journal rebuilds it: each added message not removed later.
     func recoveredFromJournal() -> [String: [AMQMessage]] {
-        var removed = Set<String>()
+        struct Placed: Hashable {
+            let queue: String
+            let copy: Int
+        }
+        var removed = Set<Placed>()
         var recovered: [String: [AMQMessage]] = ["q": [], "dlq": [], "out": []]
         for record in journal.records.reversed() {
             switch record {
-            case .remove(let copy, let queue): removed.insert("\(queue) \(copy)")
-            case .add(let message, let queue) where !removed.contains("\(queue) \(message.copy)"):
+            case .remove(let copy, let queue): removed.insert(Placed(queue: queue, copy: copy))
+            case .add(let message, let queue)
+            where !removed.contains(Placed(queue: queue, copy: message.copy)):
                 recovered[queue, default: []].insert(message, at: 0)
             case .add: break
             case .subscribed(let consumer): recovered["c\(consumer)", default: []] += []

@@ -41,12 +41,15 @@ enum QueueChecker {
         tally.judgeSends(survives: survives)
         tally.report(.duplicate, tally.copies.map { $0.count > 1 })
         if twicePerConsumer {
-            var perConsumer: [String: Int] = [:]
+            struct Processing: Hashable {
+                let consumer: Int
+                let message: MessageID
+            }
+            var seen = Set<Processing>()
             var twice = [Bool](repeating: false, count: messageCount)
-            for item in history.processed {
-                let key = "\(item.consumer) \(item.message.value)"
-                perConsumer[key, default: 0] += 1
-                if perConsumer[key]! > 1 { twice[item.message.value] = true }
+            for item in history.processed
+            where !seen.insert(Processing(consumer: item.consumer, message: item.message)).inserted {
+                twice[item.message.value] = true
             }
             tally.report(.processedTwice, twice)
         } else {
