@@ -430,6 +430,17 @@ public enum ScenarioFile {
             }
             return value
         }
+        /// `for: [m1]` (or `for: m1`): the messages the listener's outcome applies to; empty when
+        /// absent, nil after reporting a bad value.
+        func named(_ field: String) -> [String]? {
+            guard let node = spec.mapping?.first(where: { $0.key.string == field })?.value else { return [] }
+            let names = node.sequence?.compactMap(\.string) ?? [node.string].compactMap { $0 }
+            if names.isEmpty {
+                report(line, "'\(field)' names the messages the listener's outcome applies to, such as [m1]")
+                return nil
+            }
+            return names
+        }
         switch system {
         case .kafka:
             guard only(["commit", "processing"]),
@@ -443,27 +454,46 @@ public enum ScenarioFile {
             }
             return .rabbitmq(settlement)
         case .rocketmq:
-            guard only(["settle", "dedupe"]), let status = choice("settle", default: ConsumeStatus.success),
-                let dedupe = choice("dedupe", default: RocketConsumerSpec.Dedupe.none)
+            guard only(["settle", "dedupe", "listener", "for", "times"]),
+                let status = choice("settle", default: ConsumeStatus.success),
+                let dedupe = choice("dedupe", default: RocketConsumerSpec.Dedupe.none),
+                let listener = choice("listener", default: RocketConsumerSpec.Listener.concurrently),
+                let messages = named("for")
             else { return nil }
-            return .rocketmq(RocketConsumerSpec(status: status, dedupe: dedupe))
+            // The two listener interfaces return different enums (RKT-09, RKT-19).
+            switch (listener, status) {
+            case (.orderly, .reconsumeLater):
+                report(
+                    line, "an orderly listener fails with SUSPEND_CURRENT_QUEUE_A_MOMENT, not RECONSUME_LATER"
+                )
+                return nil
+            case (.concurrently, .suspendCurrentQueue):
+                report(
+                    line,
+                    "SUSPEND_CURRENT_QUEUE_A_MOMENT is an orderly listener's: add listener: orderly, or use RECONSUME_LATER"
+                )
+                return nil
+            default: break
+            }
+            var times: Int?
+            if let text = fields["times"] {
+                guard let count = Int(text), (1...1_000).contains(count) else {
+                    report(line, "'times' is how many deliveries fail before one succeeds, 1 to 1000")
+                    return nil
+                }
+                times = count
+            }
+            return .rocketmq(
+                RocketConsumerSpec(
+                    status: status, dedupe: dedupe, listener: listener, only: messages, times: times))
         case .activemq:
             guard only(["settle", "for", "subscription"]),
                 let listener = choice("settle", default: ListenerOutcome.returns),
                 let subscription = choice(
                     "subscription", default: ActiveMQConsumerSpec.Subscription.nonDurable)
             else { return nil }
-            // `for: [m1]` (or `for: m1`): the listener does this for these messages only.
-            let named = spec.mapping?.first { $0.key.string == "for" }?.value
-            let only = named.map { node in
-                node.sequence?.compactMap(\.string) ?? [node.string].compactMap { $0 }
-            }
-            if let only, only.isEmpty {
-                report(line, "'for' names the messages the listener's outcome applies to, such as [m1]")
-                return nil
-            }
-            return .activemq(
-                ActiveMQConsumerSpec(listener: listener, only: only ?? [], subscription: subscription))
+            guard let only = named("for") else { return nil }
+            return .activemq(ActiveMQConsumerSpec(listener: listener, only: only, subscription: subscription))
         }
     }
 

@@ -17,6 +17,10 @@ public enum RocketNote: Equatable, Sendable {
     case sentBack(consumer: Int, message: MessageID, reconsumeTimes: Int)
     /// The application found the message's dedupe key already processed and skipped it (RKT-12).
     case duplicateSkipped(consumer: Int, message: MessageID, key: String)
+    /// An orderly consumer's message failed: its queue waits, then the same message is retried.
+    case queueSuspended(consumer: Int, message: MessageID, reconsumeTimes: Int, delay: Millis)
+    /// Its local retries reached maxReconsumeTimes: sent back to %RETRY%, and the queue moves on.
+    case orderlyGaveUp(consumer: Int, message: MessageID, reconsumeTimes: Int)
 
     // The broker (RKT-02 to RKT-09).
     case appended(broker: BrokerID, message: MessageID, half: Bool, offset: Int)
@@ -44,6 +48,7 @@ public enum RocketNote: Equatable, Sendable {
             .slaveReceived(_, let m), .halfCommitted(_, let m), .halfRolledBack(_, let m),
             .halfDiscarded(_, let m, _), .noProducerToCheck(_, let m), .checkedBack(_, let m, _, _),
             .deadLettered(_, let m, _), .retryScheduled(_, let m, _, _, _), .duplicateSkipped(_, let m, _),
+            .queueSuspended(_, let m, _, _), .orderlyGaveUp(_, let m, _),
             .delayed(_, let m, _, _), .delayDue(_, let m):
             m
         case .answered, .slaveDisconnected: nil
@@ -107,6 +112,12 @@ public enum RocketNote: Equatable, Sendable {
                 "\(broker) schedules retry \(retry) of \(name(message)) at delay level \(level) (\(Self.shown(delay)))"
         case .duplicateSkipped(let consumer, let message, let key):
             return "c\(consumer): \(key) of \(name(message)) already processed: skipped, no side effect"
+        case .queueSuspended(let consumer, let message, let reconsumeTimes, let delay):
+            return
+                "c\(consumer) (orderly): \(name(message)) failed; its queue waits \(delay) ms, then retries it (reconsumeTimes \(reconsumeTimes))"
+        case .orderlyGaveUp(let consumer, let message, let reconsumeTimes):
+            return
+                "c\(consumer) (orderly): \(name(message)) reached maxReconsumeTimes: sent back (reconsumeTimes \(reconsumeTimes)); the queue moves on"
         case .delayed(let broker, let message, let level, let delay):
             return
                 "\(broker) holds \(name(message)) in SCHEDULE_TOPIC_XXXX at delay level \(level) (\(Self.shown(delay))): not visible yet"
@@ -220,6 +231,17 @@ public enum RocketNote: Equatable, Sendable {
             sink.message("message", message)
             sink.number("level", level)
             sink.number("delay-ms", delay)
+        case .queueSuspended(let consumer, let message, let reconsumeTimes, let delay):
+            sink.kind(222, "queue-suspended")
+            sink.number("consumer", consumer)
+            sink.message("message", message)
+            sink.number("reconsume-times", reconsumeTimes)
+            sink.number("delay-ms", delay)
+        case .orderlyGaveUp(let consumer, let message, let reconsumeTimes):
+            sink.kind(223, "orderly-gave-up")
+            sink.number("consumer", consumer)
+            sink.message("message", message)
+            sink.number("reconsume-times", reconsumeTimes)
         case .delayDue(let broker, let message):
             sink.kind(221, "delay-due")
             sink.broker("broker", broker)

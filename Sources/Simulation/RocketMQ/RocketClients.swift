@@ -220,6 +220,10 @@ struct RocketConsumer: CountingConsumer, Sendable {
     /// The dedupe keys of what the application has processed: written in the same step as the
     /// side effect, as a unique key in the same database transaction would be (RKT-12).
     var processedKeys: Set<String> = []
+    /// An orderly consumer's local retries so far, by stored copy (RKT-19).
+    var localFailures: [Int: Int] = [:]
+    /// An orderly consumer's queue waits `suspendCurrentQueueTimeMillis` after a failure.
+    var suspended = false
     /// Next offset to pull, per queue; processed up to, per queue (what is committed).
     var pullOffsets: [RocketQueue: Int] = [:]
     var committed: [RocketQueue: Int] = [:]
@@ -298,15 +302,25 @@ struct RocketConsumer: CountingConsumer, Sendable {
         case .repull(let queue):
             // No answer within the long-polling timeout: the pull was lost; pull again.
             if step.now - (pullSentAt[queue] ?? 0) >= Self.pullTimeoutMs { pull(queue, &step) }
-        case .consumeLater: startProcessing(&step)
+        case .consumeLater:
+            suspended = false
+            startProcessing(&step)
         default: preconditionFailure("timer \(timer) fired at c\(number)")
         }
     }
 
     mutating func startProcessing(_ step: inout Step) {
-        guard !busy, !inbox.isEmpty else { return }
+        guard !busy, !suspended, !inbox.isEmpty else { return }
         busy = true
         step.setTimer(.processed, after: config.processingMs)
+    }
+
+    /// What the listener returns for this delivery of `entry`: the spec's status for the messages
+    /// it names, for as many deliveries as it says; success otherwise.
+    func status(for entry: CommitLogEntry, _ step: Step) -> ConsumeStatus {
+        let applies = spec.only.isEmpty || spec.only.contains(step.name(of: entry.message))
+        let deliveriesBefore = entry.reconsumeTimes + localFailures[entry.copy, default: 0]
+        return applies && deliveriesBefore < (spec.times ?? .max) ? spec.status : .success
     }
 
     /// What the application deduplicates `entry` on, if anything.
@@ -323,7 +337,7 @@ struct RocketConsumer: CountingConsumer, Sendable {
         guard !inbox.isEmpty else { return }
         let (queue, position, entry) = inbox[0]
         let master = BrokerID(queue.master + 1)
-        switch spec.status {
+        switch status(for: entry, step) {
         case .success:
             if let key = dedupeKey(entry, step), !processedKeys.insert(key).inserted {
                 step.note(
@@ -336,7 +350,32 @@ struct RocketConsumer: CountingConsumer, Sendable {
                 History.Delivery(
                     consumer: number, message: entry.message, offset: Offset(entry.copy), time: step.now))
             step.note(.processed(consumer: number, message: entry.message, offset: Offset(entry.copy)))
-        case .reconsumeLater:
+        case .suspendCurrentQueue where config.consumer.messageModel == .clustering:
+            // MessageListenerOrderly retries the same message in place, the queue blocked meanwhile;
+            // only past a set maxReconsumeTimes (-1: never) does it go to %RETRY% and on (RKT-19).
+            let failures = localFailures[entry.copy, default: 0]
+            let limit = config.consumer.maxReconsumeTimes
+            guard limit != -1 && failures >= limit else {
+                localFailures[entry.copy] = failures + 1
+                suspended = true
+                step.note(
+                    .queue(
+                        .rocket(
+                            .queueSuspended(
+                                consumer: number, message: entry.message, reconsumeTimes: failures + 1,
+                                delay: config.consumer.suspendCurrentQueueTimeMillis))))
+                step.setTimer(.consumeLater, after: config.consumer.suspendCurrentQueueTimeMillis)
+                return
+            }
+            var back = entry
+            back.reconsumeTimes = failures + 1
+            step.note(
+                .queue(
+                    .rocket(
+                        .orderlyGaveUp(
+                            consumer: number, message: entry.message, reconsumeTimes: back.reconsumeTimes))))
+            step.send(.sendBack(entry: back), to: .broker(master))
+        case .reconsumeLater, .suspendCurrentQueue:
             if config.consumer.messageModel == .broadcasting {
                 step.note(.queue(.rocket(.broadcastFailureDropped(consumer: number, message: entry.message))))
             } else if step.isUp(.broker(master)) {

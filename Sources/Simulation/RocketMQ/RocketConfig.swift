@@ -30,6 +30,8 @@ public enum ConsumeStatus: String, CaseIterable, Sendable {
     case success = "CONSUME_SUCCESS"
     /// Also what an exception or a null return counts as.
     case reconsumeLater = "RECONSUME_LATER"
+    /// An orderly listener's failure (ConsumeOrderlyStatus): retry in place after a pause (RKT-19).
+    case suspendCurrentQueue = "SUSPEND_CURRENT_QUEUE_A_MOMENT"
 }
 
 /// A push consumer application: what its listener returns, and what it deduplicates on.
@@ -44,12 +46,30 @@ public struct RocketConsumerSpec: Equatable, Sendable {
         case key
     }
 
+    /// MessageListenerConcurrently, or MessageListenerOrderly (RKT-19).
+    public enum Listener: String, CaseIterable, Sendable {
+        case concurrently
+        case orderly
+    }
+
     public var status: ConsumeStatus
     public var dedupe: Dedupe
+    public var listener: Listener
+    /// The messages `status` applies to (`for: [m1]`); the others succeed. Empty: every message.
+    public var only: [String]
+    /// How many deliveries of each such message get `status` before it succeeds (`times: 1`);
+    /// nil: every delivery.
+    public var times: Int?
 
-    public init(status: ConsumeStatus, dedupe: Dedupe = .none) {
+    public init(
+        status: ConsumeStatus, dedupe: Dedupe = .none, listener: Listener = .concurrently,
+        only: [String] = [], times: Int? = nil
+    ) {
         self.status = status
         self.dedupe = dedupe
+        self.listener = listener
+        self.only = only
+        self.times = times
     }
 }
 
@@ -135,6 +155,8 @@ public struct RocketConfig: Sendable, Equatable {
         public var maxReconsumeTimes = -1
         /// How often a consumer and the broker persist consume offsets (persistConsumerOffsetInterval).
         public var persistOffsetMs: Millis = 5_000
+        /// How long an orderly consumer waits before retrying a failed message in place (RKT-19).
+        public var suspendCurrentQueueTimeMillis: Millis = 1_000
 
         /// Retries before `%DLQ%`: -1 means 16 (RKT-09).
         public var effectiveMaxReconsumeTimes: Int { maxReconsumeTimes == -1 ? 16 : maxReconsumeTimes }
@@ -250,6 +272,11 @@ public struct RocketConfig: Sendable, Equatable {
                 ),
                 .integer(
                     "maxReconsumeTimes", \.consumer.maxReconsumeTimes, -1...32,
+                    source:
+                        "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/client/src/main/java/org/apache/rocketmq/client/consumer/DefaultMQPushConsumer.java"
+                ),
+                .integer(
+                    "suspendCurrentQueueTimeMillis", \.consumer.suspendCurrentQueueTimeMillis, 10...30_000,
                     source:
                         "https://github.com/apache/rocketmq/blob/rocketmq-all-4.9.7/client/src/main/java/org/apache/rocketmq/client/consumer/DefaultMQPushConsumer.java"
                 ),
