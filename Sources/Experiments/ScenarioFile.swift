@@ -340,6 +340,9 @@ public enum ScenarioFile {
     /// Steps may name only brokers, producers and consumers the scenario has.
     private static func checkReferences(_ scenario: Scenario) -> (line: Int, reason: String)? {
         for scripted in scenario.steps {
+            if case .alarm = scripted.step, scenario.rabbitmq == nil {
+                return (scripted.line, "resource alarms are RabbitMQ's; this scenario is not RabbitMQ")
+            }
             if case .produce(_, _, _, let properties) = scripted.step {
                 if (properties.expirationMs != nil || properties.priority != nil) && scenario.rabbitmq == nil
                 {
@@ -582,7 +585,9 @@ extension Step {
     var references: [NodeReference] {
         switch self {
         case .produce(_, let producer, _, _): [.producer(producer)]
-        case .fault(let node, _), .restart(let node), .pause(let node, _), .isolate(let node): [node]
+        case .fault(let node, _), .restart(let node), .pause(let node, _), .isolate(let node),
+            .alarm(let node, _, _):
+            [node]
         case .partition(let a, let b, _): a + b
         case .drop(_, let from, let to, _), .delay(_, let from, let to, _): [from, to].compactMap { $0 }
         case .resendUnacknowledged(let producer): [.producer(producer)]

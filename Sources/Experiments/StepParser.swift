@@ -178,6 +178,18 @@ enum StepParser {
                 return .resendUnacknowledged(producer: index)
             }
             return .resendUnacknowledged(producer: 1)
+        case "alarm", "clear":
+            // alarm B1 memory | clear alarm B1 memory
+            let words = verb == "clear" && rest.first == "alarm" ? Array(rest.dropFirst()) : rest
+            guard verb == "alarm" || rest.first == "alarm", words.count == 2,
+                let alarm = ResourceAlarm(rawValue: words[1])
+            else {
+                throw Failure(reason: "write: alarm B1 memory (or disk), and clear alarm B1 memory")
+            }
+            guard case .broker = try node(words[0]) else {
+                throw Failure(reason: "an alarm is a node's: B1, B2, ...")
+            }
+            return .alarm(try node(words[0]), alarm, raised: verb == "alarm")
         case "start", "stop":
             guard case .consumer(let index) = try single(rest, verb) else {
                 throw Failure(reason: "\(verb) applies to consumers: c1, c2, ...")
@@ -186,7 +198,7 @@ enum StepParser {
         default:
             throw Failure(
                 reason:
-                    "unknown step '\(verb)' (steps: produce, wait, wait until, crash, power-loss, disk-loss, restart, pause, partition, isolate, heal, drop, duplicate next, reorder next, delay, resend unacknowledged, start, stop)"
+                    "unknown step '\(verb)' (steps: produce, wait, wait until, crash, power-loss, disk-loss, restart, pause, partition, isolate, heal, drop, duplicate next, reorder next, delay, resend unacknowledged, start, stop, alarm, clear alarm)"
             )
         }
     }

@@ -147,6 +147,9 @@ public final class RealRabbit {
             case .drop, .delay:
                 return
                     "'\(scripted.text)': dropping or delaying one message needs a proxy between client and broker"
+            case .alarm:
+                return
+                    "'\(scripted.text)': raising an alarm needs rabbitmqctl against the node, which real runs do not drive yet"
             case .waitUntil(let condition, _):
                 switch condition {
                 case .acknowledged, .allCompleted, .processed, .polled: continue

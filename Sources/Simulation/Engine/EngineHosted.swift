@@ -39,6 +39,8 @@ protocol EngineHosted: ScenarioWorld {
     mutating func crashConsumer(_ consumer: Int)
     /// A clean shutdown: the consumer closes its connection.
     mutating func stopConsumer(_ consumer: Int)
+    /// A resource alarm raised or cleared on a node (RabbitMQ; the parser refuses it elsewhere).
+    mutating func setAlarm(_ broker: BrokerID, _ alarm: ResourceAlarm, raised: Bool)
     /// Stops the run with the seed in the message when the model broke one of its own rules.
     func checkInvariants()
 }
@@ -187,6 +189,10 @@ extension EngineHosted {
         case .startConsumer(let consumer): startConsumer(consumer)
         case .crashConsumer(let consumer): crashConsumer(consumer)
         case .stopConsumer(let consumer): stopConsumer(consumer)
+        case .alarm(let broker, let alarm, let raised): setAlarm(broker, alarm, raised: raised)
         }
     }
+
+    /// Only RabbitMQ has resource alarms; the scenario parser refuses them elsewhere.
+    mutating func setAlarm(_ broker: BrokerID, _ alarm: ResourceAlarm, raised: Bool) {}
 }

@@ -15,6 +15,11 @@ public enum QueueNote: Equatable, Sendable {
     case deadLettered(node: BrokerID, message: MessageID, exchange: String, reason: String)
     case discarded(node: BrokerID, message: MessageID, reason: String)
     case recovered(node: BrokerID, queue: String, kept: [MessageID], lost: [MessageID], durable: Bool)
+    /// A resource alarm raised or cleared on a node: while any is in force, every node stops
+    /// reading from publishing connections (RMQ-21).
+    case alarm(node: BrokerID, resource: String, raised: Bool)
+    /// A publish that reached a node during an alarm waits unread in its connection.
+    case publishBlocked(node: BrokerID, message: MessageID)
     /// What only RocketMQ or only ActiveMQ does: a send status, a half message, a poison ack.
     case rocket(RocketNote)
     case activeMQ(ActiveMQNote)
@@ -56,6 +61,12 @@ public enum QueueNote: Equatable, Sendable {
             return durable
                 ? "\(node) recovers \(queue): \(list(kept)); gone: \(list(lost))"
                 : "\(node): non-durable \(queue) comes back empty; gone: \(list(lost))"
+        case .alarm(let node, let resource, let raised):
+            return raised
+                ? "\(node): \(resource) alarm: every node stops reading from publishing connections (connection.blocked)"
+                : "\(node): \(resource) alarm cleared"
+        case .publishBlocked(let node, let message):
+            return "\(node): the publish of \(name(message)) waits unread in its blocked connection"
         case .rocket(let note): return note.text(name)
         case .activeMQ(let note): return note.text(name)
         }
@@ -67,11 +78,11 @@ public enum QueueNote: Equatable, Sendable {
             .confirmed(_, let m, _),
             .raftAppended(_, _, _, let m, _),
             .delivered(_, _, let m, _, _, _), .settled(_, let m, _), .deadLettered(_, let m, _, _),
-            .discarded(_, let m, _):
+            .discarded(_, let m, _), .publishBlocked(_, let m):
             m == message
         case .requeued(_, let messages, _): messages.contains(message)
         case .recovered(_, _, let kept, let lost, _): kept.contains(message) || lost.contains(message)
-        case .fsynced: false
+        case .fsynced, .alarm: false
         case .rocket(let note): note.message == message
         case .activeMQ(let note): note.message == message
         }

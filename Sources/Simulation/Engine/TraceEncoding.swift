@@ -260,6 +260,15 @@ extension QueueNote {
             sink.number("term", term)
             sink.message("message", message)
             sink.flag("leader", leader)
+        case .alarm(let node, let resource, let raised):
+            sink.kind(113, "alarm")
+            sink.broker("node", node)
+            sink.text("resource", resource)
+            sink.flag("raised", raised)
+        case .publishBlocked(let node, let message):
+            sink.kind(114, "publish-blocked")
+            sink.broker("node", node)
+            sink.message("message", message)
         case .rocket(let note): note.encode(into: &sink)
         case .activeMQ(let note): note.encode(into: &sink)
         }

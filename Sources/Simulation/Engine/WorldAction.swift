@@ -15,6 +15,7 @@ public enum WorldAction: Sendable, Equatable {
     case startConsumer(Int)
     case crashConsumer(Int)
     case stopConsumer(Int)
+    case alarm(BrokerID, ResourceAlarm, raised: Bool)
 }
 
 /// A send spread over time: `produce 100 every 5ms`.

@@ -140,6 +140,10 @@ struct RabbitWorld: QueueBrokerWorld {
     var nodes: [RabbitNode]
     var publishers: [RabbitPublisher] = []
     var consumers: [RabbitConsumer] = []
+    /// Resource alarms in force, by node (RMQ-21).
+    var alarms: [BrokerID: Set<ResourceAlarm>] = [:]
+    /// Publishes that reached a node during an alarm, unread, in arrival order.
+    var blockedPublishes: [(node: Int, payload: RabbitPayload, from: NodeID)] = []
 
     init(config: RabbitConfig, seed: UInt64, recordsTrace: Bool = true) {
         self.config = config
@@ -247,6 +251,14 @@ struct RabbitWorld: QueueBrokerWorld {
     // MARK: - The event loop
 
     mutating func brokerReceive(_ index: Int, _ payload: RabbitPayload, from: NodeID) {
+        // During a resource alarm no node reads from publishing connections (RMQ-21).
+        if case .publish(let copy) = payload, alarms.values.contains(where: { !$0.isEmpty }) {
+            blockedPublishes.append((index, payload, from))
+            atNode(index) { node, step, _ in
+                step.note(.queue(.publishBlocked(node: node.id, message: copy.message)))
+            }
+            return
+        }
         // A consume from a connection that has since closed never reaches the queue.
         if case .consume(let consumer) = payload, consumers[consumer - 1].connectedTo != nodes[index].id {
             return
@@ -281,8 +293,37 @@ struct RabbitWorld: QueueBrokerWorld {
 
     // MARK: - Actions
 
+    /// RMQ-21: an alarm on any node blocks every node's publishing connections; when the last
+    /// one clears, the nodes read what waited, in arrival order. Consumers are never blocked.
+    mutating func setAlarm(_ broker: BrokerID, _ alarm: ResourceAlarm, raised: Bool) {
+        guard engine.isUp(.broker(broker)) else { return }
+        if raised {
+            guard alarms[broker, default: []].insert(alarm).inserted else { return }
+        } else {
+            guard alarms[broker]?.remove(alarm) != nil else { return }
+        }
+        atNode(broker.value - 1) { node, step, _ in
+            step.note(.queue(.alarm(node: node.id, resource: alarm.rawValue, raised: raised)))
+        }
+        readBlockedPublishes()
+    }
+
+    /// With no alarm left in force, the nodes read what waited in their connections.
+    mutating func readBlockedPublishes() {
+        guard !alarms.values.contains(where: { !$0.isEmpty }) else { return }
+        let waiting = blockedPublishes
+        blockedPublishes = []
+        for publish in waiting where engine.isUp(.broker(BrokerID(publish.node + 1))) {
+            brokerReceive(publish.node, publish.payload, from: publish.from)
+        }
+    }
+
     mutating func crashBroker(_ broker: BrokerID, _ fault: Fault) {
         guard engine.crash(.broker(broker), fault) else { return }
+        // The process's alarms end with it, and what waited unread in its sockets is gone.
+        alarms[broker] = nil
+        blockedPublishes.removeAll { $0.node == broker.value - 1 }
+        defer { readBlockedPublishes() }
         engine.resetConnections(of: .broker(broker))
         atNode(broker.value - 1) { node, step, _ in node.crash(fault, &step) }
         // Clients connected to the node see their connections close.

@@ -72,6 +72,16 @@ public enum Step: Equatable, Sendable {
     case resendUnacknowledged(producer: Int)
     case startConsumer(Int)
     case stopConsumer(Int)
+    /// RabbitMQ: `alarm B1 memory` raises a resource alarm on a node; `clear alarm B1 memory`
+    /// clears it (RMQ-21).
+    case alarm(NodeReference, ResourceAlarm, raised: Bool)
+}
+
+/// A RabbitMQ resource alarm: memory above `vm_memory_high_watermark`, or free disk below
+/// `disk_free_limit` (RMQ-21).
+public enum ResourceAlarm: String, CaseIterable, Sendable {
+    case memory
+    case disk
 }
 
 /// A step as written, with where it was written, for messages and traces.

@@ -159,6 +159,10 @@ public enum ScenarioRunner {
                 world.perform(.startConsumer(consumer))
             case .stopConsumer(let consumer):
                 world.perform(.stopConsumer(consumer))
+            case .alarm(let node, let alarm, let raised):
+                if let broker = resolve(node, in: world) {
+                    world.perform(.alarm(broker, alarm, raised: raised))
+                }
             }
             results.append(ScenarioRun.StepResult(step: scripted, startedAt: started, timedOut: timedOut))
             if world.eventCount > eventBudget { break }
