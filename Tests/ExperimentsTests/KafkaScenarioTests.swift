@@ -97,4 +97,43 @@ struct KafkaScenarioTests {
                 "x.yaml:6: 'lag' is a number of records or a range such as 50..70"
             ])
     }
+
+    @Test(
+        "A full buffer with max.block.ms 0 fails each further send at once; an application crash fails the blocked one"
+    )
+    func bufferExhausted() throws {
+        let run = try runInline(
+            """
+            name: no blocking
+            kafka: "3.7+"
+            config: {buffer.memory: 300, max.block.ms: 0}
+            steps:
+              - wait 1s
+              - pause B1 for 5s
+              - produce m1..m5
+              - wait 10s
+            expect:
+              failed with BufferExhaustedException: [m4, m5]
+              acknowledged: [m1, m2, m3]
+            """)
+        #expect(run.passed, "\(describe(run))")
+        let crashed = try runInline(
+            """
+            name: crash while blocked
+            kafka: "3.7+"
+            config: {buffer.memory: 300, max.block.ms: 60000}
+            steps:
+              - wait 1s
+              - pause B1 for 5s
+              - produce m1..m5
+              - wait 1s
+              - crash p1
+              - wait 10s
+            expect:
+              failed with application crashed in a blocked send(): [m4]
+            """)
+        #expect(crashed.passed, "\(describe(crashed))")
+        // m5's send() was never called: the blocked thread died first.
+        #expect(!crashed.world.history.sends.contains { crashed.world.name(of: $0.message) == "m5" })
+    }
 }

@@ -28,6 +28,8 @@ public enum Note: Equatable, Sendable {
     case acknowledged(producer: Int, messages: [MessageID], offset: Offset?, broker: BrokerID)
     case failed(producer: Int, messages: [MessageID], error: String, retrying: Bool)
     case newSession(producer: Int, id: ProducerID?)
+    /// send() found buffer.memory full: the application's thread waits (K-PRD-15).
+    case sendBlocked(producer: Int, message: MessageID, bufferedBytes: Int)
     // Consumers.
     case polled(consumer: Int, from: Offset, messages: [MessageID])
     case processed(consumer: Int, message: MessageID, offset: Offset)

@@ -145,6 +145,11 @@ extension Note {
             sink.messages("messages", messages)
             sink.text("error", error)
             sink.flag("retrying", retrying)
+        case .sendBlocked(let producer, let message, let bytes):
+            sink.kind(30, "send-blocked")
+            sink.number("producer", producer)
+            sink.message("message", message)
+            sink.number("buffered-bytes", bytes)
         case .newSession(let producer, let id):
             sink.kind(24, "new-session")
             sink.number("producer", producer)

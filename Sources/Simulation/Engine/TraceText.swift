@@ -64,6 +64,9 @@ extension Note {
         case .failed(let producer, let messages, let error, let retrying):
             return "p\(producer): \(list(messages)) failed: \(error)"
                 + (retrying ? ", will retry" : ", given up")
+        case .sendBlocked(let producer, let message, let bytes):
+            return
+                "p\(producer): send(\(name(message))) blocks: buffer.memory is full (\(bytes) bytes of batches unsent or unanswered)"
         case .newSession(let producer, let id):
             return "p\(producer) starts" + (id.map { " (producer id \($0.value))" } ?? "")
         case .polled(let consumer, let from, let messages):

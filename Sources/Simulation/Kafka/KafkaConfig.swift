@@ -84,6 +84,10 @@ public struct KafkaConfig: Sendable, Equatable {
     public var retryBackoffMs: Millis
     public var batchSize: Int
     public var lingerMs: Millis
+    /// The record accumulator's bytes, unsent and unanswered batches alike (K-PRD-15).
+    public var bufferMemory = 33_554_432
+    /// How long send() may block waiting for buffer space (K-PRD-15).
+    public var maxBlockMs: Millis = 60_000
 
     // Consumer.
     public var enableAutoCommit: Bool
@@ -185,6 +189,8 @@ public struct KafkaConfig: Sendable, Equatable {
                     "retry.backoff.ms", \.retryBackoffMs, 0...most, source: producer("retry.backoff.ms")),
                 .integer("batch.size", \.batchSize, 1...most, source: producer("batch.size")),
                 .integer("linger.ms", \.lingerMs, 0...most, source: producer("linger.ms")),
+                .integer("buffer.memory", \.bufferMemory, 1...most, source: producer("buffer.memory")),
+                .integer("max.block.ms", \.maxBlockMs, 0...most, source: producer("max.block.ms")),
                 .boolean("enable.auto.commit", \.enableAutoCommit, source: consumer("enable.auto.commit")),
                 .integer(
                     "auto.commit.interval.ms", \.autoCommitIntervalMs, 1...most,

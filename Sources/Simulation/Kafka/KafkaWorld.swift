@@ -45,6 +45,8 @@ struct KafkaWorld: StepHosted {
         case requestWatchdog
         case producerRetry(batch: Int)
         case deliveryWatchdog
+        /// max.block.ms for the send() call that waits for buffer space (its history index).
+        case maxBlock(call: Int)
         case consumerWake
         case consumerFetchTimeout(request: Int)
         case consumerWorker

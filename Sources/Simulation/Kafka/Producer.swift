@@ -52,6 +52,12 @@ struct ProducerState: Sendable {
     var queue: [ProducerBatch] = []
     /// Requests awaiting an answer, oldest first (at most max.in.flight.requests.per.connection).
     var inFlight: [InFlightRequest] = []
+    /// Sends the application has yet to call: its thread is blocked in an earlier send().
+    var waitingCalls: [MessageID] = []
+    /// Records accumulated and not yet completed: what holds buffer.memory.
+    var bufferedRecords = 0
+    /// The send() blocked for buffer space, with its history index (K-PRD-15).
+    var blockedCall: (message: MessageID, historyIndex: Int)?
     var requestWatchdogArmed = false
     var deliveryWatchdogArmed = false
     var nextBatch = 1
@@ -76,16 +82,42 @@ extension ProducerState {
     mutating func produce(
         _ messages: [MessageID], metadata: BrokerID?, _ step: inout Step, _ shared: inout KafkaShared
     ) {
-        for message in messages { accumulate(message, &step) }
+        waitingCalls += messages
+        callSends(&step)
         drain(metadata: metadata, &step, &shared)
     }
 
+    /// Bytes the accumulator holds: batches waiting and batches awaiting their response.
+    var bufferedBytes: Int { bufferedRecords * config.recordBytes }
+
+    /// The application's thread calls send() for each waiting message in turn. A call that finds
+    /// buffer.memory full blocks the thread, and those behind it, for up to max.block.ms.
+    private mutating func callSends(_ step: inout Step) {
+        if let blocked = blockedCall {
+            guard bufferedBytes + config.recordBytes <= config.bufferMemory else { return }
+            blockedCall = nil
+            accumulate(blocked.message, historyIndex: blocked.historyIndex, &step)
+        }
+        while let message = waitingCalls.first {
+            waitingCalls.removeFirst()
+            let historyIndex = step.history.invoke(
+                History.Send(
+                    message: message, producer: index, session: session, invoked: step.now, outcome: .pending)
+            )
+            guard bufferedBytes + config.recordBytes <= config.bufferMemory else {
+                blockedCall = (message, historyIndex)
+                step.note(.sendBlocked(producer: index, message: message, bufferedBytes: bufferedBytes))
+                step.setTimer(.maxBlock(call: historyIndex), after: config.maxBlockMs)
+                return
+            }
+            accumulate(message, historyIndex: historyIndex, &step)
+        }
+    }
+
     /// One message into the record accumulator, without sending yet.
-    private mutating func accumulate(_ message: MessageID, _ step: inout Step) {
+    private mutating func accumulate(_ message: MessageID, historyIndex: Int, _ step: inout Step) {
         let perBatch = max(1, config.batchSize / config.recordBytes)
-        let historyIndex = step.history.invoke(
-            History.Send(
-                message: message, producer: index, session: session, invoked: step.now, outcome: .pending))
+        bufferedRecords += 1
         // The record accumulator: a record joins the newest batch that has not been sent yet
         // while it has room (batch.size), which is how batches grow while requests are in flight.
         if let last = queue.indices.last, queue[last].attempts == 0, queue[last].messages.count < perBatch {
@@ -119,6 +151,14 @@ extension ProducerState {
             complete(
                 entry.batch, .info(error: "application crashed awaiting the response", time: step.now), &step)
         }
+        if let blocked = blockedCall {
+            step.history.complete(
+                blocked.historyIndex, .fail(error: "application crashed in a blocked send()", time: step.now))
+        }
+        // The calls the blocked thread never made die with the application.
+        blockedCall = nil
+        waitingCalls = []
+        bufferedRecords = 0
         queue = []
         inFlight = []
         requestWatchdogArmed = false
@@ -126,9 +166,11 @@ extension ProducerState {
     }
 
     /// Whether the producer has nothing buffered or in flight.
-    var isIdle: Bool { queue.isEmpty && inFlight.isEmpty }
+    var isIdle: Bool { queue.isEmpty && inFlight.isEmpty && blockedCall == nil && waitingCalls.isEmpty }
 
     private mutating func drain(metadata: BrokerID?, _ step: inout Step, _ shared: inout KafkaShared) {
+        // Space a completed batch freed lets a blocked send() go on.
+        if blockedCall != nil { callSends(&step) }
         while inFlight.count < config.maxInFlightRequestsPerConnection, !queue.isEmpty {
             guard let target = leader ?? metadata else {
                 // No leader: wait and look again (retry.backoff.ms).
@@ -210,6 +252,17 @@ extension ProducerState {
             armRequestWatchdog(&step)
         case .producerRetry:
             drain(metadata: metadata, &step, &shared)
+        case .maxBlock(let call):
+            // send() gives up: the callback and the future get BufferExhaustedException, a
+            // TimeoutException; send() itself does not throw (K-PRD-15). Nothing was written.
+            guard let blocked = blockedCall, blocked.historyIndex == call else { return }
+            blockedCall = nil
+            let error =
+                "BufferExhaustedException: failed to allocate memory within the configured max blocking time \(config.maxBlockMs) ms"
+            step.note(.failed(producer: index, messages: [blocked.message], error: error, retrying: false))
+            step.history.complete(call, .fail(error: error, time: step.now))
+            callSends(&step)
+            drain(metadata: metadata, &step, &shared)
         case .deliveryWatchdog:
             // Only a batch still waiting in the queue expires here; one in flight expires when its
             // request completes.
@@ -289,7 +342,8 @@ extension ProducerState {
         drain(metadata: metadata, &step, &shared)
     }
 
-    private func complete(_ batch: ProducerBatch, _ outcome: History.Outcome, _ step: inout Step) {
+    private mutating func complete(_ batch: ProducerBatch, _ outcome: History.Outcome, _ step: inout Step) {
+        bufferedRecords -= batch.messages.count
         for (position, historyIndex) in batch.historyIndexes.enumerated() {
             var messageOutcome = outcome
             if case .ok(let offset?, let broker, let time) = outcome {
