@@ -136,4 +136,45 @@ struct KafkaScenarioTests {
         // m5's send() was never called: the blocked thread died first.
         #expect(!crashed.world.history.sends.contains { crashed.world.name(of: $0.message) == "m5" })
     }
+
+    @Test("A fetch waiting for fetch.min.bytes returns as soon as that many bytes are committed")
+    func fetchMinBytesReached() throws {
+        // 5 records of 100 bytes reach fetch.min.bytes=500 long before the 5 s wait runs out.
+        let run = try runInline(
+            """
+            name: min bytes reached
+            kafka: "3.7+"
+            config: {acks: all, auto.offset.reset: earliest, fetch.min.bytes: 500, fetch.max.wait.ms: 5000}
+            consumers:
+              c1: {commit: after-processing, processing: sync}
+            settle: 0
+            steps:
+              - start c1
+              - wait 1s
+              - produce m1..m5
+              - wait until acknowledged m5 within 1s
+              - wait 100ms
+            expect:
+              processed: [m1, m2, m3, m4, m5]
+            """)
+        #expect(run.passed, "\(describe(run))")
+        let short = try runInline(
+            """
+            name: min bytes not reached
+            kafka: "3.7+"
+            config: {acks: all, auto.offset.reset: earliest, fetch.min.bytes: 500, fetch.max.wait.ms: 5000}
+            consumers:
+              c1: {commit: after-processing, processing: sync}
+            settle: 0
+            steps:
+              - start c1
+              - wait 1s
+              - produce m1..m4
+              - wait until acknowledged m4 within 1s
+              - wait 100ms
+            expect:
+              processed: []
+            """)
+        #expect(short.passed, "\(describe(short))")
+    }
 }

@@ -252,16 +252,22 @@ extension BrokerState {
                 to: consumer)
             return
         }
-        if offset < highWatermark || offset > logEndOffset {
+        if hasFetchMinBytes(from: offset) || offset > logEndOffset {
             answerConsumerFetch(request: request, offset: offset, maxRecords: maxRecords, to: consumer, &step)
         } else {
             memory.parkedFetches.append(
                 ParkedFetch(
                     request: request, from: consumer, offset: offset, isConsumer: true, maxRecords: maxRecords
                 ))
-            // fetch.max.wait.ms: a consumer's fetch waits up to 500 ms for data.
-            step.setTimer(.parkedFetchExpired(request: request), after: 500)
+            // K-CON-11: the fetch waits for fetch.min.bytes, at most fetch.max.wait.ms; then it is
+            // answered with whatever there is.
+            step.setTimer(.parkedFetchExpired(request: request), after: config.fetchMaxWaitMs)
         }
+    }
+
+    /// Whether a consumer reading from `offset` would get at least fetch.min.bytes now.
+    func hasFetchMinBytes(from offset: Int) -> Bool {
+        offset < highWatermark && (highWatermark - offset) * config.recordBytes >= config.fetchMinBytes
     }
 
     /// K-REP-11: consumers (read_uncommitted) see only records below the high watermark.
@@ -281,8 +287,7 @@ extension BrokerState {
     }
 
     mutating func answerParkedConsumerFetches(_ step: inout Step) {
-        let highWatermark = highWatermark
-        let ready = memory.parkedFetches.filter { $0.isConsumer && $0.offset < highWatermark }
+        let ready = memory.parkedFetches.filter { $0.isConsumer && hasFetchMinBytes(from: $0.offset) }
         guard !ready.isEmpty else { return }
         memory.parkedFetches.removeAll { fetch in ready.contains { $0.request == fetch.request } }
         for fetch in ready {

@@ -95,6 +95,10 @@ public struct KafkaConfig: Sendable, Equatable {
     public var maxPollIntervalMs: Millis
     public var sessionTimeoutMs: Millis
     public var maxPollRecords: Int
+    /// The broker answers a consumer's fetch once it has this many bytes... (K-CON-11)
+    public var fetchMinBytes = 1
+    /// ...or once the fetch has waited this long.
+    public var fetchMaxWaitMs: Millis = 500
     public var autoOffsetReset: String
 
     // Simulator only.
@@ -203,6 +207,9 @@ public struct KafkaConfig: Sendable, Equatable {
                 ),
                 .integer(
                     "max.poll.records", \.maxPollRecords, 1...100_000, source: consumer("max.poll.records")),
+                .integer("fetch.min.bytes", \.fetchMinBytes, 1...most, source: consumer("fetch.min.bytes")),
+                .integer(
+                    "fetch.max.wait.ms", \.fetchMaxWaitMs, 0...most, source: consumer("fetch.max.wait.ms")),
                 ConfigKey(
                     "auto.offset.reset", values: "earliest, latest or none",
                     source: consumer("auto.offset.reset"),
