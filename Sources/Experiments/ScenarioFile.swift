@@ -340,6 +340,11 @@ public enum ScenarioFile {
     /// Steps may name only brokers, producers and consumers the scenario has.
     private static func checkReferences(_ scenario: Scenario) -> (line: Int, reason: String)? {
         for scripted in scenario.steps {
+            if case .seek = scripted.step,
+                scenario.rabbitmq != nil || scenario.rocketmq != nil || scenario.activemq != nil
+            {
+                return (scripted.line, "'seek' moves a Kafka consumer's position; this scenario is not Kafka")
+            }
             if case .alarm = scripted.step, scenario.rabbitmq == nil {
                 return (scripted.line, "resource alarms are RabbitMQ's; this scenario is not RabbitMQ")
             }
@@ -591,7 +596,8 @@ extension Step {
         case .partition(let a, let b, _): a + b
         case .drop(_, let from, let to, _), .delay(_, let from, let to, _): [from, to].compactMap { $0 }
         case .resendUnacknowledged(let producer): [.producer(producer)]
-        case .startConsumer(let consumer), .stopConsumer(let consumer): [.consumer(consumer)]
+        case .startConsumer(let consumer), .stopConsumer(let consumer), .seek(let consumer, _):
+            [.consumer(consumer)]
         case .waitUntil(.processed(let consumer, _), _), .waitUntil(.polled(let consumer, _), _):
             [.consumer(consumer)]
         case .waitUntil(.leaderIs(let broker), _), .waitUntil(.replicated(_, let broker), _):

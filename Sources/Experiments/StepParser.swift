@@ -178,6 +178,12 @@ enum StepParser {
                 return .resendUnacknowledged(producer: index)
             }
             return .resendUnacknowledged(producer: 1)
+        case "seek":
+            // seek c1 to 0
+            guard rest.count == 3, rest[1] == "to", let offset = Int(rest[2]), offset >= 0,
+                case .consumer(let index) = try node(rest[0])
+            else { throw Failure(reason: "write: seek c1 to 0 (a consumer and an offset)") }
+            return .seek(consumer: index, offset: offset)
         case "alarm", "clear":
             // alarm B1 memory | clear alarm B1 memory
             let words = verb == "clear" && rest.first == "alarm" ? Array(rest.dropFirst()) : rest
@@ -198,7 +204,7 @@ enum StepParser {
         default:
             throw Failure(
                 reason:
-                    "unknown step '\(verb)' (steps: produce, wait, wait until, crash, power-loss, disk-loss, restart, pause, partition, isolate, heal, drop, duplicate next, reorder next, delay, resend unacknowledged, start, stop, alarm, clear alarm)"
+                    "unknown step '\(verb)' (steps: produce, wait, wait until, crash, power-loss, disk-loss, restart, pause, partition, isolate, heal, drop, duplicate next, reorder next, delay, resend unacknowledged, start, stop, seek, alarm, clear alarm)"
             )
         }
     }

@@ -177,4 +177,46 @@ struct KafkaScenarioTests {
             """)
         #expect(short.passed, "\(describe(short))")
     }
+
+    @Test("seek moves the position forward too (records skipped), and is Kafka's only")
+    func seekForward() throws {
+        // The first poll returns m1 and m2 (max.poll.records 2); the seek skips m3..m8.
+        let run = try runInline(
+            """
+            name: skip ahead
+            kafka: "3.7+"
+            config: {acks: all, enable.auto.commit: false, auto.offset.reset: earliest, sim.processing.ms: 100, max.poll.records: 2}
+            consumers:
+              c1: {commit: after-processing, processing: sync}
+            steps:
+              - produce m1..m10
+              - wait until acknowledged m10 within 10s
+              - start c1
+              - wait until c1 polled 1 within 10s
+              - seek c1 to 8
+              - wait 5s
+            expect:
+              processed: [m1, m2, m9, m10]
+              never-processed: [m3, m4, m5, m6, m7, m8]
+            """)
+        #expect(run.passed, "\(describe(run))")
+        let texts = run.world.trace.map { $0.note.text(run.world.name(of:)) }
+        #expect(texts.contains("c1 seeks to offset 8: the next fetch reads from there"))
+        let text = """
+            name: not kafka
+            rocketmq: "4.9"
+            consumers:
+              c1: {}
+            steps:
+              - seek c1 to 0
+            """
+        guard case .failure(let problems) = ScenarioFile.parse(text, file: "x.yaml") else {
+            Issue.record("seek was accepted for RocketMQ")
+            return
+        }
+        #expect(
+            problems.problems.map(\.description) == [
+                "x.yaml:6: 'seek' moves a Kafka consumer's position; this scenario is not Kafka"
+            ])
+    }
 }

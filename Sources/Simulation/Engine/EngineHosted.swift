@@ -41,6 +41,8 @@ protocol EngineHosted: ScenarioWorld {
     mutating func stopConsumer(_ consumer: Int)
     /// A resource alarm raised or cleared on a node (RabbitMQ; the parser refuses it elsewhere).
     mutating func setAlarm(_ broker: BrokerID, _ alarm: ResourceAlarm, raised: Bool)
+    /// The application moves a consumer's position (Kafka; the parser refuses it elsewhere).
+    mutating func seekConsumer(_ consumer: Int, to offset: Int)
     /// Stops the run with the seed in the message when the model broke one of its own rules.
     func checkInvariants()
 }
@@ -190,8 +192,12 @@ extension EngineHosted {
         case .crashConsumer(let consumer): crashConsumer(consumer)
         case .stopConsumer(let consumer): stopConsumer(consumer)
         case .alarm(let broker, let alarm, let raised): setAlarm(broker, alarm, raised: raised)
+        case .seek(let consumer, let offset): seekConsumer(consumer, to: offset)
         }
     }
+
+    /// Only Kafka consumers seek; the scenario parser refuses it elsewhere.
+    mutating func seekConsumer(_ consumer: Int, to offset: Int) {}
 
     /// Only RabbitMQ has resource alarms; the scenario parser refuses them elsewhere.
     mutating func setAlarm(_ broker: BrokerID, _ alarm: ResourceAlarm, raised: Bool) {}

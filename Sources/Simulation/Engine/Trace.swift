@@ -36,6 +36,8 @@ public enum Note: Equatable, Sendable {
     case committedOffset(consumer: Int, offset: Offset, ok: Bool)
     case assigned(consumer: Int, generation: Int, position: Offset)
     case leftGroup(consumer: Int, reason: String)
+    /// The application called seek(): the next fetch starts at `offset` (K-CON-13).
+    case seeked(consumer: Int, offset: Offset)
     // Queue brokers (RabbitMQ).
     case queue(QueueNote)
 

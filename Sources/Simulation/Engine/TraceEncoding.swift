@@ -178,6 +178,10 @@ extension Note {
             sink.kind(29, "left-group")
             sink.number("consumer", consumer)
             sink.text("reason", reason)
+        case .seeked(let consumer, let offset):
+            sink.kind(31, "seeked")
+            sink.number("consumer", consumer)
+            sink.offset("offset", offset)
         case .queue(let fact):
             fact.encode(into: &sink)
         }

@@ -81,6 +81,8 @@ extension Note {
             return "c\(consumer) gets P0 (generation \(generation)), starts at offset \(position)"
         case .leftGroup(let consumer, let reason):
             return "c\(consumer) leaves the group (\(reason))"
+        case .seeked(let consumer, let offset):
+            return "c\(consumer) seeks to offset \(offset): the next fetch reads from there"
         case .queue(let fact):
             return fact.text(name)
         }

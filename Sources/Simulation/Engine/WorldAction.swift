@@ -16,6 +16,7 @@ public enum WorldAction: Sendable, Equatable {
     case crashConsumer(Int)
     case stopConsumer(Int)
     case alarm(BrokerID, ResourceAlarm, raised: Bool)
+    case seek(consumer: Int, offset: Int)
 }
 
 /// A send spread over time: `produce 100 every 5ms`.

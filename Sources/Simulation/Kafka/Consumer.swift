@@ -234,6 +234,13 @@ extension ConsumerState {
         step.send(.offsetCommit(consumer: index, generation: generation, offset: position), to: .controller)
     }
 
+    mutating func seek(to offset: Int, _ metadata: Metadata, _ step: inout Step, _ shared: inout KafkaShared)
+    {
+        position = offset
+        step.note(.seeked(consumer: index, offset: Offset(offset)))
+        if case .fetching = phase { poll(metadata, &step, &shared) }
+    }
+
     private mutating func poll(_ metadata: Metadata, _ step: inout Step, _ shared: inout KafkaShared) {
         lastPoll = step.now
         if leftGroup {
@@ -294,7 +301,7 @@ extension KafkaWorld {
     /// The group's committed offset, as the coordinator stores it.
     var committedOffset: Offset? { controller.committed }
     /// The group's lag, as `kafka-consumer-groups --describe` computes it: the leader's high
-    /// watermark minus the committed offset (K-CON-05, one partition).
+    /// watermark minus the committed offset (K-CON-10, one partition).
     public var consumerLag: Int? {
         guard let leader = controller.partition.leader else { return nil }
         return max(0, brokers[leader.value - 1].highWatermark - (committedOffset?.value ?? 0))
@@ -336,6 +343,14 @@ extension KafkaWorld {
     }
 
     /// A clean shutdown: with auto-commit, close() commits the position first (K-CON-03).
+    /// The application calls seek(): the position moves; a fetch in flight for the old position
+    /// is dropped and a new one sent (the fetcher discards buffered data on seek).
+    mutating func seekConsumer(_ consumer: Int, to offset: Int) {
+        guard engine.isUp(.consumer(consumer)), consumers[consumer - 1].assigned else { return }
+        let metadata = consumerMetadata
+        atConsumer(consumer) { consumer, step, shared in consumer.seek(to: offset, metadata, &step, &shared) }
+    }
+
     mutating func stopConsumer(_ consumer: Int) {
         guard engine.isUp(.consumer(consumer)) else { return }
         atConsumer(consumer) { consumer, step, _ in consumer.stop(&step) }

@@ -75,6 +75,8 @@ public enum Step: Equatable, Sendable {
     /// RabbitMQ: `alarm B1 memory` raises a resource alarm on a node; `clear alarm B1 memory`
     /// clears it (RMQ-21).
     case alarm(NodeReference, ResourceAlarm, raised: Bool)
+    /// Kafka: `seek c1 to 0`, the application moves the consumer's position (K-CON-13).
+    case seek(consumer: Int, offset: Int)
 }
 
 /// A RabbitMQ resource alarm: memory above `vm_memory_high_watermark`, or free disk below

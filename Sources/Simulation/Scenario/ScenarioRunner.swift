@@ -159,6 +159,8 @@ public enum ScenarioRunner {
                 world.perform(.startConsumer(consumer))
             case .stopConsumer(let consumer):
                 world.perform(.stopConsumer(consumer))
+            case .seek(let consumer, let offset):
+                world.perform(.seek(consumer: consumer, offset: offset))
             case .alarm(let node, let alarm, let raised):
                 if let broker = resolve(node, in: world) {
                     world.perform(.alarm(broker, alarm, raised: raised))
