@@ -98,8 +98,12 @@ extension ProducerState {
             blockedCall = nil
             accumulate(blocked.message, historyIndex: blocked.historyIndex, &step)
         }
-        while let message = waitingCalls.first {
-            waitingCalls.removeFirst()
+        // One pass, the called prefix dropped once: a step may send 100,000 messages.
+        var called = 0
+        defer { waitingCalls.removeFirst(called) }
+        while called < waitingCalls.count {
+            let message = waitingCalls[called]
+            called += 1
             let historyIndex = step.history.invoke(
                 History.Send(
                     message: message, producer: index, session: session, invoked: step.now, outcome: .pending)
