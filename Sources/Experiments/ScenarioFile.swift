@@ -237,6 +237,7 @@ public enum ScenarioFile {
                             AnomalyKind.allCases.map(\.rawValue) + [
                                 "log", "acknowledged", "failed", "indeterminate", "queue q", "queue dlq",
                                 "deliveries", "deliveries c1", "processed", "processed c1", "lag", "returned",
+                                "rebalances", "revoked c1", "partition t-0",
                                 "failed with <error>",
                             ]
                         report(
@@ -247,6 +248,14 @@ public enum ScenarioFile {
                     }
                     if subject == .lag && (expected.sequence != nil || expected.string == "none") {
                         report(entryLine, "'lag' is a number of records or a range such as 50..70")
+                        continue
+                    }
+                    if case .revoked = subject, expected.sequence != nil {
+                        report(entryLine, "'\(name.string ?? "")' is a number of partitions or a range")
+                        continue
+                    }
+                    if subject == .rebalances, expected.sequence != nil {
+                        report(entryLine, "'rebalances' is a number or a range such as 1..2")
                         continue
                     }
                     if let list = expected.sequence {
@@ -331,6 +340,24 @@ public enum ScenarioFile {
                 report(line ?? 1, "config \(problem)")
             }
         }
+        if case .kafka(let config)? = try? scenario.resolvedConfig(), config.isPartitionedTopic {
+            // What the partitioned-topic model does not run is refused, not ignored.
+            if scenario.randomFaults != nil {
+                report(
+                    mapping.first { $0.key.string == "random-faults" }?.key.mark?.line ?? 1,
+                    "random faults hit brokers, and the partitioned-topic model runs on a healthy cluster")
+            }
+            if config.autoOffsetReset == "none" {
+                report(1, "auto.offset.reset=none is modelled on the one-partition topic only")
+            }
+            for (index, consumer) in scenario.consumers.enumerated() {
+                if case .kafka(_, .async, _) = consumer {
+                    report(
+                        consumerFields.indices.contains(index) ? consumerFields[index].line : 1,
+                        "processing: async is modelled on the one-partition topic only")
+                }
+            }
+        }
         if let problem = checkReferences(scenario) { report(problem.line, problem.reason) }
         return problems.isEmpty
             ? .success(Document(scenario: scenario, experiment: info))
@@ -339,7 +366,16 @@ public enum ScenarioFile {
 
     /// Steps may name only brokers, producers and consumers the scenario has.
     private static func checkReferences(_ scenario: Scenario) -> (line: Int, reason: String)? {
+        let partitioned: Bool =
+            if scenario.system == .kafka(scenario.version),
+                case .kafka(let config)? = try? scenario.resolvedConfig()
+            {
+                config.isPartitionedTopic
+            } else { false }
         for scripted in scenario.steps {
+            if let problem = partitionedTopicProblem(scripted, partitioned: partitioned, scenario: scenario) {
+                return (scripted.line, problem)
+            }
             if case .seek = scripted.step,
                 scenario.rabbitmq != nil || scenario.rocketmq != nil || scenario.activemq != nil
             {
@@ -383,6 +419,45 @@ public enum ScenarioFile {
         return nil
     }
 
+    /// What the partitioned-topic model (num.partitions or transactional.id set) takes, and what
+    /// only it takes.
+    private static func partitionedTopicProblem(_ scripted: ScriptStep, partitioned: Bool, scenario: Scenario)
+        -> String?
+    {
+        let isKafka = scenario.system == .kafka(scenario.version)
+        switch scripted.step {
+        case .addPartitions where !partitioned, .transaction where !partitioned:
+            return isKafka
+                ? "'\(scripted.text)' needs the partitioned-topic model: set num.partitions (and transactional.id for transactions) under config"
+                : "'\(scripted.text)' is Kafka's; this scenario is not Kafka"
+        case .transaction where scenario.settings.allSatisfy({ $0.key != "transactional.id" }):
+            return "'\(scripted.text)' needs a transactional producer: set transactional.id under config"
+        case .produce(_, _, _, let properties)
+        where (properties.key != nil || properties.keyCycle != nil) && !partitioned:
+            return isKafka
+                ? "a record key picks a partition: set num.partitions under config"
+                : "'key' is a Kafka record key; this scenario is not Kafka"
+        default: break
+        }
+        guard partitioned else { return nil }
+        let brokerFault =
+            "the partitioned-topic model runs on a healthy cluster: broker faults, elections and replication are the one-partition model's (leave num.partitions and transactional.id unset)"
+        switch scripted.step {
+        case .fault(let node, _), .restart(let node), .pause(let node, _), .isolate(let node):
+            switch node {
+            case .producer, .consumer: return nil
+            default: return brokerFault
+            }
+        case .waitUntil(.isr, _), .waitUntil(.leaderIs, _), .waitUntil(.offline, _),
+            .waitUntil(.replicated, _):
+            return brokerFault
+        case .seek: return "'seek' is modelled on the one-partition topic only"
+        case .resendUnacknowledged:
+            return "'resend unacknowledged' is modelled on the one-partition topic only"
+        default: return nil
+        }
+    }
+
     private static func subject(_ name: String) -> Expectation.Subject? {
         if let kind = AnomalyKind(rawValue: name) { return .anomaly(kind) }
         switch name {
@@ -393,6 +468,10 @@ public enum ScenarioFile {
         case "deliveries": return .deliveries
         case "processed": return .processed
         case "lag": return .lag
+        case "rebalances": return .rebalances
+        case _ where name.hasPrefix("revoked c"):
+            return Int(name.dropFirst("revoked c".count)).map { .revoked(consumer: $0) }
+        case _ where name.hasPrefix("partition t-"): return .queue(String(name.dropFirst("partition ".count)))
         case _ where name.hasPrefix("processed c"):
             return Int(name.dropFirst("processed c".count)).map { .processedBy(consumer: $0) }
         case "returned": return .returned
@@ -451,18 +530,18 @@ public enum ScenarioFile {
         }
         switch system {
         case .kafka:
-            guard only(["commit", "processing"]),
+            guard only(["commit", "processing", "group.instance.id"]),
                 let commit = choice("commit", default: CommitPolicy.auto),
                 let processing = choice("processing", default: ProcessingMode.sync)
             else { return nil }
-            return .kafka(commit: commit, processing: processing)
+            return .kafka(commit: commit, processing: processing, instance: fields["group.instance.id"])
         case .rabbitmq:
             guard only(["settle"]), let settlement = choice("settle", default: Settlement.ack) else {
                 return nil
             }
             return .rabbitmq(settlement)
         case .rocketmq:
-            guard only(["settle", "dedupe", "listener", "for", "times"]),
+            guard only(["settle", "dedupe", "dedupe-window", "listener", "for", "times"]),
                 let status = choice("settle", default: ConsumeStatus.success),
                 let dedupe = choice("dedupe", default: RocketConsumerSpec.Dedupe.none),
                 let listener = choice("listener", default: RocketConsumerSpec.Listener.concurrently),
@@ -491,9 +570,21 @@ public enum ScenarioFile {
                 }
                 times = count
             }
+            var window: Millis?
+            if let text = fields["dedupe-window"] {
+                guard dedupe != .none, let milliseconds = duration(text), milliseconds > 0 else {
+                    report(
+                        line,
+                        "'dedupe-window' is how long the dedupe store keeps a key, such as 10s, with dedupe: key or msgid"
+                    )
+                    return nil
+                }
+                window = milliseconds
+            }
             return .rocketmq(
                 RocketConsumerSpec(
-                    status: status, dedupe: dedupe, listener: listener, only: messages, times: times))
+                    status: status, dedupe: dedupe, listener: listener, only: messages, times: times,
+                    dedupeWindowMs: window))
         case .activemq:
             guard only(["settle", "for", "subscription"]),
                 let listener = choice("settle", default: ListenerOutcome.returns),
@@ -603,7 +694,8 @@ extension Step {
         case .waitUntil(.leaderIs(let broker), _), .waitUntil(.replicated(_, let broker), _):
             [.broker(broker)]
         case .waitUntil(.isr(let isr), _): isr.map(NodeReference.broker)
-        case .wait, .waitUntil, .heal: []
+        case .transaction(let producer, _): [.producer(producer)]
+        case .wait, .waitUntil, .heal, .addPartitions: []
         }
     }
 }

@@ -63,6 +63,21 @@ enum StepParser {
                 properties.delayLevel = level
                 rest.removeSubrange(index...(index + 1))
             }
+            if let index = rest.firstIndex(of: "key") {
+                guard index + 1 < rest.count else {
+                    throw Failure(reason: "key what? e.g. 'produce m1..m3 key user-1'")
+                }
+                properties.key = rest[index + 1]
+                rest.removeSubrange(index...(index + 1))
+            }
+            if let index = rest.firstIndex(of: "keys") {
+                guard index + 1 < rest.count, let count = Int(rest[index + 1]), (1...10_000).contains(count)
+                else {
+                    throw Failure(reason: "keys how many? e.g. 'produce 100 keys 8' (keys k0..k7 in turn)")
+                }
+                properties.keyCycle = count
+                rest.removeSubrange(index...(index + 1))
+            }
             guard !rest.isEmpty else {
                 throw Failure(reason: "produce what? e.g. 'produce m', 'produce m1..m5' or 'produce 100'")
             }
@@ -184,6 +199,18 @@ enum StepParser {
                 case .consumer(let index) = try node(rest[0])
             else { throw Failure(reason: "write: seek c1 to 0 (a consumer and an offset)") }
             return .seek(consumer: index, offset: offset)
+        case "add":
+            // add partitions 4
+            guard rest.count == 2, rest[0] == "partitions", let count = Int(rest[1]), (2...64).contains(count)
+            else { throw Failure(reason: "write: add partitions 4 (the new partition count, 2 to 64)") }
+            return .addPartitions(count)
+        case "begin", "commit", "abort":
+            // begin p1 | commit p1 | abort p1
+            let target = rest.isEmpty ? NodeReference.producer(1) : try single(rest, verb)
+            guard case .producer(let index) = target, let action = TransactionAction(rawValue: verb) else {
+                throw Failure(reason: "write: \(verb) p1 (a transactional producer)")
+            }
+            return .transaction(producer: index, action)
         case "alarm", "clear":
             // alarm B1 memory | clear alarm B1 memory
             let words = verb == "clear" && rest.first == "alarm" ? Array(rest.dropFirst()) : rest
@@ -204,7 +231,7 @@ enum StepParser {
         default:
             throw Failure(
                 reason:
-                    "unknown step '\(verb)' (steps: produce, wait, wait until, crash, power-loss, disk-loss, restart, pause, partition, isolate, heal, drop, duplicate next, reorder next, delay, resend unacknowledged, start, stop, seek, alarm, clear alarm)"
+                    "unknown step '\(verb)' (steps: produce, wait, wait until, crash, power-loss, disk-loss, restart, pause, partition, isolate, heal, drop, duplicate next, reorder next, delay, resend unacknowledged, start, stop, seek, alarm, clear alarm, add partitions, begin, commit, abort)"
             )
         }
     }

@@ -10,6 +10,7 @@
 //   processed-twice     a side effect in the sink more than once
 //   never-processed     in the log below where the group consumed, never processed
 //   past-delivery-limit (queue brokers) delivered more times than the delivery limit allows
+//   aborted-read        (transactions) a record of an aborted transaction was processed
 // Indeterminate sends (info) are neither lost nor acknowledged: if they turn up in the log they
 // are "recovered". Each anomaly carries a witness: the trace events that touched the message,
 // in order, in plain words, so a reader can see which event made it disappear.
@@ -26,6 +27,8 @@ public enum AnomalyKind: String, CaseIterable, Sendable {
     /// Queue brokers: delivered more often than the queue's delivery limit allows (a poison
     /// message the limit did not stop).
     case pastDeliveryLimit = "past-delivery-limit"
+    /// Kafka transactions: a record of an aborted transaction was processed (Adya's G1a).
+    case abortedRead = "aborted-read"
 }
 
 public struct Anomaly: Equatable, Sendable {
@@ -197,6 +200,7 @@ extension Note {
             messages.contains(message)
         case .processed(_, let processed, _): processed == message
         case .queue(let fact): fact.mentions(message)
+        case .topic(let fact): fact.mentions(message)
         default: false
         }
     }

@@ -43,6 +43,10 @@ protocol EngineHosted: ScenarioWorld {
     mutating func setAlarm(_ broker: BrokerID, _ alarm: ResourceAlarm, raised: Bool)
     /// The application moves a consumer's position (Kafka; the parser refuses it elsewhere).
     mutating func seekConsumer(_ consumer: Int, to offset: Int)
+    /// The topic grows to this many partitions (Kafka's partitioned topic).
+    mutating func addPartitions(_ count: Int)
+    /// A transactional producer begins, commits or aborts (Kafka's partitioned topic).
+    mutating func transaction(_ producer: Int, _ action: TransactionAction)
     /// Stops the run with the seed in the message when the model broke one of its own rules.
     func checkInvariants()
 }
@@ -193,8 +197,14 @@ extension EngineHosted {
         case .stopConsumer(let consumer): stopConsumer(consumer)
         case .alarm(let broker, let alarm, let raised): setAlarm(broker, alarm, raised: raised)
         case .seek(let consumer, let offset): seekConsumer(consumer, to: offset)
+        case .addPartitions(let count): addPartitions(count)
+        case .transaction(let producer, let action): transaction(producer, action)
         }
     }
+
+    /// Only Kafka's partitioned topic grows or has transactions; the parser refuses them elsewhere.
+    mutating func addPartitions(_ count: Int) {}
+    mutating func transaction(_ producer: Int, _ action: TransactionAction) {}
 
     /// Only Kafka consumers seek; the scenario parser refuses it elsewhere.
     mutating func seekConsumer(_ consumer: Int, to offset: Int) {}

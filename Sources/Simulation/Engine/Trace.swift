@@ -40,6 +40,8 @@ public enum Note: Equatable, Sendable {
     case seeked(consumer: Int, offset: Offset)
     // Queue brokers (RabbitMQ).
     case queue(QueueNote)
+    // Kafka's partitioned-topic model: partitions, groups, transactions.
+    case topic(TopicNote)
 
     /// Whether the note is routine background (heartbeats, watermark steps): hidden unless asked.
     public var isRoutine: Bool {

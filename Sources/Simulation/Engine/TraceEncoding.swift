@@ -184,6 +184,8 @@ extension Note {
             sink.offset("offset", offset)
         case .queue(let fact):
             fact.encode(into: &sink)
+        case .topic(let fact):
+            fact.encode(into: &sink)
         }
     }
 

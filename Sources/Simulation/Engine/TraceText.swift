@@ -85,6 +85,8 @@ extension Note {
             return "c\(consumer) seeks to offset \(offset): the next fetch reads from there"
         case .queue(let fact):
             return fact.text(name)
+        case .topic(let fact):
+            return fact.text(name)
         }
     }
 }

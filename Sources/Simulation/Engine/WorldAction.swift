@@ -17,6 +17,17 @@ public enum WorldAction: Sendable, Equatable {
     case stopConsumer(Int)
     case alarm(BrokerID, ResourceAlarm, raised: Bool)
     case seek(consumer: Int, offset: Int)
+    /// Kafka's partitioned topic: `add partitions 4` grows the topic (K-PART-04).
+    case addPartitions(Int)
+    /// Kafka's transactional producer: `begin p1`, `commit p1`, `abort p1`.
+    case transaction(producer: Int, TransactionAction)
+}
+
+/// What a scenario asks of a transactional producer.
+public enum TransactionAction: String, Sendable, Equatable {
+    case begin
+    case commit
+    case abort
 }
 
 /// A send spread over time: `produce 100 every 5ms`.

@@ -37,6 +37,25 @@ public enum KafkaVersion: String, CaseIterable, Sendable {
     }
 }
 
+/// The consumer's partition assignor (K-GRP-02): range, roundrobin and sticky rebalance eagerly,
+/// cooperative-sticky incrementally. Kafka 3.x's default list [range, cooperative-sticky]
+/// rebalances eagerly with range.
+public enum AssignmentStrategy: String, CaseIterable, Sendable {
+    case range
+    case roundrobin
+    case sticky
+    case cooperativeSticky = "cooperative-sticky"
+
+    /// Whether members keep their partitions through a rebalance (K-GRP-04).
+    public var isCooperative: Bool { self == .cooperativeSticky }
+}
+
+/// What a consumer's fetch may return (K-TXN-05, K-TXN-06).
+public enum IsolationLevel: String, CaseIterable, Sendable {
+    case readUncommitted = "read_uncommitted"
+    case readCommitted = "read_committed"
+}
+
 /// What a produce request waits for before the leader answers (`acks`).
 public enum Acks: String, Sendable, Equatable {
     /// acks=0: no answer at all; the producer counts the send as done once it is on the wire.
@@ -100,6 +119,24 @@ public struct KafkaConfig: Sendable, Equatable {
     /// ...or once the fetch has waited this long.
     public var fetchMaxWaitMs: Millis = 500
     public var autoOffsetReset: String
+
+    // The partitioned-topic model (KafkaTopicWorld): set num.partitions or transactional.id.
+    /// The topic's partition count; nil runs the one-partition replication model.
+    public var numPartitions: Int?
+    public var assignmentStrategy: AssignmentStrategy = .range
+    /// An empty group's first rebalance waits this long for more members (K-GRP-01).
+    public var groupInitialRebalanceDelayMs: Millis = 3_000
+    public var heartbeatIntervalMs: Millis = 3_000
+    /// How often clients refresh the topic's partition count (K-PART-04, K-PART-05).
+    public var metadataMaxAgeMs: Millis = 300_000
+    public var transactionalID: String?
+    public var transactionTimeoutMs: Millis = 60_000
+    /// The transaction coordinator's abort check (K-TXN-07).
+    public var transactionAbortCheckIntervalMs: Millis = 10_000
+    public var isolationLevel: IsolationLevel = .readUncommitted
+
+    /// Whether the scenario runs on the partitioned-topic model.
+    public var isPartitionedTopic: Bool { numPartitions != nil || transactionalID != nil }
 
     // Simulator only.
     /// One-way network delay, uniform in this range.
@@ -221,6 +258,68 @@ public struct KafkaConfig: Sendable, Equatable {
                                 reason: "expected earliest, latest or none, got '\(setting.value)'")
                         }
                         config.autoOffsetReset = setting.value
+                    }),
+                ConfigKey(
+                    "num.partitions",
+                    values: "1 to 64 (set, the scenario runs on the partitioned-topic model)",
+                    source: broker("num.partitions"),
+                    default: { $0.numPartitions.map(String.init) ?? "unset (one partition, replicated)" },
+                    apply: { config, setting throws(ConfigError) in
+                        config.numPartitions = try setting.integer(1...64)
+                    }),
+                ConfigKey(
+                    "partition.assignment.strategy",
+                    values: AssignmentStrategy.allCases.map(\.rawValue).joined(separator: ", "),
+                    source: consumer("partition.assignment.strategy"),
+                    default: { $0.assignmentStrategy.rawValue },
+                    apply: { config, setting throws(ConfigError) in
+                        guard let strategy = AssignmentStrategy(rawValue: setting.value) else {
+                            throw ConfigError(
+                                key: setting.key,
+                                reason:
+                                    "expected \(AssignmentStrategy.allCases.map(\.rawValue).joined(separator: ", ")), got '\(setting.value)'"
+                            )
+                        }
+                        config.assignmentStrategy = strategy
+                    }),
+                .integer(
+                    "group.initial.rebalance.delay.ms", \.groupInitialRebalanceDelayMs, 0...most,
+                    source: broker("group.initial.rebalance.delay.ms")),
+                .integer(
+                    "heartbeat.interval.ms", \.heartbeatIntervalMs, 1...most,
+                    source: consumer("heartbeat.interval.ms")),
+                .integer(
+                    "metadata.max.age.ms", \.metadataMaxAgeMs, 0...most,
+                    source: producer("metadata.max.age.ms")),
+                ConfigKey(
+                    "transactional.id",
+                    values: "a name (set, every producer is transactional with it)",
+                    source: producer("transactional.id"),
+                    default: { $0.transactionalID ?? "unset" },
+                    apply: { config, setting throws(ConfigError) in
+                        guard !setting.value.isEmpty else {
+                            throw ConfigError(key: setting.key, reason: "expected a name")
+                        }
+                        config.transactionalID = setting.value
+                    }),
+                .integer(
+                    "transaction.timeout.ms", \.transactionTimeoutMs, 1...900_000,
+                    source: producer("transaction.timeout.ms")),
+                .integer(
+                    "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+                    \.transactionAbortCheckIntervalMs, 1...most,
+                    source: broker("transaction.abort.timed.out.transaction.cleanup.interval.ms")),
+                ConfigKey(
+                    "isolation.level", values: "read_uncommitted or read_committed",
+                    source: consumer("isolation.level"),
+                    default: { $0.isolationLevel.rawValue },
+                    apply: { config, setting throws(ConfigError) in
+                        guard let level = IsolationLevel(rawValue: setting.value) else {
+                            throw ConfigError(
+                                key: setting.key,
+                                reason: "expected read_uncommitted or read_committed, got '\(setting.value)'")
+                        }
+                        config.isolationLevel = level
                     }),
                 .milliseconds("sim.network.delay.ms", \.networkDelayMs),
                 .integer(

@@ -219,7 +219,7 @@ struct RocketConsumer: CountingConsumer, Sendable {
     var active = false
     /// The dedupe keys of what the application has processed: written in the same step as the
     /// side effect, as a unique key in the same database transaction would be (RKT-12).
-    var processedKeys: Set<String> = []
+    var processedKeys: [String: Millis] = [:]
     /// An orderly consumer's local retries so far, by stored copy (RKT-19).
     var localFailures: [Int: Int] = [:]
     /// An orderly consumer's queue waits `suspendCurrentQueueTimeMillis` after a failure.
@@ -339,11 +339,15 @@ struct RocketConsumer: CountingConsumer, Sendable {
         let master = BrokerID(queue.master + 1)
         switch status(for: entry, step) {
         case .success:
-            if let key = dedupeKey(entry, step), !processedKeys.insert(key).inserted {
-                step.note(
-                    .queue(
-                        .rocket(.duplicateSkipped(consumer: number, message: entry.message, key: key))))
-                break
+            if let key = dedupeKey(entry, step) {
+                // A key older than the dedupe window has expired from the store.
+                if let seen = processedKeys[key], spec.dedupeWindowMs.map({ step.now - seen <= $0 }) ?? true {
+                    step.note(
+                        .queue(
+                            .rocket(.duplicateSkipped(consumer: number, message: entry.message, key: key))))
+                    break
+                }
+                processedKeys[key] = step.now
             }
             processedCount += 1
             step.history.processed.append(

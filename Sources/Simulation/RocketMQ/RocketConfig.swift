@@ -60,11 +60,15 @@ public struct RocketConsumerSpec: Equatable, Sendable {
     /// How many deliveries of each such message get `status` before it succeeds (`times: 1`);
     /// nil: every delivery.
     public var times: Int?
+    /// How long the dedupe store keeps a key (a Redis TTL, a table partition dropped by day);
+    /// nil: for ever. A copy arriving later is processed as new.
+    public var dedupeWindowMs: Millis?
 
     public init(
         status: ConsumeStatus, dedupe: Dedupe = .none, listener: Listener = .concurrently,
-        only: [String] = [], times: Int? = nil
+        only: [String] = [], times: Int? = nil, dedupeWindowMs: Millis? = nil
     ) {
+        self.dedupeWindowMs = dedupeWindowMs
         self.status = status
         self.dedupe = dedupe
         self.listener = listener

@@ -6,14 +6,22 @@ public struct MessageProperties: Equatable, Sendable {
     public var priority: Int?
     /// RocketMQ's `delayTimeLevel`, 1-18 of messageDelayLevel; above 18 is clamped (RKT-14).
     public var delayLevel: Int?
+    /// Kafka's record key, which picks the partition (K-PART-01).
+    public var key: String?
+    /// `keys 8`: the step's messages take keys k0..k7 in turn.
+    public var keyCycle: Int?
 
-    public init(expirationMs: Millis? = nil, priority: Int? = nil, delayLevel: Int? = nil) {
+    public init(expirationMs: Millis? = nil, priority: Int? = nil, delayLevel: Int? = nil, key: String? = nil)
+    {
         self.expirationMs = expirationMs
         self.priority = priority
         self.delayLevel = delayLevel
+        self.key = key
     }
 
-    public var isEmpty: Bool { expirationMs == nil && priority == nil && delayLevel == nil }
+    public var isEmpty: Bool {
+        expirationMs == nil && priority == nil && delayLevel == nil && key == nil && keyCycle == nil
+    }
 }
 
 /// A node as a scenario names it: a broker by id or by role, the controller, or a client.
@@ -77,6 +85,10 @@ public enum Step: Equatable, Sendable {
     case alarm(NodeReference, ResourceAlarm, raised: Bool)
     /// Kafka: `seek c1 to 0`, the application moves the consumer's position (K-CON-13).
     case seek(consumer: Int, offset: Int)
+    /// Kafka's partitioned topic: `add partitions 4` (K-PART-04).
+    case addPartitions(Int)
+    /// Kafka's transactional producer: `begin p1`, `commit p1`, `abort p1`.
+    case transaction(producer: Int, TransactionAction)
 }
 
 /// A RabbitMQ resource alarm: memory above `vm_memory_high_watermark`, or free disk below
@@ -141,6 +153,10 @@ public struct Expectation: Equatable, Sendable {
         case processedBy(consumer: Int)
         /// The group's lag at the end: the leader's high watermark minus the committed offset.
         case lag
+        /// Completed group rebalances (generations) in the run (partitioned topic).
+        case rebalances
+        /// Partitions revoked from one consumer over the run (`revoked c1`).
+        case revoked(consumer: Int)
         case acknowledged
         /// Mandatory publishes the broker returned as unroutable (basic.return).
         case returned
@@ -171,8 +187,9 @@ public struct Expectation: Equatable, Sendable {
 
 /// The consumer application a scenario runs.
 public enum ConsumerSpec: Equatable, Sendable {
-    /// When offsets are committed, and whether processing is handed to another thread.
-    case kafka(commit: CommitPolicy, processing: ProcessingMode)
+    /// When offsets are committed, whether processing is handed to another thread, and the
+    /// static member's group.instance.id (partitioned topic).
+    case kafka(commit: CommitPolicy, processing: ProcessingMode, instance: String? = nil)
     /// What the application answers to each delivery.
     case rabbitmq(Settlement)
     /// What the listener returns.

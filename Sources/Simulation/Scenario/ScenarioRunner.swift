@@ -47,11 +47,19 @@ public enum ScenarioRunner {
         -> ScenarioRun
     {
         switch config {
+        case .kafka(let config) where config.isPartitionedTopic:
+            var world = KafkaTopicWorld(config: config, seed: seed, recordsTrace: recordTrace)
+            for _ in 0..<max(1, scenario.producers) { _ = world.addProducer() }
+            for consumer in scenario.consumers {
+                guard case .kafka(let commit, _, let instance) = consumer else { continue }
+                _ = world.addConsumer(TopicConsumerSpec(commit: commit, instance: instance))
+            }
+            return play(scenario, in: world, nodes: 1, seed: seed)
         case .kafka(let config):
             var world = KafkaWorld(config: config, seed: seed, recordsTrace: recordTrace)
             for _ in 0..<max(1, scenario.producers) { _ = world.addProducer() }
             for consumer in scenario.consumers {
-                guard case .kafka(let commit, let processing) = consumer else { continue }
+                guard case .kafka(let commit, let processing, _) = consumer else { continue }
                 _ = world.addConsumer(commit: commit, processing: processing)
             }
             return play(scenario, in: world, nodes: config.brokers, seed: seed)
@@ -161,6 +169,10 @@ public enum ScenarioRunner {
                 world.perform(.stopConsumer(consumer))
             case .seek(let consumer, let offset):
                 world.perform(.seek(consumer: consumer, offset: offset))
+            case .addPartitions(let count):
+                world.perform(.addPartitions(count))
+            case .transaction(let producer, let action):
+                world.perform(.transaction(producer: producer, action))
             case .alarm(let node, let alarm, let raised):
                 if let broker = resolve(node, in: world) {
                     world.perform(.alarm(broker, alarm, raised: raised))
@@ -232,20 +244,21 @@ public enum ScenarioRunner {
     {
         evaluate(
             expectation, report: report, history: world.history, name: world.name(of:),
-            queue: world.finalContents(ofQueue:), lag: world.consumerLag)
+            queue: world.finalContents(ofQueue:), lag: world.consumerLag, measure: world.measure)
     }
 
     /// Whether `expectation` holds, for any run: simulated, or observed on a real broker.
     public static func evaluate(
         _ expectation: Expectation, report: CheckerReport, history: History, name: (MessageID) -> String,
-        queue: (String) -> [MessageID]?, lag: Int? = nil
+        queue: (String) -> [MessageID]?, lag: Int? = nil,
+        measure: (Expectation.Subject) -> Int? = { _ in nil }
     ) -> ScenarioRun.ExpectationResult {
         let names: [String]
         var sequence = false
         switch expectation.subject {
-        case .lag:
+        case .lag, .rebalances, .revoked:
             // A number, not messages: the parser allows only a count or a range.
-            let actual = lag ?? 0
+            let actual = (expectation.subject == .lag ? lag : measure(expectation.subject)) ?? 0
             let holds =
                 switch expectation.value {
                 case .count(let count): actual == count

@@ -28,6 +28,8 @@ public protocol ScenarioWorld: Sendable {
     mutating func setProperties(_ properties: MessageProperties, for messages: [MessageID])
     /// How far the consumer group is behind, for a log broker; nil for a queue broker.
     var consumerLag: Int? { get }
+    /// A count only some models keep (`rebalances`, `revoked c1`); nil elsewhere.
+    func measure(_ subject: Expectation.Subject) -> Int?
 }
 
 extension ScenarioWorld {
@@ -35,6 +37,8 @@ extension ScenarioWorld {
     public mutating func setProperties(_ properties: MessageProperties, for messages: [MessageID]) {}
 
     public var consumerLag: Int? { nil }
+
+    public func measure(_ subject: Expectation.Subject) -> Int? { nil }
 
     public var now: Millis { record.now }
     public var eventCount: Int { record.eventCount }

@@ -286,12 +286,15 @@ extension Expectation.Subject {
         switch self {
         case .anomaly(let kind): kind.rawValue
         case .log: "log"
+        case .queue(let name) where name.hasPrefix("t-"): "partition \(name)"
         case .queue(let name): "queue \(name)"
         case .deliveries: "deliveries"
         case .deliveriesTo(let consumer): "deliveries c\(consumer)"
         case .processed: "processed"
         case .processedBy(let consumer): "processed c\(consumer)"
         case .lag: "lag"
+        case .rebalances: "rebalances"
+        case .revoked(let consumer): "revoked c\(consumer)"
         case .returned: "returned"
         case .failedWith(let error): "failed with \(error)"
         case .acknowledged: "acknowledged"

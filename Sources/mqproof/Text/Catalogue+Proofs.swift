@@ -90,6 +90,7 @@ extension UIText {
             case .processedTwice: "被处理了两次"
             case .neverProcessed: "从未被处理"
             case .pastDeliveryLimit: "投递次数超过上限"
+            case .abortedRead: "读到并处理了已中止事务的消息"
             }
         return UIText(zh: "\(kind.rawValue)（\(gloss)）", en: kind.rawValue)
     }

@@ -1,0 +1,90 @@
+/// One entry of a partition's log in the partitioned-topic model: a record, or the control
+/// record (marker) that ends a transaction (K-TXN-06). A marker occupies an offset; no consumer
+/// ever gets it.
+struct TopicEntry: Equatable, Sendable {
+    enum Control: Equatable, Sendable {
+        case commit
+        case abort
+    }
+
+    var message: MessageID
+    /// The producer id of a transactional record or marker; nil otherwise.
+    var producer: Int?
+    var control: Control?
+}
+
+/// A record a producer sends: its message and the partition it chose.
+struct TopicSend: Equatable, Sendable {
+    var message: MessageID
+    var partition: Int
+    /// The history index of the send, to complete it.
+    var call: Int
+}
+
+/// A fetched record as the consumer gets it.
+struct FetchedRecord: Equatable, Sendable {
+    var message: MessageID
+    var partition: Int
+    var offset: Int
+}
+
+/// Why the coordinator answers a heartbeat with an error (classic protocol).
+enum GroupError: String, Equatable, Sendable {
+    case rebalanceInProgress = "REBALANCE_IN_PROGRESS"
+    case unknownMember = "UNKNOWN_MEMBER_ID"
+    case illegalGeneration = "ILLEGAL_GENERATION"
+}
+
+/// What travels between the clients and the cluster (B1: every partition's leader, the group
+/// coordinator and the transaction coordinator).
+enum TopicPayload: WirePayload {
+    /// `transactional` carries the producer id and epoch of a transactional producer.
+    case produce(request: Int, partition: Int, sends: [TopicSend], transactional: (id: Int, epoch: Int)?)
+    case produceResponse(request: Int, partition: Int, baseOffset: Int?, error: String?)
+    /// initTransactions(): the coordinator bumps the epoch and aborts what the previous
+    /// instance left open (K-TXN-08).
+    case initProducerID(transactionalID: String)
+    case producerIdentity(id: Int, epoch: Int)
+    /// commitTransaction() or abortTransaction(); `offsets` are sendOffsetsToTransaction's.
+    case endTransaction(id: Int, epoch: Int, commit: Bool)
+    case endTransactionResponse(commit: Bool, error: String?)
+    /// One fetch for every assigned partition, each from its position.
+    case fetch(request: Int, consumer: Int, positions: [(partition: Int, offset: Int)], maxRecords: Int)
+    /// The records, and each partition's position after them (control and aborted records
+    /// skipped on the broker's side move it too).
+    case fetchResponse(request: Int, records: [FetchedRecord], next: [(partition: Int, offset: Int)])
+    /// JoinGroup and SyncGroup as one exchange (K-GRP-01 SIMPLIFICATION).
+    /// `member` tells a consumer's incarnations apart: a restarted dynamic member is a new one
+    /// (Kafka gives it a new member id), and the old one stays until its session expires.
+    case join(consumer: Int, member: Int, instance: String?, owned: [Int])
+    case assignment(member: Int, generation: Int, partitions: [Int], committed: [Int: Int], leader: Bool)
+    case heartbeat(consumer: Int, member: Int, generation: Int)
+    case heartbeatResponse(member: Int, generation: Int, error: GroupError?)
+    case leave(consumer: Int, member: Int)
+    case commit(consumer: Int, member: Int, generation: Int, offsets: [Int: Int])
+    case commitResponse(ok: Bool, offsets: [Int: Int])
+
+    var kind: MessageKind {
+        switch self {
+        case .produce: .produce
+        case .produceResponse: .produceResponse
+        case .initProducerID, .producerIdentity, .endTransaction, .endTransactionResponse: .endTransaction
+        case .fetch: .consumerFetch
+        case .fetchResponse: .consumerFetchResponse
+        case .join, .assignment, .heartbeat, .heartbeatResponse, .leave: .group
+        case .commit: .offsetCommit
+        case .commitResponse: .offsetCommitResponse
+        }
+    }
+}
+
+/// The partitioned-topic model's timers.
+enum TopicTimer: Sendable {
+    case fetchExpired(request: Int)
+    case rebalanceDeadline(round: Int)
+    case sessionCheck
+    case transactionCheck
+    case heartbeat
+    case consumerWake
+    case pollAgain
+}

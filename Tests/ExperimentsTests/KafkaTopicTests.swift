@@ -1,0 +1,173 @@
+import Experiments
+import Simulation
+import Testing
+
+/// The partitioned-topic Kafka model (num.partitions, transactional.id): partitioning, group
+/// rebalances, static membership and transactions, in scenarios the catalogue does not ship.
+@Suite("Kafka partitioned topic")
+struct KafkaTopicTests {
+    private func texts(_ run: ScenarioRun) -> [String] {
+        run.world.trace.map { $0.note.text(run.world.name(of:)) }
+    }
+
+    @Test("A key goes to murmur2(key) % partitions: user-4 to t-1 of 3")
+    func keyedPartition() throws {
+        let run = try runInline(
+            """
+            name: keyed
+            config: {num.partitions: 3}
+            steps:
+              - produce m1 m2 key user-4
+              - wait 1s
+            expect:
+              partition t-1: [m1, m2]
+              partition t-0: []
+            """)
+        let runPassed = run.passed
+        #expect(runPassed, "\(describe(run))")
+    }
+
+    @Test(
+        "A static member that restarts within session.timeout.ms gets its partitions back with no rebalance")
+    func staticMemberRestart() throws {
+        func scenario(_ instance: String) -> String {
+            """
+            name: static
+            config: {num.partitions: 2, auto.offset.reset: earliest}
+            consumers:
+              c1: {commit: after-processing\(instance)}
+              c2: {commit: after-processing}
+            steps:
+              - start c1
+              - start c2
+              - wait 5s
+              - stop c1
+              - wait 5s
+              - start c1
+              - wait 10s
+            """
+        }
+        let staticRun = try runInline(
+            scenario(", group.instance.id: worker-1") + "\nexpect:\n  rebalances: 1\n")
+        let staticRunPassed = staticRun.passed
+        #expect(staticRunPassed, "\(describe(staticRun))")
+        #expect(texts(staticRun).contains { $0.contains("rejoins as static member worker-1") })
+        // A dynamic member leaves on close and joins as a new member: two more rebalances.
+        let dynamicRun = try runInline(scenario("") + "\nexpect:\n  rebalances: 3\n")
+        let dynamicRunPassed = dynamicRun.passed
+        #expect(dynamicRunPassed, "\(describe(dynamicRun))")
+    }
+
+    @Test(
+        "A crashed dynamic member is removed only when session.timeout.ms expires; its partition waits meanwhile"
+    )
+    func sessionTimeoutAfterCrash() throws {
+        let run = try runInline(
+            """
+            name: crash
+            config: {num.partitions: 2, auto.offset.reset: earliest, session.timeout.ms: 10000}
+            consumers:
+              c1: {commit: after-processing}
+              c2: {commit: after-processing}
+            steps:
+              - start c1
+              - start c2
+              - wait 5s
+              - crash c2
+              - produce 20 keys 4
+              - wait 5s
+            settle: 0
+            expect:
+              processed c1: 5
+            """)
+        let runPassed = run.passed
+        #expect(runPassed, "\(describe(run))")
+        let later = try runInline(
+            """
+            name: crash
+            config: {num.partitions: 2, auto.offset.reset: earliest, session.timeout.ms: 10000}
+            consumers:
+              c1: {commit: after-processing}
+              c2: {commit: after-processing}
+            steps:
+              - start c1
+              - start c2
+              - wait 5s
+              - crash c2
+              - produce 20 keys 4
+              - wait 15s
+            expect:
+              processed c1: 20
+              rebalances: 2
+            """)
+        let laterPassed = later.passed
+        #expect(laterPassed, "\(describe(later))")
+        #expect(texts(later).contains { $0.contains("c2 leaves the group (session.timeout.ms expired)") })
+    }
+
+    @Test(
+        "The coordinator aborts a transaction left open past transaction.timeout.ms and fences the producer")
+    func transactionTimeout() throws {
+        let run = try runInline(
+            """
+            name: timeout
+            config:
+              num.partitions: 1
+              transactional.id: tx
+              transaction.timeout.ms: 5000
+              isolation.level: read_committed
+              auto.offset.reset: earliest
+            consumers:
+              c1: {commit: after-processing}
+            steps:
+              - start c1
+              - wait 3500ms
+              - begin p1
+              - produce m1
+              - wait 20s
+              - produce m2
+              - commit p1
+              - wait 2s
+            expect:
+              processed: none
+              failed with ProducerFencedException: [m2]
+            """)
+        let runPassed = run.passed
+        #expect(runPassed, "\(describe(run))")
+        #expect(texts(run).contains { $0.contains("aborts tx's transaction after transaction.timeout.ms") })
+    }
+
+    @Test("A send outside a transaction fails on a transactional producer")
+    func sendOutsideTransaction() throws {
+        let run = try runInline(
+            """
+            name: outside
+            config: {transactional.id: tx}
+            steps:
+              - produce m1
+              - wait 1s
+            expect:
+              failed with IllegalStateException: [m1]
+            """)
+        let runPassed = run.passed
+        #expect(runPassed, "\(describe(run))")
+    }
+
+    @Test(
+        "The parser refuses what the partitioned model does not run, and partitioned steps elsewhere",
+        arguments: [
+            ("config: {num.partitions: 3}\nsteps:\n  - crash leader", "healthy cluster"),
+            ("config: {num.partitions: 3}\nsteps:\n  - wait until isr is {1, 2}", "healthy cluster"),
+            ("steps:\n  - add partitions 4", "set num.partitions"),
+            ("steps:\n  - produce m key a", "set num.partitions"),
+            ("config: {num.partitions: 3}\nsteps:\n  - begin p1", "set transactional.id"),
+            ("rabbitmq: \"4.2\"\nsteps:\n  - produce m key a", "not Kafka"),
+        ])
+    func refusals(body: String, reason: String) {
+        switch ScenarioFile.parse("name: refused\n" + body, file: "x.yaml") {
+        case .success: Issue.record("accepted: \(body)")
+        case .failure(let problems):
+            #expect(problems.description.contains(reason), "\(problems.description)")
+        }
+    }
+}
