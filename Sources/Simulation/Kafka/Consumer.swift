@@ -61,6 +61,8 @@ struct ConsumerState: Sendable {
     var workerBusy = false
     var polled = 0
     var processed = 0
+    /// The broker the fetch in flight went to.
+    var fetchingFrom: BrokerID?
 }
 
 extension ConsumerState {
@@ -234,6 +236,16 @@ extension ConsumerState {
         step.send(.offsetCommit(consumer: index, generation: generation, offset: position), to: .controller)
     }
 
+    /// The broker of the fetch in flight died: the connection closes, and the consumer asks for
+    /// metadata and fetches again after retry.backoff.ms (K-PRD-18, as for the producer).
+    mutating func connectionClosed(
+        by broker: BrokerID, _ metadata: Metadata, _ step: inout Step, _ shared: inout KafkaShared
+    ) {
+        guard case .fetching = phase, fetchingFrom == broker else { return }
+        phase = .joining
+        step.setTimer(.consumerWake, after: max(1, config.retryBackoffMs))
+    }
+
     mutating func seek(to offset: Int, _ metadata: Metadata, _ step: inout Step, _ shared: inout KafkaShared)
     {
         position = offset
@@ -272,6 +284,7 @@ extension ConsumerState {
         let request = shared.nextRequest
         shared.nextRequest += 1
         phase = .fetching(request: request)
+        fetchingFrom = leader
         step.setTimer(.consumerFetchTimeout(request: request), after: config.requestTimeoutMs)
         step.send(
             .consumerFetch(request: request, offset: Offset(position), maxRecords: config.maxPollRecords),

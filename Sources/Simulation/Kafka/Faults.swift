@@ -11,6 +11,22 @@ extension KafkaWorld {
         guard engine.crash(.broker(broker), fault) else { return }
         controller.knownAlive.remove(broker)
         atBroker(broker.value - 1) { broker, step, _ in broker.crash(fault, &step) }
+        // A process crash: the host's kernel resets its connections, and clients learn at once
+        // (K-PRD-18). A power loss or a disk loss takes the host down: no reset, clients wait
+        // out request.timeout.ms.
+        guard fault == .crash else { return }
+        let metadata = controller.partition.leader
+        for producer in producers.indices where engine.isUp(.producer(producer + 1)) {
+            atProducer(producer + 1) { producer, step, shared in
+                producer.connectionClosed(by: broker, metadata: metadata, &step, &shared)
+            }
+        }
+        let consumerMetadata = consumerMetadata
+        for consumer in consumers.indices where engine.isUp(.consumer(consumer + 1)) {
+            atConsumer(consumer + 1) { consumer, step, shared in
+                consumer.connectionClosed(by: broker, consumerMetadata, &step, &shared)
+            }
+        }
     }
 
     mutating func restartBroker(_ broker: BrokerID) {

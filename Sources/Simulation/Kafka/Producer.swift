@@ -224,6 +224,21 @@ extension ProducerState {
             &step, &shared)
     }
 
+    /// The broker's process died: the kernel closed its connections, and every request in flight to
+    /// it fails at once as disconnected, to be retried after a metadata refresh (K-PRD-18).
+    mutating func connectionClosed(
+        by broker: BrokerID, metadata: BrokerID?, _ step: inout Step, _ shared: inout KafkaShared
+    ) {
+        let closed = inFlight.filter { $0.broker == broker }
+        guard !closed.isEmpty else { return }
+        inFlight.removeAll { $0.broker == broker }
+        for entry in closed {
+            handleOutcome(
+                entry.batch, broker: entry.broker, error: .disconnected, baseOffset: nil, metadata: metadata,
+                &step, &shared)
+        }
+    }
+
     private mutating func armRequestWatchdog(_ step: inout Step) {
         guard !requestWatchdogArmed, let oldest = inFlight.lazy.map(\.sentAt).min() else { return }
         requestWatchdogArmed = true
@@ -303,7 +318,9 @@ extension ProducerState {
             return
         }
         batch.possiblyWritten = batch.possiblyWritten || error.mayHaveAppended
-        if error == .notLeaderOrFollower || error == .requestTimedOut || error == .networkException {
+        if error == .notLeaderOrFollower || error == .requestTimedOut || error == .networkException
+            || error == .disconnected
+        {
             leader = nil  // refresh metadata before the next attempt
         }
         // OUT_OF_ORDER_SEQUENCE_NUMBER for a batch with an earlier one still unanswered means it

@@ -49,6 +49,9 @@ public enum KafkaError: String, Equatable, Sendable {
     case invalidProducerEpoch = "INVALID_PRODUCER_EPOCH"
     /// Client side: the connection was refused or reset before the request reached the broker.
     case networkException = "NETWORK_EXCEPTION"
+    /// Client side: the broker's process died with the request in flight; the kernel closed the
+    /// connection, and NetworkClient fails the request at once (K-PRD-18). It may have appended.
+    case disconnected = "NETWORK_EXCEPTION (the server disconnected before a response was received)"
 
     /// Whether the producer may retry after it (K-PRD-03).
     var isRetriable: Bool {
@@ -64,7 +67,7 @@ public enum KafkaError: String, Equatable, Sendable {
         case .notEnoughReplicas, .outOfOrderSequenceNumber, .invalidProducerEpoch, .networkException: false
         // NOT_LEADER_OR_FOLLOWER from a deposed leader's purgatory, a timeout, or an append that
         // committed with too few replicas: the record is in a log and its fate is open.
-        case .notLeaderOrFollower, .requestTimedOut, .notEnoughReplicasAfterAppend: true
+        case .notLeaderOrFollower, .requestTimedOut, .notEnoughReplicasAfterAppend, .disconnected: true
         }
     }
 }
