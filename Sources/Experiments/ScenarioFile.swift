@@ -433,6 +433,9 @@ public enum ScenarioFile {
         case .transaction where scenario.settings.allSatisfy({ $0.key != "transactional.id" }):
             return "'\(scripted.text)' needs a transactional producer: set transactional.id under config"
         case .produce(_, _, _, let properties)
+        where properties.tombstone && properties.key == nil && properties.keyCycle == nil:
+            return "a tombstone deletes a key: give it one, e.g. 'produce d key user-1 tombstone'"
+        case .produce(_, _, _, let properties)
         where (properties.key != nil || properties.keyCycle != nil) && !partitioned:
             return isKafka
                 ? "a record key picks a partition: set num.partitions under config"

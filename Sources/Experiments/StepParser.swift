@@ -70,6 +70,10 @@ enum StepParser {
                 properties.key = rest[index + 1]
                 rest.removeSubrange(index...(index + 1))
             }
+            if let index = rest.firstIndex(of: "tombstone") {
+                properties.tombstone = true
+                rest.remove(at: index)
+            }
             if let index = rest.firstIndex(of: "keys") {
                 guard index + 1 < rest.count, let count = Int(rest[index + 1]), (1...10_000).contains(count)
                 else {

@@ -154,6 +154,102 @@ struct KafkaTopicTests {
     }
 
     @Test(
+        "Size retention deletes whole old segments while the rest stays at least retention.bytes, never the active one"
+    )
+    func sizeRetention() throws {
+        let run = try runInline(
+            """
+            name: size
+            config:
+              num.partitions: 1
+              retention.bytes: 1500
+              segment.bytes: 500
+              log.initial.task.delay.ms: 1000
+            steps:
+              - produce m1..m23
+              - wait 2s
+            expect:
+              partition t-0: [m6, m7, m8, m9, m10, m11, m12, m13, m14, m15, m16, m17, m18, m19, m20, m21, m22, m23]
+              lost-write: none
+            """)
+        let runPassed = run.passed
+        #expect(runPassed, "\(describe(run))")
+        #expect(texts(run).contains { $0.contains("the log now starts at offset 5") })
+    }
+
+    @Test("Time retention rolls and deletes an active segment whose every record has expired")
+    func expiredActiveSegment() throws {
+        let run = try runInline(
+            """
+            name: roll
+            config:
+              num.partitions: 1
+              retention.ms: 5000
+              log.initial.task.delay.ms: 10000
+            steps:
+              - produce m1..m3
+              - wait 11s
+              - produce m4
+              - wait 1s
+            expect:
+              partition t-0: [m4]
+            """)
+        let runPassed = run.passed
+        #expect(runPassed, "\(describe(run))")
+        #expect(
+            texts(run).contains { $0.contains("retention deletes m1-m3; the log now starts at offset 3") })
+    }
+
+    @Test("A compacted topic refuses a record without a key (INVALID_RECORD)")
+    func compactedNeedsKeys() throws {
+        let run = try runInline(
+            """
+            name: keyless
+            config: {num.partitions: 1, cleanup.policy: compact}
+            steps:
+              - produce m1
+              - produce m2 key user-1
+              - wait 1s
+            expect:
+              failed with INVALID_RECORD: [m1]
+              partition t-0: [m2]
+            """)
+        let runPassed = run.passed
+        #expect(runPassed, "\(describe(run))")
+    }
+
+    @Test(
+        "The cleaner waits until the dirty share is above min.cleanable.dirty.ratio, and never touches the active segment"
+    )
+    func cleanerEligibility() throws {
+        func scenario(_ ratio: String) -> String {
+            """
+            name: ratio
+            config:
+              num.partitions: 1
+              cleanup.policy: compact
+              segment.bytes: 300
+              log.cleaner.backoff.ms: 1000
+              min.cleanable.dirty.ratio: \(ratio)
+            steps:
+              - produce a1 key k
+              - produce a2 key k
+              - produce a3 key k
+              - produce a4 key k
+              - wait 2s
+            """
+        }
+        // Segments [a1 a2 a3] [a4]: the active one holds a4, so a3 is the last of k in range.
+        let eager = try runInline(scenario("0.5") + "\nexpect:\n  partition t-0: [a3, a4]\n")
+        let eagerPassed = eager.passed
+        #expect(eagerPassed, "\(describe(eager))")
+        // A ratio of 1 is never exceeded: nothing is cleaned.
+        let never = try runInline(scenario("1") + "\nexpect:\n  partition t-0: [a1, a2, a3, a4]\n")
+        let neverPassed = never.passed
+        #expect(neverPassed, "\(describe(never))")
+    }
+
+    @Test(
         "The parser refuses what the partitioned model does not run, and partitioned steps elsewhere",
         arguments: [
             ("config: {num.partitions: 3}\nsteps:\n  - crash leader", "healthy cluster"),
@@ -162,6 +258,8 @@ struct KafkaTopicTests {
             ("steps:\n  - produce m key a", "set num.partitions"),
             ("config: {num.partitions: 3}\nsteps:\n  - begin p1", "set transactional.id"),
             ("rabbitmq: \"4.2\"\nsteps:\n  - produce m key a", "not Kafka"),
+            ("config: {cleanup.policy: compact}\nsteps:\n  - produce m key a", "set num.partitions too"),
+            ("config: {num.partitions: 1}\nsteps:\n  - produce m tombstone", "give it one"),
         ])
     func refusals(body: String, reason: String) {
         switch ScenarioFile.parse("name: refused\n" + body, file: "x.yaml") {

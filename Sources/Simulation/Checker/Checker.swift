@@ -11,6 +11,7 @@
 //   never-processed     in the log below where the group consumed, never processed
 //   past-delivery-limit (queue brokers) delivered more times than the delivery limit allows
 //   aborted-read        (transactions) a record of an aborted transaction was processed
+//   deleted-unread      (retention) acknowledged, deleted before the group processed it
 // Indeterminate sends (info) are neither lost nor acknowledged: if they turn up in the log they
 // are "recovered". Each anomaly carries a witness: the trace events that touched the message,
 // in order, in plain words, so a reader can see which event made it disappear.
@@ -29,6 +30,8 @@ public enum AnomalyKind: String, CaseIterable, Sendable {
     case pastDeliveryLimit = "past-delivery-limit"
     /// Kafka transactions: a record of an aborted transaction was processed (Adya's G1a).
     case abortedRead = "aborted-read"
+    /// Kafka retention: deleted before the consumer group processed it (K-LOG-04).
+    case deletedUnread = "deleted-unread"
 }
 
 public struct Anomaly: Equatable, Sendable {

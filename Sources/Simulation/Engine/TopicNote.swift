@@ -21,12 +21,18 @@ public enum TopicNote: Equatable, Sendable {
     case processed(consumer: Int, message: MessageID, partition: Int, offset: Int)
     case committed(consumer: Int, offsets: String, error: String?)
     case reset(consumer: Int, partition: Int, offset: Int, policy: String)
+    /// Retention deleted whole segments: the log now starts at `logStart` (K-LOG-02, K-LOG-03).
+    case retentionDeleted(partition: Int, messages: [MessageID], logStart: Int)
+    /// A cleaning pass removed superseded records, aborted records and expired tombstones.
+    case compacted(partition: Int, removed: [MessageID], upTo: Int)
+    /// A fetch below the log start: OFFSET_OUT_OF_RANGE, and auto.offset.reset moved it.
+    case outOfRange(consumer: Int, partition: Int, from: Int, to: Int)
 
     func mentions(_ message: MessageID) -> Bool {
         switch self {
         case .sent(_, _, let messages, _), .appended(_, _, let messages, _),
             .acknowledged(_, _, let messages, _), .rejected(_, _, let messages, _),
-            .polled(_, let messages):
+            .polled(_, let messages), .retentionDeleted(_, let messages, _), .compacted(_, let messages, _):
             messages.contains(message)
         case .processed(_, let processed, _, _): processed == message
         default: false
@@ -82,6 +88,15 @@ public enum TopicNote: Equatable, Sendable {
         case .committed(let consumer, let offsets, let error):
             return error.map { "c\(consumer) commit of \(offsets) fails: \($0)" }
                 ?? "c\(consumer) commits \(offsets)"
+        case .retentionDeleted(let partition, let messages, let logStart):
+            return
+                "t-\(partition): retention deletes \(messages.isEmpty ? "only markers" : list(messages)); the log now starts at offset \(logStart)"
+        case .compacted(let partition, let removed, let upTo):
+            return
+                "t-\(partition): the cleaner compacts below offset \(upTo), removing \(removed.isEmpty ? "nothing" : list(removed))"
+        case .outOfRange(let consumer, let partition, let from, let to):
+            return
+                "c\(consumer): OFFSET_OUT_OF_RANGE for t-\(partition) at offset \(from) (deleted); auto.offset.reset moves it to \(to)"
         case .reset(let consumer, let partition, let offset, let policy):
             return "c\(consumer): no committed offset for t-\(partition): auto.offset.reset=\(policy) starts "
                 + (offset < 0 ? "at the log end" : "at offset \(offset)")
@@ -170,6 +185,22 @@ public enum TopicNote: Equatable, Sendable {
             sink.number("consumer", consumer)
             sink.text("offsets", offsets)
             sink.text("error", error ?? "")
+        case .retentionDeleted(let partition, let messages, let logStart):
+            sink.kind(418, "retention-deleted")
+            sink.number("partition", partition)
+            sink.messages("messages", messages)
+            sink.number("logStartOffset", logStart)
+        case .compacted(let partition, let removed, let upTo):
+            sink.kind(419, "compacted")
+            sink.number("partition", partition)
+            sink.messages("removed", removed)
+            sink.number("upTo", upTo)
+        case .outOfRange(let consumer, let partition, let from, let to):
+            sink.kind(420, "offset-out-of-range")
+            sink.number("consumer", consumer)
+            sink.number("partition", partition)
+            sink.number("from", from)
+            sink.number("to", to)
         case .reset(let consumer, let partition, let offset, let policy):
             sink.kind(417, "offset-reset")
             sink.number("consumer", consumer)

@@ -50,6 +50,16 @@ public enum AssignmentStrategy: String, CaseIterable, Sendable {
     public var isCooperative: Bool { self == .cooperativeSticky }
 }
 
+/// What happens to a partition's old records: deleted by retention, compacted, or both (K-LOG-09).
+public enum CleanupPolicy: String, CaseIterable, Sendable {
+    case delete
+    case compact
+    case compactDelete = "compact,delete"
+
+    public var deletes: Bool { self != .compact }
+    public var compacts: Bool { self != .delete }
+}
+
 /// What a consumer's fetch may return (K-TXN-05, K-TXN-06).
 public enum IsolationLevel: String, CaseIterable, Sendable {
     case readUncommitted = "read_uncommitted"
@@ -134,9 +144,31 @@ public struct KafkaConfig: Sendable, Equatable {
     /// The transaction coordinator's abort check (K-TXN-07).
     public var transactionAbortCheckIntervalMs: Millis = 10_000
     public var isolationLevel: IsolationLevel = .readUncommitted
+    public var cleanupPolicy: CleanupPolicy = .delete
+    /// -1: no time limit.
+    public var retentionMs: Millis = 604_800_000
+    /// -1: no size limit (per partition, K-LOG-03).
+    public var retentionBytes = -1
+    public var segmentBytes = 1_073_741_824
+    public var segmentMs: Millis = 604_800_000
+    public var logRetentionCheckIntervalMs: Millis = 300_000
+    /// The first retention check runs this long after start-up.
+    public var logInitialTaskDelayMs: Millis = 30_000
+    public var minCleanableDirtyRatio = 0.5
+    public var logCleanerBackoffMs: Millis = 15_000
+    public var deleteRetentionMs: Millis = 86_400_000
+    public var minCompactionLagMs: Millis = 0
 
     /// Whether the scenario runs on the partitioned-topic model.
     public var isPartitionedTopic: Bool { numPartitions != nil || transactionalID != nil }
+
+    /// The topic keys that only the partitioned-topic model uses: setting one selects it too.
+    public static let partitionedTopicKeys: Set<String> = [
+        "num.partitions", "transactional.id", "cleanup.policy", "retention.ms", "retention.bytes",
+        "segment.bytes",
+        "segment.ms", "min.cleanable.dirty.ratio", "delete.retention.ms", "min.compaction.lag.ms",
+        "log.retention.check.interval.ms", "log.initial.task.delay.ms", "log.cleaner.backoff.ms",
+    ]
 
     // Simulator only.
     /// One-way network delay, uniform in this range.
@@ -259,68 +291,6 @@ public struct KafkaConfig: Sendable, Equatable {
                         }
                         config.autoOffsetReset = setting.value
                     }),
-                ConfigKey(
-                    "num.partitions",
-                    values: "1 to 64 (set, the scenario runs on the partitioned-topic model)",
-                    source: broker("num.partitions"),
-                    default: { $0.numPartitions.map(String.init) ?? "unset (one partition, replicated)" },
-                    apply: { config, setting throws(ConfigError) in
-                        config.numPartitions = try setting.integer(1...64)
-                    }),
-                ConfigKey(
-                    "partition.assignment.strategy",
-                    values: AssignmentStrategy.allCases.map(\.rawValue).joined(separator: ", "),
-                    source: consumer("partition.assignment.strategy"),
-                    default: { $0.assignmentStrategy.rawValue },
-                    apply: { config, setting throws(ConfigError) in
-                        guard let strategy = AssignmentStrategy(rawValue: setting.value) else {
-                            throw ConfigError(
-                                key: setting.key,
-                                reason:
-                                    "expected \(AssignmentStrategy.allCases.map(\.rawValue).joined(separator: ", ")), got '\(setting.value)'"
-                            )
-                        }
-                        config.assignmentStrategy = strategy
-                    }),
-                .integer(
-                    "group.initial.rebalance.delay.ms", \.groupInitialRebalanceDelayMs, 0...most,
-                    source: broker("group.initial.rebalance.delay.ms")),
-                .integer(
-                    "heartbeat.interval.ms", \.heartbeatIntervalMs, 1...most,
-                    source: consumer("heartbeat.interval.ms")),
-                .integer(
-                    "metadata.max.age.ms", \.metadataMaxAgeMs, 0...most,
-                    source: producer("metadata.max.age.ms")),
-                ConfigKey(
-                    "transactional.id",
-                    values: "a name (set, every producer is transactional with it)",
-                    source: producer("transactional.id"),
-                    default: { $0.transactionalID ?? "unset" },
-                    apply: { config, setting throws(ConfigError) in
-                        guard !setting.value.isEmpty else {
-                            throw ConfigError(key: setting.key, reason: "expected a name")
-                        }
-                        config.transactionalID = setting.value
-                    }),
-                .integer(
-                    "transaction.timeout.ms", \.transactionTimeoutMs, 1...900_000,
-                    source: producer("transaction.timeout.ms")),
-                .integer(
-                    "transaction.abort.timed.out.transaction.cleanup.interval.ms",
-                    \.transactionAbortCheckIntervalMs, 1...most,
-                    source: broker("transaction.abort.timed.out.transaction.cleanup.interval.ms")),
-                ConfigKey(
-                    "isolation.level", values: "read_uncommitted or read_committed",
-                    source: consumer("isolation.level"),
-                    default: { $0.isolationLevel.rawValue },
-                    apply: { config, setting throws(ConfigError) in
-                        guard let level = IsolationLevel(rawValue: setting.value) else {
-                            throw ConfigError(
-                                key: setting.key,
-                                reason: "expected read_uncommitted or read_committed, got '\(setting.value)'")
-                        }
-                        config.isolationLevel = level
-                    }),
                 .milliseconds("sim.network.delay.ms", \.networkDelayMs),
                 .integer(
                     "sim.os.writeback.ms", \.osWritebackMs, 1...most,
@@ -330,7 +300,7 @@ public struct KafkaConfig: Sendable, Equatable {
                     source: ConfigTable<KafkaConfig>.simulator),
                 .integer(
                     "sim.processing.ms", \.processingMs, 0...most, source: ConfigTable<KafkaConfig>.simulator),
-            ])
+            ] + partitionedTopicConfigKeys)
     }
 
     /// The defaults of `version` with `settings` applied, checked as Kafka checks them. Every
@@ -341,6 +311,17 @@ public struct KafkaConfig: Sendable, Equatable {
         var config = defaults(version: version, brokers: brokers)
         let problems = table.apply(settings, to: &config)
         guard problems.isEmpty else { throw ConfigProblems(problems) }
+        if !config.isPartitionedTopic,
+            let key = settings.first(where: { partitionedTopicKeys.contains($0.key) })?.key
+        {
+            throw ConfigProblems([
+                ConfigError(
+                    key: key,
+                    reason:
+                        "retention and compaction are modelled on the partitioned topic: set num.partitions too"
+                )
+            ])
+        }
         // K-PRD-16: delivery.timeout.ms (2.1+) must cover linger.ms + request.timeout.ms. Set
         // explicitly lower, the producer refuses to start; left at the default, it is raised.
         if config.version != .pre011 && config.deliveryTimeoutMs < config.lingerMs + config.requestTimeoutMs {

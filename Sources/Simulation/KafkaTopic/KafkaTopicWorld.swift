@@ -21,6 +21,8 @@ struct KafkaTopicWorld: StepHosted {
     var incarnations: [Int] = []
     /// Message keys, by message id (`produce m1 key user-1`).
     var keys: [MessageID: String] = [:]
+    /// Records with a null value (`produce d key user-1 tombstone`).
+    var tombstones: Set<MessageID> = []
     var none: Void = ()
 
     var fsyncs: Int { 0 }
@@ -115,6 +117,7 @@ struct KafkaTopicWorld: StepHosted {
     mutating func restartBroker(_: BrokerID) {}
 
     mutating func setProperties(_ properties: MessageProperties, for messages: [MessageID]) {
+        if properties.tombstone { tombstones.formUnion(messages) }
         if let cycle = properties.keyCycle {
             for (position, message) in messages.enumerated() { keys[message] = "k\(position % cycle)" }
         } else if let key = properties.key {
@@ -126,7 +129,10 @@ struct KafkaTopicWorld: StepHosted {
         guard producer <= producers.count else { return }
         let partitions = partitionCount
         let keyed = messages.map { ($0, key: keys[$0]) }
-        atProducer(producer) { producer, step in producer.send(keyed, partitions: partitions, &step) }
+        let tombstones = tombstones
+        atProducer(producer) { producer, step in
+            producer.send(keyed, tombstones: tombstones, partitions: partitions, &step)
+        }
     }
 
     mutating func transaction(_ producer: Int, _ action: TransactionAction) {

@@ -7,6 +7,7 @@
 ///   processed-twice   a side effect in the sink more than once
 ///   never-processed   below the group's committed offset of its partition, never processed
 ///   aborted-read      processed, though its transaction aborted (Adya's G1a)
+///   deleted-unread    acknowledged, deleted by retention before the group processed it
 enum TopicChecker {
     static func check(_ world: KafkaTopicWorld) -> CheckerReport {
         let history = world.history
@@ -25,12 +26,13 @@ enum TopicChecker {
         var finalLog: [MessageID] = []
         for (partition, log) in world.cluster.partitions.enumerated() {
             let committed = world.cluster.committed[partition] ?? 0
-            for (offset, entry) in log.entries.enumerated() where entry.control == nil {
+            for entry in log.entries where entry.control == nil {
+                let offset = entry.offset
                 let message = entry.message.value
                 guard message >= 0, message < count else { continue }
                 inLog[message] += 1
                 finalLog.append(entry.message)
-                if log.isAborted(offset) {
+                if log.isAborted(entry) {
                     aborted[message] = true
                 } else if offset < committed {
                     belowCommitted[message] = true
@@ -55,7 +57,12 @@ enum TopicChecker {
             switch send.outcome {
             case .ok:
                 acknowledged += 1
-                if inLog[message] == 0 { lost[message] = true }
+                // Deleted by retention or compaction is the topic's policy, not a lost write.
+                if inLog[message] == 0 && !world.cluster.deletedByRetention.contains(send.message)
+                    && !world.cluster.removedByCompaction.contains(send.message)
+                {
+                    lost[message] = true
+                }
             case .fail: failed += 1
             case .info:
                 indeterminate += 1
@@ -77,6 +84,15 @@ enum TopicChecker {
         }
         for message in 0..<count where aborted[message] && processedCount[message] > 0 {
             report(.abortedRead, message)
+        }
+        // Retention deleted it before the group processed it (K-LOG-04).
+        if world.consumers.contains(where: { $0.processed > 0 || $0.polled > 0 }) {
+            for message in world.cluster.deletedByRetention.map(\.value).sorted()
+            where message < count && processedCount[message] == 0
+                && history.isAcknowledged(MessageID(message))
+            {
+                report(.deletedUnread, message)
+            }
         }
         return CheckerReport(
             anomalies: anomalies, acknowledged: acknowledged, failed: failed, indeterminate: indeterminate,

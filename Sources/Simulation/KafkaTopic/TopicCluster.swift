@@ -28,22 +28,6 @@
 // partition of the transaction; every transaction.abort.timed.out.transaction.cleanup.interval.ms
 // it aborts transactions older than transaction.timeout.ms and bumps the epoch (K-TXN-07).
 
-struct TopicPartitionLog: Sendable {
-    var entries: [TopicEntry] = []
-    /// Open transactions on this partition: producer id -> first offset.
-    var open: [Int: Int] = [:]
-    /// Aborted transactions: producer id and the offsets they spanned.
-    var aborted: [(producer: Int, range: Range<Int>)] = []
-
-    var logEnd: Int { entries.count }
-    var lastStableOffset: Int { open.values.min() ?? logEnd }
-
-    func isAborted(_ offset: Int) -> Bool {
-        guard let producer = entries[offset].producer else { return false }
-        return aborted.contains { $0.producer == producer && $0.range.contains(offset) }
-    }
-}
-
 struct TopicCluster: Sendable {
     typealias Step = NodeStep<TopicPayload, TopicTimer>
     static let node = NodeID.broker(BrokerID(1))
@@ -91,6 +75,9 @@ struct TopicCluster: Sendable {
     var nextProducerID = 1000
 
     var parked: [ParkedFetch] = []
+    /// Records retention deleted, for the checker (not lost: deleted by policy).
+    var deletedByRetention: Set<MessageID> = []
+    var removedByCompaction: Set<MessageID> = []
 
     init(config: KafkaConfig) {
         self.config = config
@@ -102,6 +89,15 @@ extension TopicCluster {
     mutating func start(_ step: inout Step) {
         step.setTimer(.sessionCheck, after: 1_000)
         step.setTimer(.transactionCheck, after: config.transactionAbortCheckIntervalMs)
+        // Checks that cannot find anything to do within a scenario's limits are not scheduled.
+        if config.cleanupPolicy.deletes,
+            config.retentionMs >= 0 && config.retentionMs <= 86_400_000 || config.retentionBytes >= 0
+        {
+            step.setTimer(.retentionCheck, after: config.logInitialTaskDelayMs)
+        }
+        if config.cleanupPolicy.compacts {
+            step.setTimer(.cleanerCheck, after: config.logCleanerBackoffMs)
+        }
     }
 
     mutating func receive(_ payload: TopicPayload, from: NodeID, _ step: inout Step) {
@@ -206,7 +202,9 @@ extension TopicCluster {
             if !expired.isEmpty {
                 if rebalancing {
                     // The rebalance was waiting for them: it completes once the rest have joined.
-                    if members.allSatisfy(\.joined), step.now >= rebalanceEarliestEnd { completeRebalance(&step) }
+                    if members.allSatisfy(\.joined), step.now >= rebalanceEarliestEnd {
+                        completeRebalance(&step)
+                    }
                 } else {
                     startRebalance(reason: "c\(expired[0].consumer)'s session expired", &step)
                 }
@@ -229,6 +227,37 @@ extension TopicCluster {
                 transactions[key] = transaction
             }
             step.setTimer(.transactionCheck, after: config.transactionAbortCheckIntervalMs)
+        case .retentionCheck:
+            let records = config.retentionBytes >= 0 ? config.retentionBytes / config.recordBytes : nil
+            for partition in partitions.indices {
+                let deleted = partitions[partition].applyRetention(
+                    now: step.now, retentionMs: config.retentionMs < 0 ? nil : config.retentionMs,
+                    retentionRecords: records)
+                guard !deleted.isEmpty else { continue }
+                let data = deleted.filter { $0.control == nil }.map(\.message)
+                deletedByRetention.formUnion(data)
+                step.note(
+                    .topic(
+                        .retentionDeleted(
+                            partition: partition, messages: data,
+                            logStart: partitions[partition].logStartOffset)))
+            }
+            step.setTimer(.retentionCheck, after: config.logRetentionCheckIntervalMs)
+        case .cleanerCheck:
+            for partition in partitions.indices {
+                let uncleanable = partitions[partition].firstUncleanableOffset(
+                    now: step.now, minCompactionLagMs: config.minCompactionLagMs)
+                guard
+                    partitions[partition].dirtyRatio(uncleanable: uncleanable) > config.minCleanableDirtyRatio
+                else { continue }
+                let removed = partitions[partition].clean(
+                    uncleanable: uncleanable, now: step.now, deleteRetentionMs: config.deleteRetentionMs)
+                removedByCompaction.formUnion(removed.map(\.message))
+                step.note(
+                    .topic(
+                        .compacted(partition: partition, removed: removed.map(\.message), upTo: uncleanable)))
+            }
+            step.setTimer(.cleanerCheck, after: config.logCleanerBackoffMs)
         default:
             preconditionFailure("the cluster has no timer \(timer)")
         }
@@ -238,6 +267,8 @@ extension TopicCluster {
     var dataRecords: [[MessageID]] {
         partitions.map { $0.entries.filter { $0.control == nil }.map(\.message) }
     }
+
+    private var recordsPerSegment: Int { max(1, config.segmentBytes / config.recordBytes) }
 
     /// The group's lag as the tool shows it: log end minus committed, per partition (K-CON-10).
     var lag: Int {
@@ -261,6 +292,15 @@ extension TopicCluster {
         _ request: Int, _ partition: Int, _ sends: [TopicSend], _ transactional: (id: Int, epoch: Int)?,
         from: NodeID, _ step: inout Step
     ) {
+        if config.cleanupPolicy.compacts, sends.contains(where: { $0.key == nil }) {
+            // K-LOG-08: a compacted topic takes keyed records only (checked before the
+            // partition joins a transaction).
+            step.send(
+                .produceResponse(
+                    request: request, partition: partition, baseOffset: nil,
+                    error: "INVALID_RECORD: Compacted topic cannot accept message without key"), to: from)
+            return
+        }
         if let transactional {
             guard let key = transactions.first(where: { $0.value.producerID == transactional.id })?.key,
                 var transaction = transactions[key], transaction.epoch == transactional.epoch
@@ -284,8 +324,11 @@ extension TopicCluster {
         }
         let base = partitions[partition].logEnd
         for send in sends {
-            partitions[partition].entries.append(
-                TopicEntry(message: send.message, producer: transactional?.id, control: nil))
+            _ = partitions[partition].append(
+                TopicEntry(
+                    message: send.message, producer: transactional?.id, control: nil, key: send.key,
+                    tombstone: send.tombstone), now: step.now, recordsPerSegment: recordsPerSegment,
+                segmentMs: config.segmentMs)
         }
         step.note(
             .topic(
@@ -299,11 +342,11 @@ extension TopicCluster {
 
     private mutating func writeMarkers(_ transaction: inout Transaction, commit: Bool, _ step: inout Step) {
         for partition in transaction.partitions.sorted() {
-            let offset = partitions[partition].logEnd
-            partitions[partition].entries.append(
+            let offset = partitions[partition].append(
                 TopicEntry(
                     message: MessageID(-1), producer: transaction.producerID,
-                    control: commit ? .commit : .abort))
+                    control: commit ? .commit : .abort),
+                now: step.now, recordsPerSegment: recordsPerSegment, segmentMs: config.segmentMs)
             if let first = partitions[partition].open.removeValue(forKey: transaction.producerID), !commit {
                 partitions[partition].aborted.append((transaction.producerID, first..<offset))
             }
@@ -331,6 +374,7 @@ extension TopicCluster {
     private func answer(_ fetch: ParkedFetch, evenIfEmpty: Bool, _ step: inout Step) -> Bool {
         var records: [FetchedRecord] = []
         var next: [(partition: Int, offset: Int)] = []
+        var outOfRange: [(partition: Int, from: Int, to: Int)] = []
         var moved = false
         for (partition, position) in fetch.positions {
             guard partition < partitions.count else {
@@ -342,22 +386,37 @@ extension TopicCluster {
             // -1: no committed offset and auto.offset.reset=latest: the log end, or the LSO for
             // read_committed (K-CON-12).
             var offset = position < 0 ? limit : min(position, log.logEnd)
-            while offset < limit, records.count < fetch.maxRecords {
-                let entry = log.entries[offset]
+            if position >= 0 && position < log.logStartOffset {
+                // OFFSET_OUT_OF_RANGE: retention deleted the position; auto.offset.reset decides.
+                offset = config.autoOffsetReset == "earliest" ? log.logStartOffset : limit
+                outOfRange.append((partition, position, offset))
+            }
+            var index = log.index(atOrAfter: offset)
+            while index < log.entries.count, log.entries[index].offset < limit,
+                records.count < fetch.maxRecords
+            {
+                let entry = log.entries[index]
                 let hidden =
-                    entry.control != nil || (config.isolationLevel == .readCommitted && log.isAborted(offset))
+                    entry.control != nil || (config.isolationLevel == .readCommitted && log.isAborted(entry))
                 if !hidden {
                     records.append(
-                        FetchedRecord(message: entry.message, partition: partition, offset: offset))
+                        FetchedRecord(message: entry.message, partition: partition, offset: entry.offset))
                 }
-                offset += 1
+                offset = entry.offset + 1
+                index += 1
+            }
+            // Removed offsets below the limit read as the next record that is there.
+            if index >= log.entries.count || log.entries[index].offset >= limit,
+                records.count < fetch.maxRecords
+            {
+                offset = max(offset, min(limit, log.logEnd))
             }
             if offset != position { moved = true }
             next.append((partition, offset))
         }
         guard evenIfEmpty || !records.isEmpty || moved else { return false }
         step.send(
-            .fetchResponse(request: fetch.request, records: records, next: next),
+            .fetchResponse(request: fetch.request, records: records, next: next, outOfRange: outOfRange),
             to: .consumer(fetch.consumer))
         return true
     }

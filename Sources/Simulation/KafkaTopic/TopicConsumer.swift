@@ -143,8 +143,14 @@ extension TopicConsumer {
                 joinInFlight = false
             }
             if case .idle = phase { poll(&step) }
-        case .fetchResponse(let request, let records, let next):
+        case .fetchResponse(let request, let records, let next, let outOfRange):
             guard case .fetching(let expected) = phase, expected == request else { return }
+            for reset in outOfRange where assignment.contains(reset.partition) {
+                step.note(
+                    .topic(
+                        .outOfRange(
+                            consumer: index, partition: reset.partition, from: reset.from, to: reset.to)))
+            }
             // Records of partitions revoked meanwhile are dropped, as the fetcher drops them.
             let kept = records.filter { assignment.contains($0.partition) && positions[$0.partition] != nil }
             for (partition, offset) in next where assignment.contains(partition) {

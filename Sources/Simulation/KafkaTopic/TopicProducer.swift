@@ -57,7 +57,10 @@ struct TopicProducer: Sendable {
 
 extension TopicProducer {
     /// The application calls send() for each message, in order.
-    mutating func send(_ messages: [(MessageID, key: String?)], partitions: Int, _ step: inout Step) {
+    mutating func send(
+        _ messages: [(MessageID, key: String?)], tombstones: Set<MessageID>, partitions: Int,
+        _ step: inout Step
+    ) {
         if step.now - lastMetadata >= config.metadataMaxAgeMs || lastMetadata == 0 {
             lastMetadata = max(1, step.now)
             if partitions != knownPartitions {
@@ -84,7 +87,9 @@ extension TopicProducer {
             let partition =
                 key.map { KafkaPartitioner.partition(forKey: $0, partitions: knownPartitions) }
                 ?? stickyPartition()
-            let send = TopicSend(message: message, partition: partition, call: call)
+            let send = TopicSend(
+                message: message, partition: partition, call: call, key: key,
+                tombstone: tombstones.contains(message))
             if transactional && (identity == nil || endInFlight) {
                 waiting.append((send, key))
                 continue

@@ -1,24 +1,11 @@
-/// One entry of a partition's log in the partitioned-topic model: a record, or the control
-/// record (marker) that ends a transaction (K-TXN-06). A marker occupies an offset; no consumer
-/// ever gets it.
-struct TopicEntry: Equatable, Sendable {
-    enum Control: Equatable, Sendable {
-        case commit
-        case abort
-    }
-
-    var message: MessageID
-    /// The producer id of a transactional record or marker; nil otherwise.
-    var producer: Int?
-    var control: Control?
-}
-
 /// A record a producer sends: its message and the partition it chose.
 struct TopicSend: Equatable, Sendable {
     var message: MessageID
     var partition: Int
     /// The history index of the send, to complete it.
     var call: Int
+    var key: String?
+    var tombstone = false
 }
 
 /// A fetched record as the consumer gets it.
@@ -52,7 +39,10 @@ enum TopicPayload: WirePayload {
     case fetch(request: Int, consumer: Int, positions: [(partition: Int, offset: Int)], maxRecords: Int)
     /// The records, and each partition's position after them (control and aborted records
     /// skipped on the broker's side move it too).
-    case fetchResponse(request: Int, records: [FetchedRecord], next: [(partition: Int, offset: Int)])
+    /// `outOfRange`: positions below the log start, reset by auto.offset.reset (K-CON-12).
+    case fetchResponse(
+        request: Int, records: [FetchedRecord], next: [(partition: Int, offset: Int)],
+        outOfRange: [(partition: Int, from: Int, to: Int)])
     /// JoinGroup and SyncGroup as one exchange (K-GRP-01 SIMPLIFICATION).
     /// `member` tells a consumer's incarnations apart: a restarted dynamic member is a new one
     /// (Kafka gives it a new member id), and the old one stays until its session expires.
@@ -84,6 +74,8 @@ enum TopicTimer: Sendable {
     case rebalanceDeadline(round: Int)
     case sessionCheck
     case transactionCheck
+    case retentionCheck
+    case cleanerCheck
     case heartbeat
     case consumerWake
     case pollAgain

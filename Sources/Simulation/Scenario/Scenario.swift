@@ -10,6 +10,8 @@ public struct MessageProperties: Equatable, Sendable {
     public var key: String?
     /// `keys 8`: the step's messages take keys k0..k7 in turn.
     public var keyCycle: Int?
+    /// Kafka: a keyed record with a null value, which deletes its key on compaction (K-LOG-07).
+    public var tombstone = false
 
     public init(expirationMs: Millis? = nil, priority: Int? = nil, delayLevel: Int? = nil, key: String? = nil)
     {

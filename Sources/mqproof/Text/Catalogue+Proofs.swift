@@ -91,6 +91,7 @@ extension UIText {
             case .neverProcessed: "从未被处理"
             case .pastDeliveryLimit: "投递次数超过上限"
             case .abortedRead: "读到并处理了已中止事务的消息"
+            case .deletedUnread: "消费组处理之前就被保留策略删除"
             }
         return UIText(zh: "\(kind.rawValue)（\(gloss)）", en: kind.rawValue)
     }
