@@ -173,8 +173,40 @@ public enum ScenarioFile {
                 scenario.brokers = count
                 seenBrokers = true
             case "producers":
+                if let entries = value.mapping {
+                    // Kafka's partitioned topic: producers by name, each with its own
+                    // transactional.id or none.
+                    var ids: [String?] = []
+                    for (offset, (name, spec)) in entries.enumerated() {
+                        let specLine = name.mark?.line ?? line
+                        guard name.string == "p\(offset + 1)", offset < 9 else {
+                            report(
+                                specLine,
+                                "producers are named p1, p2, ... (at most 9) in order; expected p\(offset + 1)"
+                            )
+                            continue
+                        }
+                        let fields = spec.mapping ?? [:]
+                        let unknown = fields.keys.compactMap(\.string).filter { $0 != "transactional.id" }
+                        if !unknown.isEmpty {
+                            report(
+                                specLine,
+                                "a producer here takes transactional.id, not \(unknown.sorted().joined(separator: ", "))"
+                            )
+                        }
+                        let id = fields.first { $0.key.string == "transactional.id" }?.value.string
+                        if let id, id.isEmpty { report(specLine, "transactional.id is a name") }
+                        ids.append(id)
+                    }
+                    scenario.producers = max(1, ids.count)
+                    scenario.producerTransactionalIDs = ids
+                    continue
+                }
                 guard let count = value.string.flatMap(Int.init), (1...9).contains(count) else {
-                    report(line, "'producers' must be a number from 1 to 9")
+                    report(
+                        line,
+                        "'producers' must be a number from 1 to 9, or p1, p2, ... each with its transactional.id"
+                    )
                     continue
                 }
                 scenario.producers = count
@@ -237,7 +269,7 @@ public enum ScenarioFile {
                             AnomalyKind.allCases.map(\.rawValue) + [
                                 "log", "acknowledged", "failed", "indeterminate", "queue q", "queue dlq",
                                 "deliveries", "deliveries c1", "processed", "processed c1", "lag", "returned",
-                                "rebalances", "revoked c1", "partition t-0",
+                                "rebalances", "revoked c1", "partition t-0", "raised <exception>",
                                 "failed with <error>",
                             ]
                         report(
@@ -256,6 +288,10 @@ public enum ScenarioFile {
                     }
                     if subject == .rebalances, expected.sequence != nil {
                         report(entryLine, "'rebalances' is a number or a range such as 1..2")
+                        continue
+                    }
+                    if case .raised = subject, expected.sequence != nil {
+                        report(entryLine, "'\(name.string ?? "")' is how many times, or a range such as 1..3")
                         continue
                     }
                     if let list = expected.sequence {
@@ -338,6 +374,16 @@ public enum ScenarioFile {
                     $0.key.string == problem.key
                 }?.key.mark?.line
                 report(line ?? 1, "config \(problem)")
+            }
+        }
+        if scenario.producerTransactionalIDs.contains(where: { $0 != nil }) {
+            let producersLine = mapping.first { $0.key.string == "producers" }?.key.mark?.line ?? 1
+            if scenario.system != .kafka(scenario.version) {
+                report(producersLine, "transactional.id is a Kafka producer's; this scenario is not Kafka")
+            } else if case .kafka(let config)? = try? scenario.resolvedConfig(), !config.isPartitionedTopic {
+                report(
+                    producersLine,
+                    "transactions run on the partitioned-topic model: set num.partitions under config")
             }
         }
         if case .kafka(let config)? = try? scenario.resolvedConfig(), config.isPartitionedTopic {
@@ -430,7 +476,10 @@ public enum ScenarioFile {
             return isKafka
                 ? "'\(scripted.text)' needs the partitioned-topic model: set num.partitions (and transactional.id for transactions) under config"
                 : "'\(scripted.text)' is Kafka's; this scenario is not Kafka"
-        case .transaction where scenario.settings.allSatisfy({ $0.key != "transactional.id" }):
+        case .transaction(let producer, _)
+        where scenario.settings.allSatisfy({ $0.key != "transactional.id" })
+            && (producer > scenario.producerTransactionalIDs.count
+                || scenario.producerTransactionalIDs[producer - 1] == nil):
             return "'\(scripted.text)' needs a transactional producer: set transactional.id under config"
         case .produce(_, _, _, let properties)
         where properties.tombstone && properties.key == nil && properties.keyCycle == nil:
@@ -472,6 +521,8 @@ public enum ScenarioFile {
         case "processed": return .processed
         case "lag": return .lag
         case "rebalances": return .rebalances
+        case _ where name.hasPrefix("raised ") && name.count > "raised ".count:
+            return .raised(String(name.dropFirst("raised ".count)))
         case _ where name.hasPrefix("revoked c"):
             return Int(name.dropFirst("revoked c".count)).map { .revoked(consumer: $0) }
         case _ where name.hasPrefix("partition t-"): return .queue(String(name.dropFirst("partition ".count)))

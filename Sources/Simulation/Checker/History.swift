@@ -81,4 +81,8 @@ public struct History: Sendable {
     public var polls: [Delivery] = []
     /// Side effects in the external sink: one per processed record.
     public var processed: [Delivery] = []
+    /// Exceptions the client library raised to the application outside a send's outcome
+    /// (CommitFailedException, ProducerFencedException from commitTransaction(), ...): node and
+    /// exception, in order.
+    public var raised: [(node: NodeID, error: String)] = []
 }

@@ -145,6 +145,7 @@ extension ConsumerState {
             }
             step.note(.committedOffset(consumer: index, offset: offset, ok: ok))
             guard ok else {
+                step.history.raised.append((.consumer(index), "CommitFailedException"))
                 // CommitFailedException: the partition went to another member; rejoin.
                 assigned = false
                 position = nil

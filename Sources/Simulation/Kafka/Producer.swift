@@ -246,7 +246,10 @@ extension ProducerState {
     }
 
     private mutating func armDeliveryWatchdog(_ step: inout Step) {
-        guard !deliveryWatchdogArmed, let oldest = queue.lazy.map(\.createdAt).min() else { return }
+        let oldestQueued = queue.lazy.map(\.createdAt).min()
+        let oldestInFlight = inFlight.lazy.map(\.batch.createdAt).min()
+        guard !deliveryWatchdogArmed, let oldest = [oldestQueued, oldestInFlight].compactMap({ $0 }).min()
+        else { return }
         deliveryWatchdogArmed = true
         step.setTimer(.deliveryWatchdog, after: max(0, oldest + config.deliveryTimeoutMs - step.now))
     }
@@ -283,16 +286,26 @@ extension ProducerState {
             callSends(&step)
             drain(metadata: metadata, &step, &shared)
         case .deliveryWatchdog:
-            // Only a batch still waiting in the queue expires here; one in flight expires when its
-            // request completes.
+            // K-PRD-17: every batch past createdAt + delivery.timeout.ms fails, queued or in flight;
+            // an in-flight one may have been written (indeterminate), and its late answer is
+            // ignored.
             deliveryWatchdogArmed = false
             let (now, timeout) = (step.now, config.deliveryTimeoutMs)
             let expired = queue.filter { now - $0.createdAt >= timeout }
             queue.removeAll { now - $0.createdAt >= timeout }
+            let expiredInFlight = inFlight.filter { now - $0.batch.createdAt >= timeout }
+            inFlight.removeAll { now - $0.batch.createdAt >= timeout }
             for batch in expired {
                 expire(
                     batch, error: "TimeoutException: delivery.timeout.ms expired", metadata: metadata, &step,
                     &shared)
+            }
+            for entry in expiredInFlight {
+                var batch = entry.batch
+                batch.possiblyWritten = true
+                expire(
+                    batch, error: "TimeoutException: delivery.timeout.ms expired with the request in flight",
+                    metadata: metadata, &step, &shared)
             }
             armDeliveryWatchdog(&step)
         default:

@@ -37,12 +37,13 @@ struct KafkaTopicWorld: StepHosted {
 
     var partitionCount: Int { cluster.partitions.count }
 
-    mutating func addProducer() -> Int {
+    mutating func addProducer(transactionalID: String? = nil) -> Int {
         let index = producers.count + 1
         producers.append(
             TopicProducer(
                 index: index, config: config, partitions: partitionCount,
-                random: SeededRandom(seed: seed).child("partitioner-p\(index)")))
+                random: SeededRandom(seed: seed).child("partitioner-p\(index)"),
+                transactionalID: transactionalID))
         return index
     }
 
@@ -166,7 +167,8 @@ struct KafkaTopicWorld: StepHosted {
         var fresh = TopicProducer(
             index: producer, config: config, partitions: partitionCount,
             random: SeededRandom(seed: seed).child(
-                "partitioner-p\(producer)-\(producers[producer - 1].session + 1)"))
+                "partitioner-p\(producer)-\(producers[producer - 1].session + 1)"),
+            transactionalID: producers[producer - 1].transactionalID)
         fresh.session = producers[producer - 1].session + 1
         engine.restartApplication(.producer(producer))
         producers[producer - 1] = fresh

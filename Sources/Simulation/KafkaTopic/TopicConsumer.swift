@@ -146,6 +146,9 @@ extension TopicConsumer {
         case .fetchResponse(let request, let records, let next, let outOfRange):
             guard case .fetching(let expected) = phase, expected == request else { return }
             for reset in outOfRange where assignment.contains(reset.partition) {
+                // Handled inside the client by auto.offset.reset; an application sees it only as
+                // the jump (OffsetOutOfRangeException with none, which the parser refuses here).
+                step.history.raised.append((.consumer(index), "OFFSET_OUT_OF_RANGE"))
                 step.note(
                     .topic(
                         .outOfRange(
@@ -182,6 +185,7 @@ extension TopicConsumer {
             let error =
                 ok ? nil : rejoining ? "RebalanceInProgressException" : "CommitFailedException"
             step.note(.topic(.committed(consumer: index, offsets: Self.describe(offsets), error: error)))
+            if let error { step.history.raised.append((.consumer(index), error)) }
             guard case .committing(let expected, let thenProcess) = phase, expected == offsets else { return }
             if !ok && rejoining {
                 recommit = true

@@ -45,14 +45,19 @@ struct TopicProducer: Sendable {
     /// application sends meanwhile waits.
     var endInFlight = false
 
-    init(index: Int, config: KafkaConfig, partitions: Int, random: SeededRandom) {
+    init(
+        index: Int, config: KafkaConfig, partitions: Int, random: SeededRandom, transactionalID: String? = nil
+    ) {
         self.index = index
         self.config = config
+        self.transactionalID = transactionalID ?? config.transactionalID
         knownPartitions = partitions
         self.random = random
     }
 
-    var transactional: Bool { config.transactionalID != nil }
+    /// This producer's transactional.id: its own, or the scenario's config.
+    var transactionalID: String?
+    var transactional: Bool { transactionalID != nil }
 }
 
 extension TopicProducer {
@@ -133,7 +138,7 @@ extension TopicProducer {
         if identity == nil && !initializing {
             initializing = true
             step.note(.topic(.transaction(producer: index, event: "initTransactions()")))
-            step.send(.initProducerID(transactionalID: config.transactionalID ?? ""), to: TopicCluster.node)
+            step.send(.initProducerID(transactionalID: transactionalID ?? ""), to: TopicCluster.node)
         }
         inTransaction = true
         ending = nil
@@ -154,6 +159,7 @@ extension TopicProducer {
     private mutating func finishIfFlushed(_ step: inout Step) {
         guard let ending, inFlight.isEmpty, waiting.isEmpty, let identity else { return }
         if fenced {
+            step.history.raised.append((.producer(index), "ProducerFencedException"))
             step.note(
                 .topic(
                     .transaction(
@@ -210,6 +216,7 @@ extension TopicProducer {
             defer { flushWaiting(&step) }
             if let error {
                 fenced = true
+                step.history.raised.append((.producer(index), error))
                 step.note(
                     .topic(
                         .transaction(

@@ -159,6 +159,9 @@ public struct Expectation: Equatable, Sendable {
         case rebalances
         /// Partitions revoked from one consumer over the run (`revoked c1`).
         case revoked(consumer: Int)
+        /// How many times a client raised an exception whose name contains this (`raised
+        /// CommitFailedException`): what the application's catch block would see.
+        case raised(String)
         case acknowledged
         /// Mandatory publishes the broker returned as unroutable (basic.return).
         case returned
@@ -223,6 +226,9 @@ public struct Scenario: Equatable, Sendable {
     /// Config in Kafka's own names, in the order written; `--set` appends to it.
     public var settings: [Setting]
     public var producers: Int
+    /// Kafka's partitioned topic: a producer's own transactional.id (`producers: {p1:
+    /// {transactional.id: tx-a}, p2: {}}`), by producer from p1; nil takes the config's.
+    public var producerTransactionalIDs: [String?] = []
     public var consumers: [ConsumerSpec]
     public var steps: [ScriptStep]
     public var randomFaults: RandomFaults?

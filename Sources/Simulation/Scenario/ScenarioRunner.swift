@@ -49,7 +49,12 @@ public enum ScenarioRunner {
         switch config {
         case .kafka(let config) where config.isPartitionedTopic:
             var world = KafkaTopicWorld(config: config, seed: seed, recordsTrace: recordTrace)
-            for _ in 0..<max(1, scenario.producers) { _ = world.addProducer() }
+            for producer in 0..<max(1, scenario.producers) {
+                let own =
+                    producer < scenario.producerTransactionalIDs.count
+                    ? scenario.producerTransactionalIDs[producer] : nil
+                _ = world.addProducer(transactionalID: own)
+            }
             for consumer in scenario.consumers {
                 guard case .kafka(let commit, _, let instance) = consumer else { continue }
                 _ = world.addConsumer(TopicConsumerSpec(commit: commit, instance: instance))
@@ -256,9 +261,14 @@ public enum ScenarioRunner {
         let names: [String]
         var sequence = false
         switch expectation.subject {
-        case .lag, .rebalances, .revoked:
+        case .lag, .rebalances, .revoked, .raised:
             // A number, not messages: the parser allows only a count or a range.
-            let actual = (expectation.subject == .lag ? lag : measure(expectation.subject)) ?? 0
+            let actual: Int =
+                switch expectation.subject {
+                case .lag: lag ?? 0
+                case .raised(let error): history.raised.filter { $0.error.contains(error) }.count
+                default: measure(expectation.subject) ?? 0
+                }
             let holds =
                 switch expectation.value {
                 case .count(let count): actual == count

@@ -295,6 +295,7 @@ extension Expectation.Subject {
         case .lag: "lag"
         case .rebalances: "rebalances"
         case .revoked(let consumer): "revoked c\(consumer)"
+        case .raised(let error): "raised \(error)"
         case .returned: "returned"
         case .failedWith(let error): "failed with \(error)"
         case .acknowledged: "acknowledged"
