@@ -14,6 +14,8 @@ struct AMQConsumer: CountingConsumer, Sendable {
     /// Consumed by the session and not yet acked (CLIENT and transacted modes).
     var consumed: [AMQMessage] = []
     var busy = false
+    /// DUPS_OK on a topic: processed messages whose standard ack waits for the batch (AMQ-08).
+    var lazyAcks: [Int] = []
     var waitingForRedelivery = false
     var processedCount = 0
     var deliveredCount = 0
@@ -28,15 +30,19 @@ struct AMQConsumer: CountingConsumer, Sendable {
         step.send(.subscribe(consumer: number, durable: spec.subscription == .durable), to: AMQBroker.node)
     }
 
-    /// The session closes: its timers die, and the broker takes back what it had dispatched.
-    mutating func close(_ step: inout Step) {
+    /// The session closes: its timers die, and the broker takes back what it had dispatched. A
+    /// clean close() first acks a DUPS_OK topic consumer's pending batch; a crash loses it (AMQ-08).
+    mutating func close(clean: Bool, _ step: inout Step) {
         step.cancelTimers()
         busy = false
         waitingForRedelivery = false
         inbox = []
         consumed = []
+        let pending = lazyAcks
+        lazyAcks = []
         guard connected else { return }
         connected = false
+        if clean && !pending.isEmpty { step.send(.ack(copies: pending, poison: false), to: AMQBroker.node) }
         step.send(.closed(consumer: number), to: AMQBroker.node)
     }
 
@@ -108,6 +114,13 @@ struct AMQConsumer: CountingConsumer, Sendable {
                     consumer: number, message: message.message, offset: Offset(message.copy), time: step.now))
             step.note(.processed(consumer: number, message: message.message, offset: Offset(message.copy)))
             switch mode {
+            case .dupsOK where config.destination == .topic:
+                // Acks go in batches once half the prefetch is delivered and unacked (AMQ-08).
+                lazyAcks.append(message.copy)
+                if lazyAcks.count >= max(1, config.consumer.prefetch / 2) {
+                    step.send(.ack(copies: lazyAcks, poison: false), to: AMQBroker.node)
+                    lazyAcks = []
+                }
             case .auto, .dupsOK, .individual:
                 step.send(.ack(copies: [message.copy], poison: false), to: AMQBroker.node)
             case .client:

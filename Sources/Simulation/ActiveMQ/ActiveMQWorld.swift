@@ -234,13 +234,13 @@ struct ActiveMQWorld: QueueBrokerWorld {
 
     mutating func crashConsumer(_ consumer: Int) {
         guard engine.crash(.consumer(consumer), .applicationCrash) else { return }
-        atConsumer(consumer) { consumer, step, _ in consumer.close(&step) }
+        atConsumer(consumer) { consumer, step, _ in consumer.close(clean: false, &step) }
     }
 
     mutating func stopConsumer(_ consumer: Int) {
         atConsumer(consumer) { consumer, step, _ in
             consumer.active = false
-            consumer.close(&step)
+            consumer.close(clean: true, &step)
         }
     }
 }
