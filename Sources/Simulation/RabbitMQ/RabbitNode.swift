@@ -61,6 +61,9 @@ struct RabbitNode: CrashableNode {
     /// A quorum queue member's Raft role. Memory only: a restarted member is a follower.
     enum RaftRole: Equatable, Sendable {
         case follower
+        /// Asking whether an election could win, before raising its term (pre-vote); the members
+        /// that said yes, itself included.
+        case preCandidate(votes: Set<Int>)
         /// Standing for election; the members (by broker number) that voted for it, itself included.
         case candidate(votes: Set<Int>)
         case leader
@@ -95,6 +98,8 @@ struct RabbitNode: CrashableNode {
         // Classic queues (q on B1, and dlq on B1).
         var queues: [String: QueueState] = [:]
         var syncScheduled = false
+        /// 3.x: an early sync is due because a confirm waits for it.
+        var syncSoon = false
         /// Confirms waiting for the fsync that makes their copy durable: (store index, publisher, sequence).
         var awaitingSync: [(storeIndex: Int, publisher: Int, sequence: Int)] = []
         var consumers: [Int: Int] = [:]  // consumer -> prefetch (0 unlimited)
@@ -124,6 +129,17 @@ struct RabbitNode: CrashableNode {
 
     mutating func diskSurvives(_ fault: Fault) {
         switch fault {
+        case .crash where config.version == .v3, .applicationCrash where config.version == .v3:
+            // 3.x classic queues write a persistent message to the queue files only when they
+            // sync it (about 200 ms after the publish, or once idle with confirms pending): what
+            // was not synced was never written, and a killed process loses it (RMQ-03, measured
+            // on 3.10.8). Unsynced deletes are lost alike: the message comes back.
+            store = store.compactMap { stored in
+                guard stored.synced else { return nil }
+                var kept = stored
+                if !stored.deleteSynced { kept.deleted = false }
+                return kept
+            }
         case .crash, .applicationCrash: break
         case .powerLoss:
             // A delete not yet synced is undone: the message comes back.

@@ -262,17 +262,52 @@ extension RabbitNode {
             step.now - memory.lastHeard >= config.electionTimeoutMs
                 + memory.electionJitter
         else { return }
-        // Stand for election in a new term.
-        self.term += 1
-        votedFor = id
-        memory.role = .candidate(votes: [id.value])
+        // Pre-vote first (Ra, RMQ-16): ask whether an election for the next term could win,
+        // without raising the term; a member cut off from the others keeps its term.
+        memory.role = .preCandidate(votes: [id.value])
         memory.leader = nil
         memory.lastHeard = step.now
         memory.electionJitter = shared.electionRandom.next(in: 0...config.electionTimeoutMs)
         let lastTerm = log.last?.term ?? 0
         for other in 0..<3 where other != index {
             step.send(
-                .requestVote(term: self.term, lastIndex: log.count, lastTerm: lastTerm),
+                .requestVote(term: self.term + 1, lastIndex: log.count, lastTerm: lastTerm, preVote: true),
+                to: .broker(BrokerID(other + 1)))
+        }
+    }
+
+    /// A member grants a pre-vote to an up-to-date candidate when it has not heard from a leader
+    /// within the election timeout itself; it changes neither its term nor its vote.
+    mutating func receivePreVoteRequest(
+        from candidate: BrokerID, term: Int, lastIndex: Int, lastTerm: Int, _ step: inout Step
+    ) {
+        let myLastTerm = log.last?.term ?? 0
+        let upToDate = lastTerm > myLastTerm || (lastTerm == myLastTerm && lastIndex >= log.count)
+        let leaderQuiet = !isLeader && step.now - memory.lastHeard >= config.electionTimeoutMs
+        let granted = term > self.term && upToDate && leaderQuiet
+        step.send(.vote(term: self.term, granted: granted, preVote: true), to: .broker(candidate))
+    }
+
+    mutating func receivePreVote(
+        from voter: BrokerID, term: Int, granted: Bool, _ step: inout Step, _ shared: inout RabbitShared
+    ) {
+        if term > self.term {
+            becomeFollower(term: term, leader: nil, &step, &shared)
+            return
+        }
+        guard granted, case .preCandidate(var votes) = memory.role else { return }
+        votes.insert(voter.value)
+        memory.role = .preCandidate(votes: votes)
+        guard votes.count >= 2 else { return }
+        // A majority would vote: stand for election in a new term.
+        self.term += 1
+        votedFor = id
+        memory.role = .candidate(votes: [id.value])
+        memory.lastHeard = step.now
+        let lastTerm = log.last?.term ?? 0
+        for other in 0..<3 where other != index {
+            step.send(
+                .requestVote(term: self.term, lastIndex: log.count, lastTerm: lastTerm, preVote: false),
                 to: .broker(BrokerID(other + 1)))
         }
     }
@@ -292,7 +327,7 @@ extension RabbitNode {
             votedFor = candidate
             memory.lastHeard = step.now
         }
-        step.send(.vote(term: self.term, granted: granted), to: .broker(candidate))
+        step.send(.vote(term: self.term, granted: granted, preVote: false), to: .broker(candidate))
     }
 
     mutating func receiveVote(

@@ -111,8 +111,10 @@ enum RabbitPayload: WirePayload {
     case appendEntries(
         term: Int, previousIndex: Int, previousTerm: Int, entries: [RaftEntry], leaderCommit: Int)
     case appendResponse(term: Int, success: Bool, matchIndex: Int)
-    case requestVote(term: Int, lastIndex: Int, lastTerm: Int)
-    case vote(term: Int, granted: Bool)
+    /// `preVote`: Ra's pre-vote round, which asks whether an election for `term` could win
+    /// without anyone changing term (RMQ-16).
+    case requestVote(term: Int, lastIndex: Int, lastTerm: Int, preVote: Bool)
+    case vote(term: Int, granted: Bool, preVote: Bool)
 
     var kind: MessageKind {
         switch self {
