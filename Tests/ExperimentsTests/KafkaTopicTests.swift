@@ -40,7 +40,7 @@ struct KafkaTopicTests {
             steps:
               - start c1
               - start c2
-              - wait 5s
+              - wait 8s
               - stop c1
               - wait 5s
               - start c1
@@ -247,6 +247,148 @@ struct KafkaTopicTests {
         let never = try runInline(scenario("1") + "\nexpect:\n  partition t-0: [a1, a2, a3, a4]\n")
         let neverPassed = never.passed
         #expect(neverPassed, "\(describe(never))")
+    }
+
+    @Test(
+        "commitTransaction() and abortTransaction() block the application: what it does next waits for them")
+    func transactionEndsBlock() throws {
+        let run = try runInline(
+            """
+            name: abort then begin
+            config: {num.partitions: 2, transactional.id: tx, isolation.level: read_committed, auto.offset.reset: earliest}
+            consumers:
+              c1: {commit: after-processing}
+            settle: 2s
+            steps:
+              - start c1
+              - wait 3500ms
+              - begin p1
+              - wait 100ms
+              - produce m1 m2 key order-1
+              - abort p1
+              - begin p1
+              - produce m3 key order-1
+              - commit p1
+              - produce m4
+              - wait 2s
+            expect:
+              processed: [m3]
+              failed with IllegalStateException: [m4]
+            """)
+        let runPassed = run.passed
+        #expect(runPassed, "\(describe(run))")
+    }
+
+    @Test(
+        "A failed send makes commitTransaction() throw: nothing of the transaction commits until it is aborted"
+    )
+    func abortableError() throws {
+        let run = try runInline(
+            """
+            name: abortable
+            config: {num.partitions: 1, transactional.id: tx, cleanup.policy: compact, isolation.level: read_committed, auto.offset.reset: earliest}
+            consumers:
+              c1: {commit: after-processing}
+            settle: 2s
+            steps:
+              - start c1
+              - wait 3500ms
+              - begin p1
+              - wait 100ms
+              - produce a1 key user-1
+              - wait 100ms
+              - produce b1
+              - wait 100ms
+              - commit p1
+              - wait 100ms
+              - abort p1
+              - wait 1s
+            expect:
+              processed: none
+              raised cannot commit after a failed send: 1
+            """)
+        let runPassed = run.passed
+        #expect(runPassed, "\(describe(run))")
+    }
+
+    @Test("An empty group waits group.initial.rebalance.delay.ms, and again while members keep joining")
+    func initialDelayExtends() throws {
+        let run = try runInline(
+            """
+            name: initial delay
+            config: {num.partitions: 2, auto.offset.reset: latest}
+            consumers:
+              c1: {commit: after-processing}
+              c2: {commit: after-processing}
+            settle: 0
+            steps:
+              - start c1
+              - start c2
+              - wait 4s
+              - produce m1 m2 keys 2
+              - wait 5s
+            expect:
+              processed: none
+              rebalances: 1
+            """)
+        let runPassed = run.passed
+        #expect(runPassed, "\(describe(run))")
+    }
+
+    @Test("A member leaving while a rebalance waits for it lets the rebalance complete at once")
+    func leaveCompletesRebalance() throws {
+        let run = try runInline(
+            """
+            name: leave during rebalance
+            config: {num.partitions: 2, auto.offset.reset: earliest, sim.processing.ms: 20, max.poll.records: 500}
+            consumers:
+              c1: {commit: after-processing}
+              c2: {commit: after-processing}
+              c3: {commit: after-processing}
+            settle: 0
+            steps:
+              - start c1
+              - start c2
+              - wait 8s
+              - produce 400 key user-3
+              - wait 100ms
+              - start c3
+              - wait 3500ms
+              - stop c2
+              - wait 20s
+            expect:
+              rebalances: 2
+            """)
+        let runPassed = run.passed
+        #expect(runPassed, "\(describe(run))")
+        let last = run.world.trace.last { if case .topic(.assigned) = $0.note { true } else { false } }
+        #expect((last?.time ?? .max) < 20_000, "the last assignment came at \(last?.time ?? -1) ms")
+    }
+
+    @Test("A second instance with the same group.instance.id takes the partitions and fences the first")
+    func duplicateInstanceFenced() throws {
+        let run = try runInline(
+            """
+            name: dup instance
+            config: {num.partitions: 2, auto.offset.reset: earliest}
+            consumers:
+              c1: {commit: after-processing, group.instance.id: h1}
+              c2: {commit: after-processing, group.instance.id: h1}
+            settle: 0
+            steps:
+              - start c1
+              - wait 7s
+              - start c2
+              - wait 5s
+              - produce m1..m3 keys 3
+              - wait 5s
+            expect:
+              processed c2: [m1, m2, m3]
+              raised FencedInstanceIdException: 1
+              rebalances: 1
+            """)
+        let runPassed = run.passed
+        #expect(runPassed, "\(describe(run))")
     }
 
     @Test(

@@ -99,7 +99,7 @@ public enum TopicNote: Equatable, Sendable {
                 "c\(consumer): OFFSET_OUT_OF_RANGE for t-\(partition) at offset \(from) (deleted); auto.offset.reset moves it to \(to)"
         case .reset(let consumer, let partition, let offset, let policy):
             return "c\(consumer): no committed offset for t-\(partition): auto.offset.reset=\(policy) starts "
-                + (offset < 0 ? "at the log end" : "at offset \(offset)")
+                + (offset == -2 ? "at the log start" : offset < 0 ? "at the log end" : "at offset \(offset)")
         }
     }
 

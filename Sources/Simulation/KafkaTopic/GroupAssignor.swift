@@ -64,6 +64,9 @@ enum GroupAssignor {
             taken.formUnion(keep)
         }
         var unassigned = (0..<count).filter { !taken.contains($0) }[...]
+        // Who may take an extra partition, in order: members already at minQuota after keeping
+        // their own, then members in the order they reach it below.
+        var atMinQuota = members.map(\.consumer).filter { (result[$0]?.count ?? 0) == minQuota }
         // First bring every member to minQuota, round-robin in member order.
         while !unassigned.isEmpty {
             let under = members.filter { (result[$0.consumer]?.count ?? 0) < minQuota }
@@ -71,12 +74,12 @@ enum GroupAssignor {
             for member in under {
                 guard let partition = unassigned.popFirst() else { break }
                 result[member.consumer, default: []].append(partition)
+                if result[member.consumer]?.count == minQuota { atMinQuota.append(member.consumer) }
             }
         }
-        // Then the extra partitions to members at minQuota, until expectedOver are at maxQuota.
-        for member in members where !unassigned.isEmpty {
-            guard atMax < expectedOver, (result[member.consumer]?.count ?? 0) == minQuota else { continue }
-            result[member.consumer, default: []].append(unassigned.removeFirst())
+        // Then the extra partitions, until expectedOver members are at maxQuota.
+        for consumer in atMinQuota where !unassigned.isEmpty && atMax < expectedOver {
+            result[consumer, default: []].append(unassigned.removeFirst())
             atMax += 1
         }
         return result.mapValues { $0.sorted() }

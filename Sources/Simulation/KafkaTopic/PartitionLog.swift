@@ -55,7 +55,8 @@ struct TopicPartitionLog: Sendable {
     /// Aborted transactions: producer id and the offsets they spanned.
     var aborted: [(producer: Int, range: Range<Int>)] = []
 
-    var lastStableOffset: Int { open.values.min() ?? logEnd }
+    /// Never below the log start: retention may delete an open transaction's first records.
+    var lastStableOffset: Int { max(logStartOffset, open.values.min() ?? logEnd) }
 
     /// The position of the first entry at or after `offset`.
     func index(atOrAfter offset: Int) -> Int {

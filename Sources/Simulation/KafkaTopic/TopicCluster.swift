@@ -39,6 +39,8 @@ struct TopicCluster: Sendable {
         var lastHeartbeat: Millis
         var joined: Bool
         var owned: [Int]
+        /// The partition count in the member's metadata when it last joined.
+        var knownPartitions = 0
         var assignment: [Int] = []
     }
 
@@ -65,8 +67,13 @@ struct TopicCluster: Sendable {
     var rebalancing = false
     var rebalanceRound = 0
     var rebalanceEarliestEnd: Millis = 0
+    /// An empty group's rebalance waits group.initial.rebalance.delay.ms, and again while new
+    /// members keep joining, within the rebalance timeout (InitialDelayedJoin, K-GRP-01).
+    var initialDelay: (remaining: Millis, newMemberAdded: Bool)?
     var committed: [Int: Int] = [:]
     var completedRebalances = 0
+    /// Member ids whose group.instance.id a newer instance took.
+    var fencedMembers: Set<Int> = []
     /// The member the last rebalance made the group's leader.
     var leaderMember = -1
 
@@ -139,8 +146,12 @@ extension TopicCluster {
                 parked.append(fetch)
                 step.setTimer(.fetchExpired(request: request), after: config.fetchMaxWaitMs)
             }
-        case .join(let consumer, let member, let instance, let owned):
-            join(consumer, member: member, instance: instance, owned: owned, &step)
+        case .join(let consumer, let member, let instance, let owned, let known):
+            join(consumer, member: member, instance: instance, owned: owned, known: known, &step)
+        case .heartbeat(let consumer, let member, let memberGeneration) where fencedMembers.contains(member):
+            step.send(
+                .heartbeatResponse(member: member, generation: memberGeneration, error: .fencedInstanceID),
+                to: .consumer(consumer))
         case .heartbeat(let consumer, let member, let memberGeneration):
             guard let index = members.firstIndex(where: { $0.consumer == consumer && $0.member == member })
             else {
@@ -161,7 +172,12 @@ extension TopicCluster {
             guard let index = members.firstIndex(where: { $0.consumer == consumer && $0.member == member })
             else { return }
             members.remove(at: index)
-            startRebalance(reason: "c\(consumer) left the group", &step)
+            if rebalancing {
+                completeIfAllJoined(&step)
+            } else {
+                startRebalance(reason: "c\(consumer) left the group", &step)
+                completeIfAllJoined(&step)
+            }
         case .commit(let consumer, let member, let memberGeneration, let offsets):
             // Stable and PreparingRebalance both take the current generation's commits (K-CON-06).
             let ok =
@@ -180,6 +196,17 @@ extension TopicCluster {
             guard let index = parked.firstIndex(where: { $0.request == request }) else { return }
             let fetch = parked.remove(at: index)
             _ = answer(fetch, evenIfEmpty: true, &step)
+        case .initialDelay(let round):
+            guard rebalancing, round == rebalanceRound, let delayed = initialDelay else { return }
+            if delayed.newMemberAdded && delayed.remaining > 0 {
+                let delay = min(config.groupInitialRebalanceDelayMs, delayed.remaining)
+                initialDelay = (max(delayed.remaining - delay, 0), false)
+                step.setTimer(.initialDelay(round: round), after: delay)
+                return
+            }
+            initialDelay = nil
+            rebalanceEarliestEnd = step.now
+            completeRebalance(&step)
         case .rebalanceDeadline(let round):
             guard rebalancing, round == rebalanceRound else { return }
             // The rebalance timeout: members that did not rejoin are dropped.
@@ -200,14 +227,11 @@ extension TopicCluster {
                 step.note(.topic(.left(consumer: member.consumer, reason: "session.timeout.ms expired")))
             }
             if !expired.isEmpty {
-                if rebalancing {
-                    // The rebalance was waiting for them: it completes once the rest have joined.
-                    if members.allSatisfy(\.joined), step.now >= rebalanceEarliestEnd {
-                        completeRebalance(&step)
-                    }
-                } else {
+                if !rebalancing {
                     startRebalance(reason: "c\(expired[0].consumer)'s session expired", &step)
                 }
+                // Whoever the rebalance waited for may be gone now.
+                completeIfAllJoined(&step)
             }
             step.setTimer(.sessionCheck, after: 1_000)
         case .transactionCheck:
@@ -385,7 +409,8 @@ extension TopicCluster {
             let limit = config.isolationLevel == .readCommitted ? log.lastStableOffset : log.logEnd
             // -1: no committed offset and auto.offset.reset=latest: the log end, or the LSO for
             // read_committed (K-CON-12).
-            var offset = position < 0 ? limit : min(position, log.logEnd)
+            var offset =
+                position == -2 ? log.logStartOffset : position < 0 ? limit : min(position, log.logEnd)
             if position >= 0 && position < log.logStartOffset {
                 // OFFSET_OUT_OF_RANGE: retention deleted the position; auto.offset.reset decides.
                 offset = config.autoOffsetReset == "earliest" ? log.logStartOffset : limit
@@ -424,14 +449,24 @@ extension TopicCluster {
     // MARK: - Group coordinator
 
     private mutating func join(
-        _ consumer: Int, member: Int, instance: String?, owned: [Int], _ step: inout Step
+        _ consumer: Int, member: Int, instance: String?, owned: [Int], known: Int, _ step: inout Step
     ) {
+        if fencedMembers.contains(member) {
+            step.send(
+                .heartbeatResponse(member: member, generation: -1, error: .fencedInstanceID),
+                to: .consumer(consumer))
+            return
+        }
         if let instance, let index = members.firstIndex(where: { $0.instance == instance }),
             members[index].member != member
         {
+            // The old instance, if it still runs, is fenced from now on.
+            fencedMembers.insert(members[index].member)
+            members[index].consumer = consumer
             // A static member's new instance takes the old one's place (its old member id is
             // fenced); in a stable group it gets its partitions back with no rebalance (K-GRP-10).
             members[index].member = member
+            members[index].knownPartitions = known
             members[index].lastHeartbeat = step.now
             members[index].owned = owned
             if !rebalancing {
@@ -442,6 +477,7 @@ extension TopicCluster {
         } else if let index = members.firstIndex(where: { $0.consumer == consumer && $0.member == member }) {
             members[index].joined = true
             members[index].owned = owned
+            members[index].knownPartitions = known
             members[index].lastHeartbeat = step.now
             if !rebalancing {
                 // A known member rejoining a stable group asks for a new assignment.
@@ -452,15 +488,15 @@ extension TopicCluster {
             members.append(
                 Member(
                     consumer: consumer, member: member, instance: instance, lastHeartbeat: step.now,
-                    joined: true, owned: owned))
+                    joined: true, owned: owned, knownPartitions: known))
             if !rebalancing {
                 startRebalance(reason: "c\(consumer) joins", &step)
                 members[members.count - 1].joined = true
+            } else if initialDelay != nil {
+                initialDelay?.newMemberAdded = true
             }
         }
-        if rebalancing, members.allSatisfy(\.joined), step.now >= rebalanceEarliestEnd {
-            completeRebalance(&step)
-        }
+        completeIfAllJoined(&step)
     }
 
     private mutating func rejoinStatic(_ index: Int, _ step: inout Step) {
@@ -483,23 +519,42 @@ extension TopicCluster {
         rebalanceRound += 1
         for index in members.indices { members[index].joined = false }
         step.note(.topic(.rebalanceStarted(generation: generation, reason: reason)))
-        // An empty group's first rebalance waits for more members (K-GRP-01).
-        let initialDelay = completedRebalances == 0 ? config.groupInitialRebalanceDelayMs : 0
-        rebalanceEarliestEnd = step.now + initialDelay
-        if initialDelay > 0 {
-            step.setTimer(.rebalanceDeadline(round: rebalanceRound), after: initialDelay)
+        // An empty group (its one member is the one joining) waits for more (K-GRP-01).
+        let delay = min(config.groupInitialRebalanceDelayMs, config.maxPollIntervalMs)
+        if members.count == 1 && delay > 0 {
+            initialDelay = (config.maxPollIntervalMs - delay, false)
+            rebalanceEarliestEnd = .max
+            step.setTimer(.initialDelay(round: rebalanceRound), after: delay)
         } else {
+            initialDelay = nil
+            rebalanceEarliestEnd = step.now
             step.setTimer(.rebalanceDeadline(round: rebalanceRound), after: config.maxPollIntervalMs)
         }
     }
 
+    /// Completes the rebalance if nobody it waits for is missing.
+    private mutating func completeIfAllJoined(_ step: inout Step) {
+        guard rebalancing else { return }
+        if members.isEmpty {
+            // The group is Empty again: its generation moves on, and nothing is assigned.
+            rebalancing = false
+            initialDelay = nil
+            generation += 1
+            return
+        }
+        if members.allSatisfy(\.joined), step.now >= rebalanceEarliestEnd { completeRebalance(&step) }
+    }
+
     private mutating func completeRebalance(_ step: inout Step) {
         if step.now < rebalanceEarliestEnd { return }
+        if members.isEmpty {
+            completeIfAllJoined(&step)
+            return
+        }
         if !members.allSatisfy(\.joined) {
             // The initial delay ran out with members still to rejoin: wait for them, up to the
             // rebalance timeout.
             step.setTimer(.rebalanceDeadline(round: rebalanceRound), after: config.maxPollIntervalMs)
-            rebalanceEarliestEnd = step.now
             return
         }
         rebalancing = false
@@ -517,8 +572,11 @@ extension TopicCluster {
             case (nil, nil): ($0.consumer, $0.member) < ($1.consumer, $1.member)
             }
         }
+        // The leader assigns from its own metadata: partitions it has not seen yet stay unassigned.
+        let leaderView = ordered.first.map { $0.knownPartitions > 0 ? $0.knownPartitions : partitions.count }
         let target = GroupAssignor.assign(
-            partitions: partitions.count, members: ordered.enumerated().map { ($0.offset, $0.element.owned) },
+            partitions: min(partitions.count, leaderView ?? partitions.count),
+            members: ordered.enumerated().map { ($0.offset, $0.element.owned) },
             strategy: config.assignmentStrategy)
         leaderMember = ordered.first?.member ?? -1
         for (position, member) in ordered.enumerated() {

@@ -62,6 +62,10 @@ struct TopicConsumer: Sendable {
     var revokedCount = 0
     var requests = 0
     var pendingAssignment: PendingAssignment?
+    /// The commit in flight, for its request timeout.
+    var commitRequest = 0
+    /// Fenced by a newer instance with the same group.instance.id: it does nothing more.
+    var fenced = false
     /// The generation the last commit was sent with.
     var commitGeneration = -1
     /// A commit refused during a rebalance is sent again after it.
@@ -109,7 +113,9 @@ extension TopicConsumer {
         joinInFlight = true
         rejoinNeeded = false
         step.send(
-            .join(consumer: index, member: member, instance: spec.instance, owned: assignment),
+            .join(
+                consumer: index, member: member, instance: spec.instance, owned: assignment,
+                partitions: knownPartitions),
             to: TopicCluster.node)
     }
 
@@ -129,9 +135,24 @@ extension TopicConsumer {
             case .joining, .idle, .fetching: poll(&step)
             default: break
             }
+        case .heartbeatResponse(let forMember, _, .fencedInstanceID?) where forMember == member:
+            // FencedInstanceIdException is fatal: a newer instance has this group.instance.id.
+            step.history.raised.append((.consumer(index), "FencedInstanceIdException"))
+            step.note(
+                .topic(
+                    .left(
+                        consumer: index,
+                        reason: "FencedInstanceIdException: another instance took its group.instance.id")))
+            assignment = []
+            positions = [:]
+            phase = .stopped
+            leftGroup = true
+            fenced = true
+            step.cancelTimers()
         case .heartbeatResponse(let forMember, let forGeneration, let error):
-            guard forMember == member, forGeneration == generation, let error else { return }
+            guard !fenced, forMember == member, forGeneration == generation, let error else { return }
             switch error {
+            case .fencedInstanceID: break
             case .rebalanceInProgress:
                 rejoinNeeded = true
             case .unknownMember, .illegalGeneration:
@@ -268,6 +289,16 @@ extension TopicConsumer {
             step.setTimer(.consumerWake, after: next + 1 < records.count ? config.processingMs : 0)
         case .pollAgain:
             if case .idle = phase { poll(&step) }
+        case .requestTimeout(let request):
+            // No answer within request.timeout.ms: the client gives up on the request, and the
+            // application's loop goes on (a fetch is sent again; commitSync retries).
+            switch phase {
+            case .fetching(let pending) where pending == request:
+                poll(&step)
+            case .committing(_, let thenProcess) where commitRequest == request:
+                commit(thenProcess: thenProcess, &step)
+            default: break
+            }
         default:
             preconditionFailure("a consumer has no timer \(timer)")
         }
@@ -281,8 +312,26 @@ extension TopicConsumer {
 
     private mutating func commit(thenProcess: [FetchedRecord], _ step: inout Step) {
         let offsets = positions.filter { assignment.contains($0.key) && $0.value >= 0 }
+        if joinInFlight {
+            // The member's own JoinGroup is out: commitSync throws RebalanceInProgressException
+            // at once (K-CON-06); the application polls, and commits again after the rebalance.
+            let error = "RebalanceInProgressException"
+            step.note(.topic(.committed(consumer: index, offsets: Self.describe(offsets), error: error)))
+            step.history.raised.append((.consumer(index), error))
+            recommit = true
+            if thenProcess.isEmpty {
+                poll(&step)
+            } else {
+                phase = .processing(records: thenProcess, next: 0)
+                step.setTimer(.consumerWake, after: config.processingMs)
+            }
+            return
+        }
         phase = .committing(offsets: offsets, thenProcess: thenProcess)
         commitGeneration = generation
+        requests += 1
+        commitRequest = index * 10_000_000 + requests
+        step.setTimer(.requestTimeout(request: commitRequest), after: config.requestTimeoutMs)
         step.send(
             .commit(consumer: index, member: member, generation: generation, offsets: offsets),
             to: TopicCluster.node)
@@ -305,7 +354,9 @@ extension TopicConsumer {
             if let offset = pending.committed[partition] {
                 positions[partition] = offset
             } else {
-                let start = config.autoOffsetReset == "earliest" ? 0 : -1
+                // -2: the log start (earliest), -1: the end (latest), both resolved by the broker
+                // when the first fetch arrives (ListOffsets).
+                let start = config.autoOffsetReset == "earliest" ? -2 : -1
                 positions[partition] = start
                 step.note(
                     .topic(
@@ -382,6 +433,7 @@ extension TopicConsumer {
         requests += 1
         let request = index * 10_000_000 + requests
         phase = .fetching(request: request)
+        step.setTimer(.requestTimeout(request: request), after: config.requestTimeoutMs)
         step.send(
             .fetch(
                 request: request, consumer: index,

@@ -44,6 +44,21 @@ struct TopicProducer: Sendable {
     /// commitTransaction()/abortTransaction() block until the coordinator answers: what the
     /// application sends meanwhile waits.
     var endInFlight = false
+    /// The application's calls made while commitTransaction()/abortTransaction() blocked its
+    /// thread, replayed in order once it returns.
+    var blocked: [BlockedCall] = []
+    /// A send of the open transaction failed: commitTransaction() throws, abortTransaction() is
+    /// the way out (K-TXN-02).
+    var abortableError: String?
+
+    enum BlockedCall: Sendable {
+        case send([(MessageID, key: String?)], tombstones: Set<MessageID>, partitions: Int)
+        case begin
+        case end(commit: Bool)
+    }
+
+    /// Whether the application's thread is inside commitTransaction()/abortTransaction().
+    var applicationBlocked: Bool { ending != nil || endInFlight }
 
     init(
         index: Int, config: KafkaConfig, partitions: Int, random: SeededRandom, transactionalID: String? = nil
@@ -66,6 +81,10 @@ extension TopicProducer {
         _ messages: [(MessageID, key: String?)], tombstones: Set<MessageID>, partitions: Int,
         _ step: inout Step
     ) {
+        guard !applicationBlocked else {
+            blocked.append(.send(messages, tombstones: tombstones, partitions: partitions))
+            return
+        }
         if step.now - lastMetadata >= config.metadataMaxAgeMs || lastMetadata == 0 {
             lastMetadata = max(1, step.now)
             if partitions != knownPartitions {
@@ -95,7 +114,7 @@ extension TopicProducer {
             let send = TopicSend(
                 message: message, partition: partition, call: call, key: key,
                 tombstone: tombstones.contains(message))
-            if transactional && (identity == nil || endInFlight) {
+            if transactional && identity == nil {
                 waiting.append((send, key))
                 continue
             }
@@ -134,6 +153,10 @@ extension TopicProducer {
     }
 
     mutating func begin(_ step: inout Step) {
+        guard !applicationBlocked else {
+            blocked.append(.begin)
+            return
+        }
         guard transactional, !fenced else { return }
         if identity == nil && !initializing {
             initializing = true
@@ -146,6 +169,10 @@ extension TopicProducer {
     }
 
     mutating func end(commit: Bool, _ step: inout Step) {
+        guard !applicationBlocked else {
+            blocked.append(.end(commit: commit))
+            return
+        }
         guard transactional, inTransaction else { return }
         ending = commit ? .commit : .abort
         step.note(
@@ -166,6 +193,17 @@ extension TopicProducer {
                         producer: index, event: "ProducerFencedException: the transaction cannot end")))
             self.ending = nil
             inTransaction = false
+            replayBlocked(&step)
+            return
+        }
+        if ending == .commit, let abortableError {
+            // commitTransaction() throws; the transaction stays open until it is aborted.
+            let error =
+                "KafkaException: cannot commit after a failed send (\(abortableError)); abort the transaction"
+            step.history.raised.append((.producer(index), error))
+            step.note(.topic(.transaction(producer: index, event: "commitTransaction() fails: \(error)")))
+            self.ending = nil
+            replayBlocked(&step)
             return
         }
         step.send(
@@ -193,7 +231,11 @@ extension TopicProducer {
                             offset: baseOffset)))
             } else {
                 let error = error ?? "unknown error"
-                if error == "ProducerFencedException" { fenced = true }
+                if error == "ProducerFencedException" {
+                    fenced = true
+                } else if transactional {
+                    abortableError = error
+                }
                 for send in sends { step.history.complete(send.call, .fail(error: error, time: step.now)) }
                 step.note(
                     .topic(
@@ -213,7 +255,8 @@ extension TopicProducer {
             flushWaiting(&step)
         case .endTransactionResponse(let commit, let error):
             endInFlight = false
-            defer { flushWaiting(&step) }
+            abortableError = nil
+            defer { replayBlocked(&step) }
             if let error {
                 fenced = true
                 step.history.raised.append((.producer(index), error))
@@ -232,6 +275,18 @@ extension TopicProducer {
             }
         default:
             preconditionFailure("a producer does not handle \(payload.kind.rawValue)")
+        }
+    }
+
+    /// commitTransaction()/abortTransaction() returned: the application's next calls run.
+    private mutating func replayBlocked(_ step: inout Step) {
+        while !blocked.isEmpty, !applicationBlocked {
+            switch blocked.removeFirst() {
+            case .send(let messages, let tombstones, let partitions):
+                send(messages, tombstones: tombstones, partitions: partitions, &step)
+            case .begin: begin(&step)
+            case .end(let commit): end(commit: commit, &step)
+            }
         }
     }
 

@@ -20,6 +20,8 @@ enum GroupError: String, Equatable, Sendable {
     case rebalanceInProgress = "REBALANCE_IN_PROGRESS"
     case unknownMember = "UNKNOWN_MEMBER_ID"
     case illegalGeneration = "ILLEGAL_GENERATION"
+    /// Another instance took this member's group.instance.id (K-GRP-10).
+    case fencedInstanceID = "FENCED_INSTANCE_ID"
 }
 
 /// What travels between the clients and the cluster (B1: every partition's leader, the group
@@ -46,7 +48,9 @@ enum TopicPayload: WirePayload {
     /// JoinGroup and SyncGroup as one exchange (K-GRP-01 SIMPLIFICATION).
     /// `member` tells a consumer's incarnations apart: a restarted dynamic member is a new one
     /// (Kafka gives it a new member id), and the old one stays until its session expires.
-    case join(consumer: Int, member: Int, instance: String?, owned: [Int])
+    /// `partitions`: the topic's partition count in the member's metadata; the group leader's is
+    /// the one the assignment uses (K-PART-05).
+    case join(consumer: Int, member: Int, instance: String?, owned: [Int], partitions: Int)
     case assignment(member: Int, generation: Int, partitions: [Int], committed: [Int: Int], leader: Bool)
     case heartbeat(consumer: Int, member: Int, generation: Int)
     case heartbeatResponse(member: Int, generation: Int, error: GroupError?)
@@ -72,6 +76,8 @@ enum TopicPayload: WirePayload {
 enum TopicTimer: Sendable {
     case fetchExpired(request: Int)
     case rebalanceDeadline(round: Int)
+    /// group.initial.rebalance.delay.ms ran out for an empty group's rebalance.
+    case initialDelay(round: Int)
     case sessionCheck
     case transactionCheck
     case retentionCheck
@@ -79,4 +85,6 @@ enum TopicTimer: Sendable {
     case heartbeat
     case consumerWake
     case pollAgain
+    /// request.timeout.ms for the consumer's fetch or commit with this number.
+    case requestTimeout(request: Int)
 }
