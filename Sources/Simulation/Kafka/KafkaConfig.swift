@@ -187,18 +187,27 @@ public struct KafkaConfig: Sendable, Equatable {
         version == .v37 ? min(minInsyncReplicas, replicationFactor) : minInsyncReplicas
     }
 
-    /// Every config key a scenario may set, with its values, default and documentation.
-    public static var table: ConfigTable<KafkaConfig> {
-        func producer(_ key: String) -> String {
+    /// Where Kafka documents each kind of config key.
+    enum Documentation {
+        static func producer(_ key: String) -> String {
             "https://kafka.apache.org/documentation/#producerconfigs_\(key)"
         }
-        func consumer(_ key: String) -> String {
+        static func consumer(_ key: String) -> String {
             "https://kafka.apache.org/documentation/#consumerconfigs_\(key)"
         }
-        func topic(_ key: String) -> String { "https://kafka.apache.org/documentation/#topicconfigs_\(key)" }
-        func broker(_ key: String) -> String {
+        static func topic(_ key: String) -> String {
+            "https://kafka.apache.org/documentation/#topicconfigs_\(key)"
+        }
+        static func broker(_ key: String) -> String {
             "https://kafka.apache.org/documentation/#brokerconfigs_\(key)"
         }
+    }
+
+    /// Every config key a scenario may set, with its values, default and documentation.
+    public static var table: ConfigTable<KafkaConfig> {
+        let (producer, consumer, topic, broker) = (
+            Documentation.producer, Documentation.consumer, Documentation.topic, Documentation.broker
+        )
         let most = Int(Int32.max)
         return ConfigTable(
             system: "Kafka",

@@ -3,16 +3,9 @@
 /// type checker takes the two lists one at a time.
 extension KafkaConfig {
     static var partitionedTopicConfigKeys: [ConfigKey<KafkaConfig>] {
-        func producer(_ key: String) -> String {
-            "https://kafka.apache.org/documentation/#producerconfigs_\(key)"
-        }
-        func consumer(_ key: String) -> String {
-            "https://kafka.apache.org/documentation/#consumerconfigs_\(key)"
-        }
-        func topic(_ key: String) -> String { "https://kafka.apache.org/documentation/#topicconfigs_\(key)" }
-        func broker(_ key: String) -> String {
-            "https://kafka.apache.org/documentation/#brokerconfigs_\(key)"
-        }
+        let (producer, consumer, topic, broker) = (
+            Documentation.producer, Documentation.consumer, Documentation.topic, Documentation.broker
+        )
         let most = Int(Int32.max)
         var keys: [ConfigKey<KafkaConfig>] = []
         keys.append(

@@ -210,12 +210,7 @@ extension TopicConsumer {
             guard case .committing(let expected, let thenProcess) = phase, expected == offsets else { return }
             if !ok && rejoining {
                 recommit = true
-                if thenProcess.isEmpty {
-                    poll(&step)
-                } else {
-                    phase = .processing(records: thenProcess, next: 0)
-                    step.setTimer(.consumerWake, after: config.processingMs)
-                }
+                goOn(processing: thenProcess, &step)
                 return
             }
             if !ok {
@@ -227,12 +222,7 @@ extension TopicConsumer {
                 poll(&step)
                 return
             }
-            if thenProcess.isEmpty {
-                poll(&step)
-            } else {
-                phase = .processing(records: thenProcess, next: 0)
-                step.setTimer(.consumerWake, after: config.processingMs)
-            }
+            goOn(processing: thenProcess, &step)
         default:
             preconditionFailure("a consumer does not handle \(payload.kind.rawValue)")
         }
@@ -310,6 +300,16 @@ extension TopicConsumer {
         for partition in partitions { positions[partition] = nil }
     }
 
+    /// After a commit: process what was polled before it (before-processing), or poll again.
+    private mutating func goOn(processing records: [FetchedRecord], _ step: inout Step) {
+        if records.isEmpty {
+            poll(&step)
+        } else {
+            phase = .processing(records: records, next: 0)
+            step.setTimer(.consumerWake, after: config.processingMs)
+        }
+    }
+
     private mutating func commit(thenProcess: [FetchedRecord], _ step: inout Step) {
         let offsets = positions.filter { assignment.contains($0.key) && $0.value >= 0 }
         if joinInFlight {
@@ -319,12 +319,7 @@ extension TopicConsumer {
             step.note(.topic(.committed(consumer: index, offsets: Self.describe(offsets), error: error)))
             step.history.raised.append((.consumer(index), error))
             recommit = true
-            if thenProcess.isEmpty {
-                poll(&step)
-            } else {
-                phase = .processing(records: thenProcess, next: 0)
-                step.setTimer(.consumerWake, after: config.processingMs)
-            }
+            goOn(processing: thenProcess, &step)
             return
         }
         phase = .committing(offsets: offsets, thenProcess: thenProcess)

@@ -268,10 +268,15 @@ extension RabbitNode {
         memory.leader = nil
         memory.lastHeard = step.now
         memory.electionJitter = shared.electionRandom.next(in: 0...config.electionTimeoutMs)
+        askForVotes(term: self.term + 1, preVote: true, &step)
+    }
+
+    /// Sends a vote request, or a pre-vote request, to the other two members.
+    func askForVotes(term: Int, preVote: Bool, _ step: inout Step) {
         let lastTerm = log.last?.term ?? 0
         for other in 0..<3 where other != index {
             step.send(
-                .requestVote(term: self.term + 1, lastIndex: log.count, lastTerm: lastTerm, preVote: true),
+                .requestVote(term: term, lastIndex: log.count, lastTerm: lastTerm, preVote: preVote),
                 to: .broker(BrokerID(other + 1)))
         }
     }
@@ -304,12 +309,7 @@ extension RabbitNode {
         votedFor = id
         memory.role = .candidate(votes: [id.value])
         memory.lastHeard = step.now
-        let lastTerm = log.last?.term ?? 0
-        for other in 0..<3 where other != index {
-            step.send(
-                .requestVote(term: self.term, lastIndex: log.count, lastTerm: lastTerm, preVote: false),
-                to: .broker(BrokerID(other + 1)))
-        }
+        askForVotes(term: self.term, preVote: false, &step)
     }
 
     mutating func receiveVoteRequest(
