@@ -23,7 +23,6 @@ struct KafkaTopicWorld: StepHosted {
     var keys: [MessageID: String] = [:]
     /// Records with a null value (`produce d key user-1 tombstone`).
     var tombstones: Set<MessageID> = []
-    var none: Void = ()
 
     var fsyncs: Int { 0 }
 
