@@ -590,10 +590,23 @@ public enum ScenarioFile {
             else { return nil }
             return .kafka(commit: commit, processing: processing, instance: fields["group.instance.id"])
         case .rabbitmq:
-            guard only(["settle"]), let settlement = choice("settle", default: Settlement.ack) else {
+            guard only(["settle", "for", "times"]),
+                let settlement = choice("settle", default: Settlement.ack),
+                let messages = named("for")
+            else {
                 return nil
             }
-            return .rabbitmq(settlement)
+            var times: Int?
+            if let text = fields["times"] {
+                guard let count = Int(text), (1...1_000).contains(count) else {
+                    report(
+                        line,
+                        "'times' is how many deliveries get the settlement before one is acked, 1 to 1000")
+                    return nil
+                }
+                times = count
+            }
+            return .rabbitmq(settlement, only: messages, times: times)
         case .rocketmq:
             guard only(["settle", "dedupe", "dedupe-window", "listener", "for", "times"]),
                 let status = choice("settle", default: ConsumeStatus.success),

@@ -127,6 +127,14 @@ public final class RealRabbit {
         if scenario.randomFaults != nil {
             return "draws random faults from a seed, which a real broker cannot replay"
         }
+        if scenario.consumers.contains(where: {
+            if case .rabbitmq(_, let only, let times) = $0 { !only.isEmpty || times != nil } else { false }
+        }) {
+            return "a consumer settles by message ('for', 'times'), which real runs do not drive yet"
+        }
+        if scenario.settings.contains(where: { $0.key.hasPrefix("dlq.") }) {
+            return "dlq as a retry queue (dlq.x-message-ttl) is not declared by real runs yet"
+        }
         for scripted in scenario.steps {
             switch scripted.step {
             case .fault(.broker, .powerLoss), .fault(.leader, .powerLoss):

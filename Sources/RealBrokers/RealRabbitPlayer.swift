@@ -71,7 +71,7 @@ final class RealRabbitPlayer {
         self.shouldStop = shouldStop
         publishers = Array(repeating: Publisher(), count: max(1, scenario.producers))
         consumers = scenario.consumers.map { spec in
-            if case .rabbitmq(let settlement) = spec { return Consumer(settlement: settlement) }
+            if case .rabbitmq(let settlement, _, _) = spec { return Consumer(settlement: settlement) }
             return Consumer(settlement: .ack)
         }
     }

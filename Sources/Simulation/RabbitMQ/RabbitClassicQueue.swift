@@ -154,6 +154,8 @@ extension RabbitNode {
         // What reaches the dead-letter queue has had its TTL removed (RMQ-16).
         let ttls = [queue == "q" ? config.messageTTLMs : nil, message.copy.expirationMs].compactMap { $0 }
         if queue != "dlq", let ttl = ttls.min() { message.expiresAt = step.now + ttl }
+        // A retry queue holds each dead-lettered message for its own TTL.
+        if queue == "dlq", let ttl = config.retryTTLMs { message.expiresAt = step.now + ttl }
         // Missing is 0, above the maximum is the maximum; a queue without one ignores it (RMQ-18).
         if queue == "q", let maximum = config.maxPriority {
             message.priority = min(message.copy.priority ?? 0, maximum)
@@ -191,9 +193,35 @@ extension RabbitNode {
         while let head = memory.queues[queue]?.ready.first, let at = head.expiresAt, at <= step.now {
             memory.queues[queue]?.ready.removeFirst()
             deleteFromStore(copy: head.copy.id, &step, &shared)
+            if queue == "dlq" {
+                retryOrDrop(head, &step, &shared)
+                continue
+            }
             deadLetter(head, reason: "expired: its TTL ran out in \(queue)", &step, &shared)
         }
         armExpiry(queue, &step, &shared)
+    }
+
+    /// A message expired in dlq: back to q through the default exchange when dlq is a retry
+    /// queue (`dlq.x-dead-letter-routing-key: q`), otherwise gone (dlq has no DLX of its own).
+    mutating func retryOrDrop(_ message: QueuedMessage, _ step: inout Step, _ shared: inout RabbitShared) {
+        guard config.retryRoutingKey != nil else {
+            step.note(
+                .queue(
+                    .discarded(
+                        node: id, message: message.copy.message, reason: "expired in dlq, which has no DLX")))
+            return
+        }
+        step.note(
+            .queue(
+                .deadLettered(
+                    node: id, message: message.copy.message, exchange: "(default) to q",
+                    reason: "retry: its TTL ran out in dlq")))
+        var again = message
+        again.position = shared.nextPosition()
+        again.expiresAt = nil
+        again.redelivered = false
+        enqueueClassic(queue: "q", again, &step, &shared)
     }
 
     mutating func scheduleStoreSync(_ step: inout Step, _ shared: inout RabbitShared) {

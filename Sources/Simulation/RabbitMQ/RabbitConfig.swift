@@ -122,6 +122,10 @@ public struct RabbitConfig: Sendable, Equatable {
     /// 0 means unlimited; quorum queues cap it at 2000 (RMQ-10).
     public var prefetchCount: Int
     public var deadLetterExchange: String?
+    /// The dead-letter queue as a retry queue (RMQ-16): its messages expire after this TTL...
+    public var retryTTLMs: Millis?
+    /// ...and are dead-lettered through the default exchange with this routing key (only `q`).
+    public var retryRoutingKey: String?
     /// Quorum queues only: returns allowed before a message is dead-lettered or dropped.
     public var deliveryLimit: Int?
     /// `x-message-ttl` of `q`, in ms (RMQ-13).
@@ -232,6 +236,25 @@ public struct RabbitConfig: Sendable, Equatable {
                         config.deadLetterExchange = setting.value.isEmpty ? nil : setting.value
                     }),
                 ConfigKey(
+                    "dlq.x-message-ttl",
+                    values:
+                        "0 to \(Int32.max) ms: dlq's own TTL (with dlq.x-dead-letter-routing-key, a retry queue)",
+                    source: docs + "dlx", default: { $0.retryTTLMs.map(String.init) ?? "none" },
+                    apply: { config, setting throws(ConfigError) in
+                        config.retryTTLMs = try setting.integer(0...Int(Int32.max))
+                    }),
+                ConfigKey(
+                    "dlq.x-dead-letter-routing-key",
+                    values: "q: what expires in dlq goes back to q through the default exchange",
+                    source: docs + "dlx", default: { $0.retryRoutingKey ?? "none" },
+                    apply: { config, setting throws(ConfigError) in
+                        guard setting.value == "q" else {
+                            throw ConfigError(
+                                key: setting.key, reason: "only q: the retry queue sends messages back to q")
+                        }
+                        config.retryRoutingKey = setting.value
+                    }),
+                ConfigKey(
                     "x-delivery-limit", values: "-1 (off) to \(Int32.max); quorum queues only",
                     source: docs + "quorum-queues#poison-message-handling",
                     default: { _ in "20 for quorum queues (4.0+); classic queues have none" },
@@ -335,6 +358,22 @@ public struct RabbitConfig: Sendable, Equatable {
             throw ConfigProblems.one(
                 key: config.maxPriority != nil ? "x-max-priority" : "x-single-active-consumer",
                 reason: "modelled for classic queues (RMQ-18, RMQ-23)")
+        }
+        if config.retryRoutingKey != nil || config.retryTTLMs != nil {
+            if config.queueType == .quorum {
+                throw ConfigProblems.one(
+                    key: "dlq.x-message-ttl", reason: "a retry queue is modelled for a classic q (RMQ-16)")
+            }
+            if config.deadLetterExchange == nil {
+                throw ConfigProblems.one(
+                    key: "dlq.x-message-ttl",
+                    reason: "nothing reaches dlq without x-dead-letter-exchange on q")
+            }
+            if config.retryRoutingKey != nil && config.retryTTLMs == nil {
+                throw ConfigProblems.one(
+                    key: "dlq.x-dead-letter-routing-key",
+                    reason: "a retry queue needs dlq.x-message-ttl: without it nothing expires back to q")
+            }
         }
         if config.queueType == .quorum && config.messageTTLMs != nil {
             throw ConfigProblems.one(

@@ -8,6 +8,13 @@ struct RabbitConsumer: CountingConsumer, Sendable {
     let number: Int
     let config: RabbitConfig
     let settlement: Settlement
+    /// The messages `settlement` applies to (`for: [m1]`); the others are acked. Empty: all.
+    var only: [String] = []
+    /// How many deliveries of each such message get `settlement` before one is acked, counted
+    /// by the application from x-death (dead-lettered) or the redelivered flag; nil: every one.
+    var times: Int?
+    /// Deliveries per message so far that got `settlement`.
+    var failures: [MessageID: Int] = [:]
     var active = false
     var connectedTo: BrokerID?
     var inbox: [(tag: Int, message: QueuedMessage)] = []
@@ -58,6 +65,10 @@ struct RabbitConsumer: CountingConsumer, Sendable {
         busy = false
         guard !inbox.isEmpty else { return }
         let (tag, message) = inbox.removeFirst()
+        let applies = only.isEmpty || only.contains(step.name(of: message.copy.message))
+        let failed = failures[message.copy.message, default: 0]
+        let settlement = applies && failed < (times ?? .max) ? self.settlement : .ack
+        if settlement != .ack { failures[message.copy.message] = failed + 1 }
         if settlement == .ack || config.noAck {
             processedCount += 1
             step.history.processed.append(

@@ -181,8 +181,11 @@ struct RabbitWorld: QueueBrokerWorld {
         return publishers.count
     }
 
-    mutating func addConsumer(settlement: Settlement) -> Int {
-        consumers.append(RabbitConsumer(number: consumers.count + 1, config: config, settlement: settlement))
+    mutating func addConsumer(settlement: Settlement, only: [String] = [], times: Int? = nil) -> Int {
+        consumers.append(
+            RabbitConsumer(
+                number: consumers.count + 1, config: config, settlement: settlement, only: only, times: times)
+        )
         return consumers.count
     }
 

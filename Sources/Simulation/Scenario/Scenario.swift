@@ -195,8 +195,9 @@ public enum ConsumerSpec: Equatable, Sendable {
     /// When offsets are committed, whether processing is handed to another thread, and the
     /// static member's group.instance.id (partitioned topic).
     case kafka(commit: CommitPolicy, processing: ProcessingMode, instance: String? = nil)
-    /// What the application answers to each delivery.
-    case rabbitmq(Settlement)
+    /// What the application answers to each delivery; `only` and `times` narrow it to some
+    /// messages and their first deliveries (the rest are acked).
+    case rabbitmq(Settlement, only: [String] = [], times: Int? = nil)
     /// What the listener returns.
     case rocketmq(RocketConsumerSpec)
     /// What onMessage does, and on a topic, the kind of subscription.

@@ -71,8 +71,8 @@ public enum ScenarioRunner {
         case .rabbitmq(let config):
             var world = RabbitWorld(config: config, seed: seed, recordsTrace: recordTrace)
             for _ in 0..<max(1, scenario.producers) { _ = world.addPublisher() }
-            for case .rabbitmq(let settlement) in scenario.consumers {
-                _ = world.addConsumer(settlement: settlement)
+            for case .rabbitmq(let settlement, let only, let times) in scenario.consumers {
+                _ = world.addConsumer(settlement: settlement, only: only, times: times)
             }
             return play(scenario, in: world, nodes: config.nodes, seed: seed)
         case .rocketmq(let config):
