@@ -553,7 +553,7 @@ public enum ScenarioFile {
             guard others.isEmpty else {
                 report(
                     line,
-                    "a consumer here takes \(allowed.joined(separator: " and ")), not \(others.joined(separator: ", "))"
+                    "a consumer here takes \(allowed.dropLast().joined(separator: ", "))\(allowed.count > 1 ? " and " : "")\(allowed.last ?? ""), not \(others.joined(separator: ", "))"
                 )
                 return false
             }

@@ -256,7 +256,7 @@ extension MessageKindScopeTests {
         }
         #expect(
             problems.problems.contains {
-                $0.line == 5 && $0.reason == "a consumer here takes settle, not commit"
+                $0.line == 5 && $0.reason == "a consumer here takes settle, for and times, not commit"
             })
         let kafka = try? ScenarioFile.parse(
             """

@@ -115,6 +115,9 @@ struct RabbitNode: CrashableNode {
         var role = RaftRole.follower
         var leader: BrokerID?
         var lastHeard: Millis = 0
+        /// When a leader last reached it (an append): what a pre-vote asks about. Its own
+        /// candidacies do not count, or two members standing at once would refuse each other.
+        var lastLeaderContact: Millis?
         var electionJitter: Millis = 0
         var verifiedUpTo = 0
         var matchIndex: [Int] = []

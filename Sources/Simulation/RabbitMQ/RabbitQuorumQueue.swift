@@ -93,6 +93,7 @@ extension RabbitNode {
         }
         becomeFollower(term: term, leader: leader, &step, &shared)
         memory.lastHeard = step.now
+        memory.lastLeaderContact = step.now
         guard previousIndex <= log.count,
             previousIndex == 0 || log[previousIndex - 1].term == previousTerm
         else {
@@ -288,7 +289,8 @@ extension RabbitNode {
     ) {
         let myLastTerm = log.last?.term ?? 0
         let upToDate = lastTerm > myLastTerm || (lastTerm == myLastTerm && lastIndex >= log.count)
-        let leaderQuiet = !isLeader && step.now - memory.lastHeard >= config.electionTimeoutMs
+        let leaderQuiet =
+            !isLeader && memory.lastLeaderContact.map { step.now - $0 >= config.electionTimeoutMs } ?? true
         let granted = term > self.term && upToDate && leaderQuiet
         step.send(.vote(term: self.term, granted: granted, preVote: true), to: .broker(candidate))
     }
