@@ -392,6 +392,33 @@ struct KafkaTopicTests {
     }
 
     @Test(
+        "A static member past max.poll.interval.ms loses its generation: its commit fails, and it rejoins with no rebalance"
+    )
+    func staticMemberPollTimeout() throws {
+        let run = try runInline(
+            """
+            name: static poll timeout
+            config: {num.partitions: 2, auto.offset.reset: earliest, max.poll.interval.ms: 2000, session.timeout.ms: 30000, max.poll.records: 100, sim.processing.ms: 40}
+            consumers:
+              c1: {commit: after-processing, group.instance.id: s1}
+              c2: {commit: after-processing, group.instance.id: s2}
+            settle: 0
+            steps:
+              - start c1
+              - start c2
+              - wait 7s
+              - produce 100 key user-1
+              - wait 15s
+            expect:
+              rebalances: 1
+              raised CommitFailedException: 3
+            """)
+        let runPassed = run.passed
+        #expect(runPassed, "\(describe(run))")
+        #expect(texts(run).contains { $0.contains("c1 rejoins as static member s1") })
+    }
+
+    @Test(
         "The parser refuses what the partitioned model does not run, and partitioned steps elsewhere",
         arguments: [
             ("config: {num.partitions: 3}\nsteps:\n  - crash leader", "healthy cluster"),

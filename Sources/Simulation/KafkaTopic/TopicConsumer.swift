@@ -66,6 +66,8 @@ struct TopicConsumer: Sendable {
     var commitRequest = 0
     /// Fenced by a newer instance with the same group.instance.id: it does nothing more.
     var fenced = false
+    /// Member ids this process dropped after max.poll.interval.ms (a static member's new ids).
+    var memberResets = 0
     /// The generation the last commit was sent with.
     var commitGeneration = -1
     /// A commit refused during a rebalance is sent again after it.
@@ -232,12 +234,18 @@ extension TopicConsumer {
         switch timer {
         case .heartbeat:
             if !leftGroup, step.now - lastPoll > config.maxPollIntervalMs {
-                // The heartbeat thread leaves for an application that stopped polling (K-CON-08);
-                // a static member just stops heartbeating and waits out its session.
+                // The heartbeat thread leaves for an application that stopped polling (K-CON-08).
+                // Either way the client forgets its generation and member id, so a later commit
+                // fails; a static member sends no LeaveGroup, and rejoins under its instance id
+                // with a new member id (K-GRP-10).
                 leftGroup = true
+                generation = -1
                 if spec.instance == nil {
                     step.send(.leave(consumer: index, member: member), to: TopicCluster.node)
                     step.note(.topic(.left(consumer: index, reason: "max.poll.interval.ms exceeded")))
+                } else {
+                    memberResets += 1
+                    member = -(index * 1_000 + memberResets)
                 }
             } else if !leftGroup, !joinInFlight {
                 // While a JoinGroup is out, the pending join keeps the member alive.
