@@ -18,21 +18,9 @@ extension KafkaConfig {
                     config.numPartitions = try setting.integer(1...64)
                 }))
         keys.append(
-            ConfigKey(
-                "partition.assignment.strategy",
-                values: AssignmentStrategy.allCases.map(\.rawValue).joined(separator: ", "),
-                source: consumer("partition.assignment.strategy"),
-                default: { $0.assignmentStrategy.rawValue },
-                apply: { config, setting throws(ConfigError) in
-                    guard let strategy = AssignmentStrategy(rawValue: setting.value) else {
-                        throw ConfigError(
-                            key: setting.key,
-                            reason:
-                                "expected \(AssignmentStrategy.allCases.map(\.rawValue).joined(separator: ", ")), got '\(setting.value)'"
-                        )
-                    }
-                    config.assignmentStrategy = strategy
-                }))
+            .choice(
+                "partition.assignment.strategy", \.assignmentStrategy, AssignmentStrategy.allCases,
+                source: consumer("partition.assignment.strategy")))
         keys.append(
             .integer(
                 "group.initial.rebalance.delay.ms", \.groupInitialRebalanceDelayMs, 0...most,
@@ -67,18 +55,9 @@ extension KafkaConfig {
                 \.transactionAbortCheckIntervalMs, 1...most,
                 source: broker("transaction.abort.timed.out.transaction.cleanup.interval.ms")))
         keys.append(
-            ConfigKey(
-                "isolation.level", values: "read_uncommitted or read_committed",
-                source: consumer("isolation.level"),
-                default: { $0.isolationLevel.rawValue },
-                apply: { config, setting throws(ConfigError) in
-                    guard let level = IsolationLevel(rawValue: setting.value) else {
-                        throw ConfigError(
-                            key: setting.key,
-                            reason: "expected read_uncommitted or read_committed, got '\(setting.value)'")
-                    }
-                    config.isolationLevel = level
-                }))
+            .choice(
+                "isolation.level", \.isolationLevel, IsolationLevel.allCases,
+                source: consumer("isolation.level")))
         keys.append(
             ConfigKey(
                 "cleanup.policy", values: "delete, compact or compact,delete",
